@@ -1,0 +1,87 @@
+// The `mailroom` commands. Connections are opened here, per command, and passed
+// into the services; src/main/cli.ts is the process entry point.
+import { USAGE, UsageError, parseCommandArgs } from './usage.js';
+import { loadConfig, redactUrl } from '../config/config.js';
+import { loadDotenv } from '../config/dotenv.js';
+import { createPrisma } from '../db/prisma.js';
+import { migrate } from '../db/migrate.js';
+import { createTenant } from '../tenants/service.js';
+import { createToken, type Role } from '../tokens/service.js';
+import { runServer } from '../main/server.js';
+
+export type Out = { out: (line: string) => void; err: (line: string) => void };
+
+export async function main(argv: string[], io: Out): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    io.out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(USAGE);
+    return 0;
+  }
+
+  switch (command) {
+    case 'migrate': {
+      parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
+      const config = startupConfig(io);
+      const result = await migrate(config.databaseUrl, { log: (m) => io.err(m) });
+      io.out(
+        result.applied.length
+          ? `Applied ${result.applied.length} migration(s) to ${redactUrl(config.databaseUrl)}.`
+          : `Database ${redactUrl(config.databaseUrl)} is up to date (${result.alreadyApplied.length} migration(s)).`,
+      );
+      return 0;
+    }
+    case 'tenant': {
+      const { values, positionals } = parseCommandArgs(rest, { name: { type: 'string' } }, { min: 2, max: 2, names: 'sub-command and SLUG (tenant create SLUG)' });
+      if (positionals[0] !== 'create') throw new UsageError(`Unknown sub-command "tenant ${positionals[0]}"; use "tenant create SLUG".`);
+      const config = startupConfig(io);
+      const db = createPrisma(config.databaseUrl, { max: 2 });
+      try {
+        const tenant = await createTenant(db, { slug: positionals[1] ?? '', name: values.name });
+        io.out(`Created tenant ${tenant.slug} (id ${tenant.id}).`);
+      } finally {
+        await db.$disconnect();
+      }
+      return 0;
+    }
+    case 'token': {
+      const { values, positionals } = parseCommandArgs(
+        rest,
+        { tenant: { type: 'string' }, role: { type: 'string' }, user: { type: 'string' } },
+        { min: 1, max: 1, names: 'sub-command (token create)' },
+      );
+      if (positionals[0] !== 'create') throw new UsageError(`Unknown sub-command "token ${positionals[0]}"; use "token create".`);
+      if (!values.tenant) throw new UsageError('Missing --tenant SLUG.');
+      const role = values.role?.toUpperCase();
+      if (role !== 'USER' && role !== 'ADMIN') throw new UsageError('--role must be USER or ADMIN.');
+      const config = startupConfig(io);
+      const db = createPrisma(config.databaseUrl, { max: 2 });
+      try {
+        const created = await createToken(db, { tenantSlug: values.tenant, role: role as Role, userEmail: values.user });
+        io.err(`Created ${created.role} token for ${created.userEmail} in tenant ${created.tenantSlug}; it is shown only once:`);
+        io.out(created.token);
+      } finally {
+        await db.$disconnect();
+      }
+      return 0;
+    }
+    case 'api':
+    case 'start': {
+      parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
+      const config = startupConfig(io);
+      await runServer(config, { role: command });
+      return 0;
+    }
+    default:
+      throw new UsageError(`Unknown command "${command}". Run "mailroom --help".`);
+  }
+}
+
+function startupConfig(io: Out) {
+  const dotenv = loadDotenv();
+  if (dotenv.generatedSecretKey) io.err(`Generated a development MAILROOM_SECRET_KEY into ${dotenv.file}.`);
+  return loadConfig();
+}

@@ -1,0 +1,110 @@
+// Configuration is parsed once from the environment (PRODUCT.md "Environment"),
+// validated with zod, frozen and typed. A bad value fails start-up with one
+// message naming every bad variable; values are never echoed (they may be secrets).
+import { z } from 'zod';
+import { MailroomError } from '../errors.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** 32 bytes, given as 64 hex characters or base64 (standard or url-safe). */
+export function decodeSecretKey(value: string): Buffer | null {
+  const v = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(v)) {
+    const buf = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    return buf.length === 32 ? buf : null;
+  }
+  return null;
+}
+
+const url = (protocols: readonly string[], what: string) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')})`);
+
+const schema = z.object({
+  DATABASE_URL: url(['postgresql:', 'postgres:'], 'PostgreSQL').default('postgresql://postgres:postgres@127.0.0.1:5432/mailroom'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'Redis').default('redis://127.0.0.1:6379'),
+  MAILROOM_SECRET_KEY: z
+    .string({ error: 'is required (32 bytes, base64 or hex)' })
+    .transform((v, ctx) => {
+      const key = decodeSecretKey(v);
+      if (!key) {
+        ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, given as 64 hex characters or base64' });
+        return z.NEVER;
+      }
+      return key;
+    }),
+  MAILROOM_STORAGE_URL: url(['file:', 's3:'], 'storage').default('file://./data/blobs'),
+  MAILROOM_PUBLIC_URL: url(['http:', 'https:'], 'http(s)').default('http://127.0.0.1:3000'),
+  MAILROOM_QUEUE_PREFIX: z
+    .string()
+    .min(1)
+    .regex(/^[^\s:]+$/, 'must not contain spaces or colons')
+    .default('{mailroom}'),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+});
+
+export interface Config {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly secretKey: Buffer;
+  readonly storageUrl: string;
+  readonly publicUrl: string;
+  readonly queuePrefix: string;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
+
+/** Parse the environment; throws CONFIG_INVALID naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      if (!problems.has(name)) problems.set(name, issue.message);
+    }
+    const list = [...problems].map(([name, msg]) => `${name} ${msg}`);
+    throw new MailroomError('CONFIG_INVALID', `Invalid configuration: ${list.join('; ')}.`, {
+      fields: [...problems].map(([field, message]) => ({ field, message })),
+    });
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    databaseUrl: c.DATABASE_URL,
+    redisUrl: c.REDIS_URL,
+    secretKey: c.MAILROOM_SECRET_KEY,
+    storageUrl: c.MAILROOM_STORAGE_URL,
+    publicUrl: c.MAILROOM_PUBLIC_URL.replace(/\/+$/, ''),
+    queuePrefix: c.MAILROOM_QUEUE_PREFIX,
+    port: c.PORT,
+    host: c.HOST,
+    logLevel: c.LOG_LEVEL,
+  });
+}
+
+/** A URL with its password replaced, safe for logs and messages. */
+export function redactUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

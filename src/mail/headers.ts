@@ -1,0 +1,316 @@
+// Reads a message's top-level header block straight from the raw bytes.
+//
+// mailparser turns raw 8-bit header bytes into a string as UTF-8 and replaces
+// anything else with U+FFFD, which loses the Latin-1 names old clients still
+// send ("Heinz M\xFCller"). Here each header value is decoded on its own: as
+// UTF-8 when its bytes are valid UTF-8, else as windows-1252 (a superset of
+// Latin-1 for display purposes), and RFC 2047 encoded words are decoded after
+// that. The block is cut at a byte limit so a header bomb costs bounded work.
+// Also home of the small byte-level helpers parse.ts needs before mailparser
+// sees the message (line-ending repair, mbox postmark).
+
+import libmime from 'libmime';
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+// windows-1252's 0x80-0x9F (Node's TextDecoder('windows-1252') decodes these as
+// C1 controls, i.e. as ISO-8859-1); undefined slots stay as their C1 code point.
+const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+function decodeCp1252(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b >= 0x80 && b <= 0x9f ? CP1252_HIGH[b - 0x80] : String.fromCharCode(b);
+  return out;
+}
+
+/** One header field as written: lower-case name, value unfolded and charset-decoded (encoded words left as is). */
+export interface RawHeaderField {
+  name: string;
+  value: string;
+}
+
+export interface HeaderBlock {
+  fields: RawHeaderField[];
+  /** Byte offset where the body starts (after the blank line), or the buffer length. */
+  bodyOffset: number;
+  /** True when the block was longer than the byte limit and was cut. */
+  truncated: boolean;
+  /** Lines inside the block that are neither a field nor a continuation (dropped). */
+  junkLines: number;
+}
+
+/** Decodes header bytes: UTF-8 when valid, else windows-1252. Never throws. */
+export function decodeHeaderBytes(bytes: Buffer): string {
+  let ascii = true;
+  for (const b of bytes) {
+    if (b >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) return bytes.toString('latin1');
+  try {
+    return utf8Strict.decode(bytes);
+  } catch {
+    return decodeCp1252(bytes);
+  }
+}
+
+// charset ? B|Q ? text — every piece bounded, no nested quantifiers.
+const ENCODED_WORD = /=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]{0,4000})\?=/g;
+
+function wordBytes(encoding: string, text: string): Buffer {
+  if (encoding.toLowerCase() === 'b') return Buffer.from(text, 'base64');
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '_') bytes.push(0x20);
+    else if (c === '=' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(text.charCodeAt(i) & 0xff);
+  }
+  return Buffer.from(bytes);
+}
+
+/** True when `charset` is one libmime/iconv-lite or the WHATWG decoder knows. */
+export function isKnownCharset(charset: string): boolean {
+  const name = charset.trim().replace(/\*.*$/, '');
+  if (name === '') return false;
+  try {
+    new TextDecoder(name);
+    return true;
+  } catch {
+    // fall through to libmime's own table (Japanese charsets, aliases)
+  }
+  try {
+    const normalised = libmime.normalizeCharset(name).toLowerCase();
+    return /^(utf-?8|us-?ascii|ascii|iso-8859-\d+|windows-\d+|koi8-[ru]|shift_jis|euc-(jp|kr)|iso-2022-jp|gb2312|gbk|big5|ks_c_5601-1987|utf-16(le|be)?)$/.test(normalised);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decodes RFC 2047 encoded words. Words in a charset nobody knows
+ * (`unknown-8bit`, `x-user-defined`, typos) are decoded from their bytes as
+ * UTF-8 when valid, else windows-1252, instead of turning into U+FFFD.
+ * White space between two encoded words is dropped (RFC 2047 6.2). Never throws.
+ */
+export function decodeWords(value: string): string {
+  if (!value.includes('=?')) return value;
+  let out = '';
+  let last = 0;
+  // Consecutive words of one charset are joined before decoding, so a
+  // multi-byte character split across two words survives.
+  let pending: { charset: string; chunks: Buffer[] } | null = null;
+  const flush = (): void => {
+    if (pending) out += decodeCharsetBytes(pending.charset, Buffer.concat(pending.chunks));
+    pending = null;
+  };
+  for (const m of value.matchAll(ENCODED_WORD)) {
+    const between = value.slice(last, m.index);
+    const [whole, charset = '', encoding = 'q', text = ''] = m;
+    const cs = charset.replace(/\*.*$/, '').toLowerCase();
+    if (!(pending && /^[ \t\r\n]*$/.test(between))) {
+      flush();
+      out += between;
+    } else if (pending.charset !== cs) flush();
+    pending ??= { charset: cs, chunks: [] };
+    pending.chunks.push(wordBytes(encoding, text));
+    last = m.index + whole.length;
+  }
+  flush();
+  return out + value.slice(last);
+}
+
+/**
+ * UTF-7 (RFC 2152), which some old clients used in encoded words. Only for
+ * header text: bodies stay undecoded from UTF-7 (mailparser refuses it, as
+ * `+ADw-script+AD4-` would become markup).
+ */
+export function decodeUtf7(input: string): string {
+  return input.replace(/\+([A-Za-z0-9+/]{0,4000})-?/g, (whole: string, b64: string) => {
+    if (b64 === '') return whole === '+-' ? '+' : whole;
+    const bytes = Buffer.from(b64, 'base64');
+    let out = '';
+    for (let i = 0; i + 1 < bytes.length; i += 2) out += String.fromCharCode(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+    return out;
+  });
+}
+
+/** Decodes bytes in a declared charset; unknown charsets as UTF-8 when valid, else windows-1252. */
+export function decodeCharsetBytes(charset: string, bytes: Buffer): string {
+  if (/^(unicode-1-1-)?utf-?7$/.test(charset)) return decodeUtf7(bytes.toString('latin1'));
+  if (isKnownCharset(charset)) {
+    // libmime (iconv-lite) first: Node's TextDecoder treats windows-1252 and
+    // its aliases as ISO-8859-1.
+    try {
+      return libmime.decodeWord(charset, 'B', bytes.toString('base64'));
+    } catch {
+      // try the WHATWG decoder below
+    }
+    try {
+      return new TextDecoder(charset).decode(bytes);
+    } catch {
+      // fall through
+    }
+  }
+  return decodeHeaderBytes(bytes);
+}
+
+/** Removes control characters (except TAB) and collapses runs of white space. */
+export function cleanHeaderText(value: string): string {
+  return value.replace(/[\u0000-\u0008\u000a-\u001f\u007f]/g, ' ').replace(/[ \t]+/g, ' ').trim();
+}
+
+/**
+ * Repairs line endings before parsing: a message with bare CRs and no LF at all
+ * (classic Mac OS, sisimai `maildir/mac`) gets CRLF. Other messages are returned unchanged.
+ */
+export function normaliseLineEndings(raw: Buffer): Buffer {
+  if (raw.includes(0x0a) || !raw.includes(0x0d)) return raw;
+  const out = Buffer.allocUnsafe(raw.length * 2);
+  let j = 0;
+  for (const b of raw) {
+    out[j++] = b;
+    if (b === 0x0d) out[j++] = 0x0a;
+  }
+  return out.subarray(0, j);
+}
+
+/**
+ * Skips a UTF-8 BOM, leading white space and blank lines (at most 4 KiB), and
+ * an mbox `From ` postmark line at the very start.
+ */
+export function messageStart(raw: Buffer): number {
+  let pos = 0;
+  if (raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) pos = 3;
+  const stop = Math.min(raw.length, pos + 4096);
+  while (pos < stop && (raw[pos] === 0x20 || raw[pos] === 0x09 || raw[pos] === 0x0d || raw[pos] === 0x0a)) pos++;
+  if (raw.subarray(pos, pos + 5).toString('latin1') === 'From ') {
+    const nl = raw.indexOf(0x0a, pos);
+    pos = nl === -1 ? raw.length : nl + 1;
+  }
+  return pos;
+}
+
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]{1,200}$/;
+
+/** True when the line at `pos` looks like `Name: value` (what every message must start with). */
+export function startsWithHeaderField(raw: Buffer, pos: number): boolean {
+  const window = raw.subarray(pos, pos + 256).toString('latin1');
+  const colon = window.indexOf(':');
+  if (colon <= 0) return false;
+  return FIELD_NAME.test(window.slice(0, colon).replace(/[ \t]+$/, ''));
+}
+
+/**
+ * Splits the header block starting at `start` into fields. Reads at most
+ * `maxBytes` bytes; a block longer than that is cut (`truncated`).
+ */
+export function readHeaderBlock(raw: Buffer, start: number, maxBytes: number): HeaderBlock {
+  const fields: RawHeaderField[] = [];
+  let junkLines = 0;
+  let pos = start;
+  const limit = Math.min(raw.length, start + maxBytes);
+  let current: { name: string; chunks: Buffer[] } | null = null;
+  let bodyOffset = raw.length;
+  let truncated = false;
+
+  const flush = (): void => {
+    if (!current) return;
+    const bytes = Buffer.concat(current.chunks);
+    fields.push({ name: current.name, value: decodeHeaderBytes(bytes).trim() });
+    current = null;
+  };
+
+  for (;;) {
+    if (pos >= limit) {
+      truncated = limit < raw.length;
+      if (truncated) bodyOffset = limit;
+      break;
+    }
+    let nl = raw.indexOf(0x0a, pos);
+    if (nl === -1 || nl >= limit) {
+      if (limit < raw.length) {
+        truncated = true;
+        bodyOffset = limit;
+        break;
+      }
+      nl = raw.length;
+    }
+    let end = nl;
+    if (end > pos && raw[end - 1] === 0x0d) end--;
+    const line = raw.subarray(pos, end);
+    pos = nl + 1;
+    if (line.length === 0) {
+      bodyOffset = Math.min(pos, raw.length);
+      break;
+    }
+    const first = line[0];
+    if (first === 0x20 || first === 0x09) {
+      if (current) current.chunks.push(line);
+      else junkLines++;
+      continue;
+    }
+    const colon = line.indexOf(0x3a);
+    // A field name is short: never run a regex over a long line with no early colon.
+    const name = colon > 0 && colon <= 256 ? line.subarray(0, colon).toString('latin1').replace(/[ \t]+$/, '') : '';
+    if (!FIELD_NAME.test(name)) {
+      junkLines++;
+      continue;
+    }
+    flush();
+    current = { name: name.toLowerCase(), chunks: [line.subarray(colon + 1)] };
+  }
+  flush();
+  return { fields, bodyOffset, truncated, junkLines };
+}
+
+/** All values of one header (lower-case name), in order. */
+export function valuesOf(fields: readonly RawHeaderField[], name: string): string[] {
+  return fields.filter((f) => f.name === name).map((f) => f.value);
+}
+
+/** Parses `type/subtype; param=value` into a lower-case type and its params (RFC 2231 handled by libmime). */
+export function parseStructured(value: string): { value: string; params: Record<string, string> } {
+  try {
+    const parsed = libmime.parseHeaderValue(value);
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(parsed.params)) params[k.toLowerCase()] = String(v);
+    return { value: String(parsed.value).trim().toLowerCase(), params };
+  } catch {
+    return { value: value.split(';')[0]?.trim().toLowerCase() ?? '', params: {} };
+  }
+}
+
+const MSG_ID = /<([^<>\s]{1,998})>/g;
+
+/**
+ * Extracts message ids from In-Reply-To / References / Message-ID values,
+ * without angle brackets, de-duplicated in order. Ids written without brackets
+ * are taken as white-space separated tokens containing `@`.
+ */
+export function extractMessageIds(values: readonly string[], maxChars: number): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (id: string): void => {
+    const clean = id.trim();
+    if (clean === '' || seen.has(clean)) return;
+    seen.add(clean);
+    out.push(clean);
+  };
+  for (const raw of values) {
+    const value = raw.slice(0, maxChars);
+    let found = false;
+    for (const m of value.matchAll(MSG_ID)) {
+      found = true;
+      add(m[1] ?? '');
+    }
+    if (!found) {
+      for (const token of value.split(/[\s,]+/)) if (token.includes('@')) add(token.replace(/^<|>$/g, ''));
+    }
+  }
+  return out;
+}

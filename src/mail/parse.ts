@@ -1,0 +1,377 @@
+// Raw RFC 5322 bytes in, InboundMail out: the one place that knows how real
+// mail is broken. The top-level headers are read from the raw bytes here
+// (headers.ts: 8-bit names, unknown charsets), the MIME body by mailparser
+// with every limit it offers set from ParseLimits; attachments then get safe
+// names (filenames.ts), hashes, and the repairs mailparser does not do:
+// uuencoded blocks in text, TNEF (winmail.dat) unpacked, forwarded mails named
+// after their subject. Malformed mail never throws; only unreadable input
+// (MAIL_UNREADABLE) and input over a limit (MAIL_LIMIT_EXCEEDED) do.
+
+import { createHash } from 'node:crypto';
+import libmime from 'libmime';
+import { simpleParser } from 'mailparser';
+import type { Attachment, ParsedMail } from 'mailparser';
+import { MailroomError, describeError } from '../errors.js';
+import { parseAddressValues } from './addresses.js';
+import { safeAttachmentNames } from './filenames.js';
+import {
+  cleanHeaderText,
+  decodeWords,
+  extractMessageIds,
+  isKnownCharset,
+  messageStart,
+  normaliseLineEndings,
+  parseStructured,
+  readHeaderBlock,
+  startsWithHeaderField,
+  valuesOf,
+} from './headers.js';
+import type { RawHeaderField } from './headers.js';
+import { decodeTnef } from './tnef.js';
+import type { AddressHeaders, InboundAttachment, InboundMail, MailAddress } from './types.js';
+
+export interface ParseLimits {
+  /** Largest raw message accepted, in bytes (default 64 MiB). */
+  maxRawBytes: number;
+  /** Largest header block of the message and of each MIME part, in bytes (default 256 KiB). */
+  maxHeaderBytes: number;
+  /** Most MIME parts (this also bounds the nesting depth) (default 500). */
+  maxParts: number;
+  /** HTML longer than this (characters) is not converted to text (mailparser `maxHtmlLengthToParse`) (default 2 MiB). */
+  maxHtmlBytes: number;
+  /** Plain text kept, in characters; longer text is cut with a warning (default 1,000,000). */
+  maxTextChars: number;
+  /** Attachments kept; the rest are dropped with a warning (default 100). */
+  maxAttachments: number;
+  /** References ids kept: the first and the most recent (default 50). */
+  maxReferences: number;
+  /** Addresses kept per address header (default 500). */
+  maxAddressesPerHeader: number;
+  /** Longest attachment file name, in characters (default 150). */
+  maxFilenameChars: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
+  maxRawBytes: 64 * 1024 * 1024,
+  maxHeaderBytes: 256 * 1024,
+  maxParts: 500,
+  maxHtmlBytes: 2 * 1024 * 1024,
+  maxTextChars: 1_000_000,
+  maxAttachments: 100,
+  maxReferences: 50,
+  maxAddressesPerHeader: 500,
+  maxFilenameChars: 150,
+});
+
+const ADDRESS_HEADERS: readonly [keyof AddressHeaders, string, boolean][] = [
+  // [field, header name, only the first occurrence counts]
+  ['from', 'from', true],
+  ['sender', 'sender', true],
+  ['to', 'to', false],
+  ['cc', 'cc', false],
+  ['bcc', 'bcc', false],
+  ['replyTo', 'reply-to', true],
+  ['resentFrom', 'resent-from', false],
+  ['resentTo', 'resent-to', false],
+  ['xForwardedTo', 'x-forwarded-to', false],
+  ['deliveredTo', 'delivered-to', false],
+  ['xOriginalTo', 'x-original-to', false],
+];
+
+// mailparser's own structural limits: its error message is all it tells us.
+const MAILPARSER_LIMIT_ERROR = /max (allowed child nodes|header size)/i;
+
+/**
+ * Parses one raw message. Throws MailroomError `MAIL_UNREADABLE` when the
+ * input is not a mail at all (empty, or not starting with a header field) and
+ * `MAIL_LIMIT_EXCEEDED` when it is over a limit; anything else malformed is
+ * parsed as well as possible with `warnings`.
+ */
+export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): Promise<InboundMail> {
+  const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...opts };
+  if (!Buffer.isBuffer(raw)) throw new MailroomError('MAIL_UNREADABLE', 'The message is not a byte buffer');
+  if (raw.length > limits.maxRawBytes) {
+    throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The message is ${raw.length} bytes, over the limit of ${limits.maxRawBytes}`);
+  }
+  const warnings: string[] = [];
+  const normalised = normaliseLineEndings(raw);
+  if (normalised !== raw) warnings.push('line endings were bare CR; converted to CRLF');
+  const start = messageStart(normalised);
+  if (!startsWithHeaderField(normalised, start)) {
+    throw new MailroomError('MAIL_UNREADABLE', 'The message cannot be read: it does not start with a header field');
+  }
+  const block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
+  if (block.truncated) {
+    throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The header block is larger than ${limits.maxHeaderBytes} bytes`);
+  }
+  if (block.junkLines > 0) warnings.push(`${block.junkLines} malformed header line(s) ignored`);
+
+  const fields = block.fields;
+  const { addresses, badAddresses } = readAddresses(fields, limits, warnings);
+  const contentTypeField = parseStructured(valuesOf(fields, 'content-type')[0] ?? 'text/plain');
+  const contentType = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(contentTypeField.value) ? contentTypeField.value : 'text/plain';
+  warnUnknownCharsets(normalised, fields, warnings);
+
+  const body = await parseBody(normalised.subarray(start), limits, warnings);
+  let text = body?.text ?? null;
+  const html = typeof body?.html === 'string' ? body.html : null;
+  if (body?.textConversionError) warnings.push(`HTML not converted to text: ${describeError(body.textConversionError).slice(0, 200)}`);
+
+  const collected: Collected[] = [];
+  if (text !== null) {
+    const uu = extractUuencoded(text, { maxBlocks: 20 });
+    if (uu.files.length > 0) {
+      text = uu.text;
+      for (const f of uu.files) collected.push({ filename: f.filename, contentType: guessType(f.filename), content: f.content });
+    }
+  }
+  for (const att of body?.attachments ?? []) collected.push(...expandAttachment(att, warnings));
+  if (text !== null && text.length > limits.maxTextChars) {
+    text = text.slice(0, limits.maxTextChars);
+    warnings.push(`text cut to ${limits.maxTextChars} characters`);
+  }
+
+  return {
+    messageId: extractMessageIds(valuesOf(fields, 'message-id').slice(0, 1), 2000)[0] ?? null,
+    inReplyTo: extractMessageIds(valuesOf(fields, 'in-reply-to'), 20_000).slice(0, limits.maxReferences),
+    references: capReferences(extractMessageIds(valuesOf(fields, 'references'), 200_000), limits.maxReferences),
+    subject: cleanHeaderText(decodeWords(valuesOf(fields, 'subject')[0] ?? '')),
+    date: parseDate(valuesOf(fields, 'date')[0]),
+    addresses,
+    badAddresses,
+    text,
+    html,
+    attachments: finishAttachments(collected, html, limits, warnings),
+    headers: headerBag(fields),
+    contentType,
+    reportType: contentType === 'multipart/report' ? (contentTypeField.params['report-type']?.trim().toLowerCase() ?? null) : null,
+    rawSize: raw.length,
+    warnings,
+  };
+}
+
+async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[]): Promise<ParsedMail | null> {
+  try {
+    return await simpleParser(message, {
+      maxHtmlLengthToParse: limits.maxHtmlBytes,
+      maxHeadSize: limits.maxHeaderBytes,
+      maxChildNodes: limits.maxParts,
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      skipImageLinks: true,
+      keepCidLinks: true,
+      keepDeliveryStatus: true,
+      ignoreEmbedded: true,
+      checksumAlgo: false,
+    });
+  } catch (err) {
+    const message = describeError(err);
+    if (MAILPARSER_LIMIT_ERROR.test(message)) {
+      throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The MIME structure exceeds a limit: ${message}`, { cause: err });
+    }
+    warnings.push(`body could not be parsed (${message.slice(0, 200)}); headers only`);
+    return null;
+  }
+}
+
+function readAddresses(fields: readonly RawHeaderField[], limits: ParseLimits, warnings: string[]) {
+  const addresses = {} as Record<keyof AddressHeaders, MailAddress[]>;
+  const badAddresses: InboundMail['badAddresses'] = [];
+  for (const [key, name, firstOnly] of ADDRESS_HEADERS) {
+    const all = valuesOf(fields, name);
+    if (firstOnly && all.length > 1) warnings.push(`${all.length} ${name} headers; only the first is used`);
+    const parsed = parseAddressValues(firstOnly ? all.slice(0, 1) : all, { maxAddresses: limits.maxAddressesPerHeader });
+    addresses[key] = parsed.addresses;
+    for (const value of parsed.bad) badAddresses.push({ header: name, value });
+    if (parsed.capped) warnings.push(`more than ${limits.maxAddressesPerHeader} addresses in ${name}; the rest were dropped`);
+  }
+  return { addresses: addresses as AddressHeaders, badAddresses };
+}
+
+function headerBag(fields: readonly RawHeaderField[]): Map<string, string[]> {
+  const bag = new Map<string, string[]>();
+  for (const f of fields) {
+    const list = bag.get(f.name) ?? [];
+    list.push(cleanHeaderText(decodeWords(f.value)));
+    bag.set(f.name, list);
+  }
+  return bag;
+}
+
+function parseDate(value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const cleaned = value.slice(0, 200).trim();
+  if (!/\d/.test(cleaned)) return null;
+  const ms = Date.parse(cleaned);
+  if (Number.isNaN(ms)) return null;
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  return year >= 1900 && year <= 2200 ? date : null;
+}
+
+/** Keeps the first id (the thread root) and the most recent ones. */
+function capReferences(ids: string[], max: number): string[] {
+  if (ids.length <= max) return ids;
+  if (max <= 1) return ids.slice(0, max);
+  return [...ids.slice(0, 1), ...ids.slice(ids.length - (max - 1))];
+}
+
+/** Warns once per charset a part or encoded word declares that nothing can decode. */
+function warnUnknownCharsets(raw: Buffer, fields: readonly RawHeaderField[], warnings: string[]): void {
+  const found = new Set<string>();
+  const scan = (s: string, re: RegExp): void => {
+    for (const m of s.matchAll(re)) {
+      const cs = (m[1] ?? '').toLowerCase();
+      if (found.size < 10 && cs !== '' && !isKnownCharset(cs)) found.add(cs);
+    }
+  };
+  // Part headers sit near the start of each part; the first MiBs hold them in practice.
+  scan(raw.subarray(0, 4 * 1024 * 1024).toString('latin1'), /charset\s*=\s*"?([A-Za-z0-9_.:+-]{1,64})/gi);
+  // Encoded words: UTF-7 is decoded in header text (decodeCharsetBytes), so it is not unknown there.
+  for (const f of fields) scan(f.value.replace(/=\?(unicode-1-1-)?utf-?7[*?]/gi, ''), /=\?([^?*\s]{1,64})[*?]/g);
+  for (const cs of found) warnings.push(`unknown charset "${cs}"; decoded as UTF-8 where valid, else windows-1252`);
+}
+
+interface Collected {
+  filename: string | null;
+  contentType: string;
+  content: Buffer;
+  contentId?: string | null;
+  disposition?: string | null;
+  subject?: string;
+}
+
+function guessType(filename: string): string {
+  try {
+    return libmime.detectMimeType(filename).toLowerCase();
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+function isTnef(att: Attachment): boolean {
+  const type = att.contentType.toLowerCase();
+  return type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef' || (att.filename ?? '').toLowerCase() === 'winmail.dat';
+}
+
+/** One mailparser attachment as one or more collected files (TNEF unpacked, forwarded mail named). */
+function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
+  const contentType = att.contentType.toLowerCase();
+  const base: Collected = {
+    filename: att.filename ?? null,
+    contentType,
+    content: att.content,
+    contentId: att.cid ?? null,
+    disposition: att.contentDisposition ?? null,
+  };
+  if (contentType === 'message/rfc822' || contentType === 'message/global') {
+    const inner = readHeaderBlock(att.content, messageStart(att.content), 64 * 1024);
+    return [{ ...base, subject: cleanHeaderText(decodeWords(valuesOf(inner.fields, 'subject')[0] ?? '')) }];
+  }
+  if (!isTnef(att)) return [base];
+  try {
+    const decoded = decodeTnef(att.content);
+    if (decoded.attachments.length === 0) return [base];
+    return decoded.attachments.map((a) => ({
+      filename: a.filename,
+      contentType: (a.contentType ?? guessType(a.filename)).toLowerCase(),
+      content: a.content,
+      disposition: 'attachment',
+    }));
+  } catch (err) {
+    warnings.push(`winmail.dat could not be decoded (${describeError(err).slice(0, 200)}); kept as is`);
+    return [base];
+  }
+}
+
+function cidReferences(html: string | null): Set<string> {
+  const refs = new Set<string>();
+  if (html === null) return refs;
+  for (const m of html.matchAll(/cid:([^"'\s<>)]{1,500})/gi)) {
+    const id = m[1] ?? '';
+    let decoded = id;
+    try {
+      decoded = decodeURIComponent(id);
+    } catch {
+      // keep as written
+    }
+    refs.add(decoded.toLowerCase());
+  }
+  return refs;
+}
+
+function finishAttachments(collected: Collected[], html: string | null, limits: ParseLimits, warnings: string[]): InboundAttachment[] {
+  let kept = collected;
+  if (kept.length > limits.maxAttachments) {
+    warnings.push(`${kept.length} attachments; only the first ${limits.maxAttachments} are kept`);
+    kept = kept.slice(0, limits.maxAttachments);
+  }
+  const names = safeAttachmentNames(
+    kept.map((c) => ({ filename: c.filename, contentType: c.contentType, subject: c.subject ?? null })),
+    { maxChars: limits.maxFilenameChars },
+  );
+  const cids = cidReferences(html);
+  return kept.map((c, i) => {
+    const contentId = c.contentId ? c.contentId.replace(/^<|>$/g, '').trim() || null : null;
+    const referenced = contentId !== null && cids.has(contentId.toLowerCase());
+    const inlineImage = (c.disposition ?? '').toLowerCase() === 'inline' && c.contentType.startsWith('image/');
+    return {
+      filename: names[i] ?? 'attachment.bin',
+      contentType: c.contentType,
+      content: c.content,
+      size: c.content.length,
+      sha256: createHash('sha256').update(c.content).digest('hex'),
+      contentId,
+      inline: referenced || inlineImage,
+    };
+  });
+}
+
+/**
+ * Finds `begin 644 name` ... `end` blocks (uuencode, still sent by old
+ * mailers and some scanners) in a text body, decodes them and removes them
+ * from the text. A block whose lines are not valid uuencode is left alone.
+ */
+export function extractUuencoded(text: string, opts: { maxBlocks: number }): { text: string; files: { filename: string; content: Buffer }[] } {
+  if (!text.includes('begin ')) return { text, files: [] };
+  const lines = text.split(/\r?\n/);
+  const files: { filename: string; content: Buffer }[] = [];
+  const keep: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const head = files.length < opts.maxBlocks ? /^begin(?:-base64)? [0-7]{3,4} (\S.{0,254})$/.exec(line) : null;
+    const block = head ? decodeUuBlock(lines, i + 1) : null;
+    if (!head || !block) {
+      keep.push(line);
+      continue;
+    }
+    files.push({ filename: (head[1] ?? '').trim(), content: block.content });
+    i = block.endLine;
+  }
+  return files.length === 0 ? { text, files } : { text: keep.join('\n'), files };
+}
+
+function decodeUuBlock(lines: readonly string[], from: number): { content: Buffer; endLine: number } | null {
+  const chunks: Buffer[] = [];
+  for (let i = from; i < lines.length; i++) {
+    const rawLine = (lines[i] ?? '').replace(/\r$/, '');
+    if (rawLine.trim() === 'end') return { content: Buffer.concat(chunks), endLine: i };
+    if (rawLine.trim() === '' || rawLine.trim() === '`') continue;
+    const n = (rawLine.charCodeAt(0) - 32) & 63;
+    const needed = Math.ceil(n / 3) * 4;
+    // Some mailers strip trailing spaces (which encode zero bits): pad them back.
+    if (rawLine.length - 1 > needed + 4) return null;
+    const line = rawLine.padEnd(needed + 1, ' ');
+    const out = Buffer.alloc(Math.ceil(n / 3) * 3);
+    let o = 0;
+    for (let j = 1; j + 3 < line.length && o < out.length; j += 4) {
+      const c = [0, 1, 2, 3].map((k) => (line.charCodeAt(j + k) - 32) & 63);
+      const [a = 0, b = 0, cc = 0, d = 0] = c;
+      out[o++] = (a << 2) | (b >> 4);
+      out[o++] = ((b & 15) << 4) | (cc >> 2);
+      out[o++] = ((cc & 3) << 6) | d;
+    }
+    chunks.push(out.subarray(0, n));
+  }
+  return null;
+}

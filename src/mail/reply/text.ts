@@ -1,0 +1,266 @@
+// Reply extraction on plain text: a single forward pass over classified
+// lines that keeps the new text of a mail and stops at the first sign of
+// history (an attribution, a reply header block, a separator, a signature).
+// Interleaved answers ("> question" then the answer below) keep their quotes;
+// a trailing quote is dropped. Returns '' when the mail holds no new text,
+// so the caller decides what to show instead (see extract.ts).
+
+import {
+  MAX_ATTRIBUTION_CHARS,
+  MAX_ATTRIBUTION_LINES,
+  attributionStart,
+  classifyLine,
+  isAttribution,
+  isBareAttribution,
+} from './classify.js';
+import type { LineClass } from './classify.js';
+import type { ReplyLimits } from './limits.js';
+import { headerKindOf } from './patterns.js';
+import type { HeaderKind } from './patterns.js';
+
+/** Continuation lines of a wrapped attribution are short ("info@x.org> wrote:"). */
+const MAX_CONTINUATION_CHARS = 80;
+/** A reply header block is at most this many lines (wrapped subjects included). */
+const MAX_HEADER_BLOCK_LINES = 30;
+
+const CONTINUATION_EDGES = new Set([...' \t\u00a0>-']);
+
+/** Split into lines after normalising line endings and applying the input caps. */
+export function toLines(text: string, limits: ReplyLimits): string[] {
+  let t = text;
+  if (t.length > limits.maxInputChars) {
+    // Cut at the last line break before the cap so no line is split mid-way.
+    const cut = t.lastIndexOf('\n', limits.maxInputChars);
+    t = t.slice(0, cut > limits.maxInputChars / 2 ? cut : limits.maxInputChars);
+  }
+  const lines = t.replace(/\r\n?/g, '\n').split('\n', limits.maxLines);
+  return lines;
+}
+
+/** For each line that starts an attribution, the index of its last line; else -1. */
+function findAttributions(lines: readonly string[], cls: readonly LineClass[], scan: number): Int32Array {
+  const n = lines.length;
+  const end = new Int32Array(n).fill(-1);
+  // A line as part of an attribution: quote marks and dashes stripped in front only.
+  const part = (k: number): string => {
+    const raw = lines[k] as string;
+    const s = raw.length > scan ? raw.slice(0, scan) : raw;
+    let a = 0;
+    while (a < s.length && CONTINUATION_EDGES.has(s[a] as string)) a++;
+    return s.slice(a).trimEnd();
+  };
+  const joinedMatches = (from: number, to: number): boolean => {
+    let joined = '';
+    for (let k = from; k <= to; k++) {
+      const p = part(k);
+      if (p.length > 0) joined = joined.length > 0 ? `${joined} ${p}` : p;
+    }
+    return isAttribution(joined);
+  };
+  const quoteFollows = (i: number): boolean => {
+    for (let k = i + 1; k < n && k <= i + 3; k++) {
+      if (cls[k] === 'quote') return true;
+      if (cls[k] !== 'empty') return false;
+    }
+    return false;
+  };
+  for (let i = 0; i < n; i++) {
+    if (cls[i] !== 'text') continue;
+    const first = lines[i] as string;
+    const head = first.length > scan ? first.slice(0, scan) : first;
+    const start = attributionStart(head);
+    if (start === null) {
+      // Lines that start with neither a date, an opener nor an address can
+      // still be a one-line attribution ("понедельник, … пользователь X написал:").
+      if (isAttribution(head) || (isBareAttribution(head) && quoteFollows(i))) end[i] = i;
+      continue;
+    }
+    let joined = part(i);
+    let found = -1;
+    for (let j = i; j < n && j < i + MAX_ATTRIBUTION_LINES; j++) {
+      if (j > i) {
+        const c = cls[j];
+        if (c === 'sigdelim' || c === 'underscore' || c === 'separator') break;
+        const p = part(j);
+        if (p.length > MAX_CONTINUATION_CHARS) break;
+        if (p.length === 0) continue;
+        joined = `${joined} ${p}`;
+        if (joined.length > MAX_ATTRIBUTION_CHARS) break;
+      }
+      if (isAttribution(joined)) {
+        found = j;
+        break;
+      }
+    }
+    if (found < 0) {
+      if (isBareAttribution(head) && quoteFollows(i)) end[i] = i;
+      continue;
+    }
+    if (found > i && start === 'weak') {
+      // A later line alone starts the same attribution: this line is text.
+      let later = false;
+      for (let s = i + 1; s <= found && !later; s++) later = cls[s] === 'text' && joinedMatches(s, found);
+      if (later) continue;
+    }
+    end[i] = found;
+    i = found;
+  }
+  return end;
+}
+
+/** For each line that starts a reply header block ("From:/Sent:/To:"), its last line; else -1. */
+function findHeaderBlocks(lines: readonly string[], cls: readonly LineClass[], scan: number): Int32Array {
+  const n = lines.length;
+  const end = new Int32Array(n).fill(-1);
+  const kindAt = (k: number): HeaderKind | null => {
+    if (cls[k] !== 'text') return null;
+    const raw = lines[k] as string;
+    return headerKindOf(raw.length > scan ? raw.slice(0, scan) : raw);
+  };
+  for (let i = 0; i < n; i++) {
+    if (kindAt(i) === null) continue;
+    const kinds = new Set<HeaderKind>();
+    let last = i;
+    let continuation = 0;
+    for (let j = i; j < n && j < i + MAX_HEADER_BLOCK_LINES; j++) {
+      const kind = kindAt(j);
+      if (kind !== null) {
+        kinds.add(kind);
+        last = j;
+        continuation = 0;
+      } else if (cls[j] === 'text' && continuation < 2) {
+        continuation++; // a wrapped header value, e.g. a long Subject
+      } else {
+        break;
+      }
+    }
+    if (kinds.has('from') && kinds.size >= 3) {
+      end[i] = last;
+      i = last;
+    }
+  }
+  return end;
+}
+
+/**
+ * The new text of a plain-text mail body, or '' when it has none (the whole
+ * body is quoted history, a forward, or a signature).
+ */
+export function trimReplyText(text: string, limits: ReplyLimits): string {
+  const lines = toLines(text, limits);
+  const n = lines.length;
+  const scan = limits.maxLineScanChars;
+  const cls = lines.map((l) => classifyLine(l, scan));
+  const attrEnd = findAttributions(lines, cls, scan);
+  const headerEnd = findHeaderBlocks(lines, cls, scan);
+
+  const isPlainText = (k: number): boolean => cls[k] === 'text' && attrEnd[k] === -1 && headerEnd[k] === -1;
+  // nextSig[i]: first line at or after i that is neither empty nor quoted (n if none).
+  const nextSig = new Int32Array(n + 1).fill(n);
+  // nextNonEmpty[i]: first non-empty line at or after i (n if none).
+  const nextNonEmpty = new Int32Array(n + 1).fill(n);
+  // interleaved[i]: some quote at or after i is followed by plain text.
+  const interleaved = new Uint8Array(n + 1);
+  for (let k = n - 1; k >= 0; k--) {
+    const c = cls[k];
+    nextSig[k] = c === 'empty' || c === 'quote' ? (nextSig[k + 1] as number) : k;
+    nextNonEmpty[k] = c === 'empty' ? (nextNonEmpty[k + 1] as number) : k;
+    const follows = nextSig[k] as number;
+    interleaved[k] = (interleaved[k + 1] as number) | (c === 'quote' && follows < n && isPlainText(follows) ? 1 : 0);
+  }
+
+  const out: string[] = [];
+  let hasText = false;
+  let i = 0;
+  scan_: while (i < n) {
+    const aEnd = attrEnd[i] as number;
+    if (aEnd >= 0) {
+      const after = nextNonEmpty[aEnd + 1] as number;
+      if (after < n && cls[after] === 'quote') {
+        const blockEnd = nextSig[after] as number;
+        if (hasText) {
+          // Answer written between quotes: keep the quotes, drop the attribution.
+          if (blockEnd < n && isPlainText(blockEnd)) {
+            i = aEnd + 1;
+            continue;
+          }
+          break;
+        }
+        // Nothing new above: either interleaved answers follow (keep the quotes)
+        // or a bottom-posted reply (drop the attribution and its quote).
+        i = interleaved[blockEnd] === 1 ? aEnd + 1 : blockEnd;
+        continue;
+      }
+      if (hasText) break;
+      i = aEnd + 1; // an attribution on top of unquoted text (some mobile clients)
+      continue;
+    }
+    if ((headerEnd[i] as number) >= 0) {
+      if (hasText) break;
+      return ''; // a forwarded or pasted mail with nothing written above it
+    }
+    if (!hasText && cls[i] === 'quote' && (i === 0 || cls[i - 1] !== 'quote') && quotedAttribution(lines[i] as string, scan)) {
+      // A quote that opens with its own attribution ("> On … wrote:", as Gmail
+      // and Apple Mail nest it): bottom-posted unless answers are interleaved.
+      const blockEnd = nextSig[i] as number;
+      if (interleaved[blockEnd] !== 1) {
+        i = blockEnd;
+        continue;
+      }
+    }
+    switch (cls[i]) {
+      case 'sigdelim':
+      case 'underscore':
+        if (hasText) break scan_;
+        break;
+      case 'separator':
+        if (hasText) break scan_;
+        return ''; // forward without new text: the caller keeps the whole mail
+      case 'mobilesig':
+        break;
+      case 'text':
+        hasText = true;
+        out.push(lines[i] as string);
+        break;
+      default:
+        out.push(lines[i] as string);
+    }
+    i++;
+  }
+  if (!hasText) return '';
+
+  // Drop trailing quotes, rules and blank lines (history or signature rules below the reply).
+  let last = out.length;
+  while (last > 0) {
+    const c = classifyLine(out[last - 1] as string, scan);
+    if (c !== 'empty' && c !== 'quote' && c !== 'deco') break;
+    last--;
+  }
+  return normaliseLines(out.slice(0, last));
+}
+
+/** Is this quoted line an attribution once its quote marks are removed? */
+function quotedAttribution(line: string, scan: number): boolean {
+  const s = line.length > scan ? line.slice(0, scan) : line;
+  let a = 0;
+  while (a < s.length && (s[a] === '>' || s[a] === ' ' || s[a] === '\t')) a++;
+  const content = s.slice(a);
+  return isAttribution(content) || isBareAttribution(content);
+}
+
+/** Trim line ends, turn no-break spaces into spaces, keep at most one blank line in a row. */
+export function normaliseLines(lines: readonly string[]): string {
+  const out: string[] = [];
+  let blank = 0;
+  for (const raw of lines) {
+    const line = raw.replace(/\u00a0/g, ' ').trimEnd();
+    if (line.length === 0) {
+      blank++;
+      continue;
+    }
+    if (blank > 0 && out.length > 0) out.push('');
+    blank = 0;
+    out.push(line);
+  }
+  return out.join('\n');
+}

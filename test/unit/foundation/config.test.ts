@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { decodeSecretKey, loadConfig, redactUrl } from '../../../src/config/config.js';
+import { parseDotenv } from '../../../src/config/dotenv.js';
+import { isMailroomError } from '../../../src/errors.js';
+
+const KEY_HEX = 'ab'.repeat(32);
+
+describe('loadConfig', () => {
+  it('applies the defaults of PRODUCT.md', () => {
+    const c = loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX });
+    expect(c.databaseUrl).toBe('postgresql://postgres:postgres@127.0.0.1:5432/mailroom');
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(c.storageUrl).toBe('file://./data/blobs');
+    expect(c.publicUrl).toBe('http://127.0.0.1:3000');
+    expect(c.queuePrefix).toBe('{mailroom}');
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.logLevel).toBe('info');
+    expect(c.secretKey.length).toBe(32);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('accepts the key as hex, base64 and base64url', () => {
+    const raw = Buffer.alloc(32, 7);
+    for (const text of [raw.toString('hex'), raw.toString('base64'), raw.toString('base64url')]) {
+      expect(decodeSecretKey(text)?.equals(raw)).toBe(true);
+    }
+    expect(decodeSecretKey(Buffer.alloc(31).toString('base64'))).toBeNull();
+  });
+
+  it('names every bad variable in one message without echoing values', () => {
+    try {
+      loadConfig({ MAILROOM_SECRET_KEY: 'short-secret', DATABASE_URL: 'http://x', REDIS_URL: 'nope', PORT: '99999', MAILROOM_STORAGE_URL: 'ftp://x' });
+      expect.unreachable();
+    } catch (err) {
+      expect(isMailroomError(err, 'CONFIG_INVALID')).toBe(true);
+      const msg = (err as Error).message;
+      for (const name of ['MAILROOM_SECRET_KEY', 'DATABASE_URL', 'REDIS_URL', 'PORT', 'MAILROOM_STORAGE_URL']) expect(msg).toContain(name);
+      expect(msg).not.toContain('short-secret');
+    }
+  });
+
+  it('requires MAILROOM_SECRET_KEY', () => {
+    expect(() => loadConfig({})).toThrow(/MAILROOM_SECRET_KEY is required/);
+  });
+
+  it('redacts passwords in URLs', () => {
+    expect(redactUrl('postgresql://u:hunter2@h/db')).toBe('postgresql://u:***@h/db');
+  });
+});
+
+describe('parseDotenv', () => {
+  it('reads KEY=VALUE lines with comments and quotes', () => {
+    expect(parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x#y\'\nD=v # note\nbad line\n')).toEqual({ A: '1', B: 'two words', C: 'x#y', D: 'v' });
+  });
+});
