@@ -40,7 +40,7 @@ describe('Dovecot harness', () => {
 
   it('creates users, and a recreated folder gets a new UIDVALIDITY', async () => {
     const env = testEnv();
-    addDovecotUser(env.dovecot, 'newuser@example.test');
+    await addDovecotUser(env.dovecot, 'newuser@example.test');
     await appendMessage(env.dovecot, 'newuser@example.test', RAW('into archive'), 'INBOX');
     const client = imapClient(env.dovecot, 'newuser@example.test');
     await client.connect();
@@ -58,7 +58,7 @@ describe('Dovecot harness', () => {
 
   it('resets UIDVALIDITY of INBOX while keeping its messages', async () => {
     const env = testEnv();
-    addDovecotUser(env.dovecot, 'reset@example.test');
+    await addDovecotUser(env.dovecot, 'reset@example.test');
     await appendMessage(env.dovecot, 'reset@example.test', RAW('kept across reset'));
     const before = await fetchSubjects('reset@example.test');
     await new Promise((r) => setTimeout(r, 1100)); // UIDVALIDITY is a timestamp in seconds

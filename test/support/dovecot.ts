@@ -182,8 +182,24 @@ export async function destroyDovecot(info: DovecotInfo): Promise<void> {
 }
 
 /** Adds a user to the passwd-file (Dovecot re-reads it on change). */
-export function addDovecotUser(info: DovecotInfo, user: string, password = DEFAULT_PASSWORD): void {
+export async function addDovecotUser(info: DovecotInfo, user: string, password = DEFAULT_PASSWORD): Promise<void> {
   appendFileSync(info.usersFile, `${user}:{PLAIN}${password}::::::\n`);
+  // Dovecot notices the change by mtime (1 s resolution): wait until the login works.
+  await waitFor(
+    async () => {
+      const c = imapClient(info, user, password);
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        await c.logout();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    10_000,
+    `Dovecot did not pick up the new user ${user}`,
+  );
 }
 
 export function imapClient(info: DovecotInfo, user: string, password = DEFAULT_PASSWORD): ImapFlow {
