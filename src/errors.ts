@@ -24,6 +24,13 @@ export const ERRORS = {
   MAIL_UNREADABLE: { status: 422, retryable: false, message: 'The message cannot be read' },
   MAIL_UNPARSEABLE: { status: 422, retryable: false, message: 'The message cannot be parsed' },
   MAIL_LIMIT_EXCEEDED: { status: 422, retryable: false, message: 'The message exceeds a configured limit' },
+  MAILBOX_DNS_FAILED: { status: 502, retryable: true, message: 'The mail server host name cannot be resolved' },
+  MAILBOX_CONNECT_FAILED: { status: 502, retryable: true, message: 'The mail server cannot be reached' },
+  MAILBOX_TLS_FAILED: { status: 502, retryable: true, message: 'The TLS handshake with the mail server failed' },
+  MAILBOX_AUTH_FAILED: { status: 502, retryable: false, message: 'The mail server rejected the credentials' },
+  MAILBOX_FOLDER_FAILED: { status: 502, retryable: false, message: 'The mailbox folder cannot be opened' },
+  OAUTH_FAILED: { status: 502, retryable: false, message: 'The OAuth2 token endpoint did not issue an access token' },
+  STORAGE_FAILED: { status: 500, retryable: true, message: 'The blob store cannot be read or written' },
   INTERNAL: { status: 500, retryable: false, message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
