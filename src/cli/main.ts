@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate.js';
 import { createTenant } from '../tenants/service.js';
 import { createToken, type Role } from '../tokens/service.js';
 import { runServer } from '../main/server.js';
+import { parseCommand } from './parse.js';
 
 export type Out = { out: (line: string) => void; err: (line: string) => void };
 
@@ -68,6 +69,8 @@ export async function main(argv: string[], io: Out): Promise<number> {
       }
       return 0;
     }
+    case 'parse':
+      return parseCommand(rest, io);
     case 'api':
     case 'start': {
       parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });

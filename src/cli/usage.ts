@@ -18,6 +18,9 @@ Commands:
                                  create a tenant (slug: 2+ chars, a-z 0-9 -)
   token create --tenant SLUG --role USER|ADMIN [--user EMAIL]
                                  print a new API token once (alone on the last line)
+  parse FILE... [--mailbox-address ADDR] [--jsonl]
+                                 dry run: the conversation each mail would become
+                                 (JSON; one object per line with --jsonl); no database
   help                           show this help
 
 Configuration comes from the environment (and ./.env): DATABASE_URL, REDIS_URL,

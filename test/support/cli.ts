@@ -19,15 +19,16 @@ export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: 
   const cwd = options.cwd ?? mkdtempSync(path.join(os.tmpdir(), 'mailroom-cli-'));
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [CLI, ...args], { cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Buffers, decoded once at the end: a chunk boundary may split a UTF-8 character.
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => stdout.push(d));
+    child.stderr.on('data', (d: Buffer) => stderr.push(d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
     });
     child.stdin.end(options.input ?? '');
   });
