@@ -1,0 +1,179 @@
+// ingestMessage against the run's real PostgreSQL (no IMAP here; sync.test.ts
+// covers fetching): the one-transaction write, threading, loop rules and
+// exactly-once recognition.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestMessage } from '../../src/ingest/ingest.js';
+import type { FetchedMessage, IngestContext, IngestMailbox } from '../../src/ingest/ingest.js';
+import { createTenant } from '../../src/tenants/service.js';
+import { createBlobStore } from '../../src/storage/blob-store.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { decodeSecretKey } from '../../src/config/config.js';
+import { formatSignedMessageId } from '../../src/threading/message-id.js';
+import { testEnv, testPrisma } from '../support/env.js';
+
+const db = testPrisma();
+let ctx: IngestContext;
+let mailbox: IngestMailbox;
+let tenantId: number;
+let uid = 0n;
+const UIDV = 7n;
+
+const mail = (headers: string, body = 'Hello,\r\n\r\nthe printer is on fire.\r\n') => Buffer.from(`${headers.trim().replace(/\n/g, '\r\n')}\r\n\r\n${body}`);
+const fetched = (raw: Buffer, at = new Date('2026-11-20T10:00:00Z')): FetchedMessage => ({ uidValidity: UIDV, uid: ++uid, raw, internalDate: at });
+
+beforeAll(async () => {
+  const slug = `ingest-${randomBytes(4).toString('hex')}`;
+  const tenant = await createTenant(db, { slug });
+  tenantId = tenant.id;
+  const row = await db.mailbox.create({
+    data: { tenant_id: tenant.id, address: 'support@acme.test', aliases: ['help@acme.test'], host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', uid_validity: UIDV, last_uid: 0n },
+  });
+  mailbox = { id: row.id, tenant_id: tenant.id, address: row.address, aliases: row.aliases };
+  ctx = {
+    db,
+    blobs: createBlobStore(`file://${mkdtempSync(path.join(tmpdir(), 'mailroom-blobs-'))}`),
+    secretKey: decodeSecretKey(testEnv().secretKey)!,
+    publicUrl: 'http://mailroom.test',
+    logger: createLogger({ level: 'silent' }),
+  };
+});
+afterAll(async () => {
+  await db.$disconnect();
+});
+
+describe('ingestMessage', () => {
+  let first: Awaited<ReturnType<typeof ingestMessage>>;
+  const FIRST = mail(
+    `From: "Anna Example" <anna@example.com>
+To: help@acme.test
+Cc: bob@example.com
+Subject: Printer on fire
+Message-ID: <first@example.com>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b"`,
+    '--b\r\nContent-Type: text/plain\r\n\r\nThe printer is on fire.\r\n--b\r\nContent-Type: application/pdf; name="photo.pdf"\r\nContent-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n',
+  );
+
+  it('turns a new mail into a ticket, a conversation, addresses, an UNAVAILABLE attachment, a record and a cursor, together', async () => {
+    first = await ingestMessage(ctx, mailbox, fetched(FIRST));
+    expect(first).toMatchObject({ outcome: 'conversation', classification: 'human', alreadyRecorded: false });
+    const conv = await db.conversation.findUniqueOrThrow({ where: { id: first.conversationId! }, include: { email_addresses: { orderBy: { position: 'asc' } }, attachments: true, requester: true, ticket: { include: { status: true } } } });
+    expect(conv.type).toBe('REPLY_INBOUND');
+    expect(conv.last_message_extracted).toBe('The printer is on fire.');
+    expect(conv.created.toISOString()).toBe('2026-11-20T10:00:00.000Z');
+    expect(conv.email_addresses.map((e) => [e.direction, e.email])).toEqual([
+      ['FROM', 'anna@example.com'],
+      ['TO', 'help@acme.test'],
+      ['CC', 'bob@example.com'],
+    ]);
+    expect(conv.requester).toMatchObject({ email: 'anna@example.com', name: 'Anna Example' });
+    expect(conv.ticket).toMatchObject({ subject: 'Printer on fire', mailbox_id: mailbox.id });
+    expect(conv.ticket.status.key).toBe('new');
+    expect(conv.attachments).toHaveLength(1);
+    expect(conv.attachments[0]).toMatchObject({ status: 'UNAVAILABLE', content_type: 'application/pdf', size_bytes: 9n });
+    expect(first.attachments).toEqual([{ id: conv.attachments[0]!.id, tenantId, storageKey: conv.attachments[0]!.storage_key }]);
+    expect(await ctx.blobs.exists(conv.attachments[0]!.storage_key)).toBe(true);
+
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: first.recordId } });
+    expect(record).toMatchObject({ outcome: 'conversation', classification: 'human', thread_reason: 'new_ticket', message_id: 'first@example.com', from: 'anna@example.com' });
+    expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(FIRST);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).last_uid).toBe(uid);
+  });
+
+  it('records the same UID once, and the same mail under another UID as a duplicate', async () => {
+    const again = await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid: 1n, raw: FIRST, internalDate: null });
+    expect(again).toMatchObject({ alreadyRecorded: true, recordId: first.recordId });
+
+    const dup = await ingestMessage(ctx, mailbox, fetched(FIRST));
+    expect(dup).toMatchObject({ outcome: 'duplicate', conversationId: first.conversationId, ticketId: first.ticketId, attachments: [] });
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: dup.recordId } });
+    expect(record.duplicate_of_id).toBe(first.recordId);
+    expect(await db.conversation.count({ where: { tenant_id: tenantId } })).toBe(1);
+  });
+
+  it('threads a reply by In-Reply-To onto the ticket and moves its last activity', async () => {
+    const reply = await ingestMessage(
+      ctx,
+      mailbox,
+      fetched(mail('From: bob@example.com\nTo: support@acme.test\nSubject: Re: Printer on fire\nMessage-ID: <reply@example.com>\nIn-Reply-To: <FIRST@example.com>'), new Date('2026-11-21T09:00:00Z')),
+    );
+    expect(reply).toMatchObject({ outcome: 'conversation', ticketId: first.ticketId });
+    expect((await db.ingestRecord.findUniqueOrThrow({ where: { id: reply.recordId } })).thread_reason).toBe('references');
+    expect((await db.ticket.findUniqueOrThrow({ where: { id: first.ticketId! } })).last_activity.toISOString()).toBe('2026-11-21T09:00:00.000Z');
+  });
+
+  it('joins by a verified signed Message-ID of Mailroom, and by subject tag only for participants', async () => {
+    const ticket = await db.ticket.findUniqueOrThrow({ where: { id: first.ticketId! } });
+    const signed = formatSignedMessageId({ tenantId, ticketId: ticket.id, conversationId: 1, domain: 'acme.test' }, ctx.secretKey);
+    const viaSigned = await ingestMessage(ctx, mailbox, fetched(mail(`From: carol@example.com\nTo: support@acme.test\nSubject: Re: something\nMessage-ID: <s1@example.com>\nReferences: <${signed}>`)));
+    expect(viaSigned).toMatchObject({ outcome: 'conversation', ticketId: ticket.id });
+
+    const stranger = await ingestMessage(ctx, mailbox, fetched(mail(`From: mallory@evil.test\nTo: support@acme.test\nSubject: [#${ticket.number}] let me in\nMessage-ID: <m1@evil.test>`)));
+    expect(stranger.ticketId).not.toBe(ticket.id);
+    expect((await db.ingestRecord.findUniqueOrThrow({ where: { id: stranger.recordId } })).thread_reason).toBe('subject_tag_not_participant');
+
+    const participant = await ingestMessage(ctx, mailbox, fetched(mail(`From: Bob <BOB@example.com>\nTo: support@acme.test\nSubject: Re: [#${ticket.number}] Printer\nMessage-ID: <b2@example.com>`)));
+    expect(participant).toMatchObject({ outcome: 'conversation', ticketId: ticket.id });
+  });
+
+  it('skips an auto-reply that threads nowhere, files one that threads without reopening, and reopens on a human reply', async () => {
+    const lost = await ingestMessage(ctx, mailbox, fetched(mail('From: ooo@example.com\nTo: support@acme.test\nSubject: Out of office\nAuto-Submitted: auto-replied\nMessage-ID: <ooo1@example.com>')));
+    expect(lost).toMatchObject({ outcome: 'skipped', classification: 'auto_reply', conversationId: null, ticketId: null });
+
+    const closed = (await db.status.findFirstOrThrow({ where: { tenant_id: tenantId, key: 'solved' } })).id;
+    await db.ticket.update({ where: { id: first.ticketId! }, data: { status_id: closed } });
+    const before = await db.ticket.findUniqueOrThrow({ where: { id: first.ticketId! } });
+    const auto = await ingestMessage(ctx, mailbox, fetched(mail('From: anna@example.com\nTo: support@acme.test\nSubject: Auto: Re: Printer\nAuto-Submitted: auto-replied\nMessage-ID: <ooo2@example.com>\nIn-Reply-To: <first@example.com>'), new Date('2026-11-24T00:00:00Z')));
+    expect(auto).toMatchObject({ outcome: 'conversation', classification: 'auto_reply', ticketId: first.ticketId });
+    const afterAuto = await db.ticket.findUniqueOrThrow({ where: { id: first.ticketId! } });
+    expect(afterAuto.status_id).toBe(closed);
+    expect(afterAuto.last_activity).toEqual(before.last_activity);
+
+    await ingestMessage(ctx, mailbox, fetched(mail('From: anna@example.com\nTo: support@acme.test\nSubject: Re: Printer\nMessage-ID: <human3@example.com>\nIn-Reply-To: <first@example.com>')));
+    const reopened = await db.ticket.findUniqueOrThrow({ where: { id: first.ticketId! }, include: { status: true } });
+    expect(reopened.status.key).toBe('open');
+  });
+
+  it('skips mail from the tenant\'s own addresses, with the raw kept', async () => {
+    const own = await ingestMessage(ctx, mailbox, fetched(mail('From: help@acme.test\nTo: anna@example.com\nSubject: we answered\nMessage-ID: <own@acme.test>')));
+    expect(own).toMatchObject({ outcome: 'skipped', classification: 'own_address' });
+  });
+
+  it('records a malformed mail as failed with its raw kept, and moves the cursor past it', async () => {
+    const raw = Buffer.from('\u0000\u0001this is not mail');
+    const bad = await ingestMessage(ctx, mailbox, fetched(raw));
+    expect(bad.outcome).toBe('failed');
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: bad.recordId } });
+    expect(record.error_code).toBe('MAIL_UNREADABLE');
+    expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(raw);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).last_uid).toBe(uid);
+  });
+
+  it('ingests a reused Message-ID with a different subject as a new mail, with a warning', async () => {
+    const reused = await ingestMessage(ctx, mailbox, fetched(mail('From: anna@example.com\nTo: support@acme.test\nSubject: A different question\nMessage-ID: <first@example.com>')));
+    expect(reused.outcome).toBe('conversation');
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: reused.recordId } });
+    expect(record.warnings.join('\n')).toMatch(/already used by a different mail/);
+  });
+
+  it('stores text with NUL characters and a huge subject without failing', async () => {
+    const r = await ingestMessage(ctx, mailbox, fetched(mail(`From: anna@example.com\nTo: support@acme.test\nSubject: nul\u0000here ${'x'.repeat(5000)}\nMessage-ID: <nul@example.com>`, 'body with \u0000 nul\r\n')));
+    expect(r.outcome).toBe('conversation');
+    const ticket = await db.ticket.findUniqueOrThrow({ where: { id: r.ticketId! } });
+    expect(ticket.subject).not.toContain('\u0000');
+    expect(ticket.subject.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('recognises the same mail delivered to a second mailbox of the tenant', async () => {
+    const row = await db.mailbox.create({
+      data: { tenant_id: tenantId, address: 'sales@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u2', secret_encrypted: 'x', uid_validity: 1n, last_uid: 0n },
+    });
+    const second: IngestMailbox = { id: row.id, tenant_id: tenantId, address: row.address, aliases: [] };
+    const r = await ingestMessage(ctx, second, { uidValidity: 1n, uid: 1n, raw: Buffer.concat([Buffer.from('Delivered-To: sales@acme.test\r\n'), FIRST]), internalDate: null });
+    expect(r).toMatchObject({ outcome: 'duplicate', conversationId: first.conversationId });
+  });
+});
