@@ -48,6 +48,14 @@ const schema = z.object({
     .default('{mailroom}'),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  MAILROOM_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(3600).default(300),
+  MAILROOM_SYNC_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(20),
+  MAILROOM_MAX_MESSAGE_BYTES: z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int()
+    .min(1024)
+    .max(1024 * 1024 * 1024)
+    .default(64 * 1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
@@ -61,6 +69,12 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** How long a sync stays connected in IDLE before handing the mailbox back to the queue. */
+  readonly idleSeconds: number;
+  /** Mailbox syncs one worker process runs at once. */
+  readonly syncConcurrency: number;
+  /** Largest message downloaded and parsed; larger ones are recorded as failed. */
+  readonly maxMessageBytes: number;
 }
 
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
@@ -95,6 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: c.PORT,
     host: c.HOST,
     logLevel: c.LOG_LEVEL,
+    idleSeconds: c.MAILROOM_IDLE_SECONDS,
+    syncConcurrency: c.MAILROOM_SYNC_CONCURRENCY,
+    maxMessageBytes: c.MAILROOM_MAX_MESSAGE_BYTES,
   });
 }
 

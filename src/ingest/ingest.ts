@@ -66,7 +66,12 @@ export interface IngestResult {
 }
 
 /** Ingest one message; `recordId` re-runs an existing ingest record (reprocess) instead of creating one. */
-export async function ingestMessage(ctx: IngestContext, mailbox: IngestMailbox, msg: FetchedMessage, opts: { recordId?: number } = {}): Promise<IngestResult> {
+export async function ingestMessage(
+  ctx: IngestContext,
+  mailbox: IngestMailbox,
+  msg: FetchedMessage,
+  opts: { recordId?: number; failWith?: { code: string; message: string } } = {},
+): Promise<IngestResult> {
   const { db } = ctx;
   if (opts.recordId === undefined) {
     const seen = await db.ingestRecord.findUnique({
@@ -75,7 +80,7 @@ export async function ingestMessage(ctx: IngestContext, mailbox: IngestMailbox, 
     if (seen) return alreadyRecorded(seen);
   }
   try {
-    return await attempt(ctx, mailbox, msg, opts.recordId);
+    return await attempt(ctx, mailbox, msg, opts.recordId, opts.failWith);
   } catch (err) {
     // Another process stored the same mail (second mailbox) or this UID between our check and commit: run again, it is recognised now.
     if (!isUniqueViolation(err)) throw err;
@@ -86,7 +91,7 @@ export async function ingestMessage(ctx: IngestContext, mailbox: IngestMailbox, 
       });
       if (seen) return alreadyRecorded(seen);
     }
-    return attempt(ctx, mailbox, msg, opts.recordId);
+    return attempt(ctx, mailbox, msg, opts.recordId, opts.failWith);
   }
 }
 
@@ -94,11 +99,19 @@ function alreadyRecorded(r: { id: number; outcome: IngestOutcome; classification
   return { recordId: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversation_id, ticketId: r.ticket_id, attachments: [], alreadyRecorded: true };
 }
 
-async function attempt(ctx: IngestContext, mailbox: IngestMailbox, msg: FetchedMessage, recordId: number | undefined): Promise<IngestResult> {
+async function attempt(
+  ctx: IngestContext,
+  mailbox: IngestMailbox,
+  msg: FetchedMessage,
+  recordId: number | undefined,
+  failWith: { code: string; message: string } | undefined,
+): Promise<IngestResult> {
   const { db } = ctx;
   const now = ctx.now?.() ?? new Date();
   const raw = await ctx.blobs.put(msg.raw);
   const base = { ctx, mailbox, msg, raw, recordId };
+  // Refused before parsing (e.g. over the size limit): recorded with what was kept of it.
+  if (failWith) return store(base, { kind: 'failed', error: failWith, warnings: [] });
 
   let mail;
   try {

@@ -1,21 +1,39 @@
-// `mailroom api` / `mailroom start`: opens the connections, serves the HTTP app on
-// HOST:PORT and shuts down cleanly on SIGTERM/SIGINT (stop accepting, finish
-// in-flight requests, close connections).
+// `mailroom api` / `mailroom worker` / `mailroom start`: opens the connections,
+// runs the HTTP app on HOST:PORT (api, start) and the mailbox worker (worker,
+// start), and shuts down cleanly on SIGTERM/SIGINT: stop accepting work, let
+// in-flight requests and the message in hand finish, close connections.
 import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
 import type { Config } from '../config/config.js';
 import { redactUrl } from '../config/config.js';
 import { createPrisma } from '../db/prisma.js';
 import { createLogger } from '../logging/logger.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { startWorker } from '../sync/worker.js';
+import type { WorkerHandle } from '../sync/worker.js';
 
-export async function runServer(config: Config, options: { role: 'api' | 'start' }): Promise<void> {
+export type ProcessRole = 'api' | 'worker' | 'start';
+
+export async function runServer(config: Config, options: { role: ProcessRole }): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const db = createPrisma(config.databaseUrl);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection problem'));
-  const app = await buildApp({ db, redis, logger });
+  const metrics = createMetrics();
 
-  await app.listen({ host: config.host, port: config.port });
+  const serveHttp = options.role !== 'worker';
+  const runWorker = options.role !== 'api';
+  const app = serveHttp ? await buildApp({ db, redis, logger }) : null;
+  let worker: WorkerHandle | null = null;
+  try {
+    if (runWorker) worker = await startWorker({ config, db, connection: redis, logger, metrics });
+    if (app) await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await worker?.stop().catch(() => undefined);
+    await app?.close().catch(() => undefined);
+    await Promise.allSettled([db.$disconnect(), redis.quit()]);
+    throw err;
+  }
   logger.info({ role: options.role, database: redactUrl(config.databaseUrl), redis: redactUrl(config.redisUrl) }, 'mailroom started');
 
   await new Promise<void>((resolve) => {
@@ -26,7 +44,8 @@ export async function runServer(config: Config, options: { role: 'api' | 'start'
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await app.close();
+  await app?.close();
+  await worker?.stop();
   await Promise.allSettled([db.$disconnect(), redis.quit()]);
   logger.info('stopped');
 }

@@ -1,0 +1,81 @@
+// Prometheus metrics for ops (PRODUCT.md users: "watch queues, mailbox health
+// and metrics"). createMetrics() builds a fresh registry each call instead of
+// using prom-client's global one, so the worker and API entry points own theirs
+// and every test starts from zero without name clashes.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MailboxState, type Classification, type IngestOutcome } from '../generated/prisma/enums.js';
+
+/** An ingest record without a classification (e.g. a mail that failed to parse) is labelled `none`. */
+export type IngestClassificationLabel = Classification | 'none';
+/** The attachment row's final status, or `retry` for a failed attempt that BullMQ will repeat. */
+export type AttachmentJobStatus = 'ok' | 'warning' | 'error' | 'retry';
+export type SyncResult = 'ok' | 'connect_error' | 'auth_error' | 'error';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly ingestTotal: Counter<'outcome' | 'classification'>;
+  readonly ingestDuration: Histogram;
+  readonly syncDuration: Histogram<'result'>;
+  readonly mailboxState: Gauge<'state'>;
+  readonly attachmentJobsTotal: Counter<'status'>;
+  /** Typed shorthand for ingestTotal.inc. */
+  countIngest(outcome: IngestOutcome, classification: IngestClassificationLabel): void;
+  observeSync(result: SyncResult, seconds: number): void;
+  countAttachmentJob(status: AttachmentJobStatus): void;
+  /** Sets the gauge from a count per state; states missing from `counts` are 0, not stale. */
+  setMailboxStates(counts: Partial<Record<MailboxState, number>>): void;
+}
+
+const MAILBOX_STATES = Object.values(MailboxState);
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+
+  const ingestTotal = new Counter({
+    name: 'mailroom_ingest_total',
+    help: 'Messages ingested, by ingest record outcome and classification.',
+    labelNames: ['outcome', 'classification'] as const,
+    registers: [registry],
+  });
+  const ingestDuration = new Histogram({
+    name: 'mailroom_ingest_duration_seconds',
+    help: 'Time to ingest one message: parse, map, thread and the database transaction.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const syncDuration = new Histogram({
+    name: 'mailroom_sync_duration_seconds',
+    help: 'Time of one mailbox sync run, by result.',
+    labelNames: ['result'] as const,
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers: [registry],
+  });
+  const mailboxState = new Gauge({
+    name: 'mailroom_mailbox_state',
+    help: 'Number of mailboxes in each state.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+  });
+  const attachmentJobsTotal = new Counter({
+    name: 'mailroom_attachment_jobs_total',
+    help: 'Attachment jobs processed, by resulting status.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    ingestTotal,
+    ingestDuration,
+    syncDuration,
+    mailboxState,
+    attachmentJobsTotal,
+    countIngest: (outcome, classification) => ingestTotal.inc({ outcome, classification }),
+    observeSync: (result, seconds) => syncDuration.observe({ result }, seconds),
+    countAttachmentJob: (status) => attachmentJobsTotal.inc({ status }),
+    setMailboxStates: (counts) => {
+      for (const state of MAILBOX_STATES) mailboxState.set({ state }, counts[state] ?? 0);
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// BullMQ queues: Redis holds the work (PRODUCT.md "Pipeline"). Mailbox polls
+// and attachment jobs are BullMQ jobs so N stateless replicas share them. Every
+// key lives under the configured prefix (`{mailroom}` by default: the braces
+// are a Redis Cluster hash tag, so one queue's keys share a slot and its Lua
+// scripts can run there). Connections are handed in, never opened at import.
+//
+// Idempotency is in the job ids, not in the callers: an attachment job's id is
+// derived from its row, a mailbox poll's scheduler id from its mailbox, and an
+// on-demand sync is deduplicated per mailbox, so a retry or a burst enqueues
+// nothing twice.
+import { Queue, type DefaultJobOptions, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
+import { MailroomError } from '../errors.js';
+import { BLOB_KEY_PATTERN } from '../storage/blob-key.js';
+
+export const QUEUE_NAMES = Object.freeze({ sync: 'mailbox-sync', attachments: 'attachments' } as const);
+
+export const JOB_NAMES = Object.freeze({
+  attachment: 'process-attachment',
+  /** A run of a mailbox's job scheduler. */
+  poll: 'poll',
+  /** A one-off sync someone asked for (new mailbox, admin "sync now", IDLE notice). */
+  sync: 'sync',
+} as const);
+
+const id = z.number().int().positive();
+
+export const attachmentJobSchema = z.object({
+  attachmentId: id,
+  tenantId: id,
+  storageKey: z.string().regex(BLOB_KEY_PATTERN, 'must be a blob key'),
+});
+export type AttachmentJobData = z.infer<typeof attachmentJobSchema>;
+
+export const mailboxSyncJobSchema = z.object({ mailboxId: id });
+export type MailboxSyncJobData = z.infer<typeof mailboxSyncJobSchema>;
+
+// Job names stay `string`: bullmq types a scheduler id as the job-name type,
+// so narrowing names would make `mailbox-<id>` scheduler ids ill-typed.
+export type AttachmentQueue = Queue<AttachmentJobData>;
+export type SyncQueue = Queue<MailboxSyncJobData>;
+
+export interface Queues {
+  readonly sync: SyncQueue;
+  readonly attachments: AttachmentQueue;
+}
+
+const HOUR_S = 3600;
+
+/**
+ * Attachment processing is worth retrying (storage or DB hiccups); after the
+ * last attempt the worker marks the row ERROR ("retries exhausted"). Finished
+ * jobs are kept for a while for ops and then trimmed so Redis does not grow.
+ */
+export const ATTACHMENT_JOB_OPTIONS: DefaultJobOptions = Object.freeze({
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 24 * HOUR_S, count: 10_000 },
+  removeOnFail: { age: 14 * 24 * HOUR_S, count: 10_000 },
+});
+
+/**
+ * One attempt: a failed sync is recorded on the mailbox and retried on the
+ * mailbox's own backoff (src/sync/backoff.ts); BullMQ retries on top would
+ * hammer a server that is down or rejecting the credentials.
+ */
+export const SYNC_JOB_OPTIONS: DefaultJobOptions = Object.freeze({
+  attempts: 1,
+  removeOnComplete: { age: HOUR_S, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * HOUR_S, count: 1_000 },
+});
+
+/** A connection as BullMQ needs it: workers block, so commands must not give up after N retries. */
+export function createRedisConnection(redisUrl: string, options: RedisOptions = {}): Redis {
+  return new Redis(redisUrl, { ...options, maxRetriesPerRequest: null });
+}
+
+/** Queue objects sharing `connection`; closing them leaves the connection to its owner. */
+export function createQueues({ connection, prefix }: { connection: Redis; prefix: string }): Queues {
+  return {
+    sync: new Queue(QUEUE_NAMES.sync, { connection, prefix, defaultJobOptions: SYNC_JOB_OPTIONS }),
+    attachments: new Queue(QUEUE_NAMES.attachments, { connection, prefix, defaultJobOptions: ATTACHMENT_JOB_OPTIONS }),
+  };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all([queues.sync.close(), queues.attachments.close()]);
+}
+
+export const attachmentJobId = (attachmentId: number): string => `attachment-${attachmentId}`;
+export const mailboxSchedulerId = (mailboxId: number): string => `mailbox-${mailboxId}`;
+export const mailboxSyncDeduplicationId = (mailboxId: number): string => `sync-${mailboxId}`;
+
+/** Validates a payload read back from Redis (workers) or built by a caller. */
+export function parseAttachmentJob(data: unknown): AttachmentJobData {
+  return parsePayload(attachmentJobSchema, data, 'attachment');
+}
+
+export function parseMailboxSyncJob(data: unknown): MailboxSyncJobData {
+  return parsePayload(mailboxSyncJobSchema, data, 'mailbox sync');
+}
+
+/**
+ * One job per attachment row. While a job with the same id is still in Redis
+ * (waiting, active, or kept after finishing) enqueueing the row again adds
+ * nothing, so the ingest transaction's retry cannot double the work.
+ */
+export async function enqueueAttachmentJobs(
+  queue: AttachmentQueue,
+  rows: readonly AttachmentJobData[],
+): Promise<Job<AttachmentJobData>[]> {
+  if (rows.length === 0) return [];
+  const jobs = rows.map((row) => {
+    const data = parseAttachmentJob(row);
+    return { name: JOB_NAMES.attachment, data, opts: { jobId: attachmentJobId(data.attachmentId) } };
+  });
+  return queue.addBulk(jobs);
+}
+
+/** Creates or updates the mailbox's poll schedule; calling it again never adds a second schedule. */
+export async function scheduleMailboxPoll(queue: SyncQueue, mailboxId: number, everySeconds: number): Promise<void> {
+  const data = parseMailboxSyncJob({ mailboxId });
+  if (!Number.isFinite(everySeconds) || everySeconds < 1) {
+    throw new MailroomError('VALIDATION', 'The poll interval must be at least 1 second.');
+  }
+  await queue.upsertJobScheduler(mailboxSchedulerId(mailboxId), { every: Math.round(everySeconds * 1000) }, { name: JOB_NAMES.poll, data });
+}
+
+/**
+ * Stops polling the mailbox. True when a schedule was removed; removing an
+ * absent one is not an error (disable twice). A poll already running goes on,
+ * so the sync job must still check that its mailbox is enabled.
+ */
+export async function unscheduleMailboxPoll(queue: SyncQueue, mailboxId: number): Promise<boolean> {
+  const schedulerId = mailboxSchedulerId(mailboxId);
+  const scheduler = await queue.getJobScheduler(schedulerId);
+  const removed = await queue.removeJobScheduler(schedulerId);
+  // BullMQ deletes the scheduler's next job only while it is delayed; the first
+  // run of an `every` schedule is due at once and sits in `waiting`. Its id is
+  // `repeat:<scheduler id>:<next millis>` (removeJobScheduler-3.lua); remove()
+  // leaves it alone if a worker already holds it.
+  if (scheduler?.next !== undefined) await queue.remove(`repeat:${schedulerId}:${scheduler.next}`);
+  return removed;
+}
+
+/**
+ * Asks for a sync now. A burst of requests makes at most one waiting job; a
+ * request while that mailbox's sync is running is kept (`keepLastIfActive`) and
+ * becomes one job when the running one finishes, so mail that arrived during a
+ * sync is not left for the next poll. Returns the new job, or the waiting or
+ * running one the request was folded into.
+ */
+export async function requestMailboxSync(queue: SyncQueue, mailboxId: number): Promise<Job<MailboxSyncJobData>> {
+  const data = parseMailboxSyncJob({ mailboxId });
+  return queue.add(JOB_NAMES.sync, data, {
+    deduplication: { id: mailboxSyncDeduplicationId(mailboxId), keepLastIfActive: true },
+  });
+}
+
+function parsePayload<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'data', message: i.message }));
+    throw new MailroomError('VALIDATION', `Invalid ${what} job payload: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}.`, {
+      fields,
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}

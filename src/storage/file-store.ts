@@ -1,0 +1,102 @@
+// The file:// blob store. Writes are atomic (temp file in the target directory,
+// fsync, rename) so a crash or a full disk never leaves a half blob under its
+// final name: a key that exists always has all of its bytes. Concurrent puts of
+// the same bytes are harmless, as both renames install identical content.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { MailroomError } from '../errors.js';
+import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
+import type { BlobStore, StoredBlob } from './blob-store.js';
+
+export class FileBlobStore implements BlobStore {
+  constructor(readonly root: string) {}
+
+  async put(bytes: Buffer): Promise<StoredBlob> {
+    const sha256 = sha256Hex(bytes);
+    const key = blobKeyFor(sha256);
+    const stored = { key, sha256, size: bytes.length };
+    const target = this.pathOf(key);
+    const dir = path.dirname(target);
+    const temp = path.join(dir, `.tmp-${sha256.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
+    try {
+      // Same hash and same size: the bytes are already there (retry or duplicate).
+      if ((await statFile(target))?.size === bytes.length) return stored;
+      await mkdir(dir, { recursive: true });
+      const handle = await open(temp, 'wx', 0o640);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, target);
+      await syncDirectory(dir);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw new MailroomError('STORAGE_FAILED', `Cannot write blob ${key}.`, { cause: err });
+    }
+    return stored;
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const sha256 = parseBlobKey(key);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.pathOf(key));
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw new MailroomError('STORAGE_FAILED', `Blob ${key} does not exist.`, { cause: err, retryable: false });
+      }
+      throw new MailroomError('STORAGE_FAILED', `Cannot read blob ${key}.`, { cause: err });
+    }
+    // Content addressing lets us detect bit rot or a hand-edited file instead of
+    // serving other bytes than the key promises; retrying would not help.
+    if (sha256Hex(bytes) !== sha256) {
+      throw new MailroomError('STORAGE_FAILED', `Blob ${key} is corrupt: its bytes do not match its hash.`, { retryable: false });
+    }
+    return bytes;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    parseBlobKey(key);
+    try {
+      return (await statFile(this.pathOf(key))) !== null;
+    } catch (err) {
+      throw new MailroomError('STORAGE_FAILED', `Cannot check blob ${key}.`, { cause: err });
+    }
+  }
+
+  /** Only ever called with a validated key, so the path stays under root. */
+  private pathOf(key: string): string {
+    return path.join(this.root, ...key.split('/'));
+  }
+}
+
+async function statFile(file: string): Promise<{ size: number } | null> {
+  try {
+    const s = await stat(file);
+    return s.isFile() ? { size: s.size } : null;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+/** Makes the rename itself durable; some platforms cannot fsync a directory, which is fine. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Best effort: the blob is complete either way, only its directory entry may lag.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,121 @@
+import { mkdtemp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isMailroomError } from '../../../src/errors.js';
+import { blobKeyFor, sha256Hex } from '../../../src/storage/blob-key.js';
+import { FileBlobStore } from '../../../src/storage/file-store.js';
+
+let root: string;
+let store: FileBlobStore;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'mailroom-blobs-'));
+  store = new FileBlobStore(root);
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Every file under dir, relative, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+async function storageError(promise: Promise<unknown>): Promise<{ retryable: boolean; message: string }> {
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!isMailroomError(err, 'STORAGE_FAILED')) throw new Error(`expected STORAGE_FAILED, got ${String(err)}`);
+  return { retryable: err.retryable, message: err.message };
+}
+
+describe('FileBlobStore', () => {
+  it('stores bytes under their content address and reads them back', async () => {
+    const bytes = Buffer.from('hello attachment');
+    const sha = sha256Hex(bytes);
+    const stored = await store.put(bytes);
+    expect(stored).toEqual({ key: `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`, sha256: sha, size: bytes.length });
+    expect(await store.exists(stored.key)).toBe(true);
+    expect((await store.get(stored.key)).equals(bytes)).toBe(true);
+    expect(await filesUnder(root)).toEqual([path.join('sha256', sha.slice(0, 2), sha.slice(2, 4), sha)]);
+  });
+
+  it('stores the same bytes once: a second put is a no-op with the same key', async () => {
+    const bytes = Buffer.from('same bytes twice');
+    const first = await store.put(bytes);
+    const file = path.join(root, ...first.key.split('/'));
+    const before = await stat(file);
+    const second = await store.put(Buffer.from(bytes));
+    expect(second).toEqual(first);
+    expect((await stat(file)).mtimeMs).toBe(before.mtimeMs);
+    expect((await stat(file)).ino).toBe(before.ino);
+    expect(await filesUnder(root)).toHaveLength(1);
+  });
+
+  it('survives concurrent puts of the same bytes and leaves no temp file', async () => {
+    const bytes = Buffer.alloc(256 * 1024, 7);
+    const results = await Promise.all(Array.from({ length: 8 }, () => store.put(bytes)));
+    expect(new Set(results.map((r) => r.key)).size).toBe(1);
+    expect(await filesUnder(root)).toHaveLength(1);
+  });
+
+  it('stores an empty blob', async () => {
+    const stored = await store.put(Buffer.alloc(0));
+    expect(stored.size).toBe(0);
+    expect((await store.get(stored.key)).length).toBe(0);
+  });
+
+  it('never leaves a partial file under the final name when a write fails', async () => {
+    const bytes = Buffer.from('cannot be installed');
+    const key = blobKeyFor(sha256Hex(bytes));
+    const target = path.join(root, ...key.split('/'));
+    // A non-empty directory where the blob should go makes the final rename fail.
+    await mkdir(path.join(target, 'blocker'), { recursive: true });
+    const err = await storageError(store.put(bytes));
+    expect(err.retryable).toBe(true);
+    expect((await stat(target)).isDirectory()).toBe(true);
+    expect(await readdir(path.dirname(target))).toEqual([path.basename(target)]);
+  });
+
+  it('reports an unknown key as not found, not retryable', async () => {
+    const key = blobKeyFor(sha256Hex(Buffer.from('never stored')));
+    expect(await store.exists(key)).toBe(false);
+    const err = await storageError(store.get(key));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/does not exist/);
+  });
+
+  it('refuses bytes that no longer match their key', async () => {
+    const stored = await store.put(Buffer.from('original'));
+    await writeFile(path.join(root, ...stored.key.split('/')), 'tampered');
+    const err = await storageError(store.get(stored.key));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/corrupt/);
+  });
+
+  it('rejects keys that are not content addresses', async () => {
+    const sha = sha256Hex(Buffer.from('x'));
+    const bad = [
+      '../../etc/passwd',
+      '/etc/passwd',
+      `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}/..`,
+      `sha256/00/00/${sha}`, // fan-out directories that do not match the hash
+      `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha.toUpperCase()}`,
+      `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha.slice(0, 63)}`,
+      `sha256\\${sha.slice(0, 2)}\\${sha.slice(2, 4)}\\${sha}`,
+      `sha256/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}\n`,
+      '',
+    ];
+    for (const key of bad) {
+      expect((await storageError(store.get(key))).retryable, key).toBe(false);
+      expect((await storageError(store.exists(key))).message, key).toMatch(/Invalid blob key/);
+    }
+  });
+});
