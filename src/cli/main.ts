@@ -8,7 +8,9 @@ import { migrate } from '../db/migrate.js';
 import { createTenant } from '../tenants/service.js';
 import { createToken, type Role } from '../tokens/service.js';
 import { runServer } from '../main/server.js';
+import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
+import { reprocessCommand } from './reprocess.js';
 
 export type Out = { out: (line: string) => void; err: (line: string) => void };
 
@@ -71,7 +73,12 @@ export async function main(argv: string[], io: Out): Promise<number> {
     }
     case 'parse':
       return parseCommand(rest, io);
+    case 'reprocess':
+      return reprocessCommand(rest, io, () => startupConfig(io));
+    case 'mailbox':
+      return runMailboxCommand(rest, io, { config: () => startupConfig(io) });
     case 'api':
+    case 'worker':
     case 'start': {
       parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
       const config = startupConfig(io);

@@ -12,20 +12,42 @@ export const USAGE = `Usage: mailroom <command> [options]
 
 Commands:
   start                          API and worker in one process
+  worker                         IMAP sync and attachment processing only
   api                            HTTP API only
   migrate                        apply database migrations
   tenant create SLUG [--name NAME]
                                  create a tenant (slug: 2+ chars, a-z 0-9 -)
   token create --tenant SLUG --role USER|ADMIN [--user EMAIL]
                                  print a new API token once (alone on the last line)
+  mailbox add --tenant SLUG --address ADDR [--alias ADDR]... --host H --port P
+      [--tls|--starttls|--no-tls] --user U (--password-env VAR | --password-stdin)
+      [--folder INBOX] [--after seen|move:FOLDER|none] [--poll-seconds N]
+      [--since DATE] [--no-test]
+                                 add a mailbox (tests the connection first unless
+                                 --no-test); prints its id alone on the last line.
+                                 --tls (default) is implicit TLS, --starttls upgrades,
+                                 --no-tls is plain text. Without --since only mail
+                                 that arrives from now on is ingested.
+      OAuth2 instead of a password: --oauth-token-url URL --oauth-client-id ID
+      [--oauth-client-secret-env VAR] [--oauth-scope S]
+      (--refresh-token-env VAR | --refresh-token-stdin)
+  mailbox list [--tenant SLUG] [--json]
+                                 mailboxes and their health
+  mailbox show ID [--json]       one mailbox's settings (secrets are write-only)
+  mailbox test ID [--json]       connect, log in, open the folder; say what failed
+  mailbox enable ID | disable ID start or stop syncing a mailbox
+  mailbox remove ID --yes        delete a mailbox and its ingest log
   parse FILE... [--mailbox-address ADDR] [--jsonl]
                                  dry run: the conversation each mail would become
                                  (JSON; one object per line with --jsonl); no database
+  reprocess --message ID | --mailbox ID --outcome failed|skipped
+                                 re-run stored raw messages (progress on stderr)
   help                           show this help
 
 Configuration comes from the environment (and ./.env): DATABASE_URL, REDIS_URL,
 MAILROOM_SECRET_KEY, MAILROOM_STORAGE_URL, MAILROOM_PUBLIC_URL,
-MAILROOM_QUEUE_PREFIX, PORT, HOST, LOG_LEVEL.
+MAILROOM_QUEUE_PREFIX, PORT, HOST, LOG_LEVEL, MAILROOM_IDLE_SECONDS,
+MAILROOM_SYNC_CONCURRENCY, MAILROOM_MAX_MESSAGE_BYTES.
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage error.`;
 

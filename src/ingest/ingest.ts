@@ -70,7 +70,7 @@ export async function ingestMessage(
   ctx: IngestContext,
   mailbox: IngestMailbox,
   msg: FetchedMessage,
-  opts: { recordId?: number; failWith?: { code: string; message: string } } = {},
+  opts: { recordId?: number; failWith?: { code: string; message: string; warnings?: string[] } } = {},
 ): Promise<IngestResult> {
   const { db } = ctx;
   if (opts.recordId === undefined) {
@@ -104,14 +104,14 @@ async function attempt(
   mailbox: IngestMailbox,
   msg: FetchedMessage,
   recordId: number | undefined,
-  failWith: { code: string; message: string } | undefined,
+  failWith: { code: string; message: string; warnings?: string[] } | undefined,
 ): Promise<IngestResult> {
   const { db } = ctx;
   const now = ctx.now?.() ?? new Date();
   const raw = await ctx.blobs.put(msg.raw);
   const base = { ctx, mailbox, msg, raw, recordId };
   // Refused before parsing (e.g. over the size limit): recorded with what was kept of it.
-  if (failWith) return store(base, { kind: 'failed', error: failWith, warnings: [] });
+  if (failWith) return store(base, { kind: 'failed', error: { code: failWith.code, message: failWith.message }, warnings: failWith.warnings ?? [] });
 
   let mail;
   try {

@@ -158,6 +158,16 @@ export async function requestMailboxSync(queue: SyncQueue, mailboxId: number): P
   });
 }
 
+/**
+ * A sync job that is not folded into any other: a worker starting up after a
+ * crash must not wait for the dead worker's stalled job (whose deduplication id
+ * it would otherwise join). Extra jobs are cheap; the mailbox lock makes them no-ops.
+ */
+export async function requestMailboxSyncUnique(queue: SyncQueue, mailboxId: number, tag: string): Promise<Job<MailboxSyncJobData>> {
+  const data = parseMailboxSyncJob({ mailboxId });
+  return queue.add(JOB_NAMES.sync, data, { jobId: `sync-${mailboxId}-${tag}` });
+}
+
 function parsePayload<T>(schema: z.ZodType<T>, data: unknown, what: string): T {
   const parsed = schema.safeParse(data);
   if (!parsed.success) {

@@ -17,6 +17,7 @@ import type { Db } from '../db/prisma.js';
 import { describeError, isMailroomError } from '../errors.js';
 import type { Mailbox } from '../generated/prisma/client.js';
 import { ingestMessage } from '../ingest/ingest.js';
+import { HEADER_ONLY_WARNING } from '../ingest/reprocess.js';
 import type { IngestContext, IngestResult } from '../ingest/ingest.js';
 import type { Logger } from '../logging/logger.js';
 import { imapClientOptions } from '../mailboxes/imap.js';
@@ -207,7 +208,7 @@ class FolderSession {
       const head = await this.client.fetchOne(String(meta.uid), { uid: true, headers: true }, { uid: true });
       const headers = head && head.headers ? head.headers : Buffer.from('');
       return ingestMessage(this.deps.ingest, mailbox, { uidValidity, uid, raw: headers, internalDate }, {
-        failWith: { code: 'MAIL_LIMIT_EXCEEDED', message: `The message is ${size} bytes, over the limit of ${this.deps.maxRawBytes}; only its header was kept` },
+        failWith: { code: 'MAIL_LIMIT_EXCEEDED', message: `The message is ${size} bytes, over the limit of ${this.deps.maxRawBytes}`, warnings: [HEADER_ONLY_WARNING] },
       });
     }
     const msg = await this.client.fetchOne(String(meta.uid), { uid: true, source: true, internalDate: true }, { uid: true });

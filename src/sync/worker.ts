@@ -16,7 +16,7 @@ import { describeError } from '../errors.js';
 import type { IngestContext } from '../ingest/ingest.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { QUEUE_NAMES, createQueues, closeQueues, enqueueAttachmentJobs, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
+import { QUEUE_NAMES, createQueues, closeQueues, enqueueAttachmentJobs, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
 import type { MailboxSyncJobData, Queues } from '../queues/queues.js';
 import { createBlobStore } from '../storage/blob-store.js';
 import { syncMailbox } from './sync-mailbox.js';
@@ -57,6 +57,9 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
     },
   };
 
+  // The BullMQ worker blocks on its connection, so it gets its own; BullMQ does not close a
+  // connection it was handed, so stop() does.
+  const workerConnection = connection.duplicate();
   const worker = new Worker<MailboxSyncJobData>(
     QUEUE_NAMES.sync,
     async (job: Job<MailboxSyncJobData>) => {
@@ -65,8 +68,7 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
       await followUp(queues, mailboxId, outcome, shutdown.signal, log);
       return outcome;
     },
-    // The BullMQ connection must be its own: a worker blocks on it.
-    { connection: connection.duplicate(), prefix: config.queuePrefix, concurrency: config.syncConcurrency, autorun: true },
+    { connection: workerConnection, prefix: config.queuePrefix, concurrency: config.syncConcurrency, autorun: true },
   );
   worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: describeError(err) }, 'sync job failed'));
   worker.on('error', (err) => log.warn({ err: describeError(err) }, 'sync worker problem'));
@@ -79,9 +81,10 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
     return reconciling;
   };
   await reconcile();
-  // Start every enabled mailbox now rather than at its first poll tick.
+  // Start every enabled mailbox now rather than at its first poll tick (or after a dead worker's job stalls out).
+  const startTag = `${process.pid}-${Date.now()}`;
   for (const m of await db.mailbox.findMany({ where: { enabled: true }, select: { id: true } })) {
-    await requestMailboxSync(queues.sync, m.id).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
+    await requestMailboxSyncUnique(queues.sync, m.id, startTag).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
   }
   const timer = setInterval(() => {
     reconcile().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reconciling poll schedules failed'));
@@ -98,6 +101,7 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
       await worker.close();
       await reconciling?.catch(() => undefined);
       await closeQueues(queues);
+      await workerConnection.quit().catch(() => workerConnection.disconnect());
       log.info('worker stopped');
     },
   };

@@ -212,8 +212,10 @@ describe('syncMailbox', () => {
     await once(moved.mailboxId);
     const c3 = imapClient(dovecot, moved.user);
     await c3.connect();
-    expect((await c3.status('INBOX', { messages: true })).messages).toBe(0);
-    expect((await c3.status('Processed', { messages: true })).messages).toBe(1);
+    const inbox = await c3.status('INBOX', { messages: true });
+    const processed = await c3.status('Processed', { messages: true });
+    expect(inbox && inbox.messages).toBe(0);
+    expect(processed && processed.messages).toBe(1);
     await c3.logout();
     expect(await db.conversation.count({ where: { mailbox_id: moved.mailboxId } })).toBe(1);
   });

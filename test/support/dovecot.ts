@@ -232,6 +232,13 @@ export async function appendMessage(info: DovecotInfo, user: string, raw: Buffer
   });
 }
 
+/** Many APPENDs over one connection (a backlog). */
+export async function appendMessages(info: DovecotInfo, user: string, raws: (Buffer | string)[], folder = 'INBOX'): Promise<void> {
+  await withClient(info, user, async (c) => {
+    for (const raw of raws) await c.append(folder, raw);
+  });
+}
+
 /** Deletes and recreates a folder: a new UIDVALIDITY, the messages gone. */
 export async function recreateFolder(info: DovecotInfo, user: string, folder: string): Promise<void> {
   if (folder.toUpperCase() === 'INBOX') throw new Error('INBOX cannot be deleted; use resetUidValidity');

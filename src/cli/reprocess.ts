@@ -1,0 +1,91 @@
+// `mailroom reprocess --message ID` | `--mailbox ID --outcome failed|skipped`:
+// re-run stored raw messages through the pipeline (PRODUCT.md "Command
+// line"), with progress on stderr for a batch. Attachment jobs of a new
+// conversation are enqueued like the worker does.
+import type { Config } from '../config/config.js';
+import { createPrisma } from '../db/prisma.js';
+import { describeError } from '../errors.js';
+import type { IngestContext } from '../ingest/ingest.js';
+import { recordsToReprocess, reprocessRecord } from '../ingest/reprocess.js';
+import type { ReprocessResult } from '../ingest/reprocess.js';
+import { createLogger } from '../logging/logger.js';
+import { closeQueues, createQueues, createRedisConnection, enqueueAttachmentJobs } from '../queues/queues.js';
+import { createBlobStore } from '../storage/blob-store.js';
+import type { Out } from './main.js';
+import { UsageError, parseCommandArgs } from './usage.js';
+
+function positiveId(value: string | undefined, flag: string): number {
+  const n = Number(value);
+  if (!value || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive whole number.`);
+  return n;
+}
+
+function describe(r: ReprocessResult): string {
+  if (!r.rerun) return `already a conversation (${r.conversationId}); left as it is`;
+  const now = r.outcome === 'conversation' || r.outcome === 'duplicate' ? `${r.outcome === 'duplicate' ? 'duplicate of ' : ''}conversation ${r.conversationId} on ticket ${r.ticketId}` : r.outcome;
+  return `${r.previousOutcome} → ${now}`;
+}
+
+export async function reprocessCommand(rest: string[], io: Out, loadConfig: () => Config): Promise<number> {
+  const { values } = parseCommandArgs(
+    rest,
+    { message: { type: 'string' }, mailbox: { type: 'string' }, outcome: { type: 'string' } },
+    { min: 0, max: 0, names: '' },
+  );
+  if ((values.message === undefined) === (values.mailbox === undefined)) throw new UsageError('Give either --message ID or --mailbox ID --outcome failed.');
+  if (values.message !== undefined && values.outcome !== undefined) throw new UsageError('--outcome goes with --mailbox, not --message.');
+  const outcome = values.outcome ?? 'failed';
+  if (values.mailbox !== undefined && outcome !== 'failed' && outcome !== 'skipped') throw new UsageError('--outcome must be failed or skipped.');
+  const messageId = values.message === undefined ? null : positiveId(values.message, '--message');
+  const mailboxId = values.mailbox === undefined ? null : positiveId(values.mailbox, '--mailbox');
+
+  const config = loadConfig();
+  const db = createPrisma(config.databaseUrl, { max: 2 });
+  const redis = createRedisConnection(config.redisUrl);
+  redis.on('error', () => undefined);
+  const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
+  const ctx: IngestContext = {
+    db,
+    blobs: createBlobStore(config.storageUrl),
+    secretKey: config.secretKey,
+    publicUrl: config.publicUrl,
+    logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
+    parseLimits: { maxRawBytes: config.maxMessageBytes },
+  };
+  const run = async (id: number): Promise<ReprocessResult> => {
+    const result = await reprocessRecord(ctx, id, mailboxId === null ? {} : { mailboxId });
+    const jobs = result.attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey }));
+    if (jobs.length > 0) await enqueueAttachmentJobs(queues.attachments, jobs);
+    return result;
+  };
+  try {
+    if (messageId !== null) {
+      io.out(`Message ${messageId}: ${describe(await run(messageId))}.`);
+      return 0;
+    }
+    if (mailboxId !== null && !(await db.mailbox.findUnique({ where: { id: mailboxId }, select: { id: true } }))) {
+      io.err(`mailroom: No mailbox with id ${mailboxId}.`);
+      return 1;
+    }
+    const ids = await recordsToReprocess(db, mailboxId!, outcome as 'failed' | 'skipped');
+    let problems = 0;
+    const counts = new Map<string, number>();
+    for (const [i, id] of ids.entries()) {
+      try {
+        const r = await run(id);
+        counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+        io.err(`[${i + 1}/${ids.length}] message ${id}: ${describe(r)}`);
+      } catch (err) {
+        problems += 1;
+        io.err(`[${i + 1}/${ids.length}] message ${id}: not re-run: ${describeError(err)}`);
+      }
+    }
+    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+    io.out(`Reprocessed ${ids.length - problems} of ${ids.length} ${outcome} message(s) of mailbox ${mailboxId}${summary ? `: ${summary}` : ''}.`);
+    return problems > 0 ? 1 : 0;
+  } finally {
+    await closeQueues(queues).catch(() => undefined);
+    redis.disconnect();
+    await db.$disconnect();
+  }
+}

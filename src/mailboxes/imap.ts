@@ -1,0 +1,113 @@
+// From a stored mailbox row to the options of an ImapFlow client (imapflow
+// 2.10.2): the one place that decides how Mailroom connects, so that the sync
+// engine and the connection test cannot drift apart. Secrets are decrypted here,
+// just before use, and handed only to imapflow (never to a log).
+import type { ConnectionOptions } from 'node:tls';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { decryptSecret } from '../crypto/secrets.js';
+import type { Logger } from '../logging/logger.js';
+import { accessTokenCache, refreshAccessToken, type AccessTokenCache, type FetchFn, type RefreshParams } from './oauth.js';
+import type { MailboxConnectionRow } from './types.js';
+
+export interface ImapTimeouts {
+  /** DNS + TCP + TLS handshake, one budget. */
+  connectionTimeout: number;
+  /** From connected to the server's `* OK` greeting. */
+  greetingTimeout: number;
+  /** Inactivity on an open connection (IDLE restarts well within it). */
+  socketTimeout: number;
+}
+
+export const DEFAULT_IMAP_TIMEOUTS: ImapTimeouts = { connectionTimeout: 30_000, greetingTimeout: 15_000, socketTimeout: 5 * 60_000 };
+
+export interface OAuthClientOptions {
+  /** Use this access token as it is (the connection test refreshes it itself). */
+  accessToken?: string;
+  /** Access tokens per mailbox id; `false`: always refresh. Default: the process-wide cache. */
+  cache?: AccessTokenCache | false;
+  fetch?: FetchFn;
+  timeoutMs?: number;
+}
+
+export interface ImapClientDeps {
+  /** The current MAILROOM_SECRET_KEY first, older keys after it (rotation). */
+  secretKeys: Buffer | readonly Buffer[];
+  /** A pino logger (redacting secrets, see src/logging/logger.ts); default: no imapflow logs. */
+  logger?: Logger | false;
+  oauth?: OAuthClientOptions;
+  /** Extra node:tls options, e.g. `ca` for a private certificate authority. */
+  tls?: ConnectionOptions;
+  timeouts?: Partial<ImapTimeouts>;
+}
+
+/** secure / doSTARTTLS for each TLS mode; never secure together with doSTARTTLS (imapflow refuses it). */
+export function transportSecurity(mode: MailboxConnectionRow['tls']): Pick<ImapFlowOptions, 'secure' | 'doSTARTTLS'> {
+  switch (mode) {
+    case 'tls':
+      return { secure: true };
+    case 'starttls':
+      // Required, not opportunistic: a stripped STARTTLS capability must fail, not send the password in clear.
+      return { secure: false, doSTARTTLS: true };
+    case 'none':
+      return { secure: false, doSTARTTLS: false };
+  }
+}
+
+/** The OAuth2 refresh parameters of a row, secrets decrypted. */
+export function oauthParams(row: MailboxConnectionRow, secretKeys: Buffer | readonly Buffer[]): RefreshParams {
+  if (!row.oauth_token_url || !row.oauth_client_id) {
+    throw new TypeError('An OAuth2 mailbox needs oauth_token_url and oauth_client_id.');
+  }
+  return {
+    tokenUrl: row.oauth_token_url,
+    clientId: row.oauth_client_id,
+    clientSecret: row.oauth_client_secret_encrypted ? decryptSecret(row.oauth_client_secret_encrypted, secretKeys) : null,
+    refreshToken: decryptSecret(row.secret_encrypted, secretKeys),
+    scope: row.oauth_scope,
+  };
+}
+
+async function accessTokenFor(row: MailboxConnectionRow, deps: ImapClientDeps): Promise<string> {
+  const o = deps.oauth ?? {};
+  if (o.accessToken) return o.accessToken;
+  const params = oauthParams(row, deps.secretKeys);
+  const refresh = { fetch: o.fetch, timeoutMs: o.timeoutMs };
+  const cache = o.cache === undefined ? accessTokenCache : o.cache;
+  // A mailbox not stored yet has no id to cache under.
+  const token = cache && row.id !== undefined ? await cache.get(row.id, params, refresh) : await refreshAccessToken(params, refresh);
+  return token.accessToken;
+}
+
+export async function imapClientOptions(row: MailboxConnectionRow, deps: ImapClientDeps): Promise<ImapFlowOptions> {
+  const auth =
+    row.auth === 'oauth2'
+      ? { user: row.username, accessToken: await accessTokenFor(row, deps) }
+      : { user: row.username, pass: decryptSecret(row.secret_encrypted, deps.secretKeys) };
+  const timeouts = { ...DEFAULT_IMAP_TIMEOUTS, ...deps.timeouts };
+  const logger = deps.logger ? deps.logger.child({ component: 'imap', mailbox_id: row.id ?? null, host: row.host }) : false;
+  return {
+    host: row.host,
+    port: row.port,
+    ...transportSecurity(row.tls),
+    tls: { minVersion: 'TLSv1.2', ...deps.tls },
+    auth,
+    logger,
+    connectionTimeout: timeouts.connectionTimeout,
+    greetingTimeout: timeouts.greetingTimeout,
+    socketTimeout: timeouts.socketTimeout,
+    clientInfo: { name: 'Mailroom' },
+  };
+}
+
+/**
+ * A not yet connected ImapFlow client. It already has an `error` listener that
+ * logs (an EventEmitter without one would crash the process on a dropped
+ * connection); callers add their own for recovery.
+ */
+export async function createImapClient(row: MailboxConnectionRow, deps: ImapClientDeps): Promise<ImapFlow> {
+  const client = new ImapFlow(await imapClientOptions(row, deps));
+  client.on('error', (err: Error) => {
+    if (deps.logger) deps.logger.warn({ mailbox_id: row.id ?? null, host: row.host, err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'IMAP connection error');
+  });
+  return client;
+}

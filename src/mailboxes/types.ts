@@ -1,0 +1,128 @@
+// The shapes of mailbox administration, and the pure mapping from a stored row to
+// what admins see. A `MailboxView` is the only way a mailbox leaves this module
+// towards the CLI or the API: it has no secret field, only `has_secret` flags,
+// so no code path can echo a password or token by serializing a "mailbox".
+import type { Mailbox, MailboxAuth, MailboxPostAction, MailboxState, MailboxTls } from '../generated/prisma/client.js';
+import type { ErrorCode } from '../errors.js';
+
+export type { Mailbox, MailboxAuth, MailboxPostAction, MailboxState, MailboxTls };
+
+/** The columns needed to connect to a mailbox (a stored row, or one about to be stored). */
+export type MailboxConnectionRow = Pick<
+  Mailbox,
+  'host' | 'port' | 'tls' | 'username' | 'auth' | 'secret_encrypted' | 'oauth_token_url' | 'oauth_client_id' | 'oauth_client_secret_encrypted' | 'oauth_scope' | 'folder'
+> & {
+  /** Absent before the mailbox is stored: then no OAuth2 access token is cached for it. */
+  id?: number;
+};
+
+export interface MailboxView {
+  id: number;
+  tenant_id: number;
+  /** The tenant's slug. */
+  tenant: string;
+  address: string;
+  aliases: string[];
+  host: string;
+  port: number;
+  tls: MailboxTls;
+  username: string;
+  auth: MailboxAuth;
+  /** The password (or OAuth2 refresh token) is stored, encrypted; it is write-only. */
+  has_secret: boolean;
+  oauth_token_url: string | null;
+  oauth_client_id: string | null;
+  oauth_scope: string | null;
+  has_oauth_client_secret: boolean;
+  folder: string;
+  /** `seen`, `none` or `move:FOLDER` (the form the CLI's --after takes). */
+  post_action: string;
+  poll_seconds: number;
+  since: string | null;
+  enabled: boolean;
+  state: MailboxState;
+  last_success_at: string | null;
+  last_error: string | null;
+  consecutive_failures: number;
+  /** The sync cursor; UIDs are 32-bit in IMAP, so numbers are exact. */
+  uid_validity: number | null;
+  last_uid: number | null;
+  /** 63-bit in CONDSTORE: a string, to stay exact in JSON. */
+  highest_modseq: string | null;
+  created: string;
+  last_updated: string;
+}
+
+export type PostAction = { post_action: MailboxPostAction; post_action_folder: string | null };
+
+/** Parses `seen`, `none` or `move:FOLDER`; null when the text is none of these. */
+export function parsePostAction(text: string): PostAction | null {
+  const t = text.trim();
+  const lower = t.toLowerCase();
+  if (lower === 'seen' || lower === 'none') return { post_action: lower, post_action_folder: null };
+  const m = /^move:(.+)$/is.exec(t);
+  const folder = m?.[1]?.trim();
+  if (folder) return { post_action: 'move', post_action_folder: folder };
+  return null;
+}
+
+export function formatPostAction(row: PostAction): string {
+  return row.post_action === 'move' ? `move:${row.post_action_folder ?? ''}` : row.post_action;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toMailboxView(row: Mailbox & { tenant: { slug: string } }): MailboxView {
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    tenant: row.tenant.slug,
+    address: row.address,
+    aliases: [...row.aliases],
+    host: row.host,
+    port: row.port,
+    tls: row.tls,
+    username: row.username,
+    auth: row.auth,
+    has_secret: row.secret_encrypted !== '',
+    oauth_token_url: row.oauth_token_url,
+    oauth_client_id: row.oauth_client_id,
+    oauth_scope: row.oauth_scope,
+    has_oauth_client_secret: Boolean(row.oauth_client_secret_encrypted),
+    folder: row.folder,
+    post_action: formatPostAction(row),
+    poll_seconds: row.poll_seconds,
+    since: iso(row.since),
+    enabled: row.enabled,
+    state: row.state,
+    last_success_at: iso(row.last_success_at),
+    last_error: row.last_error,
+    consecutive_failures: row.consecutive_failures,
+    uid_validity: row.uid_validity === null ? null : Number(row.uid_validity),
+    last_uid: row.last_uid === null ? null : Number(row.last_uid),
+    highest_modseq: row.highest_modseq === null ? null : row.highest_modseq.toString(),
+    created: row.created.toISOString(),
+    last_updated: row.last_updated.toISOString(),
+  };
+}
+
+export type ConnectionTestStage = 'dns' | 'tcp' | 'tls' | 'auth' | 'folder' | 'oauth';
+
+export interface ConnectionTestDetails {
+  host: string;
+  port: number;
+  /** The address the TCP connection went to (the host itself when it is an IP literal). */
+  address: string;
+  tls: MailboxTls;
+  /** Negotiated TLS version (`TLSv1.3`), null for plain text. */
+  tls_protocol: string | null;
+  username: string;
+  folder: string;
+  messages: number;
+  uid_validity: number;
+  uid_next: number;
+}
+
+export type ConnectionTestResult =
+  | { ok: true; details: ConnectionTestDetails }
+  | { ok: false; stage: ConnectionTestStage; code: ErrorCode; message: string };

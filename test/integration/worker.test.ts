@@ -1,0 +1,168 @@
+// `mailroom worker` as real child processes: killed mid-backlog and
+// restarted, two of them sharing mailboxes, graceful SIGTERM, and
+// `mailroom reprocess`. Exactly once is checked in the database.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { ingestMessage } from '../../src/ingest/ingest.js';
+import { createBlobStore } from '../../src/storage/blob-store.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { CLI, runCli } from '../support/cli.js';
+import { appendMessage, appendMessages, waitFor } from '../support/dovecot.js';
+import { childEnv, testEnv, testPrisma } from '../support/env.js';
+import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
+
+// Resolved from the project, not from the worker's temporary working directory.
+const TSX_LOADER = import.meta.resolve('tsx');
+const db = testPrisma();
+const storage = `file://${mkdtempSync(path.join(tmpdir(), 'mailroom-worker-blobs-'))}`;
+const running: ChildProcess[] = [];
+
+interface WorkerProcess {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+function startWorker(extra: Record<string, string>): WorkerProcess {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'mailroom-worker-'));
+  // One process (node with tsx's loader), not the tsx wrapper: a SIGKILL must hit the worker itself.
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, 'worker'], { cwd, env: childEnv({ LOG_LEVEL: 'info', MAILROOM_STORAGE_URL: storage, ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.push(child);
+  const lines: string[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buffered += d.toString('utf8');
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // What the worker said, when a test fails: the only view into a child process.
+  onTestFailed(() => console.log(`worker ${child.pid} output (last 40 lines):\n${lines.slice(-40).join('\n')}`));
+  return { child, lines, exited };
+}
+
+const ingestedBy = (w: WorkerProcess) => w.lines.filter((l) => l.includes('"msg":"message ingested"')).length;
+const started = (w: WorkerProcess) => w.lines.some((l) => l.includes('"msg":"mailroom started"'));
+
+beforeAll(async () => {
+  // Mailboxes of earlier test files would be synced by these workers too: switch them off.
+  await db.mailbox.updateMany({ data: { enabled: false } });
+});
+afterEach(() => {
+  for (const c of running.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+afterAll(async () => {
+  await db.$disconnect();
+});
+
+describe('mailroom worker', () => {
+  it('ingests a 200-mail backlog exactly once across a SIGKILL and a restart, and stops cleanly on SIGTERM', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db);
+    await appendMessages(dovecot, box.user, Array.from({ length: 200 }, (_, i) => testMail(box.user, { attachment: i % 50 === 0 })));
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    const env = { MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_IDLE_SECONDS: '2' };
+    const count = () => db.ingestRecord.count({ where: { mailbox_id: box.mailboxId } });
+
+    const first = startWorker(env);
+    await waitFor(async () => (await count()) >= 20, 30_000, 'the first worker ingested nothing');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = await count();
+    expect(atKill).toBeLessThan(200);
+
+    const second = startWorker(env);
+    await waitFor(async () => (await count()) >= 200, 90_000, `only ${await count()} of 200 after the restart`);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const records = await db.ingestRecord.groupBy({ by: ['outcome'], where: { mailbox_id: box.mailboxId }, _count: true });
+    expect(records).toEqual([{ outcome: 'conversation', _count: 200 }]);
+    expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(200);
+    expect(await db.attachment.count({ where: { conversation: { mailbox_id: box.mailboxId } } })).toBe(4);
+
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.lines.join('\n')).toContain('worker stopped');
+  }, 180_000);
+
+  it('shares mailboxes between two worker processes: every mail once, both do work', async () => {
+    const dovecot = testEnv().dovecot;
+    const first = await createTestMailbox(db);
+    const boxes = [first, await createTestMailbox(db, { tenantId: first.tenantId, tenantSlug: first.tenantSlug }), await createTestMailbox(db, { tenantId: first.tenantId, tenantSlug: first.tenantSlug })];
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    // One sync at a time per process, short IDLE windows: the mailboxes rotate between the two.
+    const env = { MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_IDLE_SECONDS: '1', MAILROOM_SYNC_CONCURRENCY: '1' };
+    const a = startWorker(env);
+    const b = startWorker(env);
+    await waitFor(() => started(a) && started(b), 60_000, 'the workers did not start');
+
+    for (let round = 0; round < 10; round++) {
+      for (const box of boxes) await appendMessage(dovecot, box.user, testMail(box.user));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const ids = boxes.map((x) => x.mailboxId);
+    await waitFor(async () => (await db.conversation.count({ where: { mailbox_id: { in: ids } } })) === 30, 90_000, 'not every mail was ingested');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await db.ingestRecord.count({ where: { mailbox_id: { in: ids } } })).toBe(30);
+    expect(await db.conversation.count({ where: { mailbox_id: { in: ids } } })).toBe(30);
+    expect(ingestedBy(a)).toBeGreaterThan(0);
+    expect(ingestedBy(b)).toBeGreaterThan(0);
+    expect(ingestedBy(a) + ingestedBy(b)).toBe(30);
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  }, 180_000);
+});
+
+describe('mailroom reprocess', () => {
+  it('re-runs one failed message, and all failed messages of a mailbox with progress', async () => {
+    const box = await createTestMailbox(db);
+    await db.mailbox.update({ where: { id: box.mailboxId }, data: { enabled: false, uid_validity: 1n, last_uid: 0n } });
+    const ctx = {
+      db,
+      blobs: createBlobStore(storage),
+      secretKey: secretKey(),
+      publicUrl: 'http://mailroom.test',
+      logger: createLogger({ level: 'silent' }),
+      // A limit too small for any mail: every ingest fails, as after a bad deploy.
+      parseLimits: { maxRawBytes: 10 },
+    };
+    const mailbox = { id: box.mailboxId, tenant_id: box.tenantId, address: box.user, aliases: [] };
+    const ids: number[] = [];
+    for (let uid = 1n; uid <= 3n; uid++) {
+      const r = await ingestMessage(ctx, mailbox, { uidValidity: 1n, uid, raw: Buffer.from(testMail(box.user)), internalDate: new Date() });
+      expect(r.outcome).toBe('failed');
+      ids.push(r.recordId);
+    }
+    const env = childEnv({ MAILROOM_STORAGE_URL: storage });
+
+    const one = await runCli(['reprocess', '--message', String(ids[0])], { env });
+    expect(one.stderr).toBe('');
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(new RegExp(`Message ${ids[0]}: failed → conversation \\d+ on ticket \\d+\\.`));
+
+    const batch = await runCli(['reprocess', '--mailbox', String(box.mailboxId), '--outcome', 'failed'], { env });
+    expect(batch.code).toBe(0);
+    expect(batch.stderr).toMatch(/\[1\/2\] message \d+: failed → conversation/);
+    expect(batch.stderr).toMatch(/\[2\/2\] message \d+: failed → conversation/);
+    expect(batch.stdout).toMatch(/Reprocessed 2 of 2 failed message\(s\)/);
+    expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(3);
+
+    const again = await runCli(['reprocess', '--message', String(ids[0])], { env });
+    expect(again.stdout).toMatch(/already a conversation/);
+    expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(3);
+
+    const usage = await runCli(['reprocess'], { env });
+    expect(usage.code).toBe(2);
+    const missing = await runCli(['reprocess', '--message', '999999999'], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/No ingest record with id 999999999/);
+  }, 60_000);
+});
