@@ -82,8 +82,8 @@ export async function ingestMessage(
   try {
     return await attempt(ctx, mailbox, msg, opts.recordId, opts.failWith);
   } catch (err) {
+    if (!isUniqueViolation(err)) return poisonGuard(ctx, mailbox, msg, opts.recordId, err);
     // Another process stored the same mail (second mailbox) or this UID between our check and commit: run again, it is recognised now.
-    if (!isUniqueViolation(err)) throw err;
     ctx.logger.info({ mailboxId: mailbox.id, uid: String(msg.uid) }, 'ingest raced with another writer; retrying once');
     if (opts.recordId === undefined) {
       const seen = await db.ingestRecord.findUnique({
@@ -93,6 +93,27 @@ export async function ingestMessage(
     }
     return attempt(ctx, mailbox, msg, opts.recordId, opts.failWith);
   }
+}
+
+/**
+ * One bad message must never block a mailbox: when processing it throws and
+ * the database is fine, the error is about this message, so it is recorded as
+ * failed (raw kept, reprocess later) and the cursor moves on. When the
+ * database itself is unreachable the error propagates: the sync fails, backs
+ * off, and the message is fetched again.
+ */
+async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, msg: FetchedMessage, recordId: number | undefined, err: unknown): Promise<IngestResult> {
+  try {
+    await ctx.db.$queryRaw`SELECT 1`;
+  } catch {
+    throw err;
+  }
+  ctx.logger.error({ mailboxId: mailbox.id, uid: String(msg.uid), err: describeError(err) }, 'processing a message failed; recorded as failed');
+  const raw = await ctx.blobs.put(msg.raw);
+  return store(
+    { ctx, mailbox, msg, raw, recordId },
+    { kind: 'failed', error: { code: 'INTERNAL', message: `Processing the message failed: ${describeError(err)}` }, warnings: [] },
+  );
 }
 
 function alreadyRecorded(r: { id: number; outcome: IngestOutcome; classification: MappedMail['classification'] | null; conversation_id: number | null; ticket_id: number | null }): IngestResult {

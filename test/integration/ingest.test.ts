@@ -176,4 +176,23 @@ Content-Type: multipart/mixed; boundary="b"`,
     const r = await ingestMessage(ctx, second, { uidValidity: 1n, uid: 1n, raw: Buffer.concat([Buffer.from('Delivered-To: sales@acme.test\r\n'), FIRST]), internalDate: null });
     expect(r).toMatchObject({ outcome: 'duplicate', conversationId: first.conversationId });
   });
+
+  it('records a message whose processing throws as failed, so it cannot block the mailbox', async () => {
+    const poison = Buffer.from('%PDF-POISON');
+    const blobs = ctx.blobs;
+    const failing: IngestContext = {
+      ...ctx,
+      blobs: { put: (b) => (b.equals(poison) ? Promise.reject(new Error('disk on fire')) : blobs.put(b)), get: (k) => blobs.get(k), exists: (k) => blobs.exists(k) },
+    };
+    const raw = mail(
+      'From: anna@example.com\nTo: support@acme.test\nSubject: poison\nMessage-ID: <poison@example.com>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"',
+      `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/pdf; name="p.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${poison.toString('base64')}\r\n--b--\r\n`,
+    );
+    const r = await ingestMessage(failing, mailbox, fetched(raw));
+    expect(r.outcome).toBe('failed');
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: r.recordId } });
+    expect(record.error_code).toBe('INTERNAL');
+    expect(record.error_message).toMatch(/disk on fire/);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).last_uid).toBe(uid);
+  });
 });
