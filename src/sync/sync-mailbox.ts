@@ -167,9 +167,10 @@ class FolderSession {
       // The new cursor is written before anything is fetched, so each ingest moves it under the new UIDVALIDITY.
       await db.mailbox.update({ where: { id: this.mailbox.id }, data: { uid_validity: uidValidity, last_uid: 0n, highest_modseq: null } });
       lastUid = 0n;
-    } else if (!opts.afterExists && uidNext - 1n <= lastUid) {
+    } else {
+      if (!opts.afterExists) await this.catchUpPostActions(uidValidity);
       // Nothing new since the SELECT (an EXISTS does not update UIDNEXT, so this only holds before one).
-      return 0;
+      if (!opts.afterExists && uidNext - 1n <= lastUid) return 0;
     }
     if (box.exists === 0) return 0;
 
@@ -232,14 +233,36 @@ class FolderSession {
     }
     // A failed message stays untouched in the mailbox, for a person to look at.
     if (result.outcome === 'failed' || this.mailbox.post_action === 'none') return;
+    await this.postAction(result.recordId, uid);
+  }
+
+  /** \Seen or move, then marked done on the record: a crash before it is caught up by catchUpPostActions. */
+  private async postAction(recordId: number, uid: bigint): Promise<void> {
     try {
       if (this.mailbox.post_action === 'seen') {
         await this.client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
-      } else if (this.mailbox.post_action_folder) {
+      } else if (this.mailbox.post_action === 'move' && this.mailbox.post_action_folder) {
         await this.client.messageMove(String(uid), this.mailbox.post_action_folder, { uid: true });
       }
     } catch (err) {
+      // Marked done anyway: a missing folder would otherwise be retried on every sync. The mail is ingested.
       this.log.warn({ err: describeError(err), uid: String(uid), action: this.mailbox.post_action }, 'post-action failed; the message is ingested');
+    }
+    await this.deps.db.ingestRecord.update({ where: { id: recordId }, data: { post_action_at: new Date() } });
+  }
+
+  /** Post-actions of messages committed by a sync that died before running them. */
+  async catchUpPostActions(uidValidity: bigint): Promise<void> {
+    if (this.mailbox.post_action === 'none') return;
+    const pending = await this.deps.db.ingestRecord.findMany({
+      where: { mailbox_id: this.mailbox.id, uid_validity: uidValidity, post_action_at: null, outcome: { not: 'failed' } },
+      select: { id: true, uid: true },
+      orderBy: { uid: 'asc' },
+      take: 500,
+    });
+    for (const r of pending) {
+      if (this.stop.aborted) return;
+      await this.postAction(r.id, r.uid);
     }
   }
 }

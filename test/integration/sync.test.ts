@@ -11,6 +11,7 @@ import { createBlobStore } from '../../src/storage/blob-store.js';
 import { createQueues, closeQueues, createRedisConnection, enqueueAttachmentJobs, attachmentJobId } from '../../src/queues/queues.js';
 import type { Queues } from '../../src/queues/queues.js';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
+import { ingestMessage } from '../../src/ingest/ingest.js';
 import type { SyncDeps } from '../../src/sync/sync-mailbox.js';
 import { appendMessage, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
 import { testEnv, testPrisma } from '../support/env.js';
@@ -218,5 +219,27 @@ describe('syncMailbox', () => {
     expect(processed && processed.messages).toBe(1);
     await c3.logout();
     expect(await db.conversation.count({ where: { mailbox_id: moved.mailboxId } })).toBe(1);
+  });
+
+  it('catches up a post-action that a crash between the commit and the post-action left undone', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db, { post_action: 'seen' });
+    const raw = testMail(box.user);
+    const { uid, uidValidity } = await appendMessage(dovecot, box.user, raw);
+    // What a sync that died right after the commit leaves behind: the record and the cursor, no \Seen.
+    await db.mailbox.update({ where: { id: box.mailboxId }, data: { uid_validity: uidValidity, last_uid: 0n } });
+    const mailbox = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
+    const committed = await ingestMessage(deps.ingest, mailbox, { uidValidity, uid: BigInt(uid), raw: Buffer.from(raw), internalDate: new Date() });
+    expect((await db.ingestRecord.findUniqueOrThrow({ where: { id: committed.recordId } })).post_action_at).toBeNull();
+
+    expect(await once(box.mailboxId)).toMatchObject({ status: 'ok', ingested: 0 });
+    expect((await db.ingestRecord.findUniqueOrThrow({ where: { id: committed.recordId } })).post_action_at).not.toBeNull();
+    const c = imapClient(dovecot, box.user);
+    await c.connect();
+    await c.mailboxOpen('INBOX');
+    const msg = await c.fetchOne(String(uid), { flags: true }, { uid: true });
+    expect(msg && msg.flags?.has('\\Seen')).toBe(true);
+    await c.logout();
+    expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(1);
   });
 });
