@@ -27,6 +27,8 @@ export interface OAuthClientOptions {
   cache?: AccessTokenCache | false;
   fetch?: FetchFn;
   timeoutMs?: number;
+  /** Called when the endpoint rotated the refresh token: store it, or the next refresh may fail. */
+  onRotated?: (refreshToken: string) => Promise<void>;
 }
 
 export interface ImapClientDeps {
@@ -75,6 +77,7 @@ async function accessTokenFor(row: MailboxConnectionRow, deps: ImapClientDeps): 
   const cache = o.cache === undefined ? accessTokenCache : o.cache;
   // A mailbox not stored yet has no id to cache under.
   const token = cache && row.id !== undefined ? await cache.get(row.id, params, refresh) : await refreshAccessToken(params, refresh);
+  if (token.refreshToken && token.refreshToken !== params.refreshToken && o.onRotated) await o.onRotated(token.refreshToken);
   return token.accessToken;
 }
 

@@ -20,7 +20,9 @@ import { ingestMessage } from '../ingest/ingest.js';
 import { HEADER_ONLY_WARNING } from '../ingest/reprocess.js';
 import type { IngestContext, IngestResult } from '../ingest/ingest.js';
 import type { Logger } from '../logging/logger.js';
+import { encryptSecret } from '../crypto/secrets.js';
 import { imapClientOptions } from '../mailboxes/imap.js';
+import { accessTokenCache } from '../mailboxes/oauth.js';
 import type { ImapTimeouts } from '../mailboxes/imap.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AttachmentJobData } from '../queues/queues.js';
@@ -72,7 +74,12 @@ export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncO
     let client: ImapFlow;
     try {
       client = new ImapFlow({
-        ...(await imapClientOptions(mailbox, { secretKeys: deps.secretKeys, logger: false, timeouts: deps.imapTimeouts })),
+        ...(await imapClientOptions(mailbox, {
+          secretKeys: deps.secretKeys,
+          logger: false,
+          timeouts: deps.imapTimeouts,
+          oauth: { onRotated: (refreshToken) => storeRotatedRefreshToken(deps, mailbox.id, refreshToken) },
+        })),
         // IDLE right after each sync, not after imapflow's default 15 s of quiet.
         autoIdleDelay: 200,
       });
@@ -273,6 +280,12 @@ function toDate(value: Date | string | undefined): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
+async function storeRotatedRefreshToken(deps: SyncDeps, mailboxId: number, refreshToken: string): Promise<void> {
+  const key = deps.secretKeys[0];
+  if (!key) return;
+  await deps.db.mailbox.updateMany({ where: { id: mailboxId, auth: 'oauth2' }, data: { secret_encrypted: encryptSecret(refreshToken, key) } });
+}
+
 type Health = Partial<Pick<Mailbox, 'state' | 'last_success_at' | 'last_error' | 'consecutive_failures' | 'next_attempt_at'>>;
 
 async function setHealth(db: Db, mailboxId: number, health: Health): Promise<void> {
@@ -298,6 +311,8 @@ export function describeFailure(mailbox: Pick<Mailbox, 'host' | 'port' | 'userna
 
 async function recordFailure(deps: SyncDeps, mailbox: Mailbox, err: unknown, started: number, log: Logger): Promise<SyncOutcome> {
   const { kind, message } = describeFailure(mailbox, err);
+  // A rejected access token may be revoked before its expiry: the next attempt refreshes it.
+  if (kind === 'auth' && mailbox.auth === 'oauth2') accessTokenCache.invalidate(mailbox.id);
   const failures = mailbox.consecutive_failures + 1;
   const retryInMs = nextDelayMs(failures, kind);
   await deps.db.mailbox.updateMany({
