@@ -3,6 +3,7 @@
 // message naming every bad variable; values are never echoed (they may be secrets).
 import { z } from 'zod';
 import { MailroomError } from '../errors.js';
+import { resolveStorageUrl } from '../storage/storage-url.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -39,7 +40,18 @@ const schema = z.object({
       }
       return key;
     }),
-  MAILROOM_STORAGE_URL: url(['file:', 's3:'], 'storage').default('file://./data/blobs'),
+  MAILROOM_STORAGE_URL: z
+    .string()
+    .superRefine((v, ctx) => {
+      // The store's own parser, so start-up refuses what createBlobStore would (an empty env: the region default is not checked here).
+      try {
+        resolveStorageUrl(v, '/', {});
+      } catch (err) {
+        const why = err instanceof MailroomError ? err.message.replace(/^MAILROOM_STORAGE_URL: /, '') : 'not a storage URL';
+        ctx.addIssue({ code: 'custom', message: `is invalid: ${why}` });
+      }
+    })
+    .default('file://./data/blobs'),
   MAILROOM_PUBLIC_URL: url(['http:', 'https:'], 'http(s)').default('http://127.0.0.1:3000'),
   MAILROOM_QUEUE_PREFIX: z
     .string()
@@ -56,6 +68,11 @@ const schema = z.object({
     .min(1024)
     .max(1024 * 1024 * 1024)
     .default(64 * 1024 * 1024),
+  MAILROOM_MAX_ATTACHMENT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).max(1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  MAILROOM_ATTACHMENT_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(4),
+  MAILROOM_ATTACHMENT_SWEEP_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(86400).default(60),
+  MAILROOM_ATTACHMENT_STALE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(86400).default(120),
+  MAILROOM_CLAMD_URL: url(['tcp:'], 'clamd').optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
@@ -75,6 +92,16 @@ export interface Config {
   readonly syncConcurrency: number;
   /** Largest message downloaded and parsed; larger ones are recorded as failed. */
   readonly maxMessageBytes: number;
+  /** Largest attachment accepted; larger ones end as ERROR. */
+  readonly maxAttachmentBytes: number;
+  /** Attachment jobs one worker process runs at once. */
+  readonly attachmentConcurrency: number;
+  /** How often the sweeper looks for attachments stuck in UNAVAILABLE. */
+  readonly attachmentSweepSeconds: number;
+  /** How long an attachment may stay UNAVAILABLE without a live job before the sweeper acts. */
+  readonly attachmentStaleSeconds: number;
+  /** clamd (tcp://host:port) to scan attachments with; null: no scan. */
+  readonly clamdUrl: string | null;
 }
 
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
@@ -112,6 +139,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idleSeconds: c.MAILROOM_IDLE_SECONDS,
     syncConcurrency: c.MAILROOM_SYNC_CONCURRENCY,
     maxMessageBytes: c.MAILROOM_MAX_MESSAGE_BYTES,
+    maxAttachmentBytes: c.MAILROOM_MAX_ATTACHMENT_BYTES,
+    attachmentConcurrency: c.MAILROOM_ATTACHMENT_CONCURRENCY,
+    attachmentSweepSeconds: c.MAILROOM_ATTACHMENT_SWEEP_SECONDS,
+    attachmentStaleSeconds: c.MAILROOM_ATTACHMENT_STALE_SECONDS,
+    clamdUrl: c.MAILROOM_CLAMD_URL ?? null,
   });
 }
 

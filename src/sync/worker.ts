@@ -10,6 +10,7 @@
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { startAttachmentWorker } from '../attachments/worker.js';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
@@ -36,9 +37,10 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
   const log = logger.child({ component: 'worker' });
   const queues = createQueues({ connection, prefix: config.queuePrefix });
   const shutdown = new AbortController();
+  const blobs = createBlobStore(config.storageUrl);
   const ingest: IngestContext = {
     db,
-    blobs: createBlobStore(config.storageUrl),
+    blobs,
     secretKey: config.secretKey,
     publicUrl: config.publicUrl,
     logger: log,
@@ -73,6 +75,9 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
   worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: describeError(err) }, 'sync job failed'));
   worker.on('error', (err) => log.warn({ err: describeError(err) }, 'sync worker problem'));
 
+  // Attachment jobs run in the same process, on their own queue and connection.
+  const attachments = await startAttachmentWorker({ config, db, connection, logger, metrics: deps.metrics, blobs });
+
   let reconciling: Promise<void> | null = null;
   const reconcile = () => {
     reconciling ??= reconcileSchedules(db, queues, log).finally(() => {
@@ -99,6 +104,7 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
       clearInterval(timer);
       shutdown.abort();
       await worker.close();
+      await attachments.stop();
       await reconciling?.catch(() => undefined);
       await closeQueues(queues);
       await workerConnection.quit().catch(() => workerConnection.disconnect());

@@ -91,6 +91,30 @@ describe('mailroom worker', () => {
     expect(second.lines.join('\n')).toContain('worker stopped');
   }, 180_000);
 
+  it('heals attachments committed by a worker that died before enqueueing them: the restarted worker sweeps them to a final status', async () => {
+    const box = await createTestMailbox(db);
+    const mailbox = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
+    // The state a crash between the ingest commit and the enqueue leaves: rows UNAVAILABLE, no jobs in Redis.
+    const ctx = { db, blobs: createBlobStore(storage), secretKey: secretKey(), publicUrl: 'http://mailroom.test', logger: createLogger({ level: 'silent' }) };
+    const ids: number[] = [];
+    for (let uid = 1n; uid <= 3n; uid++) {
+      const raw = Buffer.from(testMail(box.user, { attachment: true }));
+      const result = await ingestMessage(ctx, { id: mailbox.id, tenant_id: mailbox.tenant_id, address: mailbox.address, aliases: [] }, { uidValidity: 1n, uid, raw, internalDate: new Date() });
+      ids.push(...result.attachments.map((a) => a.id));
+    }
+    expect(ids).toHaveLength(3);
+    const unavailable = () => db.attachment.count({ where: { id: { in: ids }, status: 'UNAVAILABLE' } });
+    expect(await unavailable()).toBe(3);
+
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    const worker = startWorker({ MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_ATTACHMENT_SWEEP_SECONDS: '1', MAILROOM_ATTACHMENT_STALE_SECONDS: '0' });
+    await waitFor(async () => (await unavailable()) === 0, 60_000, 'attachments still UNAVAILABLE after the restart');
+    const rows = await db.attachment.findMany({ where: { id: { in: ids } } });
+    expect(rows.map((r) => r.status)).toEqual(['OK', 'OK', 'OK']);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, 120_000);
+
   it('shares mailboxes between two worker processes: every mail once, both do work', async () => {
     const dovecot = testEnv().dovecot;
     const first = await createTestMailbox(db);

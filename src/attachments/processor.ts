@@ -1,0 +1,147 @@
+// One attachment job (PRODUCT.md "Attachments"): load the row (scoped to the
+// job's tenant), read the bytes, verify them against the row, sniff the real
+// type, apply the policy, optionally scan, and finish the row as OK, WARNING
+// or ERROR. The BullMQ plumbing lives in worker.ts; this takes plain values.
+//
+// Failures: a transient one (storage, database, scanner unreachable) is thrown
+// for BullMQ to retry with backoff; a permanent one (bytes missing, checksum
+// mismatch) marks the row ERROR and throws UnrecoverableError; the last
+// attempt of a transient one marks ERROR "Processing failed after N attempts".
+//
+// Idempotent: only an UNAVAILABLE row is touched, and every write is
+// conditional on it still being UNAVAILABLE, so a second job for the same row
+// (a sweeper re-enqueue racing a slow worker) changes nothing.
+import { UnrecoverableError } from 'bullmq';
+import type { Db } from '../db/prisma.js';
+import { describeError, isMailroomError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { AttachmentJobStatus, Metrics } from '../metrics/metrics.js';
+import type { AttachmentJobData } from '../queues/queues.js';
+import { sha256Hex, type BlobStore } from '../storage/blob-store.js';
+import type { Scanner } from './clamd.js';
+import { assess, checkSize, sniffType, type PolicyLimits, type Verdict } from './policy.js';
+
+export interface ProcessorDeps {
+  readonly db: Db;
+  readonly blobs: BlobStore;
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+  readonly limits: PolicyLimits;
+  readonly scanner?: Scanner | null | undefined;
+  /** Attempts a row gets over all its jobs (the sweeper re-enqueues with a fresh BullMQ count). */
+  readonly attemptBudget: number;
+}
+
+/** This job's attempt (1-based) and how many BullMQ gives it. */
+export interface AttemptInfo {
+  readonly attempt: number;
+  readonly maxAttempts: number;
+}
+
+export type ProcessResult =
+  | { readonly status: 'OK' | 'WARNING' | 'ERROR'; readonly message: string | null; readonly detectedType: string | null }
+  | { readonly status: 'skipped'; readonly reason: 'missing' | 'final' };
+
+/** A failure no retry can fix; its message is what the row shows. */
+export class PermanentFailure extends Error {
+  override readonly name = 'PermanentFailure';
+}
+
+type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
+
+export async function processAttachment(deps: ProcessorDeps, job: AttachmentJobData, attempt: AttemptInfo): Promise<ProcessResult> {
+  const { db } = deps;
+  const log = deps.logger.child({ attachmentId: job.attachmentId, attempt: attempt.attempt });
+  const row = await loadRow(db, job);
+  if (!row) {
+    // Deleted with its conversation, or a job naming another tenant's row: nothing to do.
+    log.info('attachment row not found; job dropped');
+    return { status: 'skipped', reason: 'missing' };
+  }
+  if (row.status !== 'UNAVAILABLE') return { status: 'skipped', reason: 'final' };
+
+  // Counted when the attempt starts, not when it ends: a file that crashes the
+  // worker (and so never finishes an attempt) still uses up its budget.
+  await db.attachment.updateMany({ where: { id: row.id, status: 'UNAVAILABLE' }, data: { attempts: { increment: 1 } } });
+  const attemptsSoFar = row.attempts + 1;
+
+  let verdict: Verdict;
+  let detectedType: string | null = null;
+  try {
+    ({ verdict, detectedType } = await examine(deps, row));
+  } catch (err) {
+    const permanent = err instanceof PermanentFailure || err instanceof UnrecoverableError || (isMailroomError(err) && !err.retryable);
+    const last = attempt.attempt >= attempt.maxAttempts || attemptsSoFar >= deps.attemptBudget;
+    if (!permanent && !last) {
+      log.warn({ err: describeError(err) }, 'attachment processing failed; will retry');
+      count(deps, 'retry');
+      throw err;
+    }
+    const message = permanent ? permanentMessage(err) : `Processing failed after ${attemptsSoFar} attempts: ${describeError(err)}`;
+    await finish(db, row, { status: 'ERROR', message }, null);
+    count(deps, 'error');
+    log.warn({ err: describeError(err) }, 'attachment marked ERROR');
+    throw new UnrecoverableError(message);
+  }
+  await finish(db, row, verdict, detectedType);
+  count(deps, verdict.status === 'OK' ? 'ok' : verdict.status === 'WARNING' ? 'warning' : 'error');
+  log.debug({ status: verdict.status, detectedType }, 'attachment processed');
+  return { status: verdict.status, message: verdict.message, detectedType };
+}
+
+function loadRow(db: Db, job: AttachmentJobData) {
+  return db.attachment.findFirst({
+    where: { id: job.attachmentId, tenant_id: job.tenantId },
+    select: { id: true, tenant_id: true, filename: true, content_type: true, size_bytes: true, sha256: true, storage_key: true, status: true, attempts: true },
+  });
+}
+
+async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdict; detectedType: string | null }> {
+  const sizeBytes = Number(row.size_bytes);
+  // Too large is decided from the row, before a byte is read.
+  const tooLarge = checkSize(sizeBytes, deps.limits);
+  if (tooLarge) return { verdict: tooLarge, detectedType: null };
+
+  let bytes: Buffer;
+  try {
+    bytes = await deps.blobs.get(row.storage_key);
+  } catch (err) {
+    if (isMailroomError(err) && !err.retryable) {
+      // The store checks the bytes against the hash in their key; its other permanent failure is a missing blob.
+      throw new PermanentFailure(/corrupt/i.test(err.message) ? CHECKSUM_MISMATCH : 'The stored bytes of this attachment are missing.', { cause: err });
+    }
+    throw err;
+  }
+  if (bytes.length !== sizeBytes || sha256Hex(bytes) !== row.sha256) throw new PermanentFailure(CHECKSUM_MISMATCH);
+
+  const facts = { filename: row.filename, declaredType: row.content_type, sizeBytes, bytes };
+  // Errors that need no sniffing (executables, blocked names, zip bombs) are settled before file-type reads anything.
+  const early = assess(facts, deps.limits);
+  if (early.status === 'ERROR') return { verdict: early, detectedType: null };
+  const detected = await sniffType(bytes);
+  const detectedType = detected?.mime ?? null;
+  const verdict = assess({ ...facts, detected }, deps.limits);
+  if (verdict.status === 'ERROR' || !deps.scanner) return { verdict, detectedType };
+
+  const scan = await deps.scanner.scan(bytes);
+  if (scan.infected) return { verdict: { status: 'ERROR', message: `The virus scanner found ${scan.signature}.` }, detectedType };
+  return { verdict, detectedType };
+}
+
+const CHECKSUM_MISMATCH = 'Checksum mismatch: the stored bytes are not the bytes that were received.';
+
+function permanentMessage(err: unknown): string {
+  if (err instanceof PermanentFailure) return err.message;
+  return `Processing failed: ${describeError(err)}`;
+}
+
+async function finish(db: Db, row: Row, verdict: Verdict, detectedType: string | null): Promise<void> {
+  await db.attachment.updateMany({
+    where: { id: row.id, tenant_id: row.tenant_id, status: 'UNAVAILABLE' },
+    data: { status: verdict.status, status_message: verdict.message, detected_type: detectedType },
+  });
+}
+
+function count(deps: ProcessorDeps, status: AttachmentJobStatus): void {
+  deps.metrics?.countAttachmentJob(status);
+}

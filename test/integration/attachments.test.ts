@@ -1,0 +1,311 @@
+// Attachment processing against the run's real PostgreSQL and Redis and a
+// throw-away filesystem blob store: mail goes in through ingestMessage, the
+// attachment worker (each test on its own queue prefix) brings every row to a
+// final status, the sweeper heals rows whose job was never enqueued, and the
+// download route serves the exact bytes only to a valid signed URL.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY_LIMITS } from '../../src/attachments/policy.js';
+import { processAttachment } from '../../src/attachments/processor.js';
+import { downloadUrl } from '../../src/attachments/signing.js';
+import { startAttachmentWorker, type AttachmentWorkerHandle } from '../../src/attachments/worker.js';
+import { buildApp } from '../../src/api/app.js';
+import { downloadUrlFor } from '../../src/api/routes/conversations.js';
+import { conversationDto, conversationInclude } from '../../src/conversations/dto.js';
+import { loadConfig } from '../../src/config/config.js';
+import { MailroomError } from '../../src/errors.js';
+import { ingestMessage, type IngestContext, type IngestMailbox } from '../../src/ingest/ingest.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { attachmentJobId, createRedisConnection, enqueueAttachmentJobs } from '../../src/queues/queues.js';
+import { createBlobStore, type BlobStore } from '../../src/storage/blob-store.js';
+import { createTenant } from '../../src/tenants/service.js';
+import { PDF, PNG, mailWithAttachments, peExecutable } from '../fixtures/attachments/samples.js';
+import { testEnv, testPrisma } from '../support/env.js';
+import { secretKey } from '../support/mailboxes.js';
+
+const db = testPrisma();
+const logger = createLogger({ level: 'silent' });
+const blobs = createBlobStore(`file://${mkdtempSync(path.join(tmpdir(), 'mailroom-attachment-blobs-'))}`);
+let connection: Redis;
+let ctx: IngestContext;
+let mailbox: IngestMailbox;
+let tenantSlug: string;
+let otherSlug: string;
+let uid = 0n;
+const handles: AttachmentWorkerHandle[] = [];
+
+beforeAll(async () => {
+  connection = createRedisConnection(testEnv().redisUrl);
+  tenantSlug = `att-${randomBytes(4).toString('hex')}`;
+  otherSlug = `att-${randomBytes(4).toString('hex')}`;
+  const tenant = await createTenant(db, { slug: tenantSlug });
+  await createTenant(db, { slug: otherSlug });
+  const row = await db.mailbox.create({
+    data: { tenant_id: tenant.id, address: 'support@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', uid_validity: 1n, last_uid: 0n },
+  });
+  mailbox = { id: row.id, tenant_id: tenant.id, address: row.address, aliases: [] };
+  ctx = { db, blobs, secretKey: secretKey(), publicUrl: 'http://mailroom.test', logger };
+});
+afterEach(async () => {
+  await Promise.all(handles.splice(0).map((h) => h.stop()));
+});
+afterAll(async () => {
+  await connection.quit();
+  await db.$disconnect();
+});
+
+async function startWorker(env: Record<string, string> = {}, extra: Partial<Parameters<typeof startAttachmentWorker>[0]> = {}) {
+  const config = loadConfig({
+    DATABASE_URL: testEnv().databaseUrl,
+    REDIS_URL: testEnv().redisUrl,
+    MAILROOM_SECRET_KEY: testEnv().secretKey,
+    MAILROOM_QUEUE_PREFIX: `${testEnv().queuePrefix}-${randomBytes(4).toString('hex')}`,
+    ...env,
+  });
+  const handle = await startAttachmentWorker({ config, db, connection, logger, blobs, ...extra });
+  handles.push(handle);
+  return handle;
+}
+
+/** Ingests one mail (as the sync would, but without enqueueing: the caller decides). */
+async function ingest(parts: { filename: string; type: string; data: Buffer }[]) {
+  const raw = mailWithAttachments({ messageId: `${randomBytes(6).toString('hex')}@example.com` }, parts);
+  const result = await ingestMessage(ctx, mailbox, { uidValidity: 1n, uid: ++uid, raw, internalDate: new Date() });
+  expect(result.outcome).toBe('conversation');
+  expect(result.attachments).toHaveLength(parts.length);
+  return result.attachments.map((a) => ({ id: a.id, attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey }));
+}
+
+/** The job payload for an ingested row, as the sync enqueues it. */
+const job = ({ attachmentId, tenantId, storageKey }: { attachmentId: number; tenantId: number; storageKey: string }) => ({ attachmentId, tenantId, storageKey });
+
+/** The rows, in the given order, once none of them is UNAVAILABLE. */
+async function finalRows(ids: number[], timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = await db.attachment.findMany({ where: { id: { in: ids } } });
+    if (rows.every((r) => r.status !== 'UNAVAILABLE')) return ids.map((id) => rows.find((r) => r.id === id)!);
+    if (Date.now() > deadline) throw new Error(`still UNAVAILABLE: ${rows.filter((r) => r.status === 'UNAVAILABLE').map((r) => r.id).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const jobState = async (queue: AttachmentWorkerHandle['queue'], id: number) => (await queue.getJob(attachmentJobId(id)))?.getState();
+
+/** A blob store whose reads fail (transiently) as many times as asked per key. */
+function flaky(inner: BlobStore, failures: Map<string, number>): BlobStore {
+  return {
+    put: (bytes) => inner.put(bytes),
+    exists: (key) => inner.exists(key),
+    get: async (key) => {
+      const left = failures.get(key) ?? 0;
+      if (left > 0) {
+        failures.set(key, left - 1);
+        throw new MailroomError('STORAGE_FAILED', 'The blob store timed out.');
+      }
+      return inner.get(key);
+    },
+  };
+}
+
+// Shared with the download tests: the first mail's rows.
+let processed: { pdf: number; png: number; exe: number };
+
+describe('attachment worker', () => {
+  it('brings a PDF, a PNG and an .exe renamed .pdf to OK, OK and ERROR', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const worker = await startWorker({}, { metrics });
+    const jobs = await ingest([
+      { filename: 'report.pdf', type: 'application/pdf', data: PDF },
+      { filename: '=?UTF-8?Q?r=C3=A9sum=C3=A9_photo.png?=', type: 'image/png', data: PNG },
+      { filename: 'invoice.pdf', type: 'application/pdf', data: peExecutable() },
+    ]);
+    expect(await db.attachment.count({ where: { id: { in: jobs.map((j) => j.id) }, status: 'UNAVAILABLE' } })).toBe(3);
+    await enqueueAttachmentJobs(worker.queue, jobs.map(job));
+    const [pdf, png, exe] = await finalRows(jobs.map((j) => j.id));
+    expect(pdf).toMatchObject({ status: 'OK', status_message: null, detected_type: 'application/pdf', attempts: 1 });
+    expect(png).toMatchObject({ status: 'OK', status_message: null, detected_type: 'image/png', filename: 'résumé photo.png' });
+    expect(exe).toMatchObject({ status: 'ERROR', status_message: 'Blocked file type: the bytes are a Windows executable.', filename: 'invoice.pdf', attempts: 1 });
+    const counted = (await metrics.attachmentJobsTotal.get()).values.map((v) => [v.labels.status, v.value]);
+    expect(Object.fromEntries(counted)).toEqual({ ok: 2, error: 1 });
+    processed = { pdf: pdf!.id, png: png!.id, exe: exe!.id };
+
+    // A second job for a final row, or a job naming another tenant, changes nothing.
+    const deps = { db, blobs, logger, limits: DEFAULT_POLICY_LIMITS, attemptBudget: 5 };
+    const again = await processAttachment(deps, job(jobs[2]!), { attempt: 1, maxAttempts: 5 });
+    expect(again).toEqual({ status: 'skipped', reason: 'final' });
+    const foreign = await processAttachment(deps, { ...job(jobs[2]!), tenantId: jobs[2]!.tenantId + 1 }, { attempt: 1, maxAttempts: 5 });
+    expect(foreign).toEqual({ status: 'skipped', reason: 'missing' });
+    expect(await db.attachment.findUniqueOrThrow({ where: { id: exe!.id } })).toEqual(exe);
+  });
+
+  it('refuses an attachment over the size limit, and bytes that fail their checksum', async () => {
+    const worker = await startWorker({ MAILROOM_MAX_ATTACHMENT_BYTES: '1024' });
+    const [big, tampered] = await ingest([
+      { filename: 'big.pdf', type: 'application/pdf', data: Buffer.concat([PDF, Buffer.alloc(4000, 0x20)]) },
+      { filename: 'small.pdf', type: 'application/pdf', data: Buffer.concat([PDF, Buffer.from('% tampered')]) },
+    ]);
+    // The row no longer matches its bytes: as if the blob had been swapped underneath it.
+    await db.attachment.update({ where: { id: tampered!.id }, data: { sha256: 'f'.repeat(64) } });
+    await enqueueAttachmentJobs(worker.queue, [job(big!), job(tampered!)]);
+    const [bigRow, tamperedRow] = await finalRows([big!.id, tampered!.id]);
+    expect(bigRow!.status).toBe('ERROR');
+    expect(bigRow!.status_message).toMatch(/^The attachment is [\d.]+ KiB, which exceeds the 1 KiB limit\.$/);
+    expect(tamperedRow).toMatchObject({ status: 'ERROR', attempts: 1 });
+    expect(tamperedRow!.status_message).toMatch(/^Checksum mismatch/);
+    // A permanent failure is not retried: the job failed on its first attempt.
+    await until('the job to fail', async () => (await jobState(worker.queue, tampered!.id)) === 'failed');
+    expect((await worker.queue.getJob(attachmentJobId(tampered!.id)))?.attemptsMade).toBe(1);
+  });
+
+  it('retries transient failures: OK after two, ERROR once the attempts are used up', async () => {
+    const failures = new Map<string, number>();
+    const worker = await startWorker({}, { blobs: flaky(blobs, failures), jobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 50 } } });
+    const [twice, always] = await ingest([
+      { filename: 'twice.pdf', type: 'application/pdf', data: Buffer.concat([PDF, Buffer.from('% twice')]) },
+      { filename: 'always.pdf', type: 'application/pdf', data: Buffer.concat([PDF, Buffer.from('% always')]) },
+    ]);
+    failures.set(twice!.storageKey, 2);
+    failures.set(always!.storageKey, Number.POSITIVE_INFINITY);
+    await enqueueAttachmentJobs(worker.queue, [job(twice!), job(always!)]);
+    const [ok, failed] = await finalRows([twice!.id, always!.id]);
+    expect(ok).toMatchObject({ status: 'OK', detected_type: 'application/pdf', attempts: 3 });
+    expect(failed).toMatchObject({ status: 'ERROR', status_message: 'Processing failed after 3 attempts: The blob store timed out.', attempts: 3 });
+  });
+
+  it('sweeps rows left UNAVAILABLE without a job: re-enqueued, or ERROR once out of attempts', async () => {
+    // A crash between the ingest commit and the enqueue: rows, but no jobs.
+    const [lost, spent, finished] = await ingest([
+      { filename: 'lost.png', type: 'image/png', data: PNG },
+      { filename: 'spent.pdf', type: 'application/pdf', data: Buffer.concat([PDF, Buffer.from('% spent')]) },
+      { filename: 'again.pdf', type: 'application/pdf', data: Buffer.concat([PDF, Buffer.from('% again')]) },
+    ]);
+    await db.attachment.update({ where: { id: spent!.id }, data: { attempts: 5 } });
+    const worker = await startWorker({ MAILROOM_ATTACHMENT_SWEEP_SECONDS: '1', MAILROOM_ATTACHMENT_STALE_SECONDS: '0' });
+    // A job that completed but whose row is UNAVAILABLE again: its job id must not swallow the re-enqueue.
+    await enqueueAttachmentJobs(worker.queue, [job(finished!)]);
+    await until('the job to complete', async () => (await jobState(worker.queue, finished!.id)) === 'completed');
+    await db.attachment.update({ where: { id: finished!.id }, data: { status: 'UNAVAILABLE', status_message: null } });
+
+    const [lostRow, spentRow, finishedRow] = await finalRows([lost!.id, spent!.id, finished!.id], 30_000);
+    expect(lostRow).toMatchObject({ status: 'OK', detected_type: 'image/png', attempts: 1 });
+    expect(spentRow).toMatchObject({ status: 'ERROR', status_message: 'Processing failed after 5 attempts: the last attempt did not finish.', attempts: 5 });
+    expect(finishedRow).toMatchObject({ status: 'OK', attempts: 2 });
+  });
+});
+
+describe('attachment download', () => {
+  const now = () => new Date();
+  /** The app as `mailroom api` builds it, reading this file's blob store. */
+  async function app() {
+    const config = loadConfig({ DATABASE_URL: testEnv().databaseUrl, REDIS_URL: testEnv().redisUrl, MAILROOM_SECRET_KEY: testEnv().secretKey, MAILROOM_PUBLIC_URL: 'http://mailroom.test' });
+    return buildApp({ db, redis: connection, logger, config, blobs });
+  }
+  const pathOf = (url: string) => url.slice('http://mailroom.test'.length);
+  const url = (slug: string, id: number, at = now()) => pathOf(downloadUrl('http://mailroom.test', slug, id, secretKey(), at));
+
+  it('serves the exact bytes with safe download headers', async () => {
+    const server = await app();
+    const res = await server.inject({ method: 'GET', url: url(tenantSlug, processed.pdf) });
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.equals(PDF)).toBe(true);
+    expect(res.headers).toMatchObject({
+      'content-type': 'application/pdf',
+      'content-disposition': 'attachment; filename="report.pdf"; filename*=UTF-8\'\'report.pdf',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': 'sandbox',
+      'cache-control': 'private, max-age=3600',
+    });
+    const png = await server.inject({ method: 'GET', url: url(tenantSlug, processed.png) });
+    expect(png.rawPayload.equals(PNG)).toBe(true);
+    expect(png.headers['content-disposition']).toBe('attachment; filename="resume photo.png"; filename*=UTF-8\'\'r%C3%A9sum%C3%A9%20photo.png');
+    await server.close();
+  });
+
+  it('makes a cid: image reachable from the conversation html and Editor.js once its attachment is OK, and not before', async () => {
+    const cid = `logo-${randomBytes(4).toString('hex')}@acme.test`;
+    const raw = Buffer.from(
+      [
+        'From: Ann <ann@example.com>',
+        'To: support@acme.test',
+        `Message-ID: <${randomBytes(6).toString('hex')}@example.com>`,
+        'Subject: inline logo',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/related; boundary="rel"',
+        '',
+        '--rel',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        `<p>See our logo:</p><img src="cid:${cid}" alt="logo"><p>Thanks</p>`,
+        '--rel',
+        'Content-Type: image/png',
+        'Content-Transfer-Encoding: base64',
+        `Content-ID: <${cid}>`,
+        'Content-Disposition: inline',
+        '',
+        PNG.toString('base64'),
+        '--rel--',
+        '',
+      ].join('\r\n'),
+    );
+    const result = await ingestMessage(ctx, mailbox, { uidValidity: 1n, uid: ++uid, raw, internalDate: new Date() });
+    expect(result.attachments).toHaveLength(1);
+    const [image] = result.attachments;
+    const config = loadConfig({ DATABASE_URL: testEnv().databaseUrl, REDIS_URL: testEnv().redisUrl, MAILROOM_SECRET_KEY: testEnv().secretKey, MAILROOM_PUBLIC_URL: 'http://mailroom.test' });
+    const read = async () => conversationDto(await db.conversation.findUniqueOrThrow({ where: { id: result.conversationId! }, include: conversationInclude }), downloadUrlFor(config, tenantSlug));
+
+    const before = await read();
+    expect(before.sys_attachments[0]).toMatchObject({ id: image!.id, status: 1, download_url: null });
+    expect(before.sys_content_rich.html).toContain(`src="http://mailroom.test/api/${tenantSlug}/v1/attachments/${image!.id}/download"`);
+    expect(before.sys_content_rich.html).not.toContain('sig=');
+
+    await processAttachment({ db, blobs, logger, limits: DEFAULT_POLICY_LIMITS, attemptBudget: 5 }, { attachmentId: image!.id, tenantId: image!.tenantId, storageKey: image!.storageKey }, { attempt: 1, maxAttempts: 5 });
+    const after = await read();
+    const src = /<img[^>]* src="([^"]+)"/.exec(after.sys_content_rich.html)?.[1]?.replaceAll('&amp;', '&');
+    expect(src).toMatch(/\/download\?expires=\d+&sig=[0-9a-f]{64}$/);
+    const block = after.sys_content_rich.editorjs.blocks.find((b) => b.type === 'image');
+    expect((block?.data as { file: { url: string } } | undefined)?.file.url).toBe(src);
+    const server = await app();
+    const res = await server.inject({ method: 'GET', url: pathOf(src!) });
+    expect(res.statusCode).toBe(200);
+    expect(res.rawPayload.equals(PNG)).toBe(true);
+    await server.close();
+  });
+
+  it('refuses tampered, expired and cross-tenant links, and rows that are not OK or WARNING', async () => {
+    const server = await app();
+    const get = async (u: string) => {
+      const res = await server.inject({ method: 'GET', url: u });
+      return { status: res.statusCode, body: res.json<{ data: null; errors: { code: string; message: string }[]; meta: { request_id: string } }>() };
+    };
+    const good = url(tenantSlug, processed.pdf);
+    const tampered = await get(good.replace(/sig=([0-9a-f])/, (_, c: string) => `sig=${c === 'a' ? 'b' : 'a'}`));
+    expect(tampered).toMatchObject({ status: 403, body: { data: null, errors: [{ code: 'FORBIDDEN', message: 'The download link is not valid.' }] } });
+    expect(tampered.body.meta.request_id).toEqual(expect.any(String));
+    expect(await get(good.replace(/expires=\d+/, (m) => `${m}0`))).toMatchObject({ status: 403 });
+    expect(await get(good.replace(/\?.*$/, ''))).toMatchObject({ status: 403 });
+    expect(await get(url(tenantSlug, processed.pdf, new Date(Date.now() - 2 * 3600_000)))).toMatchObject({
+      status: 403,
+      body: { errors: [{ code: 'FORBIDDEN', message: 'The download link has expired.' }] },
+    });
+    // Another tenant's path with this link's signature, and a link genuinely signed for another tenant.
+    expect(await get(good.replace(`/api/${tenantSlug}/`, `/api/${otherSlug}/`))).toMatchObject({ status: 403 });
+    expect(await get(url(otherSlug, processed.pdf))).toMatchObject({ status: 404, body: { errors: [{ code: 'NOT_FOUND' }] } });
+    expect(await get(url(tenantSlug, 2_000_000_000))).toMatchObject({ status: 404 });
+    expect(await get(url(tenantSlug, processed.exe))).toMatchObject({ status: 409, body: { errors: [{ code: 'CONFLICT' }] } });
+    await server.close();
+  });
+});
