@@ -1,18 +1,64 @@
 // The HTTP app, built by a function separate from listen() so tests drive it with
-// app.inject(). Dependencies are passed in; nothing is opened here.
+// app.inject(). Dependencies are passed in; nothing is opened here. Routes live
+// in plugins under ./routes; auth (./auth.ts) and the response wrap with the
+// one error handler (./wrap.ts) are shared by all of them.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Queues } from '../queues/queues.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import { adminQueuesRoutes } from './routes/admin-queues.js';
+import { attachmentRoutes } from './routes/attachments.js';
+import { mailboxRoutes } from './routes/mailboxes.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { installErrorHandler } from './wrap.js';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { conversationRoutes } from './routes/conversations.js';
+import { ticketRoutes } from './routes/tickets.js';
 
 export interface AppDeps {
   db: PrismaClient;
   redis: Redis;
   logger: Logger;
+  config: Config;
+  blobs: BlobStore;
+  /** Queue handles (enqueueing from the API, queue depths); absent: those features answer 503. */
+  queues?: Queues;
+  metrics?: Metrics;
 }
 
+/** Every tenant route sits under this prefix (PRODUCT.md "HTTP API"). */
+export const TENANT_PREFIX = '/api/:tenant/v:version';
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, genReqId: () => crypto.randomUUID() });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    genReqId: () => crypto.randomUUID(),
+    // Mail-sized JSON (conversations with HTML) but not unbounded.
+    bodyLimit: 10 * 1024 * 1024,
+    // Fastify's own request lines carry the full URL, and a download URL's query is a credential.
+    disableRequestLogging: true,
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, path: req.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
+  });
+  installErrorHandler(app);
+  // [docs] OpenAPI (@fastify/swagger) is registered here, before every route, so it sees their schemas.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Mailroom API', version: '1', description: 'Tenant routes answer in the wrap {data, errors, meta}; Authorization: Bearer TOKEN.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  // /docs: the UI; /docs/json and /docs/yaml: the OpenAPI document.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -25,6 +71,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const ok = checks.every((c) => c === 'ok');
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', database, redis });
   });
+
+  // [routes] Tenant routes: `await app.register(plugin, { prefix: TENANT_PREFIX, ...options })`, one line each.
+  // [routes:conversations]
+  await app.register(conversationRoutes, { prefix: TENANT_PREFIX, db: deps.db, config: deps.config });
+  // [routes:tickets]
+  await app.register(ticketRoutes, { prefix: TENANT_PREFIX, db: deps.db });
+  // [routes:mailboxes]
+  await app.register(mailboxRoutes, { prefix: TENANT_PREFIX, db: deps.db, config: deps.config, blobs: deps.blobs, logger: deps.logger, queues: deps.queues });
+  // [routes:attachments] the signed download carries its own full path (its signature, not a token, is the credential).
+  await app.register(attachmentRoutes, { db: deps.db, blobs: deps.blobs, secretKey: deps.config.secretKey });
+  // [routes:ops] /metrics, /docs, /admin/queues
+  await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues });
+  if (deps.queues) await app.register(adminQueuesRoutes, { prefix: '/admin', db: deps.db, redis: deps.redis, config: deps.config, queues: deps.queues });
 
   await app.ready();
   return app;

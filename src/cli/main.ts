@@ -11,6 +11,7 @@ import { runServer } from '../main/server.js';
 import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
+import { statusCommand } from './status.js';
 
 export type Out = { out: (line: string) => void; err: (line: string) => void };
 
@@ -77,6 +78,8 @@ export async function main(argv: string[], io: Out): Promise<number> {
       return reprocessCommand(rest, io, () => startupConfig(io));
     case 'mailbox':
       return runMailboxCommand(rest, io, { config: () => startupConfig(io) });
+    case 'status':
+      return statusCommand(rest, io, () => startupConfig(io));
     case 'api':
     case 'worker':
     case 'start': {

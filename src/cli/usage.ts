@@ -42,12 +42,15 @@ Commands:
                                  (JSON; one object per line with --jsonl); no database
   reprocess --message ID | --mailbox ID --outcome failed|skipped
                                  re-run stored raw messages (progress on stderr)
+  status [--json]                mailbox health and queue depths (exit 1: Redis unreachable)
   help                           show this help
 
 Configuration comes from the environment (and ./.env): DATABASE_URL, REDIS_URL,
 MAILROOM_SECRET_KEY, MAILROOM_STORAGE_URL, MAILROOM_PUBLIC_URL,
 MAILROOM_QUEUE_PREFIX, PORT, HOST, LOG_LEVEL, MAILROOM_IDLE_SECONDS,
-MAILROOM_SYNC_CONCURRENCY, MAILROOM_MAX_MESSAGE_BYTES.
+MAILROOM_SYNC_CONCURRENCY, MAILROOM_MAX_MESSAGE_BYTES, MAILROOM_MAX_ATTACHMENT_BYTES,
+MAILROOM_ATTACHMENT_CONCURRENCY, MAILROOM_ATTACHMENT_SWEEP_SECONDS,
+MAILROOM_ATTACHMENT_STALE_SECONDS, MAILROOM_CLAMD_URL.
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage error.`;
 

@@ -234,6 +234,14 @@ export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: num
   const oauth = auth === 'oauth2';
   const merged = { ...p, oauth_token_url: p.oauth_token_url ?? row.oauth_token_url, oauth_client_id: p.oauth_client_id ?? row.oauth_client_id };
   const problems = credentialProblems(auth, oauth ? merged : p, authChanged);
+  // Secrets are write-only: a stored one must never be sent somewhere it was not entered for. So
+  // pointing the mailbox at another server (or dropping TLS), or at another token endpoint, needs it again.
+  if (!authChanged) {
+    const moved = changed(p, row, ['host', 'port', 'tls']) || (oauth && changed(p, row, ['oauth_token_url']));
+    const again = 'must be given again when host, port, tls or oauth_token_url changes';
+    if (moved && (oauth ? p.refresh_token : p.password) === undefined) problems.push({ field: oauth ? 'refresh_token' : 'password', message: again });
+    if (moved && oauth && row.oauth_client_secret_encrypted !== null && p.oauth_client_secret === undefined) problems.push({ field: 'oauth_client_secret', message: again });
+  }
   if (problems.length) throw invalid(problems);
 
   const address = p.address ?? row.address;

@@ -9,6 +9,8 @@ import { redactUrl } from '../config/config.js';
 import { createPrisma } from '../db/prisma.js';
 import { createLogger } from '../logging/logger.js';
 import { createMetrics } from '../metrics/metrics.js';
+import { closeQueues, createQueues } from '../queues/queues.js';
+import { createBlobStore } from '../storage/blob-store.js';
 import { startWorker } from '../sync/worker.js';
 import type { WorkerHandle } from '../sync/worker.js';
 
@@ -23,7 +25,9 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
 
   const serveHttp = options.role !== 'worker';
   const runWorker = options.role !== 'api';
-  const app = serveHttp ? await buildApp({ db, redis, logger }) : null;
+  // The app's own queue handles (enqueueing, queue depths for /metrics); the worker keeps its own.
+  const appQueues = serveHttp ? createQueues({ connection: redis, prefix: config.queuePrefix }) : null;
+  const app = serveHttp ? await buildApp({ db, redis, logger, config, blobs: createBlobStore(config.storageUrl), metrics, queues: appQueues ?? undefined }) : null;
   let worker: WorkerHandle | null = null;
   try {
     if (runWorker) worker = await startWorker({ config, db, connection: redis, logger, metrics });
@@ -31,6 +35,7 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   } catch (err) {
     await worker?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
+    if (appQueues) await closeQueues(appQueues).catch(() => undefined);
     await Promise.allSettled([db.$disconnect(), redis.quit()]);
     throw err;
   }
@@ -46,6 +51,7 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   });
   await app?.close();
   await worker?.stop();
+  if (appQueues) await closeQueues(appQueues).catch(() => undefined);
   await Promise.allSettled([db.$disconnect(), redis.quit()]);
   logger.info('stopped');
 }

@@ -4,12 +4,17 @@
 // and every test starts from zero without name clashes.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MailboxState, type Classification, type IngestOutcome } from '../generated/prisma/enums.js';
+import type { Queues } from '../queues/queues.js';
 
 /** An ingest record without a classification (e.g. a mail that failed to parse) is labelled `none`. */
 export type IngestClassificationLabel = Classification | 'none';
 /** The attachment row's final status, or `retry` for a failed attempt that BullMQ will repeat. */
 export type AttachmentJobStatus = 'ok' | 'warning' | 'error' | 'retry';
 export type SyncResult = 'ok' | 'connect_error' | 'auth_error' | 'error';
+
+/** BullMQ job states reported per queue (getJobCounts names). */
+export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
+export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 
 export interface Metrics {
   readonly registry: Registry;
@@ -18,12 +23,18 @@ export interface Metrics {
   readonly syncDuration: Histogram<'result'>;
   readonly mailboxState: Gauge<'state'>;
   readonly attachmentJobsTotal: Counter<'status'>;
+  readonly queueJobs: Gauge<'queue' | 'state'>;
   /** Typed shorthand for ingestTotal.inc. */
   countIngest(outcome: IngestOutcome, classification: IngestClassificationLabel): void;
   observeSync(result: SyncResult, seconds: number): void;
   countAttachmentJob(status: AttachmentJobStatus): void;
   /** Sets the gauge from a count per state; states missing from `counts` are 0, not stale. */
   setMailboxStates(counts: Partial<Record<MailboxState, number>>): void;
+  /**
+   * Sets the jobs per state of every queue, read at scrape time; `null` (Redis
+   * unreachable) drops the series rather than keep depths that are no longer true.
+   */
+  setQueueJobs(depths: Record<string, Partial<Record<QueueJobState, number>>> | null): void;
 }
 
 const MAILBOX_STATES = Object.values(MailboxState);
@@ -63,6 +74,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['status'] as const,
     registers: [registry],
   });
+  const queueJobs = new Gauge({
+    name: 'mailroom_queue_jobs',
+    help: 'Jobs in each BullMQ queue, by state (read from Redis at scrape time).',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -71,11 +88,43 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     syncDuration,
     mailboxState,
     attachmentJobsTotal,
+    queueJobs,
     countIngest: (outcome, classification) => ingestTotal.inc({ outcome, classification }),
     observeSync: (result, seconds) => syncDuration.observe({ result }, seconds),
     countAttachmentJob: (status) => attachmentJobsTotal.inc({ status }),
     setMailboxStates: (counts) => {
       for (const state of MAILBOX_STATES) mailboxState.set({ state }, counts[state] ?? 0);
     },
+    setQueueJobs: (depths) => {
+      queueJobs.reset();
+      for (const [queue, counts] of Object.entries(depths ?? {})) {
+        for (const state of QUEUE_JOB_STATES) queueJobs.set({ queue, state }, counts[state] ?? 0);
+      }
+    },
   };
+}
+
+export type QueueDepths = Record<keyof Queues, Record<QueueJobState, number>>;
+
+/**
+ * Jobs per state of every queue, keyed by the Queues field (`sync`,
+ * `attachments`), for /metrics and `mailroom status`. Rejects after
+ * `timeoutMs`: a connection that retries forever (BullMQ's) would otherwise
+ * hang a scrape or a terminal while Redis is down.
+ */
+export async function readQueueDepths(queues: Queues, timeoutMs = 3000): Promise<QueueDepths> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  const read = async (queue: Queues[keyof Queues]) => {
+    const counts = await queue.getJobCounts(...QUEUE_JOB_STATES);
+    return Object.fromEntries(QUEUE_JOB_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueJobState, number>;
+  };
+  try {
+    const [sync, attachments] = await Promise.race([Promise.all([read(queues.sync), read(queues.attachments)]), timeout]);
+    return { sync, attachments };
+  } finally {
+    clearTimeout(timer);
+  }
 }

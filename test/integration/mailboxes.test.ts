@@ -191,7 +191,12 @@ describe('mailbox service', () => {
       fields: [{ field: 'refresh_token', message: 'is required for oauth2 authentication' }],
     });
     await expect(updateMailbox(db, key, first.id, { port: 0, secret_encrypted: 'x' })).rejects.toMatchObject({ code: 'VALIDATION' });
-    expect(await updateMailbox(db, key, first.id, { enabled: false, host: 'imap.acme.test' })).toMatchObject({ enabled: false, state: 'disabled', host: 'imap.acme.test' });
+    // A stored password never follows the mailbox to another server unless given again.
+    await expect(updateMailbox(db, key, first.id, { host: 'imap.acme.test' })).rejects.toMatchObject({
+      code: 'VALIDATION',
+      fields: [{ field: 'password', message: 'must be given again when host, port, tls or oauth_token_url changes' }],
+    });
+    expect(await updateMailbox(db, key, first.id, { enabled: false, host: 'imap.acme.test', password: 'new-password-2' })).toMatchObject({ enabled: false, state: 'disabled', host: 'imap.acme.test' });
   });
 });
 

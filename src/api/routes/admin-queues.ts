@@ -1,0 +1,199 @@
+// The BullMQ dashboard (bull-board) at /admin/queues, for people: PRODUCT.md
+// "HTTP API" lists it outside the tenant tree, for ADMIN tokens.
+//
+// Access: an ADMIN token of ANY tenant may view every queue. The queues are
+// shared by all tenants (one `mailbox-sync` and one `attachments` queue per
+// deployment), so there is no per-tenant view to give; job payloads carry
+// tenant, mailbox and attachment ids and blob keys (never mail content or
+// credentials), which is acceptable for the operators who hold ADMIN tokens.
+// Because one tenant's admin must not be able to disturb another tenant's work,
+// the board is read-only: bull-board refuses retry, clean, pause, empty, add
+// and the like (405) on the server, not just in the UI. Recovery goes through
+// the tenant-scoped API and CLI (`reprocess`).
+//
+// Two ways in, and the token never travels in a URL or lands in a log:
+// - a browser: the token typed once on /admin/login becomes a server-side
+//   session (../admin-session.ts), whose id is the HttpOnly SameSite=Strict
+//   cookie; unauthenticated page loads are redirected to the login page;
+// - curl and scripts: the token as the HTTP Basic password (or a bearer token)
+//   on each request; no session is made.
+// A token that is unknown or revoked gets 401, a USER token 403.
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config/config.js';
+import type { PrismaClient } from '../../db/prisma.js';
+import type { Queues } from '../../queues/queues.js';
+import {
+  SESSION_COOKIE,
+  clearedSessionCookie,
+  createSessionStore,
+  readCookie,
+  sessionCookie,
+  tokenFromAuthorization,
+  type SessionStore,
+} from '../admin-session.js';
+import { principalFor } from '../auth.js';
+
+export interface AdminQueuesOptions {
+  db: PrismaClient;
+  /** Holds the login sessions, under the queue prefix. */
+  redis: Redis;
+  config: Config;
+  queues: Queues;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Registered with `prefix: '/admin'`: serves /admin/login, /admin/logout and /admin/queues. */
+export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesOptions): Promise<void> {
+  const base = app.prefix;
+  const secure = opts.config.publicUrl.startsWith('https:');
+  const sessions = createSessionStore(opts.redis, opts.config.queuePrefix);
+  const publicOrigin = new URL(opts.config.publicUrl).origin;
+
+  /** Same-origin check for state-changing requests: browsers send Origin on every POST/PUT. */
+  const sameOrigin = (req: FastifyRequest): boolean => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    try {
+      return origin === publicOrigin || new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  };
+
+  // The login form posts urlencoded; the parser lives only in this plugin's scope.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 8192 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(String(body))));
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    // The dashboard must not be framed by another site (clickjacking of a logged-in browser).
+    reply.header('x-frame-options', 'DENY');
+    reply.header('content-security-policy', "frame-ancestors 'none'");
+    reply.header('referrer-policy', 'same-origin');
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  app.get('/login', async (req, reply) => {
+    const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (sessionId && (await sessionIsValid(opts.db, sessions, sessionId))) return reply.redirect(`${base}/queues`, 303);
+    return sendPage(reply, 200, loginPage(base));
+  });
+
+  app.post('/login', async (req, reply) => {
+    if (!sameOrigin(req)) return sendPage(reply, 403, messagePage('Refused', 'The login form must be sent from this site.', base));
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const token = typeof body.token === 'string' ? body.token.trim() : '';
+    const principal = token === '' ? null : await principalFor(opts.db, `Bearer ${token}`);
+    if (!principal) return sendPage(reply, 401, loginPage(base, 'Unknown or revoked token.'));
+    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, 'This is a USER token; the queue dashboard needs an ADMIN token.'));
+    const sessionId = await sessions.create(principal.tokenId);
+    req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin dashboard login');
+    reply.header('set-cookie', sessionCookie(sessionId, { secure }));
+    return reply.redirect(`${base}/queues`, 303);
+  });
+
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/logout',
+    handler: async (req, reply) => {
+      const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (sessionId) await sessions.destroy(sessionId);
+      reply.header('set-cookie', clearedSessionCookie({ secure }));
+      return reply.redirect(`${base}/login`, 303);
+    },
+  });
+
+  // The board in its own scope, so the guard covers it (pages, API, static
+  // files) and nothing else.
+  await app.register(async (board) => {
+    board.addHook('onRequest', async (req, reply) => {
+      if (!SAFE_METHODS.has(req.method) && !sameOrigin(req)) return deny(req, reply, 403, 'Cross-site request refused.', base);
+      const token = tokenFromAuthorization(req.headers.authorization);
+      if (token !== undefined) {
+        const principal = token === null ? null : await principalFor(opts.db, `Bearer ${token}`);
+        if (!principal) return deny(req, reply, 401, 'Unknown or revoked token.', base, true);
+        if (principal.role !== 'ADMIN') return deny(req, reply, 403, 'The queue dashboard needs an ADMIN token.', base);
+        return;
+      }
+      const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+      if (sessionId) {
+        if (await sessionIsValid(opts.db, sessions, sessionId)) return;
+        // Expired, logged out, or its token revoked or demoted: forget it.
+        await sessions.destroy(sessionId);
+        reply.header('set-cookie', clearedSessionCookie({ secure }));
+      }
+      if (wantsHtml(req)) return reply.redirect(`${base}/login`, 302);
+      // A Basic challenge only where no session was involved: after a session
+      // expires, the dashboard's own fetches must not pop up the browser's
+      // password dialog.
+      return deny(req, reply, 401, `Log in at ${base}/login, or send an ADMIN token as the HTTP Basic password.`, base, !sessionId);
+    });
+    const serverAdapter = new FastifyAdapter().setBasePath(`${base}/queues`);
+    createBullBoard({
+      queues: [opts.queues.sync, opts.queues.attachments].map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+      serverAdapter,
+      options: { uiConfig: { boardTitle: 'Mailroom queues', hideDocsLink: true, miscLinks: [{ text: 'Log out', url: `${base}/logout` }] } },
+    });
+    await board.register(serverAdapter.registerPlugin(), { prefix: '/queues' });
+  });
+}
+
+/** A session counts only while its API token still exists, is not revoked and is still ADMIN. */
+async function sessionIsValid(db: PrismaClient, sessions: SessionStore, sessionId: string): Promise<boolean> {
+  const session = await sessions.get(sessionId);
+  if (!session) return false;
+  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { revoked_at: true, role: true } });
+  return row !== null && row.revoked_at === null && row.role === 'ADMIN';
+}
+
+function wantsHtml(req: FastifyRequest): boolean {
+  return (req.headers.accept ?? '').includes('text/html');
+}
+
+/** An HTML page for a browser, JSON for the dashboard's own fetches and for scripts. */
+function deny(req: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string, base: string, challenge = false): FastifyReply {
+  if (challenge) reply.header('www-authenticate', 'Basic realm="Mailroom admin", charset="UTF-8"');
+  if (wantsHtml(req)) return sendPage(reply, status, messagePage(status === 401 ? 'Not logged in' : 'Forbidden', message, base));
+  return reply.code(status).type('application/json').send({ error: status === 401 ? 'Unauthorized' : 'Forbidden', message });
+}
+
+function sendPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Mailroom</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1f2328;display:flex;justify-content:center;padding-top:12vh;margin:0}
+main{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:2rem;width:22rem}
+h1{font-size:1.25rem;margin:0 0 1rem}label{display:block;margin-bottom:.25rem}
+input{box-sizing:border-box;width:100%;padding:.5rem;margin-bottom:1rem;font:inherit}
+button{padding:.5rem 1rem;font:inherit;cursor:pointer}.error{color:#b42318;margin:0 0 1rem}
+</style></head><body><main>${body}</main></body></html>`;
+}
+
+function loginPage(base: string, error?: string): string {
+  return layout(
+    'Log in',
+    `<h1>Mailroom queues</h1>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="${base}/login">
+<label for="token">ADMIN API token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<button type="submit">Log in</button>
+</form>`,
+  );
+}
+
+function messagePage(title: string, message: string, base: string): string {
+  return layout(title, `<h1>${escapeHtml(title)}</h1><p class="error" role="alert">${escapeHtml(message)}</p><p><a href="${base}/login">Log in with an ADMIN token</a></p>`);
+}

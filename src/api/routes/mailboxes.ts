@@ -1,0 +1,229 @@
+// Mailbox admin over HTTP (PRODUCT.md "HTTP API", ADMIN only): the mailboxes
+// of the token's tenant, their connection test, their ingest log and the
+// re-run of one stored message. Every route calls the same services as
+// `mailroom mailbox ...` and `mailroom reprocess`, so CLI and API cannot
+// drift; secrets go in (password, refresh_token, oauth_client_secret) and
+// never come out (MailboxView has no secret field). Another tenant's mailbox
+// is simply not found: every lookup is scoped by the principal's tenant.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// Types only: @fastify/swagger adds `tags`, `summary` and `description` to route schemas.
+import type {} from '@fastify/swagger';
+import type { Config } from '../../config/config.js';
+import type { PrismaClient } from '../../db/prisma.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { IngestOutcome } from '../../generated/prisma/enums.js';
+import type { IngestContext } from '../../ingest/ingest.js';
+import { reprocessRecord } from '../../ingest/reprocess.js';
+import type { Logger } from '../../logging/logger.js';
+import { testMailboxConnection } from '../../mailboxes/connection-test.js';
+import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
+import type { ConnectionTestResult } from '../../mailboxes/types.js';
+import { MailroomError } from '../../errors.js';
+import { enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { principal, requireRole } from '../auth.js';
+import { toIngestRecordRow } from '../ingest-records.js';
+import {
+  connectionTestSchema,
+  createBody,
+  ingestRecordList,
+  listParams,
+  mailboxParams,
+  mailboxSchema,
+  messageParams,
+  messagesQuery,
+  pageQuery,
+  patchBody,
+  reprocessSchema,
+  wrapped,
+} from '../mailbox-schemas.js';
+import { sendErrors, wrap, type WrapError } from '../wrap.js';
+
+export interface MailboxRoutesOptions {
+  db: PrismaClient;
+  config: Config;
+  blobs: BlobStore;
+  logger: Logger;
+  /** Present: a reprocessed message's attachment jobs are enqueued at once (else the sweeper picks them up). */
+  queues?: Queues;
+}
+
+type IdParams = { id: number };
+type Paging = { page: number; page_size: number };
+
+/** Aborts POST mailboxes before anything is stored. */
+class ConnectionTestFailed extends Error {
+  constructor(readonly result: Extract<ConnectionTestResult, { ok: false }>) {
+    super(result.message);
+  }
+}
+
+const TAGS = ['mailboxes'];
+
+export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): Promise<void> {
+  const { db, config } = opts;
+  app.addHook('onRequest', requireRole(db, 'ADMIN'));
+  const tenantOf = (req: FastifyRequest) => ({ tenantId: principal(req).tenantId });
+
+  app.get<{ Querystring: Paging }>(
+    '/mailboxes',
+    { schema: { tags: TAGS, summary: 'List the mailboxes of the tenant', params: listParams, querystring: pageQuery, response: wrapped({ type: 'array', items: mailboxSchema }, 'mailboxes, oldest first') } },
+    async (req) => {
+      const { page, page_size } = req.query;
+      const { mailboxes, total } = await listMailboxes(db, { ...tenantOf(req), page, pageSize: page_size });
+      return wrap(req, mailboxes, { page, page_size, total });
+    },
+  );
+
+  app.post<{ Body: Record<string, unknown> & { test?: boolean } }>(
+    '/mailboxes',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Add a mailbox (tests the connection first unless "test": false)',
+        description: 'A failed connection test stores nothing and answers 422 with the stage that failed. Only mail that arrives after the mailbox was added is ingested, unless `since` asks for a backfill.',
+        params: listParams,
+        body: createBody,
+        response: wrapped(mailboxSchema, 'the new mailbox'),
+      },
+    },
+    async (req, reply) => {
+      const { test = true, ...input } = req.body;
+      try {
+        const view = await addMailbox(db, config.secretKey, principal(req).tenantId, input, {
+          beforeStore: async (fields) => {
+            if (!test) return;
+            const result = await testMailboxConnection({ mailbox: fields, secretKeys: [config.secretKey] });
+            if (!result.ok) throw new ConnectionTestFailed(result);
+          },
+        });
+        // 200 like the seed's POST ticket_conversations: one status for "created" across the API.
+        return reply.send(wrap(req, view));
+      } catch (err) {
+        if (!(err instanceof ConnectionTestFailed)) throw err;
+        return testFailed(req, reply, err.result);
+      }
+    },
+  );
+
+  app.get<{ Params: IdParams }>(
+    '/mailboxes/:id',
+    { schema: { tags: TAGS, summary: 'One mailbox with its health', params: mailboxParams, response: wrapped(mailboxSchema, 'the mailbox') } },
+    async (req) => wrap(req, await getMailbox(db, req.params.id, tenantOf(req))),
+  );
+
+  app.patch<{ Params: IdParams; Body: Record<string, unknown> }>(
+    '/mailboxes/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Change a mailbox: only the fields given',
+        description: 'New credentials or another server reset the state to connecting; another host, user or folder also resets the cursor.',
+        params: mailboxParams,
+        body: patchBody,
+        response: wrapped(mailboxSchema, 'the changed mailbox'),
+      },
+    },
+    async (req) => {
+      const keys = Object.keys(req.body);
+      // Exactly what `mailroom mailbox enable|disable` does.
+      if (keys.length === 1 && keys[0] === 'enabled' && typeof req.body.enabled === 'boolean') {
+        return wrap(req, await setMailboxEnabled(db, req.params.id, req.body.enabled, tenantOf(req)));
+      }
+      return wrap(req, await updateMailbox(db, config.secretKey, req.params.id, req.body, tenantOf(req)));
+    },
+  );
+
+  app.delete<{ Params: IdParams }>(
+    '/mailboxes/:id',
+    { schema: { tags: TAGS, summary: 'Remove a mailbox and its ingest log (tickets and conversations stay)', params: mailboxParams, response: wrapped(mailboxSchema, 'the removed mailbox') } },
+    async (req) => wrap(req, await removeMailbox(db, req.params.id, tenantOf(req))),
+  );
+
+  app.post<{ Params: IdParams }>(
+    '/mailboxes/:id/test',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Connect, log in, open the folder; report what failed',
+        description: 'Answers 200 either way: `data.ok` says whether the mailbox works, else `data.stage` says which step failed.',
+        params: mailboxParams,
+        response: wrapped(connectionTestSchema, 'the result of the connection test'),
+      },
+    },
+    async (req) => {
+      const row = await getMailboxRow(db, req.params.id, tenantOf(req));
+      return wrap(req, await testMailboxConnection({ mailbox: row, secretKeys: [config.secretKey] }));
+    },
+  );
+
+  app.get<{ Params: IdParams; Querystring: Paging & { outcome?: IngestOutcome } }>(
+    '/mailboxes/:id/messages',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'The ingest log: one row per fetched message with its outcome, newest first',
+        params: mailboxParams,
+        querystring: messagesQuery,
+        response: wrapped(ingestRecordList, 'ingest records'),
+      },
+    },
+    async (req) => {
+      const { tenantId } = tenantOf(req);
+      await getMailboxRow(db, req.params.id, { tenantId });
+      const { page, page_size, outcome } = req.query;
+      const where: Prisma.IngestRecordWhereInput = { tenant_id: tenantId, mailbox_id: req.params.id, ...(outcome ? { outcome } : {}) };
+      const [rows, total] = await Promise.all([
+        db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], skip: (page - 1) * page_size, take: page_size }),
+        db.ingestRecord.count({ where }),
+      ]);
+      return wrap(req, rows.map(toIngestRecordRow), { page, page_size, total });
+    },
+  );
+
+  app.post<{ Params: IdParams & { message_id: number } }>(
+    '/mailboxes/:id/messages/:message_id/reprocess',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Re-run one stored message through the pipeline (after a fix or a raised limit)',
+        description: 'A message that already became a conversation is left as it is (`rerun: false`). A message over the size limit was never downloaded and cannot be re-run (422).',
+        params: messageParams,
+        response: wrapped(reprocessSchema, 'the ingest record after the re-run'),
+      },
+    },
+    async (req) => {
+      const { tenantId } = tenantOf(req);
+      const mailboxId = req.params.id;
+      await getMailboxRow(db, mailboxId, { tenantId });
+      const ctx: IngestContext = {
+        db,
+        blobs: opts.blobs,
+        secretKey: config.secretKey,
+        publicUrl: config.publicUrl,
+        logger: opts.logger,
+        parseLimits: { maxRawBytes: config.maxMessageBytes },
+      };
+      const result = await reprocessRecord(ctx, req.params.message_id, { tenantId, mailboxId });
+      if (opts.queues && result.attachments.length > 0) {
+        await enqueueAttachmentJobs(
+          opts.queues.attachments,
+          result.attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey })),
+        );
+      }
+      const record = await db.ingestRecord.findFirst({ where: { id: result.recordId, tenant_id: tenantId } });
+      if (!record) throw new MailroomError('NOT_FOUND', `No ingest record with id ${result.recordId}.`);
+      return wrap(req, { ...toIngestRecordRow(record), previous_outcome: result.previousOutcome, rerun: result.rerun });
+    },
+  );
+}
+
+/** 422: the settings were understood, but the server did not accept them; `stage` says which step failed. */
+function testFailed(req: FastifyRequest, reply: FastifyReply, result: Extract<ConnectionTestResult, { ok: false }>) {
+  const error: WrapError & { stage: string } = {
+    code: result.code,
+    message: `The connection test failed at the ${result.stage} stage: ${result.message} Nothing was stored; fix the settings, or send "test": false to store the mailbox untested.`,
+    stage: result.stage,
+  };
+  return sendErrors(req, reply, 422, [error]);
+}

@@ -1,0 +1,120 @@
+// `mailroom status [--json]`: mailbox health and queue depths at a glance, for
+// a terminal (PRODUCT.md "Command line"). The mailboxes come from the
+// database, the depths from Redis; when Redis cannot be reached the mailboxes
+// are still printed, the queues are marked unknown and the exit code is 1, so
+// a script notices while a person still sees what is known.
+import type { Config } from '../config/config.js';
+import { redactUrl } from '../config/config.js';
+import { createPrisma } from '../db/prisma.js';
+import { describeError } from '../errors.js';
+import { listMailboxes } from '../mailboxes/service.js';
+import type { MailboxView } from '../mailboxes/types.js';
+import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
+import { closeQueues, createQueues, createRedisConnection } from '../queues/queues.js';
+import type { Out } from './main.js';
+import { parseCommandArgs } from './usage.js';
+
+const REDIS_TIMEOUT_MS = 3000;
+const SHOWN_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+
+export interface MailboxStatus {
+  id: number;
+  tenant: string;
+  address: string;
+  enabled: boolean;
+  state: MailboxView['state'];
+  last_success_at: string | null;
+  last_error: string | null;
+  consecutive_failures: number;
+}
+
+export interface Status {
+  mailboxes: MailboxStatus[];
+  /** null: Redis could not be reached (see queues_error). */
+  queues: QueueDepths | null;
+  queues_error?: string;
+}
+
+export async function statusCommand(rest: string[], io: Out, loadConfig: () => Config): Promise<number> {
+  const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
+  const config = loadConfig();
+  const db = createPrisma(config.databaseUrl, { max: 2 });
+  try {
+    const [mailboxes, queues] = await Promise.all([listMailboxes(db).then((r) => r.mailboxes.map(toStatus)), queueDepths(config)]);
+    const status: Status = { mailboxes, queues: 'depths' in queues ? queues.depths : null, ...('error' in queues ? { queues_error: queues.error } : {}) };
+    io.out(values.json ? JSON.stringify(status, null, 2) : render(status));
+    if (status.queues_error) {
+      io.err(`mailroom: Redis at ${redactUrl(config.redisUrl)} cannot be reached (${status.queues_error}); queue depths are unknown.`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+function toStatus(m: MailboxView): MailboxStatus {
+  return {
+    id: m.id,
+    tenant: m.tenant,
+    address: m.address,
+    enabled: m.enabled,
+    state: m.state,
+    last_success_at: m.last_success_at,
+    last_error: m.last_error,
+    consecutive_failures: m.consecutive_failures,
+  };
+}
+
+/** Reads the depths on a connection that gives up quickly: a status command must not wait for Redis to come back. */
+async function queueDepths(config: Config): Promise<{ depths: QueueDepths } | { error: string }> {
+  let lastError: Error | null = null;
+  // No reconnects; and a short disconnectTimeout, whose timer (2 s by default) would
+  // otherwise keep the process alive after a refused connection.
+  const redis = createRedisConnection(config.redisUrl, { connectTimeout: REDIS_TIMEOUT_MS, retryStrategy: () => null, lazyConnect: true, disconnectTimeout: 100 });
+  redis.on('error', (err: Error) => {
+    lastError = err;
+  });
+  const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
+  // A Queue re-emits connection errors; unheard, an 'error' event would end the process.
+  for (const q of [queues.sync, queues.attachments]) q.on('error', () => undefined);
+  try {
+    return { depths: await readQueueDepths(queues, REDIS_TIMEOUT_MS) };
+  } catch (err) {
+    const cause: Error | null = lastError;
+    return { error: describeError(cause ?? err) };
+  } finally {
+    redis.disconnect();
+    await Promise.race([closeQueues(queues).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+  }
+}
+
+function render(status: Status): string {
+  const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
+  const mailboxes =
+    status.mailboxes.length === 0
+      ? ['No mailboxes.']
+      : table(
+          ['ID', 'TENANT', 'ADDRESS', 'ENABLED', 'STATE', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR'],
+          status.mailboxes.map((m) => [
+            String(m.id),
+            m.tenant,
+            m.address,
+            m.enabled ? 'yes' : 'no',
+            m.state,
+            m.last_success_at ? m.last_success_at.replace(/\.\d+Z$/, 'Z') : '-',
+            String(m.consecutive_failures),
+            clip(m.last_error ?? '-', 80),
+          ]),
+        );
+  const queues = table(
+    ['QUEUE', ...SHOWN_STATES.map((s) => s.toUpperCase())],
+    (['sync', 'attachments'] as const).map((name) => [name, ...SHOWN_STATES.map((s) => (status.queues ? String(status.queues[name][s]) : 'unknown'))]),
+  );
+  return ['Mailboxes', ...mailboxes, '', 'Queues', ...queues].join('\n');
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}

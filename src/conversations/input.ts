@@ -1,0 +1,140 @@
+// What the API accepts as a DTO_ticket_conversation (the seed's request body),
+// as zod schemas: the one place that says which fields are writable. Unknown
+// and ReadOnly fields (id, created, last_updated, created_by, last_updated_by,
+// message_id, a reference's label/colours, an attachment's size/status/URL,
+// plain_preview) are stripped, never rejected, so a client can post back what
+// it read. Enums accept the value or the name and come out as the value.
+// References still have to be resolved against the tenant's rows (service.ts).
+
+import { z } from 'zod';
+import { EmailAddressDirection, TicketConversationType } from './enums.js';
+import { isValidAddress } from '../mail/addresses.js';
+import { sanitizeMailHtml } from '../mail/rich/index.js';
+import type { DTO_editorjs } from '../mail/rich/index.js';
+import { classifyUrl } from '../mail/rich/url.js';
+
+export const INT32_MAX = 2_147_483_647;
+/** Items in one POST: one transaction, so bounded. */
+export const MAX_CONVERSATIONS_PER_REQUEST = 100;
+
+/** A seed enum given as its value or its name; parses to the value. */
+export function enumInput<T extends Record<string, number>>(values: T, options: { exclude?: readonly (keyof T & string)[] } = {}) {
+  const entries = Object.entries(values).filter(([name]) => !options.exclude?.includes(name));
+  const numbers = entries.map(([, v]) => v) as [number, ...number[]];
+  const names = entries.map(([n]) => n) as [string, ...string[]];
+  const byName = new Map(entries);
+  const message = `must be one of ${entries.map(([n, v]) => `${v} (${n})`).join(', ')}`;
+  return z
+    .union([z.literal(numbers), z.enum(names)], { error: message })
+    .transform((v) => (typeof v === 'number' ? v : (byName.get(v) as number)));
+}
+
+export const positiveInt32 = z.number({ error: 'must be a positive integer' }).int('must be a positive integer').min(1, 'must be a positive integer').max(INT32_MAX, 'is too large');
+
+/** A path or query integer: digits only (no `0x10`, `1e3`, spaces), then range-checked. Documented as an integer. */
+export function intParam(min: number, max: number, description: string) {
+  const problem = min === 1 ? 'must be a positive integer' : `must be an integer from ${min}`;
+  return z
+    .string()
+    .regex(/^\d{1,10}$/, problem)
+    .transform(Number)
+    .pipe(z.number().int().min(min, problem).max(max, `must be at most ${max}`))
+    // Documented as the integer it is; the digits pattern is how the string form is checked.
+    .meta({ type: 'integer', minimum: min, maximum: max, pattern: undefined, description });
+}
+
+export const emailInput = z
+  .string({ error: 'must be an email address' })
+  .trim()
+  .toLowerCase()
+  .refine((v) => isValidAddress(v), 'is not a valid email address');
+
+const reference = z.object({ id: positiveInt32 });
+
+const emailAddressInput = z.object({
+  email: emailInput,
+  name: z.string().max(500).nullish(),
+  direction: enumInput(EmailAddressDirection),
+});
+
+/**
+ * DTO_contact on input. `user_id` names an existing contact of the tenant (the
+ * id the API writes there, see dto.ts); otherwise `email` (+ `name`) names a
+ * contact that is created on first use. `profile_pic` is not taken from input.
+ */
+const requesterInput = z
+  .object({
+    user_id: positiveInt32.nullish(),
+    email: emailInput.nullish(),
+    name: z.string().max(500).nullish(),
+  })
+  .refine((r) => (r.user_id ?? null) !== null || (r.email ?? null) !== null, 'needs user_id or email');
+
+const editorJsInput = z.object({
+  time: z.number().int().min(0).optional(),
+  version: z.string().max(50).optional(),
+  blocks: z
+    .array(z.object({ id: z.string().max(100).optional(), type: z.string().min(1).max(50), data: z.record(z.string(), z.unknown()) }))
+    .max(5000),
+});
+
+const richInput = z.object({
+  html: z.string().max(5_000_000).nullish(),
+  editorjs: editorJsInput.nullish(),
+  read_minutes: z.number().int().min(0).max(100_000).nullish(),
+});
+
+export const conversationInput = z.object({
+  ticket_id: positiveInt32.nullish(),
+  type: enumInput(TicketConversationType, { exclude: ['UNKNOWN'] }),
+  sys_status: reference.nullish(),
+  requester: requesterInput.nullish(),
+  last_message_extracted: z.string().max(1_000_000).nullish(),
+  sys_attachments: z.array(reference).max(500).nullish(),
+  email_addresses: z.array(emailAddressInput).max(1000).nullish(),
+  sys_content_rich: richInput.nullish(),
+});
+
+export const conversationsInput = z
+  .array(conversationInput, { error: 'must be an array of conversations' })
+  .min(1, 'must contain at least one conversation')
+  .max(MAX_CONVERSATIONS_PER_REQUEST, `must contain at most ${MAX_CONVERSATIONS_PER_REQUEST} conversations`);
+
+export type ConversationInput = z.output<typeof conversationInput>;
+export type EditorJsInput = z.output<typeof editorJsInput>;
+
+/** Keys of Editor.js block data that hold a URL (image, link, embed tools). */
+const URL_KEYS = new Set(['url', 'link', 'href', 'src', 'source', 'embed']);
+
+/**
+ * Client-written Editor.js blocks are shown by the same UIs as mail, so they
+ * get the mail policy: every string is inline HTML run through the mail
+ * sanitizer, and a URL-valued key keeps only http(s), mailto and image data
+ * URLs (the sanitizer cannot see a bare `javascript:` that is not an attribute).
+ */
+export function sanitizeEditorJs(doc: EditorJsInput, fallbackTime: number, version: string): DTO_editorjs {
+  const clean = (value: unknown, key: string, depth: number): unknown => {
+    if (depth > 20) return null;
+    if (typeof value === 'string') {
+      if (URL_KEYS.has(key.toLowerCase())) {
+        const kind = classifyUrl(value).kind;
+        return kind === 'http' || kind === 'mailto' || kind === 'data-image' ? value : '';
+      }
+      return sanitizeMailHtml(value);
+    }
+    if (Array.isArray(value)) return value.map((v) => clean(v, key, depth + 1));
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v, k, depth + 1)]));
+    }
+    return typeof value === 'number' || typeof value === 'boolean' || value === null ? value : null;
+  };
+  return {
+    time: doc.time ?? fallbackTime,
+    version: doc.version ?? version,
+    blocks: doc.blocks.map((b, i) => ({
+      id: b.id ?? `b${i}`,
+      type: b.type,
+      data: clean(b.data, '', 0) as Record<string, unknown>,
+    })),
+  };
+}

@@ -1,0 +1,244 @@
+// /admin/queues (bull-board) end to end: real queues on the run's Redis, the app
+// listening on 127.0.0.1, and Debian's Chromium driven by playwright-core doing
+// what an operator does — land on the login page, try a USER token, log in with
+// the ADMIN token and read the queue counts. curl's way in (HTTP Basic) and the
+// refusals are checked with app.inject().
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_COOKIE, sessionCookie } from '../../src/api/admin-session.js';
+import type { PrismaClient } from '../../src/db/prisma.js';
+import {
+  QUEUE_NAMES,
+  closeQueues,
+  createQueues,
+  createRedisConnection,
+  enqueueAttachmentJobs,
+  requestMailboxSyncUnique,
+  type Queues,
+} from '../../src/queues/queues.js';
+import { blobKeyFor, sha256Hex } from '../../src/storage/blob-store.js';
+import { createToken } from '../../src/tokens/service.js';
+import { buildTestApp, createApiTenant, type ApiTenant, type TestApp } from '../support/api.js';
+import { testEnv } from '../support/env.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+const SCREENSHOT = path.resolve('test-artifacts/admin-queues.png');
+if (!HAS_CHROMIUM) {
+  console.warn(`admin-queues: no Chromium at ${CHROMIUM}; the browser test is skipped (apt-get install -y chromium, or set CHROMIUM_PATH).`);
+}
+
+let testApp: TestApp;
+let app: FastifyInstance;
+let db: PrismaClient;
+let redis: Redis;
+let connection: Redis;
+let queues: Queues;
+let prefix: string;
+let tenant: ApiTenant;
+let baseUrl: string;
+
+const basic = (token: string) => `Basic ${Buffer.from(`ops:${token}`).toString('base64')}`;
+
+/** Waits for a condition with a deadline instead of sleeping a fixed time. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+beforeAll(async () => {
+  const env = testEnv();
+  // Own queues under the run's prefix (global teardown deletes them); the
+  // login sessions go under the same prefix through the app's config.
+  prefix = `${env.queuePrefix}-${randomBytes(4).toString('hex')}`;
+  connection = createRedisConnection(env.redisUrl);
+  queues = createQueues({ connection, prefix });
+  testApp = await buildTestApp({ queues, env: { MAILROOM_QUEUE_PREFIX: prefix } });
+  ({ app, db, redis } = testApp);
+  tenant = await createApiTenant(db, 'ops');
+
+  // Three attachment jobs waiting, one mailbox sync that failed.
+  await enqueueAttachmentJobs(
+    queues.attachments,
+    [1, 2, 3].map((n) => ({ attachmentId: n, tenantId: tenant.id, storageKey: blobKeyFor(sha256Hex(Buffer.from(`attachment ${n}`))) })),
+  );
+  await requestMailboxSyncUnique(queues.sync, 1, 'admin-queues');
+  const workerConnection = createRedisConnection(env.redisUrl);
+  const worker = new Worker(
+    QUEUE_NAMES.sync,
+    async () => {
+      throw new Error('IMAP login refused');
+    },
+    { connection: workerConnection, prefix },
+  );
+  try {
+    await until('the sync job to fail', async () => (await queues.sync.getJobCounts('failed')).failed === 1);
+  } finally {
+    await worker.close();
+    await workerConnection.quit();
+  }
+
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await testApp?.close();
+  if (queues) await closeQueues(queues);
+  await connection?.quit();
+});
+
+describe('/admin/queues for scripts (HTTP Basic)', () => {
+  it('lists both queues with their counts for the ADMIN token as the Basic password', async () => {
+    const res = await app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic(tenant.adminToken) } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ queues: { name: string; counts: Record<string, number>; readOnlyMode: boolean }[] }>();
+    const byName = new Map(body.queues.map((q) => [q.name, q]));
+    expect(byName.get('attachments')?.counts).toMatchObject({ waiting: 3, failed: 0 });
+    expect(byName.get('mailbox-sync')?.counts).toMatchObject({ failed: 1, waiting: 0 });
+    expect(body.queues.every((q) => q.readOnlyMode)).toBe(true);
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('answers 401 to a wrong token, 403 to a USER token, and 401 with a Basic challenge to no credentials', async () => {
+    const wrong = await app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic('mr_not-a-real-token') } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers['www-authenticate']).toMatch(/^Basic /);
+    const user = await app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic(tenant.userToken) } });
+    expect(user.statusCode).toBe(403);
+    const none = await app.inject({ url: '/admin/queues/api/queues' });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toMatch(/^Basic realm="Mailroom admin"/);
+    const page = await app.inject({ url: '/admin/queues', headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(302);
+    expect(page.headers.location).toBe('/admin/login');
+  });
+
+  it('is read-only: actions that change shared queues are refused', async () => {
+    const headers = { authorization: basic(tenant.adminToken) };
+    const pause = await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/attachments/pause', headers });
+    expect(pause.statusCode).toBe(405);
+    const retry = await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/mailbox-sync/retry/failed', headers });
+    expect(retry.statusCode).toBe(405);
+    expect(await queues.attachments.isPaused()).toBe(false);
+    expect((await queues.sync.getJobCounts('failed')).failed).toBe(1);
+  });
+});
+
+describe('/admin/login and the session cookie', () => {
+  const form = (token: string, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/admin/login', payload: new URLSearchParams({ token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+
+  it('serves the login form and refuses unknown tokens and cross-site posts', async () => {
+    const page = await app.inject({ url: '/admin/login' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['x-frame-options']).toBe('DENY');
+    expect(page.body).toContain('<form method="post" action="/admin/login">');
+    const wrong = await form('mr_not-a-real-token');
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.body).toContain('Unknown or revoked token.');
+    expect(wrong.headers['set-cookie']).toBeUndefined();
+    const crossSite = await form(tenant.adminToken, { origin: 'https://evil.example' });
+    expect(crossSite.statusCode).toBe(403);
+    expect(crossSite.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('ends a session as soon as its token is revoked', async () => {
+    const created = await createToken(db, { tenantSlug: tenant.slug, role: 'ADMIN' });
+    const login = await form(created.token);
+    expect(login.statusCode).toBe(303);
+    expect(login.headers.location).toBe('/admin/queues');
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{43}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=28800$`));
+    const cookie = setCookie.split(';')[0] ?? '';
+    expect((await app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
+    await db.apiToken.update({ where: { id: created.id }, data: { revoked_at: new Date() } });
+    const after = await app.inject({ url: '/admin/queues', headers: { cookie, accept: 'text/html' } });
+    expect(after.statusCode).toBe(302);
+    expect(after.headers.location).toBe('/admin/login');
+    expect(String(after.headers['set-cookie'])).toContain(`${SESSION_COOKIE}=; Path=/admin`);
+  });
+
+  it('marks the cookie Secure when Mailroom is served over https', () => {
+    expect(sessionCookie('x'.repeat(43), { secure: true })).toMatch(/; Secure$/);
+  });
+});
+
+describe.skipIf(!HAS_CHROMIUM)(`/admin/queues in headless Chromium (${CHROMIUM})`, () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('redirects to the login page, refuses a USER token, logs the ADMIN in and shows the queues with their counts', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+
+    await page.goto(`${baseUrl}/admin/queues`);
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+
+    await page.fill('input[name="token"]', tenant.userToken);
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    expect(refused?.status()).toBe(403);
+    expect(await page.innerText('body')).toContain('This is a USER token; the queue dashboard needs an ADMIN token.');
+    expect(await context.cookies()).toEqual([]);
+
+    await page.fill('input[name="token"]', tenant.adminToken);
+    await Promise.all([page.waitForURL(`${baseUrl}/admin/queues`), page.click('button[type="submit"]')]);
+
+    // One card per queue (the board renders them client-side from its API).
+    const card = (name: string) => page.locator('main li').filter({ has: page.locator(`a[title="${name}"]`) });
+    await card('attachments').getByText('3 Jobs', { exact: true }).waitFor();
+    await card('mailbox-sync').getByText('1 Job', { exact: true }).waitFor();
+    expect(await card('attachments').innerText()).toMatch(/^attachments\b[\s\S]*\b3 Jobs$/);
+    expect(await card('mailbox-sync').innerText()).toMatch(/^mailbox-sync\b[\s\S]*\bfailed\s*1\b[\s\S]*\b1 Job$/i);
+    expect(await page.locator('a[href$="?status=waiting"]').innerText()).toMatch(/^WAITING\s*3$/);
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    const cookie = cookies[0];
+    expect(cookie).toMatchObject({ name: SESSION_COOKIE, httpOnly: true, sameSite: 'Strict', path: '/admin', secure: false });
+    expect(cookie?.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(cookie?.value).not.toContain(tenant.adminToken);
+    expect(page.url()).not.toContain(tenant.adminToken);
+    // Redis holds the session under the run's prefix, keyed by a hash of the id and without the token.
+    const sessionKey = `${prefix}:admin-session:${createHash('sha256').update(cookie?.value ?? '').digest('hex')}`;
+    const stored = await redis.get(sessionKey);
+    expect(stored).toMatch(/^\{"tokenId":\d+,"createdAt":"[^"]+"\}$/);
+    expect(await redis.ttl(sessionKey)).toBeGreaterThan(7 * 3600);
+
+    // A failed job's error is one click away.
+    await page.goto(`${baseUrl}/admin/queues/queue/mailbox-sync?status=failed`);
+    await page.getByText('IMAP login refused').first().waitFor();
+
+    // Logging out ends the session on the server, not just in this browser.
+    await page.goto(`${baseUrl}/admin/logout`);
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+    expect(await context.cookies()).toEqual([]);
+    const replay = await app.inject({ url: '/admin/queues/api/queues', headers: { cookie: `${SESSION_COOKIE}=${cookie?.value ?? ''}` } });
+    expect(replay.statusCode).toBe(401);
+    expect(replay.headers['www-authenticate']).toBeUndefined();
+    await context.close();
+  });
+});
