@@ -9,6 +9,9 @@ import { parseArgs } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { parseMail } from '../src/mail/parse.js';
 import { mapMail } from '../src/conversations/from-mail.js';
+import { createHash } from 'node:crypto';
+import { assess, sniffType } from '../src/attachments/policy.js';
+import { buildZip, PDF } from '../test/fixtures/attachments/samples.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, corpus: { type: 'string' } } });
 const corpus = path.resolve(values.corpus ?? process.env.MAILROOM_CORPUS_DIR ?? path.join(import.meta.dirname, '../../shared/corpus'));
@@ -46,7 +49,7 @@ async function time(label: string, mails: Buffer[], fn: (raw: Buffer) => Promise
   }
   samples.sort((a, b) => a - b);
   const median = samples[Math.floor(samples.length / 2)]!;
-  console.log(`${label.padEnd(36)} median ${median.toFixed(0).padStart(6)} ms over ${mails.length} mails (${rounds} rounds)`);
+  console.log(`${label.padEnd(36)} median ${median.toFixed(0).padStart(6)} ms over ${mails.length} inputs (${rounds} rounds)`);
   return median;
 }
 
@@ -65,3 +68,20 @@ console.log('');
 console.log(`ratio corpus  (core / baseline): ${(core / Math.max(1, baseline)).toFixed(2)}x`);
 console.log(`ratio hostile (core / baseline): ${(synthCore / Math.max(1, synthBase)).toFixed(2)}x`);
 console.log(`heap growth over the hostile runs: ${((heapAfter - heapBefore) / 1024 / 1024).toFixed(1)} MiB`);
+
+// Attachment policy on zip bombs: judged from the central directory alone, so the cost should stay
+// near that of hashing the same bytes (which every attachment job does anyway), whatever they unpack to.
+const MiB = 1024 * 1024;
+const bombs = [
+  buildZip(Array.from({ length: 16 }, (_, i) => ({ name: `zeros-${i}.bin`, data: Buffer.alloc(8 * MiB), deflate: true }))),
+  buildZip([{ name: 'a.bin', data: Buffer.from('x'), declaredSize: 5 * 1024 ** 3 }]),
+  buildZip(Array.from({ length: 20_000 }, (_, i) => ({ name: `${i}` }))),
+  Buffer.concat([PDF, Buffer.alloc(4 * MiB, 0x20)]),
+];
+const judge = async (bytes: Buffer) => assess({ filename: 'a.zip', declaredType: 'application/zip', sizeBytes: bytes.length, bytes, detected: await sniffType(bytes) });
+const heapBeforeBombs = process.memoryUsage().heapUsed;
+const hashBase = await time('baseline: sha256 of the archives', bombs, async (b) => createHash('sha256').update(b).digest());
+const policy = await time('attachment policy on zip bombs', bombs, judge);
+const heapAfterBombs = process.memoryUsage().heapUsed;
+console.log(`ratio bombs   (policy / sha256): ${(policy / Math.max(1, hashBase)).toFixed(2)}x (archives declare up to ${(5 * 1024 ** 3 / MiB).toFixed(0)} MiB unpacked)`);
+console.log(`heap growth over the bomb runs: ${((heapAfterBombs - heapBeforeBombs) / 1024 / 1024).toFixed(1)} MiB`);
