@@ -2,12 +2,14 @@
 // MAILROOM_STORAGE_URL). Blobs are content-addressed: the key is derived from
 // the SHA-256 of the bytes, so storing the same bytes twice (a retried ingest,
 // the same attachment in two mails) stores them once, and a key can never name
-// a path outside the store.
-import path from 'node:path';
-import { MailroomError } from '../errors.js';
+// a path outside the store. Two stores: file:// (file-store.ts) and s3://
+// (s3-store.ts), chosen by the URL (storage-url.ts).
 import { FileBlobStore } from './file-store.js';
+import { S3BlobStore } from './s3-store.js';
+import { resolveStorageUrl } from './storage-url.js';
 
 export { BLOB_KEY_PATTERN, blobKeyFor, isBlobKey, parseBlobKey, sha256Hex } from './blob-key.js';
+export { resolveStorageUrl, type FileLocation, type S3Location, type StorageLocation } from './storage-url.js';
 
 export interface StoredBlob {
   /** `sha256/ab/cd/<64 hex>`: what the database keeps. */
@@ -25,37 +27,13 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
 }
 
-export type StorageLocation = { readonly kind: 'file'; readonly root: string };
-
-/**
- * `file://./relative` (against cwd), `file:///absolute`; s3:// is accepted by
- * the config schema for the future but refused here until the build supports it.
- */
-export function resolveStorageUrl(storageUrl: string, cwd: string = process.cwd()): StorageLocation {
-  if (storageUrl.startsWith('s3://')) {
-    throw new MailroomError('CONFIG_INVALID', 'MAILROOM_STORAGE_URL: s3:// storage is not supported by this build yet');
+/** One store per process: built from MAILROOM_STORAGE_URL (see storage-url.ts for the forms). */
+export function createBlobStore(storageUrl: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): BlobStore {
+  const location = resolveStorageUrl(storageUrl, options.cwd, options.env);
+  switch (location.kind) {
+    case 'file':
+      return new FileBlobStore(location.root);
+    case 's3':
+      return new S3BlobStore(location);
   }
-  if (!storageUrl.startsWith('file://')) {
-    throw new MailroomError('CONFIG_INVALID', 'MAILROOM_STORAGE_URL: must be a file:// or s3:// URL');
-  }
-  // Not `new URL()`: WHATWG parsing turns `file://./data` into host "." and
-  // drops the relative meaning the default value relies on.
-  let rest = storageUrl.slice('file://'.length).split(/[?#]/, 1)[0] ?? '';
-  if (rest.startsWith('localhost/')) rest = rest.slice('localhost'.length);
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(rest);
-  } catch {
-    throw new MailroomError('CONFIG_INVALID', 'MAILROOM_STORAGE_URL: the path is not valid percent-encoding');
-  }
-  if (decoded === '' || decoded.includes('\0')) {
-    throw new MailroomError('CONFIG_INVALID', 'MAILROOM_STORAGE_URL: a file:// URL needs a directory path');
-  }
-  const root = path.isAbsolute(decoded) ? path.normalize(decoded) : path.resolve(cwd, decoded);
-  return { kind: 'file', root };
-}
-
-export function createBlobStore(storageUrl: string, options: { cwd?: string } = {}): BlobStore {
-  const location = resolveStorageUrl(storageUrl, options.cwd);
-  return new FileBlobStore(location.root);
 }

@@ -31,6 +31,10 @@ import { testEnv } from '../support/env.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOT = path.resolve('test-artifacts/admin-queues.png');
+if (!HAS_CHROMIUM && process.env.MAILROOM_REQUIRE_BROWSER === '1') {
+  // CI installs Chromium and sets this: there, a missing browser is a failure, not a skip.
+  throw new Error(`admin-queues: no Chromium at ${CHROMIUM}, and MAILROOM_REQUIRE_BROWSER=1`);
+}
 if (!HAS_CHROMIUM) {
   console.warn(`admin-queues: no Chromium at ${CHROMIUM}; the browser test is skipped (apt-get install -y chromium, or set CHROMIUM_PATH).`);
 }

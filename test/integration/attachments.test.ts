@@ -40,6 +40,9 @@ let uid = 0n;
 const handles: AttachmentWorkerHandle[] = [];
 
 beforeAll(async () => {
+  // The sweeper looks at every UNAVAILABLE row of the database: rows earlier test files left (their
+  // blobs elsewhere) would be swept by these workers and counted in their metrics. Settle them first.
+  await db.attachment.updateMany({ where: { status: 'UNAVAILABLE' }, data: { status: 'ERROR', status_message: 'Left by an earlier test file.' } });
   connection = createRedisConnection(testEnv().redisUrl);
   tenantSlug = `att-${randomBytes(4).toString('hex')}`;
   otherSlug = `att-${randomBytes(4).toString('hex')}`;

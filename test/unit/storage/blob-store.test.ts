@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMailroomError } from '../../../src/errors.js';
 import { createBlobStore, resolveStorageUrl } from '../../../src/storage/blob-store.js';
+import { S3BlobStore } from '../../../src/storage/s3-store.js';
 
 function configError(fn: () => unknown): string {
   try {
@@ -15,28 +16,32 @@ function configError(fn: () => unknown): string {
   throw new Error('expected CONFIG_INVALID');
 }
 
+function rootOf(url: string, cwd?: string): string {
+  const location = resolveStorageUrl(url, cwd);
+  if (location.kind !== 'file') throw new Error(`expected a file location, got ${location.kind}`);
+  return location.root;
+}
+
 describe('resolveStorageUrl', () => {
   it('resolves the default file://./data/blobs against the working directory', () => {
     expect(resolveStorageUrl('file://./data/blobs', '/srv/mailroom')).toEqual({ kind: 'file', root: '/srv/mailroom/data/blobs' });
-    expect(resolveStorageUrl('file://data/blobs', '/srv/mailroom').root).toBe('/srv/mailroom/data/blobs');
-    expect(resolveStorageUrl('file://../shared/blobs', '/srv/mailroom').root).toBe('/srv/shared/blobs');
+    expect(rootOf('file://data/blobs', '/srv/mailroom')).toBe('/srv/mailroom/data/blobs');
+    expect(rootOf('file://../shared/blobs', '/srv/mailroom')).toBe('/srv/shared/blobs');
   });
 
   it('uses the current working directory by default', () => {
-    expect(resolveStorageUrl('file://./data/blobs').root).toBe(path.resolve(process.cwd(), 'data/blobs'));
+    expect(rootOf('file://./data/blobs')).toBe(path.resolve(process.cwd(), 'data/blobs'));
   });
 
   it('takes file:///absolute paths as they are', () => {
-    expect(resolveStorageUrl('file:///var/lib/mailroom/blobs', '/srv').root).toBe('/var/lib/mailroom/blobs');
-    expect(resolveStorageUrl('file://localhost/var/lib/blobs', '/srv').root).toBe('/var/lib/blobs');
-    expect(resolveStorageUrl('file:///var/lib/mail%20room/', '/srv').root).toBe('/var/lib/mail room/');
+    expect(rootOf('file:///var/lib/mailroom/blobs', '/srv')).toBe('/var/lib/mailroom/blobs');
+    expect(rootOf('file://localhost/var/lib/blobs', '/srv')).toBe('/var/lib/blobs');
+    expect(rootOf('file:///var/lib/mail%20room/', '/srv')).toBe('/var/lib/mail room/');
   });
 
-  it('refuses s3:// until this build supports it', () => {
-    expect(configError(() => resolveStorageUrl('s3://bucket/prefix'))).toBe(
-      'MAILROOM_STORAGE_URL: s3:// storage is not supported by this build yet',
-    );
-    expect(configError(() => createBlobStore('s3://bucket/prefix'))).toMatch(/s3:\/\/ storage is not supported/);
+  it('hands s3:// URLs to the S3 parser (storage-url.test.ts has the details)', () => {
+    expect(resolveStorageUrl('s3://bucket/prefix', '/srv', {})).toMatchObject({ kind: 's3', bucket: 'bucket', prefix: 'prefix' });
+    expect(createBlobStore('s3://bucket/prefix', { env: {} })).toBeInstanceOf(S3BlobStore);
   });
 
   it('refuses other schemes and empty paths', () => {
