@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import libmime from 'libmime';
 import { simpleParser } from 'mailparser';
+import { BodyDecoder, markTextCharsets, unmarkTextCharsets } from './body-charset.js';
 import type { Attachment, ParsedMail } from 'mailparser';
 import { MailroomError, describeError } from '../errors.js';
 import { parseAddressValues } from './addresses.js';
@@ -113,8 +114,8 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   warnUnknownCharsets(normalised, fields, warnings);
 
   const body = await parseBody(normalised.subarray(start), limits, warnings);
-  let text = body?.text ?? null;
-  const html = typeof body?.html === 'string' ? body.html : null;
+  let text = body?.text == null ? null : unmarkTextCharsets(body.text);
+  const html = typeof body?.html === 'string' ? unmarkTextCharsets(body.html) : null;
   if (body?.textConversionError) warnings.push(`HTML not converted to text: ${describeError(body.textConversionError).slice(0, 200)}`);
 
   const collected: Collected[] = [];
@@ -152,7 +153,7 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
 
 async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[]): Promise<ParsedMail | null> {
   try {
-    return await simpleParser(message, {
+    return await simpleParser(markTextCharsets(message), {
       maxHtmlLengthToParse: limits.maxHtmlBytes,
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
@@ -163,6 +164,8 @@ async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[
       keepDeliveryStatus: true,
       ignoreEmbedded: true,
       checksumAlgo: false,
+      // Bodies in US-ASCII, no or an unknown charset with 8-bit bytes: read, not replaced (body-charset.ts).
+      Iconv: BodyDecoder,
     });
   } catch (err) {
     const message = describeError(err);

@@ -1,0 +1,208 @@
+// Text bodies in the charset they really are in, not only the one they declare.
+//
+// mailparser decodes a body in a charset nobody knows (`x-unknown`,
+// `unknown-8bit`, a typo) as UTF-8 and turns every other byte into U+FFFD, and
+// so does it for 8-bit bytes in a body declared US-ASCII (or declaring nothing),
+// which old and badly configured clients send every day. Its `Iconv` option
+// lets us supply the decoder: a charset libmime knows is decoded exactly as
+// mailparser would (aliases, the Japanese charsets); the other cases are read
+// as UTF-8 when the bytes are valid UTF-8, else in the legacy charset a
+// detector (chardet) is sure of, else as windows-1252, the superset of
+// Latin-1 that WHATWG decoders use for "us-ascii" and "iso-8859-1" too.
+// A body declared UTF-8 whose 8-bit bytes form not a single valid UTF-8
+// sequence is in a legacy charset in disguise and is read the same way; one
+// with some valid sequences stays UTF-8 (its bad bytes become U+FFFD).
+//
+// mailparser never hands UTF-7 (or base64/hex "charsets") to this decoder.
+import { Transform, type TransformCallback } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
+import chardet from 'chardet';
+import libmime from 'libmime';
+import { decodeCp1252 } from './headers.js';
+
+const ASCII = /^(?:us-?ascii|ascii|ansi_x3\.4-19(?:68|86)|iso646-us|us|646|cp367|ibm367|csascii|iso-ir-6)$/;
+const UTF8 = /^utf-?8$/;
+
+/** Whether the body needs our reading (ASCII, none, UTF-8) rather than libmime's decoder. */
+function ownDecoding(cs: string): boolean {
+  return cs === '' || ASCII.test(cs) || UTF8.test(cs);
+}
+
+/** The bytes of a body declared `charset`, read as ownDecoding says (known charsets go to libmime's stream). */
+export function decodeBodyBytes(charset: string, bytes: Buffer): string {
+  const cs = charset.trim().toLowerCase();
+  if (UTF8.test(cs)) return decodeUtf8OrLegacy(bytes);
+  return isUtf8(bytes) ? bytes.toString('utf8') : decodeLegacy(bytes);
+}
+
+/** Bytes a detector reads with this much confidence (of 100) are taken to be in what it names. */
+const DETECTED_MULTIBYTE = 60;
+const DETECTED_SINGLE_BYTE = 85;
+const MULTIBYTE = /^(?:big5|gb18030|euc-jp|euc-kr|shift_jis|iso-2022-(?:jp|kr|cn))$/i;
+const DETECT_BYTES = 64 * 1024;
+
+/**
+ * Text in an undeclared legacy charset: what a charset detector (chardet) says
+ * when it is sure (Big5, Shift_JIS, KOI8-R, ...), else windows-1252, the most
+ * common and a superset of Latin-1 for display.
+ */
+function decodeLegacy(bytes: Buffer): string {
+  const [best] = chardet.analyse(bytes.subarray(0, DETECT_BYTES));
+  if (best && !/^(?:iso-8859-1|windows-1252|utf-8|ascii)$/i.test(best.name)) {
+    const sure = MULTIBYTE.test(best.name) ? best.confidence >= DETECTED_MULTIBYTE : best.confidence >= DETECTED_SINGLE_BYTE;
+    if (sure) {
+      try {
+        return libmime.decodeWord(best.name, 'B', bytes.toString('base64'));
+      } catch {
+        // fall back below
+      }
+    }
+  }
+  return decodeCp1252(bytes);
+}
+
+/** UTF-8, unless no 8-bit byte of the text takes part in a valid UTF-8 sequence. */
+function decodeUtf8OrLegacy(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  if (!text.includes('\ufffd')) return text;
+  // Any character above U+007F other than U+FFFD came from a valid sequence.
+  return /[^\u0000-\u007f\ufffd]/.test(text) ? text : decodeLegacy(bytes);
+}
+
+/**
+ * The `Iconv` class mailparser accepts: `new Iconv(from, to)`, a stream of
+ * UTF-8 out. Known charsets stream through libmime's decoder, as mailparser
+ * would decode them; the others are decoded once the body has all arrived,
+ * which costs no more memory than the text mailparser keeps of it anyway.
+ */
+export class BodyDecoder extends Transform {
+  private readonly chunks: Buffer[] = [];
+  private readonly charset: string;
+  private readonly inner: Transform | null;
+
+  constructor(charset: string, _to?: string) {
+    super();
+    const cs = charset.trim().toLowerCase();
+    this.charset = cs.startsWith(MARK) ? cs.slice(MARK.length).replace(/^none$/, '') : cs;
+    // libmime knows more names than any list here (aliases, ks_c_5601-1987, the Japanese charsets); what it
+    // does not support it would read as UTF-8 with replacements, so those are read here instead.
+    const inner = ownDecoding(this.charset) ? null : (libmime.createDecodeStream(this.charset) as Transform & { supported?: boolean });
+    this.inner = inner && inner.supported !== false ? inner : null;
+    this.inner?.on('data', (chunk: Buffer) => this.push(chunk));
+    this.inner?.on('error', (err: Error) => this.destroy(err));
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    if (this.inner) this.inner.write(chunk, () => done());
+    else {
+      this.chunks.push(chunk);
+      done();
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.inner) {
+      this.inner.once('end', () => done());
+      this.inner.end();
+      return;
+    }
+    try {
+      this.push(Buffer.from(decodeBodyBytes(this.charset, Buffer.concat(this.chunks)), 'utf8'));
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}
+
+/** The prefix `markTextCharsets` gives the charsets mailparser would otherwise read as plain UTF-8. */
+export const MARK = 'x-mailroom-';
+const MAX_BLOCKS = 2000;
+
+/**
+ * mailparser hands a body to the `Iconv` decoder only when its charset is not
+ * US-ASCII or UTF-8 (or absent); those it turns into a string as UTF-8 itself,
+ * replacing every Latin-1 byte. So before parsing, the Content-Type of each
+ * text part in those charsets is marked (`charset=x-mailroom-us-ascii`, or
+ * `; charset=x-mailroom-none` appended), and BodyDecoder reads the mark. Only
+ * header blocks are touched: the message's own, each part's (found by its
+ * parent's boundary); never those inside a message/rfc822 part, which becomes
+ * an attachment byte for byte. The result
+ * is only ever given to the parser; the stored raw bytes stay as received.
+ */
+export function markTextCharsets(raw: Buffer): Buffer {
+  const text = raw.toString('latin1');
+  const edits: { at: number; remove: number; insert: string }[] = [];
+  // Where a header block starts, and whether a missing Content-Type means text/plain (not so in a digest).
+  const pending: number[] = [0];
+  const inDigest = new Set<number>();
+  const seen = new Set<number>();
+  while (pending.length > 0 && seen.size < MAX_BLOCKS) {
+    const start = pending.pop()!;
+    if (seen.has(start)) continue;
+    seen.add(start);
+    const end = headerEnd(text, start);
+    const field = /(?:^|\n)content-type[ \t]*:((?:[^\n]*)(?:\n[ \t][^\n]*)*)/i.exec(text.slice(start, end));
+    if (!field) {
+      // No Content-Type: text/plain in US-ASCII. A field is added only to the message's own header
+      // block, which surely is one; a part's "headers" may be body text in a malformed message.
+      if (start === 0 && end > 0 && /^[!-9;-~]{1,100}:/.test(text) && !inDigest.has(start)) {
+        edits.push({ at: 0, remove: 0, insert: `Content-Type: text/plain; charset=${MARK}none\r\n` });
+      }
+      continue;
+    }
+    const valueAt = start + field.index + field[0].length - field[1]!.length;
+    const value = field[1]!.replace(/\r$/, '');
+    const type = /^\s*([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)/i.exec(value)?.[1]?.toLowerCase() ?? 'text/plain';
+    if (type.startsWith('text/')) {
+      const cs = /(;\s*charset\s*=\s*"?)([^";\s]*)/i.exec(value);
+      if (!cs) edits.push({ at: valueAt + value.replace(/\s+$/, '').length, remove: 0, insert: `; charset=${MARK}none` });
+      else if (cs[2] === '' || /^(?:us-?ascii|ascii|utf-?8)$/i.test(cs[2]!)) edits.push({ at: valueAt + cs.index + cs[1]!.length, remove: cs[2]!.length, insert: `${MARK}${cs[2] || 'none'}` });
+    } else if (type.startsWith('multipart/')) {
+      // At most 70 characters (RFC 2046), as mailparser's splitter reads them.
+      const b = /;\s*boundary\s*=\s*(?:"([^"]{1,70})"|([^;\s"]{1,70}))(?=[;\s]|$)/i.exec(value);
+      const boundary = b?.[1] ?? b?.[2];
+      if (boundary) {
+        const delimiter = `\n--${boundary}`;
+        for (let i = text.indexOf(delimiter, end - 1); i >= 0 && seen.size + pending.length < MAX_BLOCKS; i = text.indexOf(delimiter, i + delimiter.length)) {
+          const lineEnd = text.indexOf('\n', i + delimiter.length);
+          if (lineEnd < 0) break;
+          const rest = text.slice(i + delimiter.length, lineEnd).replace(/[ \t\r]+$/, '');
+          if (rest === '--') break; // the close delimiter
+          if (rest !== '') continue; // a longer boundary that starts with this one
+          pending.push(lineEnd + 1);
+          if (type === 'multipart/digest') inDigest.add(lineEnd + 1);
+        }
+      }
+    }
+    // message/rfc822 parts are not entered: they become .eml attachments, whose bytes must stay as sent.
+  }
+  if (edits.length === 0) return raw;
+  edits.sort((a, b) => a.at - b.at);
+  const parts: Buffer[] = [];
+  let last = 0;
+  for (const e of edits) {
+    parts.push(raw.subarray(last, e.at), Buffer.from(e.insert, 'latin1'));
+    last = e.at + e.remove;
+  }
+  parts.push(raw.subarray(last));
+  return Buffer.concat(parts);
+}
+
+/**
+ * Takes the marks out of text where a malformed message made the parser read
+ * a marked header block as body text, so they never reach a conversation.
+ */
+export function unmarkTextCharsets(text: string): string {
+  if (!text.includes(MARK)) return text;
+  return text.replaceAll(`; charset=${MARK}none`, '').replaceAll(MARK, '');
+}
+
+/** Offset just past the blank line ending the header block that starts at `start` (or the end). */
+function headerEnd(text: string, start: number): number {
+  if (text.startsWith('\r\n', start) || text.startsWith('\n', start)) return start; // no headers at all
+  const m = /\r?\n\r?\n/g;
+  m.lastIndex = start;
+  const found = m.exec(text);
+  return found ? found.index + found[0].length : text.length;
+}
