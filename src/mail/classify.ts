@@ -21,7 +21,10 @@ export interface ClassifyLimits {
   maxValues?: number;
 }
 
-export type ClassifiableMail = Pick<InboundMail, 'headers' | 'addresses' | 'contentType' | 'reportType' | 'subject'>;
+export type ClassifiableMail = Pick<InboundMail, 'headers' | 'addresses' | 'contentType' | 'reportType' | 'subject'> & {
+  /** The message's own parts (not those inside an attached message): a delivery-status part marks a DSN wrapped in another type. */
+  readonly attachments?: readonly { readonly contentType: string }[];
+};
 
 interface Result {
   classification: Classification;
@@ -209,6 +212,9 @@ function bounceReason(mail: ClassifiableMail, header: HeaderGetter, from: MailAd
     return `mime:report-type=${reportType}`;
   }
   if (header('x-failed-recipients').some((v) => v !== '')) return 'header:x-failed-recipients';
+  // Some MTAs send the RFC 3464 parts in a multipart/mixed, or nest the report one level down. A person
+  // forwarding a bounce attaches it as message/rfc822, whose parts are not the message's own.
+  if (mail.attachments?.some((a) => /^message\/(?:global-)?delivery-status$/i.test(a.contentType))) return 'mime:delivery-status-part';
 
   for (const f of from) {
     const local = compact(localPart(f.address.slice(0, maxLen)));

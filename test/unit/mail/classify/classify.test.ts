@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyMail } from '../../../../src/mail/classify.js';
 import type { ClassifiableMail } from '../../../../src/mail/classify.js';
 import type { MailAddress } from '../../../../src/mail/types.js';
+import { parseMail } from '../../../../src/mail/parse.js';
 import { parseForClassify } from './adapter.js';
 
 const OWN = ['Support@Mailroom.example', 'billing@mailroom.example'];
@@ -101,6 +102,20 @@ describe('classifyMail: bounces', () => {
       reason: 'mime:report-type=delivery-status',
     });
     expect(classify(mail({ contentType: 'Multipart/Report', reportType: 'Feedback-Report' })).reason).toBe('mime:report-type=feedback-report');
+  });
+
+  it('classifies a delivery-status part of the message itself, in a multipart/mixed too, but not one inside a forwarded message', async () => {
+    const dsn = { ...mail({ contentType: 'multipart/mixed' }), attachments: [{ contentType: 'text/plain' }, { contentType: 'message/delivery-status' }] };
+    expect(classify(dsn)).toEqual({ classification: 'bounce', reason: 'mime:delivery-status-part' });
+    expect(classify({ ...dsn, attachments: [{ contentType: 'Message/Global-Delivery-Status' }] }).classification).toBe('bounce');
+    // The same DSN forwarded by a person: it is one message/rfc822 attachment, its parts are not the mail's own.
+    const forwarded = Buffer.from(
+      'From: Ann <ann@customer.example>\r\nTo: support@mailroom.example\r\nSubject: Fwd: why?\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +
+        '--b\r\nContent-Type: text/plain\r\n\r\nWhy did this bounce?\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n' +
+        'From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="c"\r\n\r\n' +
+        '--c\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; y@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n--c--\r\n--b--\r\n',
+    );
+    expect(classifyMail(await parseMail(forwarded), OWN)).toEqual({ classification: 'human', reason: 'none' });
   });
 
   it('classifies X-Failed-Recipients', () => {
