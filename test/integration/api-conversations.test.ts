@@ -219,6 +219,13 @@ describe('POST/GET ticket_conversations/{ticket_id}', () => {
     const bad = await post(acme, 'abc', [{ type: 1 }]);
     expect(bad.status).toBe(400);
     expect(fields(bad.body)).toEqual(['ticket_id']);
+    for (const path of ['ticket_conversations', 'ticket_conversations/']) {
+      const missing = await t.app.inject({ method: 'POST', url: `/api/${acme.slug}/v1/${path}`, headers: bearer(acme.userToken), payload: [{ type: 1 }] });
+      expect(missing.statusCode, path).toBe(400);
+      expect(fields(missing.json()), path).toEqual(['ticket_id']);
+      const anonymous = await t.app.inject({ method: 'POST', url: `/api/${acme.slug}/v1/${path}`, payload: [{ type: 1 }] });
+      expect(anonymous.statusCode, path).toBe(401);
+    }
     for (const id of ['0', '-1', '2147483648', '1.5', '0x10']) {
       expect((await post(acme, id, [{ type: 1 }])).status, id).toBe(400);
     }

@@ -129,6 +129,20 @@ export async function conversationRoutes(app: FastifyInstance, opts: Conversatio
     },
   );
 
+  // The path without its ticket: a 400 naming ticket_id (after auth, like every check of the request), not a 404.
+  for (const path of ['/ticket_conversations', '/ticket_conversations/']) {
+    app.route({
+      method: ['GET', 'POST'],
+      url: path,
+      onRequest: requireRole(db, 'USER'),
+      schema: { hide: true },
+      handler: async () => {
+        const message = 'ticket_id is required in the path: ticket_conversations/{ticket_id}';
+        throw new MailroomError('VALIDATION', message, { fields: [{ field: 'ticket_id', message }] });
+      },
+    });
+  }
+
   app.get<{ Params: TicketParams; Querystring: PageRequest }>(
     '/ticket_conversations/:ticket_id',
     {
