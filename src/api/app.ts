@@ -89,6 +89,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
+/**
+ * What a worker-only process serves when MAILROOM_WORKER_METRICS_PORT is set:
+ * /healthz and /metrics (its own counters), nothing of the tenant API.
+ */
+export async function buildOpsApp(deps: Pick<AppDeps, 'db' | 'logger' | 'metrics' | 'queues'>): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues });
+  await app.ready();
+  return app;
+}
+
 async function probe(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<'ok' | 'unavailable'> {
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -59,6 +59,7 @@ const schema = z.object({
     .regex(/^[^\s:]+$/, 'must not contain spaces or colons')
     .default('{mailroom}'),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  MAILROOM_WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   MAILROOM_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(3600).default(300),
   MAILROOM_SYNC_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(20),
@@ -84,6 +85,8 @@ export interface Config {
   readonly publicUrl: string;
   readonly queuePrefix: string;
   readonly port: number;
+  /** `mailroom worker` serves /healthz and /metrics on HOST:this port; null: it serves no HTTP. */
+  readonly workerMetricsPort: number | null;
   readonly host: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** How long a sync stays connected in IDLE before handing the mailbox back to the queue. */
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: c.MAILROOM_PUBLIC_URL.replace(/\/+$/, ''),
     queuePrefix: c.MAILROOM_QUEUE_PREFIX,
     port: c.PORT,
+    workerMetricsPort: c.MAILROOM_WORKER_METRICS_PORT ?? null,
     host: c.HOST,
     logLevel: c.LOG_LEVEL,
     idleSeconds: c.MAILROOM_IDLE_SECONDS,

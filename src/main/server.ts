@@ -3,7 +3,7 @@
 // start), and shuts down cleanly on SIGTERM/SIGINT: stop accepting work, let
 // in-flight requests and the message in hand finish, close connections.
 import { Redis } from 'ioredis';
-import { buildApp } from '../api/app.js';
+import { buildApp, buildOpsApp } from '../api/app.js';
 import type { Config } from '../config/config.js';
 import { redactUrl } from '../config/config.js';
 import { createPrisma } from '../db/prisma.js';
@@ -23,15 +23,21 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection problem'));
   const metrics = createMetrics();
 
-  const serveHttp = options.role !== 'worker';
+  const serveApi = options.role !== 'worker';
   const runWorker = options.role !== 'api';
+  // A worker-only replica serves its own counters (ingest outcomes, sync and attachment results) only when asked.
+  const serveWorkerMetrics = !serveApi && config.workerMetricsPort !== null;
   // The app's own queue handles (enqueueing, queue depths for /metrics); the worker keeps its own.
-  const appQueues = serveHttp ? createQueues({ connection: redis, prefix: config.queuePrefix }) : null;
-  const app = serveHttp ? await buildApp({ db, redis, logger, config, blobs: createBlobStore(config.storageUrl), metrics, queues: appQueues ?? undefined }) : null;
+  const appQueues = serveApi || serveWorkerMetrics ? createQueues({ connection: redis, prefix: config.queuePrefix }) : null;
+  const app = serveApi
+    ? await buildApp({ db, redis, logger, config, blobs: createBlobStore(config.storageUrl), metrics, queues: appQueues ?? undefined })
+    : serveWorkerMetrics
+      ? await buildOpsApp({ db, logger, metrics, queues: appQueues ?? undefined })
+      : null;
   let worker: WorkerHandle | null = null;
   try {
     if (runWorker) worker = await startWorker({ config, db, connection: redis, logger, metrics });
-    if (app) await app.listen({ host: config.host, port: config.port });
+    if (app) await app.listen({ host: config.host, port: serveApi ? config.port : (config.workerMetricsPort ?? 0) });
   } catch (err) {
     await worker?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);

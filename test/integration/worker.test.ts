@@ -12,7 +12,7 @@ import { ingestMessage } from '../../src/ingest/ingest.js';
 import { createBlobStore } from '../../src/storage/blob-store.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { CLI, runCli } from '../support/cli.js';
-import { appendMessage, appendMessages, waitFor } from '../support/dovecot.js';
+import { appendMessage, appendMessages, freePort, waitFor } from '../support/dovecot.js';
 import { childEnv, testEnv, testPrisma } from '../support/env.js';
 import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
 
@@ -78,9 +78,16 @@ describe('mailroom worker', () => {
     const atKill = await count();
     expect(atKill).toBeLessThan(200);
 
-    const second = startWorker(env);
+    const metricsPort = await freePort();
+    const second = startWorker({ ...env, MAILROOM_WORKER_METRICS_PORT: String(metricsPort) });
     await waitFor(async () => (await count()) >= 200, 90_000, `only ${await count()} of 200 after the restart`);
     await new Promise((r) => setTimeout(r, 1_000));
+    // A worker-only process serves its own counters when asked to.
+    const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const ingested = Number(/^mailroom_ingest_total\{outcome="conversation",classification="human"\} (\d+)$/m.exec(scraped)?.[1]);
+    expect(ingested).toBe(200 - atKill);
+    expect(scraped).toMatch(/^mailroom_queue_jobs\{queue="mailbox-sync",state="active"\} \d+$/m);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/api/x/v1/tickets`)).status).toBe(404);
     const records = await db.ingestRecord.groupBy({ by: ['outcome'], where: { mailbox_id: box.mailboxId }, _count: true });
     expect(records).toEqual([{ outcome: 'conversation', _count: 200 }]);
     expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(200);
