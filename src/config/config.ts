@@ -59,6 +59,10 @@ const schema = z.object({
     .regex(/^[^\s:]+$/, 'must not contain spaces or colons')
     .default('{mailroom}'),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  MAILROOM_OPS_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, { error: 'must be a tenant slug ([a-z0-9-], 2+ characters)' })
+    .optional(),
   MAILROOM_WORKER_METRICS_PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   MAILROOM_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(3600).default(300),
@@ -85,6 +89,8 @@ export interface Config {
   readonly publicUrl: string;
   readonly queuePrefix: string;
   readonly port: number;
+  /** The operators' tenant: only its ADMIN tokens may open /admin/queues; null: any ADMIN token may. */
+  readonly opsTenant: string | null;
   /** `mailroom worker` serves /healthz and /metrics on HOST:this port; null: it serves no HTTP. */
   readonly workerMetricsPort: number | null;
   readonly host: string;
@@ -138,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: c.MAILROOM_QUEUE_PREFIX,
     port: c.PORT,
     workerMetricsPort: c.MAILROOM_WORKER_METRICS_PORT ?? null,
+    opsTenant: c.MAILROOM_OPS_TENANT ?? null,
     host: c.HOST,
     logLevel: c.LOG_LEVEL,
     idleSeconds: c.MAILROOM_IDLE_SECONDS,

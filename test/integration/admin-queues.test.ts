@@ -139,6 +139,30 @@ describe('/admin/queues for scripts (HTTP Basic)', () => {
   });
 });
 
+describe('/admin/queues with MAILROOM_OPS_TENANT', () => {
+  it("refuses the ADMIN tokens of every other tenant, by Basic auth or at the login form", async () => {
+    const scoped = await buildTestApp({ db, queues, env: { MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_OPS_TENANT: tenant.slug } });
+    try {
+      const customer = await createApiTenant(db, 'cust');
+      const get = (token: string) => scoped.app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic(token) } });
+      expect((await get(tenant.adminToken)).statusCode).toBe(200);
+      const refused = await get(customer.adminToken);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.body).toContain('MAILROOM_OPS_TENANT');
+      const login = await scoped.app.inject({
+        method: 'POST',
+        url: '/admin/login',
+        payload: new URLSearchParams({ token: customer.adminToken }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expect(login.statusCode).toBe(403);
+      expect(login.headers['set-cookie']).toBeUndefined();
+    } finally {
+      await scoped.close();
+    }
+  });
+});
+
 describe('/admin/login and the session cookie', () => {
   const form = (token: string, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/admin/login', payload: new URLSearchParams({ token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });

@@ -1,11 +1,12 @@
 // The BullMQ dashboard (bull-board) at /admin/queues, for people: PRODUCT.md
 // "HTTP API" lists it outside the tenant tree, for ADMIN tokens.
 //
-// Access: an ADMIN token of ANY tenant may view every queue. The queues are
-// shared by all tenants (one `mailbox-sync` and one `attachments` queue per
-// deployment), so there is no per-tenant view to give; job payloads carry
-// tenant, mailbox and attachment ids and blob keys (never mail content or
-// credentials), which is acceptable for the operators who hold ADMIN tokens.
+// Access: the queues are shared by all tenants (one `mailbox-sync` and one
+// `attachments` queue per deployment), so there is no per-tenant view to give;
+// job payloads carry tenant, mailbox and attachment ids and blob keys (never
+// mail content or credentials). With MAILROOM_OPS_TENANT set, only ADMIN
+// tokens of that (operators') tenant may look, so a customer's admin sees
+// nothing of other customers; unset (a single-tenant install), any ADMIN may.
 // Because one tenant's admin must not be able to disturb another tenant's work,
 // the board is read-only: bull-board refuses retry, clean, pause, empty, add
 // and the like (405) on the server, not just in the UI. Recovery goes through
@@ -51,6 +52,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesOptions): Promise<void> {
   const base = app.prefix;
   const secure = opts.config.publicUrl.startsWith('https:');
+  const opsTenantAllows = (slug: string) => opts.config.opsTenant === null || slug === opts.config.opsTenant;
   const sessions = createSessionStore(opts.redis, opts.config.queuePrefix);
   const publicOrigin = new URL(opts.config.publicUrl).origin;
 
@@ -79,7 +81,7 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   app.get('/login', async (req, reply) => {
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (sessionId && (await sessionIsValid(opts.db, sessions, sessionId))) return reply.redirect(`${base}/queues`, 303);
+    if (sessionId && (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows))) return reply.redirect(`${base}/queues`, 303);
     return sendPage(reply, 200, loginPage(base));
   });
 
@@ -90,6 +92,7 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
     const principal = token === '' ? null : await principalFor(opts.db, `Bearer ${token}`);
     if (!principal) return sendPage(reply, 401, loginPage(base, 'Unknown or revoked token.'));
     if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, 'This is a USER token; the queue dashboard needs an ADMIN token.'));
+    if (!opsTenantAllows(principal.tenantSlug)) return sendPage(reply, 403, loginPage(base, OTHER_TENANT));
     const sessionId = await sessions.create(principal.tokenId);
     req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin dashboard login');
     reply.header('set-cookie', sessionCookie(sessionId, { secure }));
@@ -117,11 +120,12 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
         const principal = token === null ? null : await principalFor(opts.db, `Bearer ${token}`);
         if (!principal) return deny(req, reply, 401, 'Unknown or revoked token.', base, true);
         if (principal.role !== 'ADMIN') return deny(req, reply, 403, 'The queue dashboard needs an ADMIN token.', base);
+        if (!opsTenantAllows(principal.tenantSlug)) return deny(req, reply, 403, OTHER_TENANT, base);
         return;
       }
       const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
       if (sessionId) {
-        if (await sessionIsValid(opts.db, sessions, sessionId)) return;
+        if (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows)) return;
         // Expired, logged out, or its token revoked or demoted: forget it.
         await sessions.destroy(sessionId);
         reply.header('set-cookie', clearedSessionCookie({ secure }));
@@ -142,12 +146,14 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
   });
 }
 
-/** A session counts only while its API token still exists, is not revoked and is still ADMIN. */
-async function sessionIsValid(db: PrismaClient, sessions: SessionStore, sessionId: string): Promise<boolean> {
+const OTHER_TENANT = 'The queue dashboard is for the ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT).';
+
+/** A session counts only while its API token still exists, is not revoked and is still ADMIN (of the ops tenant, when one is set). */
+async function sessionIsValid(db: PrismaClient, sessions: SessionStore, sessionId: string, tenantAllowed: (slug: string) => boolean): Promise<boolean> {
   const session = await sessions.get(sessionId);
   if (!session) return false;
-  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { revoked_at: true, role: true } });
-  return row !== null && row.revoked_at === null && row.role === 'ADMIN';
+  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { revoked_at: true, role: true, tenant: { select: { slug: true } } } });
+  return row !== null && row.revoked_at === null && row.role === 'ADMIN' && tenantAllowed(row.tenant.slug);
 }
 
 function wantsHtml(req: FastifyRequest): boolean {
