@@ -28,7 +28,8 @@ export interface ParsedAddressValues {
 
 const LOCAL_ATOM = /^[^\s<>()[\]\\,;:@"\u0000-\u001f\u007f]{1,64}$/u;
 const LOCAL_QUOTED = /^"[^"\\\r\n]{1,62}"$/;
-const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+// Letters may carry combining marks (Thai, Devanagari, ...): ตัวอย่าง.ไทย, डाटामेल.भारत.
+const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
 const DOMAIN_LITERAL = /^\[[0-9a-fA-F:.]{2,45}\]$/;
 
 /** True for `local@domain` with a plausible local part and a host name or address literal. */

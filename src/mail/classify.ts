@@ -43,37 +43,24 @@ const DAEMON_SENDERS: ReadonlyMap<string, string> = new Map([
 ]);
 
 // Subjects MTAs give their non-delivery reports, including the localised ones
-// Exchange and the big providers send. They count on their own because they
-// must start the subject: a human forwarding or replying to a bounce has
-// "Fwd:"/"Re:" in front, and that mail is a human's.
+// Exchange and the big providers send. They must start the subject: a human
+// forwarding or replying to a bounce has "Fwd:"/"Re:" in front, and that mail
+// is a human's. These exact MTA phrasings count on their own.
 const BOUNCE_SUBJECTS: readonly string[] = [
   'undelivered mail returned to sender', // Postfix
-  'undelivered mail',
   'undeliverable:', // Exchange / Outlook
-  'undeliverable mail',
-  'undeliverable message',
   'delivery status notification', // Gmail, Exchange, OpenSMTPD (also delays and relays)
-  'mail delivery failed', // Exim
-  'mail delivery failure',
-  'message delivery failure',
-  'delivery failure',
+  'mail delivery failed:', // Exim
   'delivery notification: delivery has failed', // Lotus Notes
-  'delivery has failed',
   'returned mail:', // Sendmail
   'returned mail -',
-  'failure notice', // qmail
-  'non delivery notification',
-  'non-delivery notification',
   'non-delivery report',
-  'nondeliverable mail',
   'mail system error - returned mail',
   'warning: could not send message',
-  'message not delivered',
   'unzustellbar:', // de
   'nicht zustellbar:',
   'non remis :', // fr
   'non remis:',
-  'impossible de remettre',
   'non recapitabile:', // it
   'no se puede entregar:', // es
   'onbestelbaar:', // nl
@@ -88,6 +75,28 @@ const BOUNCE_SUBJECTS: readonly string[] = [
   '配信エラー',
   '配送エラー',
   '配信不能',
+];
+
+// Subjects MTAs use that customers write too ("Delivery failure - order 4711
+// never arrived", "Undelivered mail from your shop"): a bounce only with
+// another sign of a machine (a null sender, Auto-Submitted, the returned
+// message or its headers attached). qmail's "failure notice" counts alone
+// only as the whole subject.
+const WEAK_BOUNCE_SUBJECTS: readonly string[] = [
+  'undelivered mail',
+  'undeliverable mail',
+  'undeliverable message',
+  'mail delivery failed',
+  'mail delivery failure',
+  'message delivery failure',
+  'delivery failure',
+  'delivery has failed',
+  'failure notice',
+  'non delivery notification',
+  'non-delivery notification',
+  'nondeliverable mail',
+  'message not delivered',
+  'impossible de remettre',
 ];
 
 // Weaker words: a bounce only when the mail also has a null sender.
@@ -224,9 +233,10 @@ function bounceReason(mail: ClassifiableMail, header: HeaderGetter, from: MailAd
     if (/^microsoftexchange[0-9a-f]{32}$/.test(local)) return 'from:exchange-system';
   }
 
-  if (BOUNCE_SUBJECTS.some((p) => subject.startsWith(p))) return 'subject:bounce';
+  if (BOUNCE_SUBJECTS.some((p) => subject.startsWith(p)) || subject === 'failure notice') return 'subject:bounce';
 
   const nullSender = hasNullSender(header, from);
+  if (WEAK_BOUNCE_SUBJECTS.some((p) => subject.startsWith(p)) && (nullSender || machineMade(mail, header))) return 'subject:bounce+machine';
   if (nullSender && BOUNCE_WORDS.some((w) => subject.includes(w))) return 'null-sender+subject:bounce';
   // A multipart/report of no known type from a null sender: an MTA's report.
   if (nullSender && isReport && reportType !== 'disposition-notification') return 'null-sender+mime:multipart/report';
@@ -264,10 +274,22 @@ function autoReplyReason(mail: ClassifiableMail, header: HeaderGetter, subject: 
   // rule/agent header, never on its own.
   const suppress = header('x-auto-response-suppress').some((v) => /\b(all|oof|autoreply)\b/i.test(v));
   const exchangeAgent = header('x-ms-exchange-inbox-rules-loop').length > 0 || header('x-ms-exchange-generated-message-source').length > 0;
-  const autoWord = WEAK_AUTO_SUBJECTS.some((p) => subject.startsWith(p)) || AUTO_WORDS.some((w) => subject.includes(w));
-  if (suppress && autoWord) return 'header:x-auto-response-suppress+subject';
-  if (exchangeAgent && autoWord) return 'header:x-ms-exchange-agent+subject';
+  const weakPrefix = WEAK_AUTO_SUBJECTS.some((p) => subject.startsWith(p));
+  // With the suppress header (which HR and ERP systems send on ordinary mail: "Vacation request for Anna"),
+  // the word must sit in a "...:" prefix, as autoresponders write it ("Abwesenheit: ...", "Auto reply - Out of office: ...").
+  const colon = subject.indexOf(':');
+  const prefix = colon > 0 && colon <= 60 ? subject.slice(0, colon) : '';
+  if (suppress && (weakPrefix || AUTO_WORDS.some((w) => prefix.includes(w)))) return 'header:x-auto-response-suppress+subject';
+  // An Exchange inbox rule's own mail: its subject is whatever the rule says.
+  if (exchangeAgent && (weakPrefix || AUTO_WORDS.some((w) => subject.includes(w)))) return 'header:x-ms-exchange-agent+subject';
   return null;
+}
+
+/** Signs a mail was made by a machine, short of a DSN: no From at all, Auto-Submitted, or the returned message (or its headers) attached. */
+function machineMade(mail: ClassifiableMail, header: HeaderGetter): boolean {
+  if (mail.addresses.from.length === 0) return true;
+  if (header('auto-submitted').some((v) => firstToken(v) !== '' && firstToken(v) !== 'no')) return true;
+  return mail.attachments?.some((a) => /^(?:message\/(?:rfc822|global|global-headers)|text\/rfc822-headers)$/i.test(a.contentType)) ?? false;
 }
 
 /** Return-Path `<>` (or empty), or a From that is just `<>`: mail sent with a null envelope sender. */

@@ -216,6 +216,25 @@ describe('classifyMail: auto-replies', () => {
     expect(classify(mail({ headers: { 'x-ms-exchange-inbox-rules-loop': 'a@contoso.example' }, subject: 'I am on vacation' })).reason).toBe(
       'header:x-ms-exchange-agent+subject',
     );
+    expect(classify(mail({ headers: { 'x-auto-response-suppress': 'All' }, subject: 'Abwesenheit: bis 3. Juni' })).classification).toBe('auto_reply');
+    // HR and ERP systems set the header on ordinary mail: a word in the running subject is not enough.
+    const hr = { 'x-auto-response-suppress': 'DR, RN, NRN, OOF, AutoReply' };
+    for (const subject of ['Vacation request for Anna', 'Absence report for June', 'Automatic renewal of your contract']) {
+      expect(classify(mail({ headers: hr, subject })).classification, subject).toBe('human');
+    }
+  });
+
+  it('needs a sign of a machine besides a bounce-like subject that customers write too', () => {
+    for (const subject of ['Delivery failure - order 4711 never arrived', 'Undelivered mail from your shop', 'Message not delivered to my colleague?', 'Failure notice from your app', 'Mail delivery failed for my order']) {
+      expect(classify(mail({ subject })).classification, subject).toBe('human');
+      expect(classify(mail({ subject, headers: { 'return-path': '<>' } })).classification, subject).toBe('bounce');
+      expect(classify(mail({ subject, headers: { 'auto-submitted': 'auto-replied' } })).classification, subject).toBe('bounce');
+      expect(classify(mail({ subject, from: [] })).classification, subject).toBe('bounce');
+    }
+    // The MTAs' own phrasings still count alone.
+    for (const subject of ['Undelivered Mail Returned to Sender', 'Undeliverable: Your order', 'Mail delivery failed: returning message to sender', 'failure notice']) {
+      expect(classify(mail({ subject })).classification, subject).toBe('bounce');
+    }
   });
 });
 

@@ -118,10 +118,10 @@ describe('parseAddressValues', () => {
   });
 
   it('validates addresses', () => {
-    for (const ok of ['a@b.c', 'first.last+tag@sub.example.co.uk', 'jörg@bücher.de', 'x@[192.0.2.1]', '"john doe"@example.com', 'a@localhost']) {
+    for (const ok of ['a@b.c', 'first.last+tag@sub.example.co.uk', 'jörg@bücher.de', 'info@ตัวอย่าง.ไทย', 'sales@डाटामेल.भारत', 'x@[192.0.2.1]', '"john doe"@example.com', 'a@localhost']) {
       expect(isValidAddress(ok), ok).toBe(true);
     }
-    for (const bad of ['', 'a', '@b.c', 'a@', 'a b@c.d', 'a@b..c', 'a@-b.c', 'a@b c', `${'x'.repeat(65)}@b.c`, 'a@b@', '<a@b.c>']) {
+    for (const bad of ['', 'a', '@b.c', 'a@', 'a b@c.d', 'a@b..c', 'a@-b.c', 'a@b-.c', 'a@\u0301b.c', 'a@b c', `${'x'.repeat(65)}@b.c`, 'a@b@', '<a@b.c>']) {
       expect(isValidAddress(bad), bad).toBe(false);
     }
   });
