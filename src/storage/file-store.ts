@@ -3,11 +3,11 @@
 // final name: a key that exists always has all of its bytes. Concurrent puts of
 // the same bytes are harmless, as both renames install identical content.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MailroomError } from '../errors.js';
 import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
-import type { BlobStore, StoredBlob } from './blob-store.js';
+import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob-store.js';
 
 export class FileBlobStore implements BlobStore {
   constructor(readonly root: string) {}
@@ -56,6 +56,28 @@ export class FileBlobStore implements BlobStore {
       throw new MailroomError('STORAGE_FAILED', `Blob ${key} is corrupt: its bytes do not match its hash.`, { retryable: false });
     }
     return bytes;
+  }
+
+  async open(key: string): Promise<OpenedBlob> {
+    const sha256 = parseBlobKey(key);
+    // The size comes from the open file, not the path: the stream reads exactly what was measured.
+    let handle: FileHandle | undefined;
+    let size: number;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+      const s = await handle.stat();
+      // Something else under the blob's name (a directory): unreadable, as get() finds it (EISDIR).
+      if (!s.isFile()) throw new Error('not a regular file');
+      size = s.size;
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      if (isNotFound(err)) {
+        throw new MailroomError('STORAGE_FAILED', `Blob ${key} does not exist.`, { cause: err, retryable: false });
+      }
+      throw new MailroomError('STORAGE_FAILED', `Cannot read blob ${key}.`, { cause: err });
+    }
+    // The stream closes the handle when it ends or is destroyed.
+    return { stream: verifiedBlobStream(handle.createReadStream(), key, sha256, size), size };
   }
 
   async exists(key: string): Promise<boolean> {

@@ -7,11 +7,12 @@
 // The SDK (a few hundred ms to import) is loaded on first use, so commands
 // that never touch an s3:// store do not pay for it.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MailroomError } from '../errors.js';
 import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
-import type { BlobStore, StoredBlob } from './blob-store.js';
+import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob-store.js';
 import type { S3Location } from './storage-url.js';
 
 type Sdk = typeof S3Sdk;
@@ -65,6 +66,27 @@ export class S3BlobStore implements BlobStore {
       throw new MailroomError('STORAGE_FAILED', `Blob ${key} is corrupt: its bytes do not match its hash.`, { retryable: false });
     }
     return bytes;
+  }
+
+  async open(key: string): Promise<OpenedBlob> {
+    const sha256 = parseBlobKey(key);
+    try {
+      const { sdk, client } = await this.connect();
+      const res = await client.send(new sdk.GetObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key) }));
+      // In Node the body is the response's socket stream (an IncomingMessage); destroying it frees the connection.
+      const body: unknown = res.Body;
+      if (!(body instanceof Readable)) throw new Error('the response has no body stream');
+      if (res.ContentLength === undefined) {
+        body.destroy();
+        throw new Error('the response has no Content-Length');
+      }
+      return { stream: verifiedBlobStream(body, key, sha256, res.ContentLength), size: res.ContentLength };
+    } catch (err) {
+      if (isMissingObject(err)) {
+        throw new MailroomError('STORAGE_FAILED', `Blob ${key} does not exist.`, { cause: err, retryable: false });
+      }
+      throw new MailroomError('STORAGE_FAILED', `Cannot read blob ${key} from S3 (${reason(err)}).`, { cause: err });
+    }
   }
 
   async exists(key: string): Promise<boolean> {

@@ -2,11 +2,15 @@
 // throw-away filesystem blob store: mail goes in through ingestMessage, the
 // attachment worker (each test on its own queue prefix) brings every row to a
 // final status, the sweeper heals rows whose job was never enqueued, and the
-// download route serves the exact bytes only to a valid signed URL.
+// download route serves the exact bytes only to a valid signed URL, streamed
+// from the store.
 import { mkdtempSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_LIMITS } from '../../src/attachments/policy.js';
@@ -19,7 +23,7 @@ import { conversationDto, conversationInclude } from '../../src/conversations/dt
 import { loadConfig } from '../../src/config/config.js';
 import { MailroomError } from '../../src/errors.js';
 import { ingestMessage, type IngestContext, type IngestMailbox } from '../../src/ingest/ingest.js';
-import { createLogger } from '../../src/logging/logger.js';
+import { createLogger, type Logger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { attachmentJobId, createRedisConnection, enqueueAttachmentJobs } from '../../src/queues/queues.js';
 import { createBlobStore, type BlobStore } from '../../src/storage/blob-store.js';
@@ -30,7 +34,8 @@ import { secretKey } from '../support/mailboxes.js';
 
 const db = testPrisma();
 const logger = createLogger({ level: 'silent' });
-const blobs = createBlobStore(`file://${mkdtempSync(path.join(tmpdir(), 'mailroom-attachment-blobs-'))}`);
+const blobRoot = mkdtempSync(path.join(tmpdir(), 'mailroom-attachment-blobs-'));
+const blobs = createBlobStore(`file://${blobRoot}`);
 let connection: Redis;
 let ctx: IngestContext;
 let mailbox: IngestMailbox;
@@ -113,6 +118,7 @@ function flaky(inner: BlobStore, failures: Map<string, number>): BlobStore {
   return {
     put: (bytes) => inner.put(bytes),
     exists: (key) => inner.exists(key),
+    open: (key) => inner.open(key),
     get: async (key) => {
       const left = failures.get(key) ?? 0;
       if (left > 0) {
@@ -212,11 +218,42 @@ describe('attachment worker', () => {
 
 describe('attachment download', () => {
   const now = () => new Date();
-  /** The app as `mailroom api` builds it, reading this file's blob store. */
-  async function app() {
+  /** The app as `mailroom api` builds it, reading this file's blob store (or the one given). */
+  async function app(deps: { blobs?: BlobStore; logger?: Logger } = {}) {
     const config = loadConfig({ DATABASE_URL: testEnv().databaseUrl, REDIS_URL: testEnv().redisUrl, MAILROOM_SECRET_KEY: testEnv().secretKey, MAILROOM_PUBLIC_URL: 'http://mailroom.test' });
-    return buildApp({ db, redis: connection, logger, config, blobs });
+    return buildApp({ db, redis: connection, logger, config, blobs, ...deps });
   }
+  /** An OK row for bytes put in this file's blob store, as the worker leaves one. */
+  async function okAttachment(bytes: Buffer, filename: string, type = 'application/octet-stream') {
+    const stored = await blobs.put(bytes);
+    const row = await db.attachment.create({
+      data: { tenant_id: mailbox.tenant_id, filename, content_type: type, detected_type: type, size_bytes: BigInt(stored.size), sha256: stored.sha256, storage_key: stored.key, status: 'OK', attempts: 1 },
+    });
+    return { id: row.id, key: stored.key, file: path.join(blobRoot, ...stored.key.split('/')) };
+  }
+  /** A logger writing its JSON lines into `lines`. */
+  function capturingLogger(lines: { level: number; msg: string; attachmentId?: number; err?: string }[]): Logger {
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    });
+    return createLogger({ level: 'info', destination });
+  }
+  /** A GET over a real socket: what arrived, and how the response ended. */
+  function download(address: string, target: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer; error: Error | null }> {
+    return new Promise((resolve, reject) => {
+      httpGet(`${address}${target}`, (res) => {
+        const chunks: Buffer[] = [];
+        const done = (error: Error | null) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), error });
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null));
+        res.on('error', done);
+      }).on('error', reject);
+    });
+  }
+  type ErrorBody = { data: null; errors: { code: string; message: string }[]; meta: { request_id: string } };
   const pathOf = (url: string) => url.slice('http://mailroom.test'.length);
   const url = (slug: string, id: number, at = now()) => pathOf(downloadUrl('http://mailroom.test', slug, id, secretKey(), at));
 
@@ -310,5 +347,156 @@ describe('attachment download', () => {
     expect(await get(url(tenantSlug, 2_000_000_000))).toMatchObject({ status: 404 });
     expect(await get(url(tenantSlug, processed.exe))).toMatchObject({ status: 409, body: { errors: [{ code: 'CONFLICT' }] } });
     await server.close();
+  });
+
+  it('streams a 20 MiB attachment byte for byte with its Content-Length, and answers HEAD without the body', async () => {
+    const bytes = randomBytes(20 * 1024 * 1024);
+    const { id } = await okAttachment(bytes, 'big scan.tiff', 'image/tiff');
+    const server = await app();
+    try {
+      const address = await server.listen({ port: 0, host: '127.0.0.1' });
+      const res = await download(address, url(tenantSlug, id));
+      expect(res.error).toBeNull();
+      expect(res.status).toBe(200);
+      expect(res.headers).toMatchObject({
+        'content-length': String(bytes.length),
+        'content-type': 'image/tiff',
+        'content-disposition': 'attachment; filename="big scan.tiff"; filename*=UTF-8\'\'big%20scan.tiff',
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': 'sandbox',
+        'cache-control': 'private, max-age=3600',
+      });
+      expect(res.headers['transfer-encoding']).toBeUndefined();
+      expect(res.body.length).toBe(bytes.length);
+      expect(res.body.equals(bytes)).toBe(true);
+
+      const head = await server.inject({ method: 'HEAD', url: url(tenantSlug, id) });
+      expect(head.statusCode).toBe(200);
+      expect(head.headers).toMatchObject({ 'content-length': String(bytes.length), 'content-type': 'image/tiff', 'content-security-policy': 'sandbox' });
+      expect(head.rawPayload.length).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('serves an empty attachment', async () => {
+    const { id } = await okAttachment(Buffer.alloc(0), 'empty.txt', 'text/plain');
+    const server = await app();
+    const res = await server.inject({ method: 'GET', url: url(tenantSlug, id) });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers).toMatchObject({ 'content-length': '0', 'content-type': 'text/plain' });
+    expect(res.rawPayload.length).toBe(0);
+    await server.close();
+  });
+
+  it('answers 503 STORAGE_FAILED in the wrap when the blob is gone from disk, to GET and HEAD', async () => {
+    const { id, file } = await okAttachment(randomBytes(1024), 'gone.bin');
+    await rm(file);
+    const server = await app();
+    const res = await server.inject({ method: 'GET', url: url(tenantSlug, id) });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['content-disposition']).toBeUndefined();
+    const body = res.json<ErrorBody>();
+    expect(body).toMatchObject({ data: null, errors: [{ code: 'STORAGE_FAILED', message: 'The attachment cannot be read right now.' }] });
+    expect(body.meta.request_id).toEqual(expect.any(String));
+    const head = await server.inject({ method: 'HEAD', url: url(tenantSlug, id) });
+    expect(head.statusCode).toBe(503);
+    await server.close();
+  });
+
+  it('answers 503 STORAGE_FAILED, not the bytes, for a small blob that no longer matches its hash', async () => {
+    const bytes = randomBytes(1024);
+    const { id, file } = await okAttachment(bytes, 'rotten.bin');
+    const rotten = Buffer.from(bytes);
+    rotten[0] = (rotten[0] ?? 0) ^ 0xff;
+    await writeFile(file, rotten);
+    const server = await app();
+    const res = await server.inject({ method: 'GET', url: url(tenantSlug, id) });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['content-disposition']).toBeUndefined();
+    expect(res.json<ErrorBody>()).toMatchObject({ data: null, errors: [{ code: 'STORAGE_FAILED', message: 'The attachment cannot be read right now.' }] });
+    await server.close();
+  });
+
+  it('cuts the response short and logs an error when the read breaks off mid-stream, and goes on serving', async () => {
+    const bytes = randomBytes(1024 * 1024);
+    const { id, key } = await okAttachment(bytes, 'breaks.bin');
+    const lines: Parameters<typeof capturingLogger>[0] = [];
+    // This blob's first 256 KiB, then a failing read, as a dying disk or a reset S3 connection would give.
+    const breaking: BlobStore = {
+      put: (b) => blobs.put(b),
+      get: (k) => blobs.get(k),
+      exists: (k) => blobs.exists(k),
+      open: async (k) => {
+        if (k !== key) return blobs.open(k);
+        let sent = 0;
+        const stream = new Readable({
+          read() {
+            if (sent >= 256 * 1024) {
+              this.destroy(new MailroomError('STORAGE_FAILED', 'Cannot read blob: EIO.'));
+              return;
+            }
+            this.push(bytes.subarray(sent, (sent += 64 * 1024)));
+          },
+        });
+        return { stream, size: bytes.length };
+      },
+    };
+    const server = await app({ blobs: breaking, logger: capturingLogger(lines) });
+    try {
+      const address = await server.listen({ port: 0, host: '127.0.0.1' });
+      const res = await download(address, url(tenantSlug, id));
+      expect(res.status).toBe(200);
+      expect(res.headers['content-length']).toBe(String(bytes.length));
+      expect(res.error).not.toBeNull();
+      expect(res.body.length).toBeLessThan(bytes.length);
+      expect(res.body.equals(bytes.subarray(0, res.body.length))).toBe(true);
+      await until('the error to be logged', async () => lines.some((l) => l.msg === 'attachment download broke off'));
+      expect(lines.find((l) => l.msg === 'attachment download broke off')).toMatchObject({ level: 50, attachmentId: id, err: 'Cannot read blob: EIO.' });
+
+      // The process and the server are fine: the next download is whole.
+      const next = await download(address, url(tenantSlug, processed.pdf));
+      expect(next).toMatchObject({ status: 200, error: null });
+      expect(next.body.equals(PDF)).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('releases the blob when the client goes away mid-download, without logging an error', async () => {
+    // More than socket buffers hold, so the client is gone before the last byte is read.
+    const bytes = randomBytes(16 * 1024 * 1024);
+    const { id } = await okAttachment(bytes, 'abandoned.bin');
+    const opened: Readable[] = [];
+    const watching: BlobStore = {
+      put: (b) => blobs.put(b),
+      get: (k) => blobs.get(k),
+      exists: (k) => blobs.exists(k),
+      open: async (k) => {
+        const blob = await blobs.open(k);
+        opened.push(blob.stream);
+        return blob;
+      },
+    };
+    const lines: Parameters<typeof capturingLogger>[0] = [];
+    const server = await app({ blobs: watching, logger: capturingLogger(lines) });
+    try {
+      const address = await server.listen({ port: 0, host: '127.0.0.1' });
+      await new Promise<void>((resolve, reject) => {
+        const req = httpGet(`${address}${url(tenantSlug, id)}`, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      });
+      await until('the blob stream to be released', async () => opened[0]?.destroyed === true);
+      expect(opened[0]?.readableEnded).toBe(false);
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 });

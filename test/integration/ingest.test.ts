@@ -182,7 +182,7 @@ Content-Type: multipart/mixed; boundary="b"`,
     const blobs = ctx.blobs;
     const failing: IngestContext = {
       ...ctx,
-      blobs: { put: (b) => (b.equals(poison) ? Promise.reject(new Error('disk on fire')) : blobs.put(b)), get: (k) => blobs.get(k), exists: (k) => blobs.exists(k) },
+      blobs: { put: (b) => (b.equals(poison) ? Promise.reject(new Error('disk on fire')) : blobs.put(b)), get: (k) => blobs.get(k), open: (k) => blobs.open(k), exists: (k) => blobs.exists(k) },
     };
     const raw = mail(
       'From: anna@example.com\nTo: support@acme.test\nSubject: poison\nMessage-ID: <poison@example.com>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"',

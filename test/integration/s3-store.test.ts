@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY_LIMITS } from '../../src/attachments/policy.js';
@@ -61,6 +62,17 @@ async function storageError(promise: Promise<unknown>): Promise<MailroomError> {
   throw new Error('expected STORAGE_FAILED');
 }
 
+/** Everything a stream emits, and the error it ended with (null when it ended cleanly). */
+async function drain(stream: Readable): Promise<{ bytes: Buffer; error: unknown }> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { bytes: Buffer.concat(chunks), error: null };
+  } catch (error) {
+    return { bytes: Buffer.concat(chunks), error };
+  }
+}
+
 describe('S3BlobStore', () => {
   it('puts under the prefix with a SHA-256 checksum and gets the exact bytes back', async () => {
     const prefix = freshPrefix();
@@ -77,6 +89,50 @@ describe('S3BlobStore', () => {
 
     const back = await store.get(stored.key);
     expect(back.equals(bytes)).toBe(true);
+  });
+
+  it('opens an object as a stream of its exact bytes, with its size', async () => {
+    const prefix = freshPrefix();
+    const store = storeAt(storeUrl(prefix));
+    const bytes = randomBytes(3 * 1024 * 1024 + 5);
+    const { key } = await store.put(bytes);
+    const opened = await store.open(key);
+    expect(opened.size).toBe(bytes.length);
+    const { bytes: read, error } = await drain(opened.stream);
+    expect(error).toBeNull();
+    expect(read.equals(bytes)).toBe(true);
+    const get = s3.requests.filter((r) => r.method === 'GET' && r.url.split('?')[0] === `/${BUCKET}/${prefix}/${key}`);
+    expect(get).toHaveLength(1);
+
+    // A reader may stop early: destroying the stream drops that response, and the store goes on working.
+    const early = await store.open(key);
+    early.stream.destroy();
+    const again = await store.open(key);
+    again.stream.destroy();
+    expect(again.size).toBe(bytes.length);
+  });
+
+  it('opens a missing object as get() reads it, and refuses keys that are not content addresses', async () => {
+    const store = storeAt(storeUrl(freshPrefix()));
+    const key = blobKeyFor(sha256Hex(Buffer.from('never stored')));
+    const missing = await storageError(store.open(key));
+    expect(missing.retryable).toBe(false);
+    expect(missing.message).toBe(`Blob ${key} does not exist.`);
+    const bad = await storageError(store.open('../../etc/passwd'));
+    expect(bad.retryable).toBe(false);
+    expect(bad.message).toMatch(/Invalid blob key/);
+  });
+
+  it('fails the stream of an object that does not match its key, without retrying', async () => {
+    const prefix = freshPrefix();
+    const store = storeAt(storeUrl(prefix));
+    const key = blobKeyFor(sha256Hex(Buffer.from('the real bytes')));
+    await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${key}`, Body: Buffer.from('other bytes') }));
+    const opened = await store.open(key);
+    expect(opened.size).toBe('other bytes'.length);
+    const { bytes, error } = await drain(opened.stream);
+    expect(bytes.length).toBe(0);
+    expect(isMailroomError(error, 'STORAGE_FAILED') && !error.retryable && error.message).toBe(`Blob ${key} is corrupt: its bytes do not match its hash.`);
   });
 
   it('stores the same bytes once: a second put finds them with HEAD and uploads nothing', async () => {
@@ -136,7 +192,7 @@ describe('S3BlobStore', () => {
     const store = storeAt(storeUrl(freshPrefix(), gone));
     const { key } = await store.put(Buffer.from('before the outage'));
     await gone.stop();
-    for (const attempt of [() => store.get(key), () => store.exists(key), () => store.put(Buffer.from('during the outage'))]) {
+    for (const attempt of [() => store.get(key), () => store.open(key), () => store.exists(key), () => store.put(Buffer.from('during the outage'))]) {
       const err = await storageError(attempt());
       expect(err.retryable).toBe(true);
       expect(err.message).toMatch(/ECONNREFUSED/);

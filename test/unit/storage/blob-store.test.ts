@@ -1,9 +1,11 @@
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMailroomError } from '../../../src/errors.js';
-import { createBlobStore, resolveStorageUrl } from '../../../src/storage/blob-store.js';
+import { blobKeyFor, createBlobStore, resolveStorageUrl, sha256Hex, verifiedBlobStream } from '../../../src/storage/blob-store.js';
 import { S3BlobStore } from '../../../src/storage/s3-store.js';
 
 function configError(fn: () => unknown): string {
@@ -65,5 +67,71 @@ describe('createBlobStore', () => {
     const { key } = await store.put(Buffer.from('relative'));
     const other = createBlobStore(`file://${path.join(dir, 'blobs')}`);
     expect((await other.get(key)).toString()).toBe('relative');
+  });
+});
+
+describe('verifiedBlobStream', () => {
+  const bytes = Buffer.from('0123456789abcdef');
+  const sha256 = sha256Hex(bytes);
+  const key = blobKeyFor(sha256);
+
+  /** What the stream emits until it ends or fails. */
+  async function collect(stream: NodeJS.ReadableStream): Promise<{ text: string; error: unknown }> {
+    let text = '';
+    try {
+      for await (const chunk of stream) text += (chunk as Buffer).toString();
+      return { text, error: null };
+    } catch (error) {
+      return { text, error };
+    }
+  }
+
+  it('passes matching bytes through unchanged', async () => {
+    const source = new PassThrough();
+    const out = verifiedBlobStream(source, key, sha256, bytes.length);
+    source.write(bytes.subarray(0, 4));
+    source.write(bytes.subarray(4, 10));
+    source.end(bytes.subarray(10));
+    expect(await collect(out)).toEqual({ text: bytes.toString(), error: null });
+  });
+
+  it('fails instead of emitting the last chunk when the bytes do not match, or there are more or fewer of them', async () => {
+    for (const [label, chunks] of [
+      ['other bytes', ['0123', '456789', 'abcdeF']],
+      ['extra bytes', ['0123', '456789', 'abcdef', '!']],
+      ['missing bytes', ['0123', '456789', 'abcde']],
+    ] as const) {
+      const source = new PassThrough();
+      const out = verifiedBlobStream(source, key, sha256, bytes.length);
+      for (const chunk of chunks) source.write(chunk);
+      source.end();
+      const result = await collect(out);
+      expect(result.text, label).toBe(chunks.slice(0, -1).join(''));
+      expect(isMailroomError(result.error, 'STORAGE_FAILED') && !result.error.retryable && result.error.message, label).toBe(
+        `Blob ${key} is corrupt: its bytes do not match its hash.`,
+      );
+    }
+  });
+
+  it('turns a read that breaks off into a retryable STORAGE_FAILED keeping its cause', async () => {
+    const source = new PassThrough();
+    const out = verifiedBlobStream(source, key, sha256, bytes.length);
+    const cause = Object.assign(new Error('read EIO'), { code: 'EIO' });
+    source.write('0123');
+    source.write('4567');
+    setImmediate(() => source.destroy(cause));
+    const result = await collect(out);
+    expect(result.text).toBe('0123');
+    expect(isMailroomError(result.error, 'STORAGE_FAILED') && result.error.retryable && result.error.message).toBe(`Cannot read blob ${key}.`);
+    expect((result.error as Error).cause).toBe(cause);
+  });
+
+  it('releases the source when the reader stops early', async () => {
+    const source = new PassThrough();
+    const out = verifiedBlobStream(source, key, sha256, bytes.length);
+    source.write('0123');
+    out.destroy();
+    await once(source, 'close');
+    expect(source.destroyed).toBe(true);
   });
 });

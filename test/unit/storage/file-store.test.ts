@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMailroomError } from '../../../src/errors.js';
 import { blobKeyFor, sha256Hex } from '../../../src/storage/blob-key.js';
@@ -25,6 +27,17 @@ async function filesUnder(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
     .sort();
+}
+
+/** Everything a stream emits, and the error it ended with (null when it ended cleanly). */
+async function drain(stream: Readable): Promise<{ bytes: Buffer; error: unknown }> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return { bytes: Buffer.concat(chunks), error: null };
+  } catch (error) {
+    return { bytes: Buffer.concat(chunks), error };
+  }
 }
 
 async function storageError(promise: Promise<unknown>): Promise<{ retryable: boolean; message: string }> {
@@ -100,6 +113,71 @@ describe('FileBlobStore', () => {
     expect(err.message).toMatch(/corrupt/);
   });
 
+  it('opens a blob as a stream of its bytes, with its size', async () => {
+    // Several read chunks (64 KiB each), so the held-back last chunk is not the only one.
+    const bytes = randomBytes(300 * 1024 + 17);
+    const { key } = await store.put(bytes);
+    const opened = await store.open(key);
+    expect(opened.size).toBe(bytes.length);
+    const { bytes: read, error } = await drain(opened.stream);
+    expect(error).toBeNull();
+    expect(read.equals(bytes)).toBe(true);
+  });
+
+  it('opens an empty blob', async () => {
+    const { key } = await store.put(Buffer.alloc(0));
+    const opened = await store.open(key);
+    expect(opened.size).toBe(0);
+    expect(await drain(opened.stream)).toEqual({ bytes: Buffer.alloc(0), error: null });
+  });
+
+  it('opens an unknown key as get() reads it: not found, not retryable', async () => {
+    const key = blobKeyFor(sha256Hex(Buffer.from('never stored')));
+    const err = await storageError(store.open(key));
+    expect(err).toEqual({ retryable: false, message: `Blob ${key} does not exist.` });
+  });
+
+  it('opens a blob deleted from disk as not found', async () => {
+    const { key } = await store.put(Buffer.from('deleted by hand'));
+    await rm(path.join(root, ...key.split('/')));
+    expect((await storageError(store.open(key))).message).toBe(`Blob ${key} does not exist.`);
+  });
+
+  it('reports something other than a file under the key as unreadable, retryable as in get()', async () => {
+    const bytes = Buffer.from('a directory in the way');
+    const key = blobKeyFor(sha256Hex(bytes));
+    await mkdir(path.join(root, ...key.split('/')), { recursive: true });
+    const err = await storageError(store.open(key));
+    expect(err.retryable).toBe(true);
+    expect(err.message).toBe(`Cannot read blob ${key}.`);
+    expect((await storageError(store.get(key))).retryable).toBe(true);
+  });
+
+  it('fails the stream of bytes that no longer match their key, short of their size', async () => {
+    const bytes = randomBytes(200 * 1024);
+    const { key } = await store.put(bytes);
+    const tampered = Buffer.from(bytes);
+    tampered[0] = (tampered[0] ?? 0) ^ 0xff;
+    await writeFile(path.join(root, ...key.split('/')), tampered);
+    const opened = await store.open(key);
+    expect(opened.size).toBe(bytes.length);
+    const { bytes: read, error } = await drain(opened.stream);
+    expect(isMailroomError(error, 'STORAGE_FAILED') && !error.retryable && error.message).toBe(`Blob ${key} is corrupt: its bytes do not match its hash.`);
+    // Everything but the held-back last chunk went out: a reader never gets all the wrong bytes.
+    expect(read.length).toBeGreaterThan(0);
+    expect(read.length).toBeLessThan(bytes.length);
+  });
+
+  it('fails the stream of a blob truncated on disk', async () => {
+    const bytes = Buffer.from('the whole blob');
+    const { key } = await store.put(bytes);
+    await writeFile(path.join(root, ...key.split('/')), bytes.subarray(0, 5));
+    const opened = await store.open(key);
+    const { bytes: read, error } = await drain(opened.stream);
+    expect(isMailroomError(error, 'STORAGE_FAILED') && error.message).toMatch(/is corrupt/);
+    expect(read.length).toBe(0);
+  });
+
   it('rejects keys that are not content addresses', async () => {
     const sha = sha256Hex(Buffer.from('x'));
     const bad = [
@@ -115,6 +193,7 @@ describe('FileBlobStore', () => {
     ];
     for (const key of bad) {
       expect((await storageError(store.get(key))).retryable, key).toBe(false);
+      expect((await storageError(store.open(key))).retryable, key).toBe(false);
       expect((await storageError(store.exists(key))).message, key).toMatch(/Invalid blob key/);
     }
   });
