@@ -10,7 +10,9 @@ import {
   ATTRIBUTION_MID_MARKERS,
   ATTRIBUTION_OPENERS,
   ATTRIBUTION_TOKENS,
+  MAX_MOBILE_SIGNATURE_CHARS,
   MOBILE_SIGNATURES,
+  NON_AUTHOR_WORDS,
   SEPARATOR_PHRASES,
 } from './patterns.js';
 
@@ -20,8 +22,10 @@ export type LineClass =
   | 'text'
   /** decorative rule (`***`, `====`, `-----`): dropped when trailing */
   | 'deco'
-  /** `-- ` signature delimiter */
+  /** `-- ` signature delimiter (RFC 3676, with its trailing space) */
   | 'sigdelim'
+  /** `--` without the trailing space: a signature delimiter only near the end (text.ts decides) */
+  | 'dashdash'
   /** a line of underscores (Outlook's separator, signature rules) */
   | 'underscore'
   /** "Sent from my iPhone" and friends */
@@ -42,6 +46,7 @@ const TAIL_EDGES = new Set([...' \t\u00a0:：*-']);
 const START_EDGES = new Set([...' \t\u00a0-*']);
 const BARE_EDGES = new Set([...' \t\u00a0:：.']);
 const SIG_EDGES = new Set([...' \t\u00a0(<>)*_']);
+const SIG_TAIL_EDGES = new Set([...' \t\u00a0(<>)*_.,;:!']);
 const SEPARATOR_EDGES = new Set([...' \t\u00a0-*_=~>:：[]']);
 const EDGE_CHARS = new Set([...' \t\u00a0-*_=~>:：']);
 
@@ -100,11 +105,39 @@ function unMarkdownLinks(s: string): string {
   return out + s.slice(i);
 }
 
+/** "Get Outlook for iOShttps://aka.ms/x", "… PC <http://…>": cut a URL that ends the line. */
+function dropTrailingUrl(s: string): string {
+  const at = s.toLowerCase().lastIndexOf('http');
+  if (at <= 0) return s;
+  const rest = s.slice(at);
+  return /^https?:\/\/\S*$/i.test(rest) ? s.slice(0, at) : s;
+}
+
+/** Phrases that start an apology app footers append ("…, please excuse any typos"). */
+const EXCUSES = [' please excuse', ' excuse ', ' pardon ', ' sorry for ', ' forgive '];
+/** …and what such an apology is about; any other clause ("sorry for the delay") is the customer's. */
+const EXCUSED = ['typo', 'brevity', 'brief', 'spelling', 'error', 'mistake', 'autocorrect', 'auto-correct', 'short'];
+const MAX_EXCUSE_CHARS = 60;
+
+/** "Sent from my cell, please excuse any typos." → "Sent from my cell," */
+function dropExcuse(s: string): string {
+  const lower = s.toLowerCase();
+  let cut = s.length;
+  for (const e of EXCUSES) {
+    const at = lower.indexOf(e);
+    if (at > 0 && at < cut) cut = at;
+  }
+  const clause = lower.slice(cut);
+  if (clause.length === 0 || clause.length > MAX_EXCUSE_CHARS || !EXCUSED.some((w) => clause.includes(w))) return s;
+  return s.slice(0, cut);
+}
+
+/** Is this whole (short) line a phone or mail-app footer such as "Sent from my iPhone"? */
 export function isMobileSignature(line: string): boolean {
-  if (line.length > 160) return false;
+  if (line.length > MAX_MOBILE_SIGNATURE_CHARS * 3) return false;
   let s = stripEdges(unMarkdownLinks(line), SIG_EDGES);
-  if (s.length === 0 || s.length > 120) return false;
-  s = s.replace(/\s+/g, ' ');
+  s = stripEdges(dropExcuse(dropTrailingUrl(s)), SIG_TAIL_EDGES).replace(/\s+/g, ' ');
+  if (s.length === 0 || s.length > MAX_MOBILE_SIGNATURE_CHARS) return false;
   return MOBILE_SIGNATURES.some((re) => re.test(s));
 }
 
@@ -122,7 +155,7 @@ export function classifyLine(raw: string, scanChars: number): LineClass {
   const t = trimSpaces(line);
   if (t.length === 0) return 'empty';
   if (isQuoteLine(line)) return 'quote';
-  if (t === '--') return 'sigdelim';
+  if (t === '--') return /^--[ \t\u00a0]/.test(line) ? 'sigdelim' : 'dashdash';
   let allDeco = true;
   let allUnderscore = true;
   for (const ch of t) {
@@ -152,14 +185,47 @@ function startsWithOpener(lower: string): boolean {
   return false;
 }
 
-function endsWithMarker(core: string): boolean {
-  for (const m of ATTRIBUTION_END_MARKERS) {
+const CJK = /[\u3000-\u9fff\uff00-\uffef]/u;
+
+/** Longest first, so "het volgende geschreven" wins over "geschreven". */
+const END_MARKERS = [...ATTRIBUTION_END_MARKERS].sort((a, b) => b.length - a.length);
+
+/** The attribution verb `core` ends with ("wrote", "schrieb", "写道"), or null. */
+function endMarkerOf(core: string): string | null {
+  for (const m of END_MARKERS) {
     if (!core.endsWith(m)) continue;
-    if (/[\u3000-\u9fff\uff00-\uffef]/u.test(m)) return true;
+    if (CJK.test(m)) return m;
     const before = core[core.length - m.length - 1];
-    if (before === undefined || !isLetter(before)) return true;
+    if (before === undefined || !isLetter(before)) return m;
   }
-  return false;
+  return null;
+}
+
+const WORD_EDGES = new Set([...' \t\u00a0"\'“”„«»()[]<>,;:.']);
+
+/** The blank-separated words of `s` (already lower-case), edge punctuation removed. */
+function wordsOf(s: string): string[] {
+  const out: string[] = [];
+  for (const w of s.split(/[ \t\u00a0]+/)) {
+    const bare = stripEdges(w, WORD_EDGES);
+    if (bare.length > 0) out.push(bare);
+  }
+  return out;
+}
+
+/**
+ * Can these words stand next to an attribution verb as its author? Pronouns
+ * and determiners cannot: "On 3 June I wrote:", "… the display wrote:" are
+ * the customer's prose, "… Anna Schmidt <a@x> wrote:" is a client's line.
+ */
+function namesAuthor(words: readonly string[]): boolean {
+  if (words.length === 0) return false;
+  return !words.some((w) => NON_AUTHOR_WORDS.has(w));
+}
+
+/** The text before the verb ends with an author: its last two words are checked. */
+function authorBefore(text: string): boolean {
+  return namesAuthor(wordsOf(text).slice(-2));
 }
 
 const TIME = /\d{1,2}[:.h]\d{2}/;
@@ -178,7 +244,9 @@ export function isAttribution(raw: string): boolean {
   const lower = s.toLowerCase();
   const endColon = lower.endsWith(':') || lower.endsWith('：');
   const core = stripEdges(lower, CORE_EDGES);
-  const endMarker = endsWithMarker(core);
+  const marker = endMarkerOf(core);
+  // "On 3 June I wrote:" has a verb but no author: not an attribution.
+  const endMarker = marker !== null && (CJK.test(marker) || authorBefore(core.slice(0, core.length - marker.length)));
   // Cheap rejection first: every rule needs a colon, an end verb or an ISO date.
   if (!endColon && !endMarker && !ISO_DATE_START.test(lower)) return false;
   const hasAt = lower.includes('@');
@@ -192,10 +260,18 @@ export function isAttribution(raw: string): boolean {
     if (hasAt || lower.includes(' via ') || (hasDigit && (opener || hasTime || token))) return true;
   }
   if (endColon && hasDigit) {
-    // "Am <date> schrieb <someone> <mail>:"
-    if (opener && ATTRIBUTION_MID_MARKERS.some((m) => lower.includes(m))) return true;
+    // "Am <date> schrieb <someone> <mail>:" (not "On 3 June I wrote to you about …:")
+    if (opener) {
+      for (const m of ATTRIBUTION_MID_MARKERS) {
+        const at = lower.indexOf(m);
+        if (at >= 0 && namesAuthor(wordsOf(lower.slice(at + m.length)).slice(0, 2))) return true;
+      }
+    }
     // "<someone> schrieb am <date>:"
-    if (ATTRIBUTION_AUTHOR_FIRST.some((m) => lower.includes(m))) return true;
+    for (const m of ATTRIBUTION_AUTHOR_FIRST) {
+      const at = lower.indexOf(m);
+      if (at > 0 && authorBefore(lower.slice(0, at))) return true;
+    }
     // Gmail without a verb (ru, ja, …): "<date>, <someone> <mail>:"
     const beforeColon = stripEdges(lower, COLON_EDGES);
     if (hasAt && (YEAR.test(lower) || hasTime) && /[>)\]]$/.test(beforeColon)) return true;
@@ -226,13 +302,47 @@ export function attributionStart(raw: string): 'strong' | 'weak' | null {
   return null;
 }
 
+/** Most words an author of a bare attribution has ("Erlend Sogge Heggen via Discourse Meta"). */
+const MAX_BARE_AUTHOR_WORDS = 6;
+
 /**
  * "John Doe wrote:" without date or address: an attribution only when a
- * quote follows it (the caller checks that).
+ * quote follows it (the caller checks that). The subject must look like a
+ * name or an address and the verb must be one of writing, so "The log says:"
+ * or "Then I wrote:" stay text.
  */
 export function isBareAttribution(raw: string): boolean {
   if (raw.length > 120) return false;
   const lower = stripEdges(raw, START_EDGES).toLowerCase();
   if (!(lower.endsWith(':') || lower.endsWith('：'))) return false;
-  return endsWithMarker(stripEdges(lower, BARE_EDGES));
+  const core = stripEdges(lower, BARE_EDGES);
+  const marker = endMarkerOf(core);
+  if (marker === null) return false;
+  const author = wordsOf(core.slice(0, core.length - marker.length));
+  return author.length <= MAX_BARE_AUTHOR_WORDS && namesAuthor(author);
+}
+
+/** "12:30", "9.41", "15h26" as a clock time, not part of a date such as 12.06.2024. */
+const CLOCK = /(?:^|\D)\d{1,2}:\d{2}(?!\d)|(?:^|[^\d.])\d{1,2}[.h]\d{2}(?![\d.])/;
+/** "5/6/24", "06.05.2024", "2024-05-06" */
+const NUMERIC_DATE = /\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}/;
+/** An e-mail address somewhere in the text (a character on each side of "@"). */
+const ADDRESS = /[^\s@<>()[\]]@[^\s@<>()[\]]/;
+
+export function hasClockTime(s: string): boolean {
+  return CLOCK.test(s);
+}
+
+export function hasAddress(s: string): boolean {
+  return ADDRESS.test(s);
+}
+
+/**
+ * Does an attribution (isAttribution already true) have the shape mail
+ * clients give it: an address, or a date together with a time? Only such
+ * attributions cut the text that follows them without quoted history below.
+ */
+export function isClientAttribution(raw: string): boolean {
+  const s = raw.length > MAX_ATTRIBUTION_CHARS * 2 ? raw.slice(0, MAX_ATTRIBUTION_CHARS * 2) : raw;
+  return hasAddress(s) || (hasClockTime(s) && (YEAR.test(s) || NUMERIC_DATE.test(s)));
 }

@@ -32,20 +32,22 @@ export const ATTRIBUTION_OPENERS: readonly string[] = [
 /**
  * Verbs that end an attribution line ("… wrote:"), lower-case. Latin and
  * Cyrillic entries must sit after a word boundary; CJK entries may follow anything.
+ * Only verbs of writing: "said:/says:" introduce quotes in ordinary prose
+ * ("The log says:") far more often than in mail clients' attributions.
  */
 export const ATTRIBUTION_END_MARKERS: readonly string[] = [
   // en
-  'wrote', 'writes', 'said', 'says', 'wrote the following',
+  'wrote', 'writes', 'wrote the following',
   // de
   'schrieb', 'geschrieben', 'schrieben sie',
   // fr
-  'a écrit', 'écrit', 'nous a dit', 'a ecrit',
+  'a écrit', 'écrit', 'a ecrit',
   // es
   'escribió', 'escribio', 'ha escrito',
   // it
   'ha scritto', 'scrisse',
   // nl
-  'schreef', 'geschreven',
+  'schreef', 'geschreven', 'het volgende geschreven',
   // pt
   'escreveu',
   // sv, no, da
@@ -72,6 +74,34 @@ export const ATTRIBUTION_MID_MARKERS: readonly string[] = [
 export const ATTRIBUTION_AUTHOR_FIRST: readonly string[] = [
   ' schrieb am ', ' wrote on ', ' a écrit le ', ' escribió el ', ' ha scritto il ', ' schreef op ',
 ];
+
+/**
+ * Words that cannot be the author of an attribution: pronouns and determiners
+ * ("On 3 June I wrote:", "At 10:30 the display wrote:" are the customer's own
+ * prose). "You" is absent on purpose: "At 6/16/2016 08:32 PM, you wrote:"
+ * (Eudora) introduces the support team's own mail, which is history. Lower-case; name particles (de, da, das, du, van, von, der, la, le) and
+ * pronouns that are also common names (He, Ma, An, Man, Lei, Han, Vi, Ela, Ella, Elle, Ty) are
+ * deliberately absent.
+ */
+export const NON_AUTHOR_WORDS: ReadonlySet<string> = new Set([
+  // en
+  'i', 'we', 'she', 'they', 'it', 'me', 'us', 'him', 'her', 'them', 'someone', 'somebody',
+  'the', 'a', 'my', 'our', 'your', 'his', 'their', 'its', 'this', 'that', 'also', 'then',
+  'to', 'about', 'for', 'in', 'on', 'at', 'with',
+  // de
+  'ich', 'wir', 'er', 'es', 'mein', 'meine', 'unser', 'unsere', 'die',
+  'ein', 'eine', 'auch', 'dann', 'ihnen', 'euch', 'uns',
+  // fr
+  'je', 'j\'ai', 'nous', 'il', 'on', 'ils', 'elles', 'mon', 'notre', 'votre', 'un', 'une',
+  // es, it, pt
+  'yo', 'nosotros', 'él', 'io', 'noi', 'eu', 'nós',
+  // nl
+  'ik', 'wij', 'hij', 'zij', 'het', 'een', 'mijn', 'ons',
+  // sv, no, da
+  'jag', 'jeg',
+  // pl, ru, uk
+  'ja', 'my', 'ona', 'я', 'мы', 'он', 'она', 'они',
+]);
 
 /** Tokens that mark a line as an attribution when it also carries a date. */
 export const ATTRIBUTION_TOKENS: readonly string[] = ['пользователь', ' via '];
@@ -167,53 +197,123 @@ export const SEPARATOR_PHRASES: ReadonlySet<string> = new Set([
   '原始邮件', '原始郵件', '转发的邮件', '轉寄的郵件', '原始信件', '转发邮件',
 ]);
 
+// --- phone and app signatures ----------------------------------------------
+// Matched against a whole short line (edges, Markdown links, a trailing URL and
+// a "please excuse typos" clause removed first; see isMobileSignature), so
+// "Sent by DHL on 3 June" or "Från min sida är det okej" never match. Every
+// pattern is anchored at both ends and made of literals and bounded,
+// unambiguous repetitions.
+
+/** Phones, tablets and their words in the supported languages (lower-case). */
+const DEVICE_WORDS = [
+  'iphone', 'ipad', 'ipod', 'android', 'samsung', 'galaxy', 'blackberry', 'huawei', 'xiaomi', 'pixel',
+  'nokia', 'htc', 'sony', 'motorola', 'oneplus', 'oppo', 'windows phone', 'apple watch', 'mobile',
+  'mobile device', 'mobile phone', 'phone', 'cell', 'cellphone', 'cell phone', 'smartphone', 'tablet',
+  // de
+  'mobilgerät', 'mobiltelefon', 'handy', 'telefon', 'android-mobiltelefon', 'android-gerät',
+  // fr
+  'téléphone', 'portable', 'tablette', 'mobile android',
+  // es, pt
+  'móvil', 'teléfono', 'celular', 'dispositivo móvil', 'tableta', 'telemóvel', 'telefone', 'dispositivo móvel',
+  // it
+  'cellulare', 'telefono', 'dispositivo mobile', 'dispositivo',
+  // nl, sv
+  'mobiel', 'telefoon', 'mobiele telefoon', 'mobil',
+  // pl
+  'telefonu', 'smartfona', 'smartfonu', 'urządzenia mobilnego', 'komórki', 'tabletu',
+  // ru
+  'мобильного', 'телефона', 'смартфона', 'мобильного телефона', 'планшета',
+];
+
+/** Mail apps whose footer names the app ("Sent from Mailbox", "Sent with Airmail"). */
+const APP_WORDS = [
+  'mail', 'windows mail', 'mail for windows', 'mailbox', 'yahoo mail', 'yahoo', 'outlook', 'outlook mobile',
+  'gmail', 'airmail', 'spark', 'proton mail', 'protonmail', 'proton mail secure email', 'protonmail secure email', 'tutanota', 'blackberry', 'blackberry work',
+  'k-9 mail', 'bluemail', 'aquamail', 'fairemail', 'edison mail', 'newton mail', 'canary mail', 'mobile',
+  'my mobile', 'a mobile device', 'a mobile', 'a phone', 'mobile device', 'phone', 'samsung mail',
+  'mail.ru', 'gmx', 'gmx mail', 'web.de', 'poczta', 'poczty',
+];
+
+/** Systems an app runs on ("… for iOS", "… on Android", "… for Windows 10"). */
+const OS_WORDS = ['ios', 'android', 'iphone', 'ipad', 'windows', 'windows 10', 'windows 11', 'mac', 'macos', 'galaxy'];
+
+function alternation(words: readonly string[]): string {
+  return [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+}
+
+const DEVICE = alternation(DEVICE_WORDS);
+const APP = alternation(APP_WORDS);
+const OS = alternation(OS_WORDS);
 /**
- * Lines a phone or mail app appends ("Sent from my iPhone"), as anchored
- * prefixes tested against a short (≤ 120 chars) line. Matched lines are
- * dropped wherever they are, never used as a cut point.
+ * Words of prose that never follow "Sent from my <device>" in an app's footer
+ * ("Sent from my phone on Monday", "Sent via mobile banking yesterday").
+ */
+const PROSE_WORDS = [
+  'on', 'at', 'to', 'in', 'and', 'or', 'for', 'the', 'a', 'an', 'but', 'so', 'because', 'while', 'when', 'is',
+  'was', 'it', 'that', 'with', 'of', 'from', 'by', 'this', 'last', 'next', 'yesterday', 'today', 'tomorrow',
+  'am', 'um', 'und', 'gestern', 'heute', 'morgen', 'et', 'le', 'la', 'hier', 'y', 'el', 'ayer', 'hoy', 'ieri',
+  'oggi', 'op', 'om', 'en', 'gisteren', 'vandaag', 'e', 'ontem', 'hoje', 'och', 'og', 'igår', 'idag', 'i',
+  'wczoraj', 'dzisiaj', 'в', 'на', 'и', 'вчера', 'сегодня',
+];
+const NOT_PROSE = `(?!(?:${alternation(PROSE_WORDS)})(?: |$))`;
+/** A device, possibly inflected (pl "iPhone'a"), then at most four model tokens ("Galaxy S5 Octacore"). */
+const DEVICE_MODEL = `(?:${DEVICE})(?:['’]?a)?(?: ${NOT_PROSE}[\\p{L}\\p{N}+._-]{1,16}){0,4}`;
+/** An app, optionally "for/on/pour/für/para/per/voor/för <OS>". */
+const APP_ON = `(?:${APP})(?: (?:for|on|pour|sur|für|auf|para|en|em|per|su|voor|op|för|på|dla|na|для) (?:${OS}))?`;
+/** Generic "Sent from my <1–5 tokens>" ("Sent from my TI-85", "… my Verizon Wireless 4G LTE smartphone"). */
+const ANY_TOKENS = `${NOT_PROSE}[^ ]{1,24}(?: ${NOT_PROSE}[^ ]{1,24}){0,4}`;
+
+function whole(source: string): RegExp {
+  return new RegExp(`^(?:${source})$`, 'iu');
+}
+
+/**
+ * Lines a phone or mail app appends ("Sent from my iPhone"), tested as whole
+ * lines of at most MAX_MOBILE_SIGNATURE_CHARS. A matching line is dropped only
+ * where the new text ends (text.ts), never used as a cut point.
  */
 export const MOBILE_SIGNATURES: readonly RegExp[] = [
   // en
-  /^sent (?:from|via|with|by|using) \S/i,
-  /^\S+ from mobile\.?$/i,
-  /^(?:sent )?from my (?:iphone|ipad|ipod|android|mobile|phone|cell|smartphone|samsung|galaxy|blackberry|htc|huawei|pixel|nokia|sony)/i,
-  /^get outlook for /i,
-  /^sent from outlook/i,
-  // fr
-  /^envoyé (?:depuis|de|avec|à partir de) (?:mon|ma|yahoo|l'application|outlook|un|iphone|android)/i,
-  /^obtenir outlook pour /i,
+  whole(`sent from my ${ANY_TOKENS}`),
+  whole(`sent (?:from|via|with|by|using) (?:my |a |an )?${DEVICE_MODEL}(?: (?:with|using|via) ${APP_ON})?`),
+  whole(`from my ${DEVICE_MODEL}`),
+  whole(`sent (?:from|via|with|using) ${APP_ON}`),
+  whole(`[\\p{L}\\p{N}._-]{1,30} from mobile`),
+  whole(`get (?:outlook|the outlook app) for (?:${OS})`),
   // de
-  /^von meinem .{1,60} gesendet/i,
-  /^gesendet (?:von|mit|vom) (?:meinem|meiner|mein|iphone|android|outlook|yahoo)/i,
-  /^diese nachricht wurde von .{1,80} gesendet/i,
-  /^holen sie sich outlook für /i,
+  whole(`von meine[mr] (?:${DEVICE_MODEL}|${APP_ON}) gesendet`),
+  whole(`gesendet (?:von|mit|vom) (?:meine[mr]? )?(?:${DEVICE_MODEL}|${APP_ON})`),
+  whole(`diese nachricht wurde von meine[mr] ${DEVICE_MODEL}(?: mit ${APP_ON})? gesendet`),
+  whole(`holen sie sich outlook für (?:${OS})`),
+  // fr
+  whole(`envoyé (?:de|depuis|avec|à partir de|à partir d'|à partir d’)(?: ?mon| ?ma| ?l'application| ?l’application)? ?(?:${DEVICE_MODEL}|${APP_ON})`),
+  whole(`obtenir outlook pour (?:${OS})`),
   // es
-  /^enviado desde (?:mi|yahoo|outlook|iphone|android)/i,
-  /^obtener outlook para /i,
+  whole(`enviado (?:desde|con) (?:mi )?(?:${DEVICE_MODEL}|${APP_ON})`),
+  whole(`obtener outlook para (?:${OS})`),
   // it
-  /^inviato da(?:l mio| un)? (?:iphone|ipad|android|smartphone|cellulare|telefono|dispositivo|outlook|yahoo|libero|samsung|galaxy|huawei|xiaomi|mobile)/i,
-  /^scarica outlook per /i,
+  whole(`inviato da(?:l mio| il mio| mio| un| una|ll'app|ll’app)? ?(?:${DEVICE_MODEL}|${APP_ON})`),
+  whole(`scarica outlook per (?:${OS})`),
   // nl
-  /^verzonden (?:met|vanaf|vanuit|van mijn) /i,
-  /^verstuurd (?:vanaf|met|van) /i,
-  /^outlook voor (?:ios|android) downloaden/i,
+  whole(`(?:verzonden|verstuurd) (?:met|vanaf|vanuit|van|via) (?:mijn )?(?:${DEVICE_MODEL}|${APP_ON})`),
+  whole(`outlook voor (?:${OS}) downloaden`),
   // pt
-  /^enviado (?:do|de|a partir do) (?:meu|minha|iphone|android|yahoo|outlook)/i,
-  /^obter o outlook para /i,
+  whole(`enviado (?:do|de|a partir do|a partir de|pelo) (?:meu |minha )?(?:${DEVICE_MODEL}|${APP_ON})`),
+  whole(`obter o outlook para (?:${OS})`),
   // sv, no, da
-  /^skickat från (?:min|mitt|outlook|yahoo|iphone|android)/i,
-  /^från min /i,
-  /^sendt fra (?:min|mit|outlook|yahoo|iphone|android)/i,
+  whole(`(?:skickat|sendt|skickad) (?:från|fra) (?:min |mitt |mi )?(?:${DEVICE_MODEL}|${APP_ON})`),
+  whole(`(?:från|fra) min (?:${DEVICE_MODEL})`),
   // pl
-  /^wysłan[eoy] (?:z|ze|przy pomocy) (?:mojego|mojej|iphone|telefonu|urządzenia|outlook|aplikacji|android)/i,
+  whole(`wysłan[eoy] (?:z|ze|przy pomocy|za pomocą) (?:mojego |mojej |aplikacji )?(?:${DEVICE_MODEL}|${APP_ON})`),
   // ru, uk
-  /^отправлено (?:с|со|из) /i,
-  /^надіслано (?:з|із) /i,
+  whole(`(?:отправлено|надіслано) (?:с|со|из|з|із) (?:моего |мого |мобильной почты |мобільної пошти )?(?:${DEVICE_MODEL}|${APP_ON})`),
   // ja
-  /^(?:iphone|ipad|android|my mobile|outlook|携帯)\s?から送信/i,
-  /^\S{1,30}から送信$/,
+  whole(`(?:iphone|ipad|android|my mobile|outlook|携帯|スマートフォン|モバイル)\\s?から送信`),
+  whole(`[^ ]{1,30} ?から送信`),
   // zh
-  /^(?:发自|發自|来自|來自)我的/,
-  /^从我的.{1,30}发送$/,
-  /^從我的.{1,30}傳送$/,
+  whole(`(?:发自|發自|来自|來自)我的 ?[^ ]{1,30}(?: [^ ]{1,30}){0,2}`),
+  whole(`(?:从|從)我的 ?[^ ]{1,30} ?(?:发送|傳送|發送)`),
 ];
+
+/** Longer lines are never a phone or app signature. */
+export const MAX_MOBILE_SIGNATURE_CHARS = 80;

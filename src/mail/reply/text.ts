@@ -4,14 +4,25 @@
 // Interleaved answers ("> question" then the answer below) keep their quotes;
 // a trailing quote is dropped. Returns '' when the mail holds no new text,
 // so the caller decides what to show instead (see extract.ts).
+//
+// Losing a customer's words is worse than keeping some quote, so a line that
+// merely looks like history only cuts when the evidence is there: an
+// attribution needs quoted lines or other history below it unless a client
+// wrote it (an address, or a date with a time); a header block needs an
+// address, a time or a rule above it, and history below it; "--" without
+// its trailing space only starts a signature among the last few short lines;
+// phone footers are dropped only where the new text ends.
 
 import {
   MAX_ATTRIBUTION_CHARS,
   MAX_ATTRIBUTION_LINES,
   attributionStart,
   classifyLine,
+  hasAddress,
+  hasClockTime,
   isAttribution,
   isBareAttribution,
+  isClientAttribution,
 } from './classify.js';
 import type { LineClass } from './classify.js';
 import type { ReplyLimits } from './limits.js';
@@ -22,6 +33,12 @@ import type { HeaderKind } from './patterns.js';
 const MAX_CONTINUATION_CHARS = 80;
 /** A reply header block is at most this many lines (wrapped subjects included). */
 const MAX_HEADER_BLOCK_LINES = 30;
+/** A header value this long may wrap onto the next lines ("Subject: … long"). */
+const MIN_WRAPPED_HEADER_CHARS = 40;
+/** A signature after a bare "--" has at most this many non-empty lines… */
+const MAX_SIGNATURE_LINES = 6;
+/** …each at most this long. */
+const MAX_SIGNATURE_LINE_CHARS = 80;
 
 const CONTINUATION_EDGES = new Set([...' \t\u00a0>-']);
 
@@ -37,10 +54,17 @@ export function toLines(text: string, limits: ReplyLimits): string[] {
   return lines;
 }
 
-/** For each line that starts an attribution, the index of its last line; else -1. */
-function findAttributions(lines: readonly string[], cls: readonly LineClass[], scan: number): Int32Array {
+interface Attributions {
+  /** For each line that starts an attribution, the index of its last line; else -1. */
+  end: Int32Array;
+  /** 1 where that attribution has a mail client's shape (isClientAttribution). */
+  client: Uint8Array;
+}
+
+function findAttributions(lines: readonly string[], cls: readonly LineClass[], scan: number): Attributions {
   const n = lines.length;
   const end = new Int32Array(n).fill(-1);
+  const client = new Uint8Array(n);
   // A line as part of an attribution: quote marks and dashes stripped in front only.
   const part = (k: number): string => {
     const raw = lines[k] as string;
@@ -72,7 +96,12 @@ function findAttributions(lines: readonly string[], cls: readonly LineClass[], s
     if (start === null) {
       // Lines that start with neither a date, an opener nor an address can
       // still be a one-line attribution ("понедельник, … пользователь X написал:").
-      if (isAttribution(head) || (isBareAttribution(head) && quoteFollows(i))) end[i] = i;
+      if (isAttribution(head)) {
+        end[i] = i;
+        client[i] = isClientAttribution(head) ? 1 : 0;
+      } else if (isBareAttribution(head) && quoteFollows(i)) {
+        end[i] = i;
+      }
       continue;
     }
     let joined = part(i);
@@ -80,7 +109,7 @@ function findAttributions(lines: readonly string[], cls: readonly LineClass[], s
     for (let j = i; j < n && j < i + MAX_ATTRIBUTION_LINES; j++) {
       if (j > i) {
         const c = cls[j];
-        if (c === 'sigdelim' || c === 'underscore' || c === 'separator') break;
+        if (c === 'sigdelim' || c === 'dashdash' || c === 'underscore' || c === 'separator') break;
         const p = part(j);
         if (p.length > MAX_CONTINUATION_CHARS) break;
         if (p.length === 0) continue;
@@ -103,19 +132,50 @@ function findAttributions(lines: readonly string[], cls: readonly LineClass[], s
       if (later) continue;
     }
     end[i] = found;
+    client[i] = isClientAttribution(joined) ? 1 : 0;
     i = found;
   }
-  return end;
+  return { end, client };
 }
 
 /** For each line that starts a reply header block ("From:/Sent:/To:"), its last line; else -1. */
 function findHeaderBlocks(lines: readonly string[], cls: readonly LineClass[], scan: number): Int32Array {
   const n = lines.length;
   const end = new Int32Array(n).fill(-1);
-  const kindAt = (k: number): HeaderKind | null => {
-    if (cls[k] !== 'text') return null;
+  const head = (k: number): string => {
     const raw = lines[k] as string;
-    return headerKindOf(raw.length > scan ? raw.slice(0, scan) : raw);
+    return raw.length > scan ? raw.slice(0, scan) : raw;
+  };
+  const kindAt = (k: number): HeaderKind | null => (cls[k] === 'text' ? headerKindOf(head(k)) : null);
+  // signs[k]: header lines up to k that carry an address, or a time in Sent/Date
+  // (counted once per line, so checking a block costs O(1) however often it is tried).
+  const signs = new Int32Array(n + 1);
+  // filled[k]: first non-empty line at or after k (n if none).
+  const filled = new Int32Array(n + 1).fill(n);
+  for (let k = n - 1; k >= 0; k--) filled[k] = cls[k] === 'empty' ? (filled[k + 1] as number) : k;
+  for (let k = 0; k < n; k++) {
+    const kind = kindAt(k);
+    const sign = kind !== null && (hasAddress(head(k)) || (kind === 'date' && hasClockTime(head(k))));
+    signs[k + 1] = (signs[k] as number) + (sign ? 1 : 0);
+  }
+  // A client wrote it: an address in a header, a time in Sent/Date, or a rule above it.
+  // ("From: Berlin / To: Paris / Date: 12 June" in an order is prose.)
+  const looksSent = (first: number, last: number): boolean => {
+    if ((signs[last + 1] as number) > (signs[first] as number)) return true;
+    let p = first - 1;
+    while (p >= 0 && cls[p] === 'empty') p--;
+    const above = p >= 0 ? cls[p] : undefined;
+    return above === 'deco' || above === 'underscore' || above === 'separator';
+  };
+  // The quoted mail follows the block after a blank line (or as a quote), as clients write it.
+  const historyBelow = (last: number): boolean => {
+    let k = last + 1;
+    for (let wrapped = 0; wrapped < 2 && k < n && kindAt(k) === null && cls[k] === 'text'; wrapped++) {
+      if ((lines[k - 1] as string).length < MIN_WRAPPED_HEADER_CHARS) break;
+      k++;
+    }
+    if (k >= n || (cls[k] !== 'empty' && cls[k] !== 'quote')) return false;
+    return (filled[k] as number) < n;
   };
   for (let i = 0; i < n; i++) {
     if (kindAt(i) === null) continue;
@@ -134,7 +194,7 @@ function findHeaderBlocks(lines: readonly string[], cls: readonly LineClass[], s
         break;
       }
     }
-    if (kinds.has('from') && kinds.size >= 3) {
+    if (kinds.has('from') && kinds.size >= 3 && looksSent(i, last) && historyBelow(last)) {
       end[i] = last;
       i = last;
     }
@@ -151,7 +211,7 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
   const n = lines.length;
   const scan = limits.maxLineScanChars;
   const cls = lines.map((l) => classifyLine(l, scan));
-  const attrEnd = findAttributions(lines, cls, scan);
+  const { end: attrEnd, client: clientAttr } = findAttributions(lines, cls, scan);
   const headerEnd = findHeaderBlocks(lines, cls, scan);
 
   const isPlainText = (k: number): boolean => cls[k] === 'text' && attrEnd[k] === -1 && headerEnd[k] === -1;
@@ -169,31 +229,67 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
     interleaved[k] = (interleaved[k + 1] as number) | (c === 'quote' && follows < n && isPlainText(follows) ? 1 : 0);
   }
 
+  // History that an attribution without quoted lines below it may introduce.
+  const historyAt = (k: number): boolean =>
+    k < n &&
+    (cls[k] === 'separator' ||
+      cls[k] === 'underscore' ||
+      (headerEnd[k] as number) >= 0 ||
+      ((attrEnd[k] as number) >= 0 && clientAttr[k] === 1));
+  // A bare "--" starts a signature only when few short lines follow it up to
+  // the end of the mail or the next history, and it does not continue a list
+  // ("steps:" / "--" / "reboot").
+  const signatureBelow = (d: number): boolean => {
+    let p = d - 1;
+    while (p >= 0 && cls[p] === 'empty') p--;
+    if (p >= 0 && endsWithColon(lines[p] as string, scan)) return false;
+    let count = 0;
+    for (let k = d + 1; k < n; k++) {
+      const c = cls[k];
+      if (c === 'empty') continue;
+      if (c === 'quote' || c === 'separator' || c === 'underscore' || c === 'sigdelim') break;
+      if ((attrEnd[k] as number) >= 0 || (headerEnd[k] as number) >= 0) break;
+      const line = lines[k] as string;
+      if (line.length > MAX_SIGNATURE_LINE_CHARS || ++count > MAX_SIGNATURE_LINES) return false;
+      if (count === 1 && startsLowerCase(line)) return false;
+    }
+    return true;
+  };
+
   const out: string[] = [];
   let hasText = false;
   let i = 0;
   scan_: while (i < n) {
     const aEnd = attrEnd[i] as number;
     if (aEnd >= 0) {
+      // A client's attribution is always dropped; one without that shape
+      // ("On 3 June 2024 Anna wrote:") only together with the history it introduces.
+      const byClient = clientAttr[i] === 1;
       const after = nextNonEmpty[aEnd + 1] as number;
       if (after < n && cls[after] === 'quote') {
         const blockEnd = nextSig[after] as number;
         if (hasText) {
-          // Answer written between quotes: keep the quotes, drop the attribution.
-          if (blockEnd < n && isPlainText(blockEnd)) {
+          // Answer written between quotes: keep the quotes (and the customer's intro line).
+          if (!(blockEnd < n && isPlainText(blockEnd))) break;
+          if (byClient) {
             i = aEnd + 1;
             continue;
           }
-          break;
+        } else if (interleaved[blockEnd] !== 1) {
+          // Nothing new above and no answers between quotes: a bottom-posted
+          // reply; drop the attribution and its quote.
+          i = blockEnd;
+          continue;
+        } else if (byClient) {
+          i = aEnd + 1; // interleaved answers follow: keep the quotes
+          continue;
         }
-        // Nothing new above: either interleaved answers follow (keep the quotes)
-        // or a bottom-posted reply (drop the attribution and its quote).
-        i = interleaved[blockEnd] === 1 ? aEnd + 1 : blockEnd;
+      } else if (byClient || historyAt(after)) {
+        if (hasText) break;
+        i = aEnd + 1; // an attribution on top of unquoted text (some mobile clients)
         continue;
       }
-      if (hasText) break;
-      i = aEnd + 1; // an attribution on top of unquoted text (some mobile clients)
-      continue;
+      // Otherwise the line is prose that reads like an attribution: text.
     }
     if ((headerEnd[i] as number) >= 0) {
       if (hasText) break;
@@ -213,10 +309,15 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
       case 'underscore':
         if (hasText) break scan_;
         break;
+      case 'dashdash':
+        if (!signatureBelow(i)) out.push(lines[i] as string);
+        else if (hasText) break scan_;
+        break;
       case 'separator':
         if (hasText) break scan_;
         return ''; // forward without new text: the caller keeps the whole mail
       case 'mobilesig':
+        out.push(lines[i] as string); // dropped below when it ends the new text
         break;
       case 'text':
         hasText = true;
@@ -229,14 +330,29 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
   }
   if (!hasText) return '';
 
-  // Drop trailing quotes, rules and blank lines (history or signature rules below the reply).
+  // Drop trailing quotes, rules, phone footers and blank lines (history or
+  // signature below the reply).
   let last = out.length;
   while (last > 0) {
     const c = classifyLine(out[last - 1] as string, scan);
-    if (c !== 'empty' && c !== 'quote' && c !== 'deco') break;
+    if (c !== 'empty' && c !== 'quote' && c !== 'deco' && c !== 'dashdash' && c !== 'mobilesig') break;
     last--;
   }
   return normaliseLines(out.slice(0, last));
+}
+
+function endsWithColon(line: string, scan: number): boolean {
+  const s = (line.length > scan ? line.slice(0, scan) : line).trimEnd();
+  return s.endsWith(':') || s.endsWith('：');
+}
+
+/** Does the line's first letter read as the continuation of a sentence or list ("reboot")? */
+function startsLowerCase(line: string): boolean {
+  const t = line.trimStart();
+  const ch = t.codePointAt(0);
+  if (ch === undefined) return false;
+  const c = String.fromCodePoint(ch);
+  return c !== c.toUpperCase() && c === c.toLowerCase();
 }
 
 /** Is this quoted line an attribution once its quote marks are removed? */

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { extractReply } from '../../../../src/mail/reply/extract.js';
 import type { ReplyLimits } from '../../../../src/mail/reply/extract.js';
+import { hasAddress, hasClockTime, isAttribution, isBareAttribution, isClientAttribution } from '../../../../src/mail/reply/classify.js';
+import { MOBILE_SIGNATURES } from '../../../../src/mail/reply/patterns.js';
 
 const BOUND_MS = 2_000;
 /** Limits raised so that the algorithms, not the input caps, face the whole input. */
@@ -56,6 +58,40 @@ describe('bounded work on hostile mail', () => {
     for (const [i, line] of lines.entries()) {
       const out = timed(`hostile line ${i}`, () => extractReply({ text: `Hello.\n${line}\nBye.`, html: null }, UNCAPPED));
       expect(out.startsWith('Hello.')).toBe(true);
+    }
+  });
+
+  /** `token` repeated to 100,000 characters. */
+  const hundredK = (token: string): string => token.repeat(Math.ceil(100_000 / token.length));
+
+  it('100k-char lines of repeated tokens aimed at the footer, attribution and header rules', () => {
+    const lines = [
+      'Sent from my ' + hundredK('iPhone '),
+      'Von meinem ' + hundredK('Galaxy s5 ') + 'gesendet',
+      'On 3 June 2024 ' + hundredK('I wrote ') + ':',
+      hundredK('Anna wrote ') + ':\n> quoted',
+      hundredK('12.06.') + '\n' + hundredK('10:3'),
+      'From: ' + hundredK('a@b.c ') + '\nSent: ' + hundredK('10:30 ') + '\nTo: ' + hundredK('x') + '\nSubject: y\n\nold',
+      hundredK('--\n\n'),
+      hundredK('--\nName\n'),
+      hundredK('From: x\nTo: y\nDate: z\n'),
+    ];
+    for (const [i, line] of lines.entries()) {
+      const out = timed(`100k token line ${i}`, () => extractReply({ text: `Hello.\n${line}\nBye.`, html: null }, UNCAPPED));
+      expect(out.startsWith('Hello.')).toBe(true);
+    }
+  });
+
+  it('the footer patterns and the attribution tests themselves stay linear on 100k-char input', () => {
+    // Called directly: the callers' length caps would otherwise hide a slow pattern.
+    const tokens = ['iphone ', 'sent from my ', 'a', '1', '12:3', '1.', '@', 'x@', "iphone'a ", ' ', 'から送信', '我的 ', 'on ', 'wrote '];
+    for (const token of tokens) {
+      const s = hundredK(token) + '!';
+      timed(`patterns on ${JSON.stringify(token)}`, () => {
+        for (const re of MOBILE_SIGNATURES) re.test(s);
+        for (const re of MOBILE_SIGNATURES) re.test(`sent from my ${s}`);
+        return [hasAddress(s), hasClockTime(s), isClientAttribution(s), isAttribution(s), isBareAttribution(s)].join();
+      });
     }
   });
 
