@@ -4,8 +4,13 @@
 // with every limit it offers set from ParseLimits; attachments then get safe
 // names (filenames.ts), hashes, and the repairs mailparser does not do:
 // uuencoded blocks in text, TNEF (winmail.dat) unpacked, forwarded mails named
-// after their subject. Malformed mail never throws; only unreadable input
-// (MAIL_UNREADABLE) and input over a limit (MAIL_LIMIT_EXCEEDED) do.
+// after their subject. The text of an HTML-only mail is rendered here with
+// the reply renderer (bounded in nodes and depth, no line wrapping), not by
+// mailparser: its html-to-text splits an over-long word in time quadratic in
+// the word's length, so a body of adjacent images (one "word" of image
+// placeholders) held a worker for most of a minute. Malformed mail never
+// throws; only unreadable input (MAIL_UNREADABLE) and input over a limit
+// (MAIL_LIMIT_EXCEEDED) do.
 
 import { createHash } from 'node:crypto';
 import libmime from 'libmime';
@@ -28,6 +33,8 @@ import {
   valuesOf,
 } from './headers.js';
 import type { RawHeaderField } from './headers.js';
+import { DEFAULT_REPLY_LIMITS } from './reply/limits.js';
+import { htmlBodyText } from './reply/html.js';
 import { decodeTnef } from './tnef.js';
 import type { AddressHeaders, InboundAttachment, InboundMail, MailAddress } from './types.js';
 
@@ -38,7 +45,7 @@ export interface ParseLimits {
   maxHeaderBytes: number;
   /** Most MIME parts (this also bounds the nesting depth) (default 500). */
   maxParts: number;
-  /** HTML longer than this (characters) is not converted to text (mailparser `maxHtmlLengthToParse`) (default 2 MiB). */
+  /** The HTML of an HTML-only mail longer than this (characters) is not converted to text (default 2 MiB). */
   maxHtmlBytes: number;
   /** Plain text kept, in characters; longer text is cut with a warning (default 1,000,000). */
   maxTextChars: number;
@@ -116,7 +123,11 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   const body = await parseBody(normalised.subarray(start), limits, warnings);
   let text = body?.text == null ? null : unmarkTextCharsets(body.text);
   const html = typeof body?.html === 'string' ? unmarkTextCharsets(body.html) : null;
-  if (body?.textConversionError) warnings.push(`HTML not converted to text: ${describeError(body.textConversionError).slice(0, 200)}`);
+  // mailparser's HTML-to-text is off (see the module comment). Where it made the text, a
+  // top-level text/html body or HTML beside blank text parts, the text is the HTML's.
+  if (html !== null && (text === null ? contentType === 'text/html' : text.trim() === '')) {
+    text = textOfHtml(html, limits, warnings);
+  }
 
   const collected: Collected[] = [];
   if (text !== null) {
@@ -154,9 +165,10 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
 async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[]): Promise<ParsedMail | null> {
   try {
     return await simpleParser(markTextCharsets(message), {
-      maxHtmlLengthToParse: limits.maxHtmlBytes,
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
+      // The text of HTML-only mail is rendered by textOfHtml (see the module comment).
+      skipHtmlToText: true,
       skipTextToHtml: true,
       skipTextLinks: true,
       skipImageLinks: true,
@@ -174,6 +186,22 @@ async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[
     }
     warnings.push(`body could not be parsed (${message.slice(0, 200)}); headers only`);
     return null;
+  }
+}
+
+/** The text of an HTML-only mail: bounded, unwrapped, the sender's blockquotes as "> " lines. */
+function textOfHtml(html: string, limits: ParseLimits, warnings: string[]): string {
+  if (html.length > limits.maxHtmlBytes) {
+    warnings.push(`HTML not converted to text: ${html.length} characters, over the limit of ${limits.maxHtmlBytes}`);
+    return '';
+  }
+  try {
+    const rendered = htmlBodyText(html, { ...DEFAULT_REPLY_LIMITS, maxHtmlChars: limits.maxHtmlBytes });
+    if (rendered.truncated) warnings.push(`HTML text cut after ${DEFAULT_REPLY_LIMITS.maxHtmlNodes} elements`);
+    return rendered.text;
+  } catch (err) {
+    warnings.push(`HTML not converted to text: ${describeError(err).slice(0, 200)}`);
+    return '';
   }
 }
 

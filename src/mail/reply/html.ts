@@ -5,14 +5,21 @@
 // marks into ordinary `<blockquote>`s, drops client signature blocks, and
 // renders the result to text where quoted lines start with "> ", so the
 // plain-text rules (text.ts) make the final decision for both kinds of mail.
+// The same bounded rendering, without the reply marks, gives the text of a
+// mail that has only HTML (`htmlBodyText`, used by parse.ts).
 // The DOM is walked iteratively, with depth and node caps, so hostile nesting
-// cannot exhaust the stack in the parser, the serializer or html-to-text.
+// cannot exhaust the stack in the parser, the serializer or html-to-text, and
+// every change to it (dropping, flattening, wrapping history) rebuilds a
+// parent's children once: removing nodes one by one costs a splice each, which
+// is quadratic on a body of 100,000 sibling `<br>`s. Content the reader never
+// sees (`display:none` preheaders, `hidden`) is dropped like scripts.
 
 import { compile } from 'html-to-text';
 import type { HtmlToTextOptions } from 'html-to-text';
-import { DomUtils, parseDocument } from 'htmlparser2';
-import { Element, Text } from 'domhandler';
+import { DomUtils, Parser } from 'htmlparser2';
+import { DomHandler, Element, Text } from 'domhandler';
 import type { AnyNode, ChildNode, Document, ParentNode } from 'domhandler';
+import { isHiddenElement } from '../rich/css.js';
 import type { ReplyLimits } from './limits.js';
 
 /** Hard ceiling on nesting, whatever the configured limit: the serializer recurses. */
@@ -27,7 +34,12 @@ const SIGNATURE_CLASSES = new Set([
 ]);
 const SIGNATURE_IDS = new Set(['signature', 'applemailsignature', 'x_signature']);
 
-/** Containers that hold quoted history (class tokens, lower-case). */
+/**
+ * Containers that hold quoted history (class tokens, lower-case): the
+ * attribution line and the quote. A container whose own children answer
+ * between or after its blockquotes (Gmail's inline replies) is not one: see
+ * `answersInline`.
+ */
 const QUOTE_CLASSES = new Set([
   'gmail_quote', 'gmail_quote_container', 'gmail_extra', 'protonmail_quote', 'yahoo_quoted',
   'zmail_extra', 'tutanota_quote',
@@ -72,9 +84,47 @@ function isSignature(el: Element, tokens: readonly string[]): boolean {
   return SIGNATURE_IDS.has(id) || tokens.some((t) => SIGNATURE_CLASSES.has(t)) || el.attribs['data-smartmail'] === 'gmail_signature';
 }
 
-function isQuote(el: Element, tokens: readonly string[]): boolean {
+function isQuoteContainer(tokens: readonly string[]): boolean {
   // Yahoo prefixes its classes per message: "ydp3f2a1b9yahoo_quoted".
   return tokens.some((t) => QUOTE_CLASSES.has(t) || t.endsWith('yahoo_quoted'));
+}
+
+function isHidden(el: Element): boolean {
+  return isHiddenElement(el.attribs);
+}
+
+/** Counts nodes looked at by `answersInline`, so nested containers cannot make it quadratic. */
+interface Budget {
+  left: number;
+}
+
+/** True when the subtree shows any non-blank text; false too when the budget runs out. */
+function showsText(root: ChildNode, budget: Budget): boolean {
+  const stack: ChildNode[] = [root];
+  while (stack.length > 0 && budget.left-- > 0) {
+    const node = stack.pop() as ChildNode;
+    if (node instanceof Text) {
+      if (/\S/.test(node.data)) return true;
+    } else if (node instanceof Element && !DROPPED_TAGS.has(node.name) && !isHidden(node)) {
+      for (const child of node.children) stack.push(child);
+    }
+  }
+  return false;
+}
+
+/**
+ * Gmail keeps inline answers inside its quote container: attribution, a
+ * blockquote, the answer, the next blockquote, the next answer. Such a
+ * container is not history as a whole; only its blockquotes are quotes, and
+ * the attribution is left to the plain-text rules.
+ */
+function answersInline(container: Element, budget: Budget): boolean {
+  let quoted = false;
+  for (const child of container.children) {
+    if (child instanceof Element && child.name === 'blockquote') quoted = true;
+    else if (quoted && showsText(child, budget)) return true;
+  }
+  return false;
 }
 
 /** Elements after which everything in document order is quoted history (Outlook, Zimbra). */
@@ -92,6 +142,38 @@ function startsHistory(el: Element, tokens: readonly string[]): boolean {
   return false;
 }
 
+/**
+ * Builds the DOM and stops the parser once it has made `maxNodes` nodes, so a
+ * megabyte of `<br>` is not turned into 250,000 elements only to be cut.
+ */
+class CappedDomHandler extends DomHandler {
+  private made = 0;
+  capped = false;
+
+  constructor(
+    private readonly maxNodes: number,
+    private readonly stop: () => void,
+  ) {
+    super();
+  }
+
+  protected override addNode(node: ChildNode): void {
+    super.addNode(node);
+    if (++this.made >= this.maxNodes && !this.capped) {
+      this.capped = true;
+      this.stop();
+    }
+  }
+}
+
+function parseCapped(source: string, maxNodes: number): { doc: Document; capped: boolean } {
+  let parser: Parser | null = null;
+  const handler = new CappedDomHandler(maxNodes, () => parser?.pause());
+  parser = new Parser(handler);
+  parser.end(source);
+  return { doc: handler.root, capped: handler.capped };
+}
+
 /** Text of a subtree, gathered without recursion and capped at `max` characters. */
 function flatText(root: Element, max: number): string {
   const parts: string[] = [];
@@ -103,7 +185,7 @@ function flatText(root: Element, max: number): string {
       parts.push(node.data);
       size += node.data.length;
     } else if (node instanceof Element) {
-      if (DROPPED_TAGS.has(node.name)) continue;
+      if (DROPPED_TAGS.has(node.name) || isHidden(node)) continue;
       if (node.name === 'br' || node.name === 'p' || node.name === 'div') parts.push('\n');
       for (let k = node.children.length - 1; k >= 0; k--) stack.push(node.children[k] as AnyNode);
     }
@@ -111,21 +193,47 @@ function flatText(root: Element, max: number): string {
   return parts.join('').slice(0, max);
 }
 
-/** Move `from` and everything after it (in document order) into blockquotes. */
+/** Gives `parent` a new list of children and links each one to its parent and siblings. */
+function setChildren(parent: ParentNode, children: ChildNode[]): void {
+  parent.children = children;
+  let prev: ChildNode | null = null;
+  for (const child of children) {
+    child.parent = parent;
+    child.prev = prev;
+    if (prev !== null) prev.next = child;
+    prev = child;
+  }
+  if (prev !== null) prev.next = null;
+}
+
+function detach(node: ChildNode): void {
+  node.parent = null;
+  node.prev = null;
+  node.next = null;
+}
+
+/** Removes the nodes from the tree, rebuilding each affected parent's children once. */
+function removeAll(nodes: readonly ChildNode[]): void {
+  if (nodes.length === 0) return;
+  const doomed = new Set(nodes);
+  const parents = new Set<ParentNode>();
+  for (const node of nodes) if (node.parent !== null) parents.add(node.parent);
+  for (const parent of parents) setChildren(parent, parent.children.filter((c) => !doomed.has(c)));
+  for (const node of nodes) detach(node);
+}
+
+/** Move `from` and everything after it (in document order) into blockquotes, one slice per ancestor. */
 function quoteFollowing(from: ChildNode): void {
   let node: ChildNode | ParentNode = from;
   let inclusive = true;
   while (node.parent) {
     const parent: ParentNode = node.parent;
     const idx = parent.children.indexOf(node as ChildNode);
-    const moved = parent.children.slice(inclusive ? idx : idx + 1);
-    if (moved.length > 0) {
+    const start = inclusive ? idx : idx + 1;
+    if (start < parent.children.length) {
       const bq = new Element('blockquote', {});
-      for (const m of moved) {
-        DomUtils.removeElement(m);
-        DomUtils.appendChild(bq, m);
-      }
-      DomUtils.appendChild(parent, bq);
+      setChildren(bq, parent.children.slice(start));
+      setChildren(parent, [...parent.children.slice(0, start), bq]);
     }
     node = parent;
     inclusive = false;
@@ -139,55 +247,95 @@ export interface HtmlRendering {
   plain: () => string;
 }
 
-/** Parse, bound and annotate the HTML; render it for the reply rules. */
-export function renderHtml(html: string, limits: ReplyLimits): HtmlRendering {
+interface BoundedDocument {
+  doc: Document;
+  /** Quote containers to turn into blockquotes (reply mode only). */
+  quotes: Element[];
+  /** The element where Outlook-style history starts (reply mode only). */
+  historyStart: Element | null;
+  /** True when elements beyond the node cap were cut. */
+  truncated: boolean;
+}
+
+/**
+ * Parses the HTML and bounds it: invisible content dropped, elements beyond
+ * the node cap cut, nesting beyond the depth cap flattened to text. In reply
+ * mode it also drops client signatures and finds the quote marks.
+ */
+function boundDocument(html: string, limits: ReplyLimits, reply: boolean): BoundedDocument {
   const source = html.length > limits.maxHtmlChars ? html.slice(0, limits.maxHtmlChars) : html;
-  const doc: Document = parseDocument(source);
+  // Twice the walk's cap: nodes inside dropped elements are made by the parser but not counted below.
+  const parsed = parseCapped(source, 2 * limits.maxHtmlNodes);
+  const doc = parsed.doc;
   const maxDepth = Math.min(limits.maxHtmlDepth, ABSOLUTE_MAX_DEPTH);
+  const budget: Budget = { left: limits.maxHtmlNodes };
 
   const drop: ChildNode[] = [];
   const quotes: Element[] = [];
   let historyStart: Element | null = null;
+  let truncated = parsed.capped;
   let count = 0;
   const stack: { node: ChildNode; depth: number }[] = [];
   for (let k = doc.children.length - 1; k >= 0; k--) stack.push({ node: doc.children[k] as ChildNode, depth: 1 });
   while (stack.length > 0) {
     const { node, depth } = stack.pop() as { node: ChildNode; depth: number };
     if (++count > limits.maxHtmlNodes) {
+      // The rest of the document: this node and every later sibling of it and of its ancestors.
+      truncated = true;
       drop.push(node);
-      continue;
+      for (const rest of stack) drop.push(rest.node);
+      break;
     }
     if (!(node instanceof Element)) continue;
-    if (DROPPED_TAGS.has(node.name)) {
+    if (DROPPED_TAGS.has(node.name) || isHidden(node)) {
       drop.push(node);
       continue;
     }
-    const tokens = classTokens(node);
-    if (isSignature(node, tokens)) {
-      drop.push(node);
-      continue;
+    if (reply) {
+      const tokens = classTokens(node);
+      if (isSignature(node, tokens)) {
+        drop.push(node);
+        continue;
+      }
+      if (node.name !== 'blockquote' && isQuoteContainer(tokens) && !answersInline(node, budget)) quotes.push(node);
+      if (historyStart === null && startsHistory(node, tokens)) historyStart = node;
     }
-    if (isQuote(node, tokens)) quotes.push(node);
-    if (historyStart === null && startsHistory(node, tokens)) historyStart = node;
     if (depth >= maxDepth) {
       // Too deep: keep the words, lose the structure.
       const text = new Text(flatText(node, limits.maxHtmlChars));
-      for (const child of [...node.children]) DomUtils.removeElement(child);
-      DomUtils.appendChild(node, text);
+      for (const child of node.children) detach(child);
+      setChildren(node, [text]);
       continue;
     }
     for (let k = node.children.length - 1; k >= 0; k--) {
       stack.push({ node: node.children[k] as ChildNode, depth: depth + 1 });
     }
   }
-  for (const node of drop) DomUtils.removeElement(node);
+  removeAll(drop);
+  return { doc, quotes, historyStart, truncated };
+}
 
+/** Parse, bound and annotate the HTML; render it for the reply rules. */
+export function renderHtml(html: string, limits: ReplyLimits): HtmlRendering {
+  const { doc, quotes, historyStart } = boundDocument(html, limits, true);
   const plainHtml = DomUtils.getOuterHTML(doc);
+  const annotated = quotes.length > 0 || historyStart !== null;
   for (const el of quotes) el.name = 'blockquote';
   if (historyStart !== null) quoteFollowing(historyStart);
-  const markedHtml = DomUtils.getOuterHTML(doc);
+  const markedHtml = annotated ? DomUtils.getOuterHTML(doc) : plainHtml;
   return {
     marked: toMarkedText(markedHtml),
     plain: () => toPlainText(plainHtml),
   };
+}
+
+/**
+ * The text of an HTML body, as a text/plain part would carry it: everything
+ * visible, signatures included, the sender's own blockquotes as "> " lines,
+ * no line wrapping. Bounded like `renderHtml`; `truncated` when elements
+ * beyond the node cap were cut.
+ */
+export function htmlBodyText(html: string, limits: ReplyLimits): { text: string; truncated: boolean } {
+  const { doc, truncated } = boundDocument(html, limits, false);
+  return { text: toMarkedText(DomUtils.getOuterHTML(doc)), truncated };
 }

@@ -65,3 +65,18 @@ export const ALLOWED_STYLES: Record<string, RegExp[]> = {
   'max-width': size,
   'min-width': size,
 };
+
+/** `display: none` in an inline style. */
+const HIDDEN_STYLE = /(?:^|;)\s*display\s*:\s*none\s*(?:!\s*important\s*)?(?:;|$)/i;
+
+/**
+ * Hidden by the sender (the `hidden` attribute or an inline `display: none`):
+ * preheaders, tracking text, mobile-only duplicates. No mail client shows it,
+ * so neither the display HTML nor the extracted text does. (`display` is not
+ * an allowed style, so without this rule sanitizing would reveal it.)
+ */
+export function isHiddenElement(attribs: Readonly<Record<string, string | undefined>>): boolean {
+  if (attribs['hidden'] !== undefined) return true;
+  const style = attribs['style'];
+  return style !== undefined && HIDDEN_STYLE.test(style);
+}

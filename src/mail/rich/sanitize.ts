@@ -1,14 +1,15 @@
 // Turns a mail's HTML body into HTML that is inert when shown to an agent:
 // nothing runs (no script, event handler, `javascript:` URL, form, frame,
 // plugin or SVG/MathML), nothing is fetched by default (remote images are
-// parked in `data-remote-src`; `cid:` images point at their attachment), and
-// links open in a new tab without a referrer. sanitize-html does the
-// allow-listing; this module decides the policy and keeps hostile input
-// bounded (input cap, nesting cap, attribute size cap).
+// parked in `data-remote-src`; `cid:` images point at their attachment),
+// links open in a new tab without a referrer, and what the sender hid
+// (`hidden`, inline `display:none`) stays hidden by being left out.
+// sanitize-html does the allow-listing; this module decides the policy and
+// keeps hostile input bounded (input cap, nesting cap, attribute size cap).
 
 import sanitizeHtml from 'sanitize-html';
 import { Parser } from 'htmlparser2';
-import { ALLOWED_STYLES } from './css.js';
+import { ALLOWED_STYLES, isHiddenElement } from './css.js';
 import { classifyUrl, type UrlClass } from './url.js';
 
 export interface SanitizeMailHtmlOptions {
@@ -27,7 +28,7 @@ export const SANITIZE_DEFAULTS = {
   maxDepth: 100,
 } as const;
 
-/** Parser stack depth beyond which the rest of the input is flattened to text (see `boundNesting`). */
+/** Parser stack depth beyond which the rest of the input is flattened to text (see `preparse`). */
 const PARSER_DEPTH_GUARD = 256;
 /** Attribute values longer than this are dropped (except image data URLs). */
 const MAX_ATTR_CHARS = 2048;
@@ -178,32 +179,70 @@ class DepthExceeded extends Error {
   }
 }
 
+/** Joins the input without the cut ranges (sorted, not overlapping). */
+function withoutRanges(html: string, cuts: readonly [number, number][]): string {
+  if (cuts.length === 0) return html;
+  const parts: string[] = [];
+  let last = 0;
+  for (const [start, end] of cuts) {
+    parts.push(html.slice(last, start));
+    last = end;
+  }
+  parts.push(html.slice(last));
+  return parts.join('');
+}
+
 /**
- * htmlparser2 looks up every closing tag in its open-element stack, so a deep
- * stack plus many unmatched closing tags costs depth × tags. This pre-pass
- * runs the same parser and stops at the first element that would nest deeper
- * than PARSER_DEPTH_GUARD (cost ≤ guard × tags); from there on, the markup is
- * stripped and only the text is kept, so the real pass stays linear too.
+ * One parser pass before sanitize-html, for what it cannot do cheaply:
+ *
+ * - Nesting. htmlparser2 looks up every closing tag in its open-element
+ *   stack, so a deep stack plus many unmatched closing tags costs depth ×
+ *   tags. The pass stops at the first element that would nest deeper than
+ *   PARSER_DEPTH_GUARD (cost ≤ guard × tags); from there on, the markup is
+ *   stripped and only the text is kept, so the real pass stays linear too.
+ * - Hidden content. Each element the sender hid (`isHiddenElement`) is cut
+ *   out of the input with its content: `display` is not an allowed style, and
+ *   sanitize-html's exclusiveFilter re-copies the output for every element it
+ *   drops, which is quadratic on a body of many hidden elements.
  */
-function boundNesting(html: string): string {
+function preparse(html: string): string {
+  const cuts: [number, number][] = [];
   let depth = 0;
+  /** Depth of the outermost open hidden element; 0 when none is open. */
+  let hiddenDepth = 0;
+  let hiddenStart = 0;
+  let ending = false;
   const parser: Parser = new Parser({
-    onopentag() {
+    onopentag(_name, attribs) {
       depth++;
       if (depth > PARSER_DEPTH_GUARD) throw new DepthExceeded(parser.startIndex);
+      if (hiddenDepth === 0 && isHiddenElement(attribs)) {
+        hiddenDepth = depth;
+        hiddenStart = parser.startIndex;
+      }
     },
-    onclosetag() {
+    onclosetag(_name, isImplied) {
+      if (hiddenDepth !== 0 && depth === hiddenDepth) {
+        // Closed by its own end tag: cut through it. Implied by the next tag: cut up to that tag.
+        // A void or self-closed element is closed at its own tag, where startIndex is still its start.
+        let end = ending ? html.length : isImplied ? parser.startIndex : parser.endIndex + 1;
+        if (end <= hiddenStart) end = parser.endIndex + 1;
+        cuts.push([hiddenStart, end]);
+        hiddenDepth = 0;
+      }
       depth--;
     },
   });
   try {
     parser.write(html);
+    ending = true;
     parser.end();
-    return html;
+    return withoutRanges(html, cuts);
   } catch (err) {
     if (!(err instanceof DepthExceeded)) throw err;
+    if (hiddenDepth !== 0) cuts.push([hiddenStart, err.at]);
     const rest = html.slice(err.at).replace(/<[^<>]*>/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    return html.slice(0, err.at) + rest;
+    return withoutRanges(html.slice(0, err.at), cuts) + rest;
   }
 }
 
@@ -216,7 +255,7 @@ export function sanitizeMailHtml(html: string, opts: SanitizeMailHtmlOptions = {
     cidTargets: new Set(cid.values()),
     allowRemoteImages: opts.allowRemoteImages ?? false,
   };
-  const input = boundNesting(truncateHtml(html, Math.max(0, maxInputChars)));
+  const input = preparse(truncateHtml(html, Math.max(0, maxInputChars)));
   const out = sanitizeHtml(input, {
     allowedTags: [...ALLOWED_TAGS],
     allowedAttributes: ALLOWED_ATTRIBUTES,

@@ -120,6 +120,34 @@ describe('sanitizeMailHtml: content kept', () => {
   });
 });
 
+describe('sanitizeMailHtml: hidden content', () => {
+  // `display` is not an allowed style: kept, a preheader would show at the top of the mail.
+  it('leaves out what the sender hid, with its content', () => {
+    expect(sanitizeMailHtml('<div style="display:none;max-height:0">Preheader text</div><p>Body</p>')).toBe('<p>Body</p>');
+    expect(sanitizeMailHtml('<p>a<span hidden>b</span>c</p>')).toBe('<p>ac</p>');
+    expect(sanitizeMailHtml('<p style="COLOR:red; Display : None !important;">x</p><p style="display:block">y</p>')).toBe('<p>y</p>');
+    expect(sanitizeMailHtml('<div hidden><div hidden>a</div>b</div>c')).toBe('c');
+    expect(sanitizeMailHtml('a<img hidden src="cid:logo">b')).toBe('ab');
+  });
+
+  it('cuts an element closed by the next tag only up to that tag', () => {
+    expect(sanitizeMailHtml('<p hidden>pre<p>body')).toBe('<p>body</p>');
+    expect(sanitizeMailHtml('<ul><li style="display:none">x<li>y</ul>')).toBe('<ul><li>y</li></ul>');
+    expect(sanitizeMailHtml('<div><span hidden>x</div>after')).toBe('<div></div>after');
+    expect(sanitizeMailHtml('x<div hidden>to the end')).toBe('x');
+  });
+
+  it('keeps everything when a tag is cut off at the end of the input', () => {
+    expect(sanitizeMailHtml('<html><head><body>Text.<br><a href="http://x.example/')).toBe('Text.<br />');
+  });
+
+  it('is idempotent on mail with a preheader', () => {
+    const out = sanitizeMailHtml(fixture('newsletter.html').replace(/<body[^>]*>/, '$&<div style="display:none">Preheader</div>'));
+    expect(out).not.toContain('Preheader');
+    expect(sanitizeMailHtml(out)).toBe(out);
+  });
+});
+
 describe('sanitizeMailHtml: bounds', () => {
   it('truncates input beyond maxInputChars without leaving half a tag', () => {
     const out = sanitizeMailHtml('<p>' + 'a'.repeat(100) + '</p><img src="https://x.example/a.png">', { maxInputChars: 110 });
@@ -151,6 +179,14 @@ describe('sanitizeMailHtml: bounds', () => {
     expect(performance.now() - t).toBeLessThan(3000);
     expect(out).toContain('tail');
     expect(inertProblems(out)).toEqual([]);
+  });
+
+  it('drops 30,000 hidden blocks between visible ones quickly (linear, not one output copy each)', () => {
+    const html = '<p>shown</p><div style="display:none">hidden</div>'.repeat(30_000);
+    const t = performance.now();
+    const out = sanitizeMailHtml(html);
+    expect(performance.now() - t).toBeLessThan(3000);
+    expect(out).toBe('<p>shown</p>'.repeat(30_000));
   });
 
   it('drops oversized attribute values', () => {
