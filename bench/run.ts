@@ -12,6 +12,7 @@ import { mapMail } from '../src/conversations/from-mail.js';
 import { createHash } from 'node:crypto';
 import { assess, sniffType } from '../src/attachments/policy.js';
 import { buildZip, PDF } from '../test/fixtures/attachments/samples.js';
+import { parseDocument } from 'htmlparser2';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, corpus: { type: 'string' } } });
 const corpus = path.resolve(values.corpus ?? process.env.MAILROOM_CORPUS_DIR ?? path.join(import.meta.dirname, '../../shared/corpus'));
@@ -85,3 +86,19 @@ const policy = await time('attachment policy on zip bombs', bombs, judge);
 const heapAfterBombs = process.memoryUsage().heapUsed;
 console.log(`ratio bombs   (policy / sha256): ${(policy / Math.max(1, hashBase)).toFixed(2)}x (archives declare up to ${(5 * 1024 ** 3 / MiB).toFixed(0)} MiB unpacked)`);
 console.log(`heap growth over the bomb runs: ${((heapAfterBombs - heapBeforeBombs) / 1024 / 1024).toFixed(1)} MiB`);
+
+// Pathological HTML (each took from 5 s to over a minute when DOM edits were one splice at a time, or when
+// mailparser's html-to-text ran on it): the mail core against building the same body's DOM once (htmlparser2),
+// which is linear; a ratio that grows with the input is a quadratic path come back.
+const MB = 1024 * 1024;
+const htmlMail = (body: string) => Buffer.from(`From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\nContent-Type: text/html\r\n\r\n${body}\r\n`);
+const pathological = [
+  '<br>'.repeat(MB / 4),
+  `<table><tr>${'<td>x</td>'.repeat(100_000)}</tr></table>`,
+  '<img src="cid:a@b">'.repeat(MB / 19),
+  `<div id="divRplyFwdMsg">${'<br>'.repeat(49_000)}</div>`,
+  '<p>x</p>'.repeat(MB / 8),
+].map(htmlMail);
+const domBase = await time('baseline: one DOM of each body', pathological, async (raw) => parseDocument(raw.toString('utf8')));
+const domCore = await time('mail core on pathological HTML', pathological, async (raw) => mapMail(await parseMail(raw)));
+console.log(`ratio html    (core / one DOM): ${(domCore / Math.max(1, domBase)).toFixed(2)}x`);

@@ -84,7 +84,6 @@ describe.skipIf(!fs.existsSync(CORPUS))('threading over the shared corpora', () 
   });
 
   it('makes a new ticket for every corpus mail against an empty store', async () => {
-    const started = performance.now();
     for (const m of mails) {
       const d = await decideThread(
         { tenantId: 1, fromAddress: m.from, inReplyTo: m.inReplyTo, references: m.references, subject: m.subject },
@@ -93,7 +92,6 @@ describe.skipIf(!fs.existsSync(CORPUS))('threading over the shared corpora', () 
       );
       expect(d.kind, m.file).toBe('new');
     }
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('strips reply prefixes consistently on real subjects', () => {

