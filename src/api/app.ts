@@ -40,6 +40,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     // Mail-sized JSON (conversations with HTML) but not unbounded.
     bodyLimit: 10 * 1024 * 1024,
+    // Every bad field is named, not only the first (PRODUCT.md: "400 naming each bad field").
+    ajv: { customOptions: { allErrors: true } },
     // Fastify's own request lines carry the full URL, and a download URL's query is a credential.
     disableRequestLogging: true,
   });

@@ -41,9 +41,20 @@ function validationErrors(err: FastifyError, root: string): WrapError[] {
     const path = v.instancePath.split('/').filter((p) => p !== '');
     const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
     if (missing) path.push(missing);
-    const field = fieldName([...(root ? [root] : []), ...path]);
-    return { code: 'VALIDATION', message: `${field || root || 'request'} ${v.message ?? 'is invalid'}`, field: field || root };
+    const field = fieldName([...(root ? [root] : []), ...path]) || root;
+    return { code: 'VALIDATION', message: `${field} ${v.message ?? 'is invalid'}`, field };
   });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the route's body is called in field names (the seed's `conversations`); absent: `body`. */
+    bodyName?: string;
+  }
+}
+
+function bodyName(req: FastifyRequest): string {
+  return req.routeOptions.config.bodyName ?? '';
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
@@ -61,17 +72,19 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (err.validation) {
       // Fastify names the part (body, params, querystring); the seed's body is the `conversations` array.
+      // Query and path fields are named as they are; a body that is wrong as a whole is named `body`.
       const context = err.validationContext ?? '';
-      const root = context === 'body' ? (req.routeOptions.config as { bodyName?: string } | undefined)?.bodyName ?? '' : '';
-      return sendErrors(req, reply, 400, validationErrors(err, root));
+      const root = context === 'body' ? bodyName(req) : '';
+      return sendErrors(req, reply, 400, validationErrors(err, root).map((e) => (e.field === '' ? { ...e, field: 'body', message: `body ${e.message.trim()}` } : e)));
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) {
       req.log.error({ err }, 'request failed');
       return sendErrors(req, reply, 500, [{ code: 'INTERNAL', message: 'Internal error' }]);
     }
-    // Fastify's own 4xx (malformed JSON, unsupported media type, body too large).
-    return sendErrors(req, reply, status, [{ code: status === 400 ? 'VALIDATION' : (err.code ?? 'BAD_REQUEST'), message: err.message }]);
+    // Fastify's own 4xx (malformed JSON, unsupported media type, body too large): about the body as a whole.
+    if (status === 400) return sendErrors(req, reply, 400, [{ code: 'VALIDATION', message: err.message, field: bodyName(req) || 'body' }]);
+    return sendErrors(req, reply, status, [{ code: err.code ?? 'BAD_REQUEST', message: err.message }]);
   });
   app.setNotFoundHandler((req, reply) => sendErrors(req, reply, 404, [{ code: 'NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` }]));
 }

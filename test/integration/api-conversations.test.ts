@@ -190,6 +190,9 @@ describe('POST/GET ticket_conversations/{ticket_id}', () => {
       [[{ type: 1 }, { type: 1, requester: { name: 'No Email' } }], ['conversations[1].requester']],
       [[{ type: 1, ticket_id: ticket.id + 1000 }], ['conversations[0].ticket_id']],
     ];
+    const notJson = await t.app.inject({ method: 'POST', url: url(acme.slug, ticket.id), headers: { ...bearer(acme.userToken), 'content-type': 'application/json' }, payload: '[{"type":' });
+    expect(notJson.statusCode).toBe(400);
+    expect(fields(notJson.json())).toEqual(['conversations']);
     for (const [body, expected] of cases) {
       const res = await post(acme, ticket.id, body);
       expect(res.status, JSON.stringify(body)).toBe(400);

@@ -111,7 +111,16 @@ describe('mailbox admin', () => {
     expect(typed.body.errors[0]?.field).toBe('port');
     const missing = await call('POST', 'mailboxes', { body: { host: 'x' } });
     expect(missing.status).toBe(400);
-    expect(missing.body.errors[0]?.field).toBe('address');
+    expect(missing.body.errors.map((e) => e.field)).toEqual(expect.arrayContaining(['address', 'port', 'username']));
+    const several = await call('GET', 'mailboxes?page=0&page_size=500');
+    expect(several.body.errors.map((e) => e.field).sort()).toEqual(['page', 'page_size']);
+    // A body that is wrong as a whole (not an object, not JSON) is named `body`.
+    const list = await call('POST', 'mailboxes', { body: [] });
+    expect(list.status).toBe(400);
+    expect(list.body.errors.map((e) => e.field)).toEqual(['body']);
+    const notJson = await app.inject({ method: 'POST', url: `/api/${a.slug}/v1/mailboxes`, headers: { ...bearer(a.adminToken), 'content-type': 'application/json' }, payload: '{"address":' });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json<Wrapped<unknown>>().errors.map((e) => e.field)).toEqual(['body']);
     const conflict = await call('POST', 'mailboxes', { body: settings({ address: (await call<MailboxJson>('GET', `mailboxes/${id}`)).body.data.address, test: false }) });
     expect(conflict.status).toBe(409);
     const badId = await call('GET', 'mailboxes/abc');

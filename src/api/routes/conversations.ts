@@ -110,6 +110,8 @@ export async function conversationRoutes(app: FastifyInstance, opts: Conversatio
     '/ticket_conversations/:ticket_id',
     {
       onRequest: requireRole(db, 'USER'),
+      // The seed's body is the conversations array: errors about it as a whole name `conversations`.
+      config: { bodyName: 'conversations' },
       validatorCompiler: zodValidator({ params: ticketParams }),
       serializerCompiler: plainJson,
       schema: {
