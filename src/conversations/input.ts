@@ -24,9 +24,11 @@ export function enumInput<T extends Record<string, number>>(values: T, options: 
   const names = entries.map(([n]) => n) as [string, ...string[]];
   const byName = new Map(entries);
   const message = `must be one of ${entries.map(([n, v]) => `${v} (${n})`).join(', ')}`;
+  // Names in any case ("note_private" is NOTE_PRIVATE): clients write enums as they please.
+  const upper = new Map(entries.map(([n, v]) => [n.toUpperCase(), v]));
   return z
-    .union([z.literal(numbers), z.enum(names)], { error: message })
-    .transform((v) => (typeof v === 'number' ? v : (byName.get(v) as number)));
+    .union([z.literal(numbers), z.enum(names), z.string().refine((v) => upper.has(v.toUpperCase()))], { error: message })
+    .transform((v) => (typeof v === 'number' ? v : ((byName.get(v) ?? upper.get(v.toUpperCase())) as number)));
 }
 
 export const positiveInt32 = z.number({ error: 'must be a positive integer' }).int('must be a positive integer').min(1, 'must be a positive integer').max(INT32_MAX, 'is too large');

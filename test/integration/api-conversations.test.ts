@@ -163,6 +163,10 @@ describe('POST/GET ticket_conversations/{ticket_id}', () => {
     expect(note!.sys_content_rich).toMatchObject({ plain_preview: 'Internal note', read_minutes: 7 });
     // A note does not move the ticket's activity.
     expect((await t.db.ticket.findUniqueOrThrow({ where: { id: ticket.id } })).last_activity).toEqual(ticket.last_activity);
+    // Names in any case.
+    const lower = await post(acme, ticket.id, [{ type: 'note_public', email_addresses: [{ email: 'dan@example.com', direction: 'reply_to' }] }]);
+    expect(lower.status).toBe(200);
+    expect(lower.body.data[0]).toMatchObject({ type: 3, email_addresses: [{ email: 'dan@example.com', direction: 7 }] });
   });
 
   it('returns html inert: no script, event handler or javascript: URL, in html or in given Editor.js blocks', async () => {
