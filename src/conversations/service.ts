@@ -100,6 +100,7 @@ export async function createConversations(
 async function writeConversations(db: Db, principal: Principal, ticketId: number, inputs: ConversationInput[], deps: ConversationDeps): Promise<DTO_ticket_conversation[]> {
   const tenantId = principal.tenantId;
   const now = (deps.now ?? (() => new Date()))();
+  const prepared = await prepareContent(db, principal, inputs, deps, now);
   return db.$transaction(
     async (txClient) => {
       const tx = txClient as unknown as Db;
@@ -124,7 +125,7 @@ async function writeConversations(db: Db, principal: Principal, ticketId: number
           statusClosed = false;
         }
         const requesterId = (await requesterFor(tx, tenantId, item)) ?? ticket.requester_id;
-        const id = await writeOne(tx, { principal, ticketId, item, index: i, typeName, statusId, requesterId, now, deps, resolved });
+        const id = await writeOne(tx, { principal, ticketId, item, index: i, typeName, statusId, requesterId, now, deps, resolved, prepared: prepared[i]! });
         ids.push(id);
         if (ACTIVITY_TYPES.has(typeName)) {
           await tx.ticket.updateMany({ where: { id: ticketId, last_activity: { lt: now } }, data: { last_activity: now } });
@@ -166,17 +167,14 @@ interface WriteOne {
   now: Date;
   deps: ConversationDeps;
   resolved: Resolved;
+  /** Sanitized and derived content, made before the transaction (it holds the ticket's row lock). */
+  prepared: { extracted: string; rich: DTO_rich_text };
 }
 
 async function writeOne(tx: Db, w: WriteOne): Promise<number> {
   const { principal, item, deps } = w;
   const attachmentIds = (item.sys_attachments ?? []).map((a) => a.id);
-  const cidUrls = new Map<string, string>();
-  for (const id of attachmentIds) {
-    const cid = w.resolved.attachments.get(id)?.content_id;
-    if (cid) cidUrls.set(cid, `${deps.publicUrl.replace(/\/+$/, '')}/api/${principal.tenantSlug}/v1/attachments/${id}/download`);
-  }
-  const { extracted, rich } = richContent(item, cidUrls, w.now.getTime());
+  const { extracted, rich } = w.prepared;
 
   const seen = new Set<string>();
   const addresses = (item.email_addresses ?? []).filter((e) => {
@@ -232,6 +230,27 @@ async function writeOne(tx: Db, w: WriteOne): Promise<number> {
  * sanitized first and everything else is derived from the sanitized html, so
  * nothing the sanitizer removed (a `javascript:` link) reappears as text.
  */
+/**
+ * Sanitizes and derives every item's content before the transaction, so the
+ * ticket's row lock is never held while HTML is parsed. `cid:` images point
+ * at the tenant's attachments the items name (their content ids never change;
+ * ids that are not the tenant's are refused inside the transaction).
+ */
+async function prepareContent(db: Db, principal: Principal, inputs: ConversationInput[], deps: ConversationDeps, now: Date) {
+  const ids = [...new Set(inputs.flatMap((item) => (item.sys_attachments ?? []).map((a) => a.id)))];
+  const rows = ids.length === 0 ? [] : await db.attachment.findMany({ where: { id: { in: ids }, tenant_id: principal.tenantId }, select: { id: true, content_id: true } });
+  const contentIds = new Map(rows.map((r) => [r.id, r.content_id]));
+  const base = `${deps.publicUrl.replace(/\/+$/, '')}/api/${principal.tenantSlug}/v1/attachments`;
+  return inputs.map((item) => {
+    const cidUrls = new Map<string, string>();
+    for (const { id } of item.sys_attachments ?? []) {
+      const cid = contentIds.get(id);
+      if (cid) cidUrls.set(cid, `${base}/${id}/download`);
+    }
+    return richContent(item, cidUrls, now.getTime());
+  });
+}
+
 export function richContent(item: ConversationInput, cidUrls: ReadonlyMap<string, string>, time: number): { extracted: string; rich: DTO_rich_text } {
   const given = item.sys_content_rich;
   const rawHtml = given?.html ?? '';

@@ -169,6 +169,16 @@ describe('POST/GET ticket_conversations/{ticket_id}', () => {
     expect(lower.body.data[0]).toMatchObject({ type: 3, email_addresses: [{ email: 'dan@example.com', direction: 7 }] });
   });
 
+  it('points cid: images at the attachments the conversation names, signed once they are OK', async () => {
+    const ticket = await makeTicket(acme);
+    const logo = await makeAttachment(acme, 'logo.png');
+    await t.db.attachment.update({ where: { id: logo.id }, data: { content_id: 'logo@acme.test' } });
+    const { status, body } = await post(acme, ticket.id, [{ type: 'NOTE_PUBLIC', sys_attachments: [{ id: logo.id }], sys_content_rich: { html: '<p>Our logo</p><img src="cid:logo@acme.test">' } }]);
+    expect(status).toBe(200);
+    const html = body.data[0]!.sys_content_rich.html;
+    expect(html).toMatch(new RegExp(`src="http://mailroom\\.test/api/${acme.slug}/v1/attachments/${logo.id}/download\\?expires=\\d+&amp;sig=[0-9a-f]{64}"`));
+  });
+
   it('returns html inert: no script, event handler or javascript: URL, in html or in given Editor.js blocks', async () => {
     const ticket = await makeTicket(acme);
     const html = '<p onclick="alert(1)">Hi<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a><iframe src="https://evil.test"></iframe></p>';
