@@ -132,7 +132,8 @@ const MAX_BLOCKS = 2000;
  */
 export function markTextCharsets(raw: Buffer): Buffer {
   const text = raw.toString('latin1');
-  const edits: { at: number; remove: number; insert: string }[] = [];
+  const edits = new Map<number, { at: number; remove: number; insert: string }>();
+  const delimiters = delimiterLines(text);
   // Where a header block starts, and whether a missing Content-Type means text/plain (not so in a digest).
   const pending: number[] = [0];
   const inDigest = new Set<number>();
@@ -142,51 +143,81 @@ export function markTextCharsets(raw: Buffer): Buffer {
     if (seen.has(start)) continue;
     seen.add(start);
     const end = headerEnd(text, start);
-    const field = /(?:^|\n)content-type[ \t]*:((?:[^\n]*)(?:\n[ \t][^\n]*)*)/i.exec(text.slice(start, end));
+    const block = text.slice(start, end);
+    const field = /(?:^|\n)content-type[ \t]*:((?:[^\n]*)(?:\n[ \t][^\n]*)*)/i.exec(block);
     if (!field) {
       // No Content-Type: text/plain in US-ASCII. A field is added only to the message's own header
-      // block, which surely is one; a part's "headers" may be body text in a malformed message.
-      if (start === 0 && end > 0 && /^[!-9;-~]{1,100}:/.test(text) && !inDigest.has(start)) {
-        edits.push({ at: 0, remove: 0, insert: `Content-Type: text/plain; charset=${MARK}none\r\n` });
+      // block, which surely is one (a part's "headers" may be body text in a malformed message), and
+      // not when a Content-Disposition lets mailparser take the type from a file name.
+      if (start === 0 && end > 0 && /^[!-9;-~]{1,100}:/.test(text) && !inDigest.has(start) && !/(?:^|\n)content-disposition[ \t]*:/i.test(block)) {
+        edits.set(0, { at: 0, remove: 0, insert: `Content-Type: text/plain; charset=${MARK}none\r\n` });
       }
       continue;
     }
     const valueAt = start + field.index + field[0].length - field[1]!.length;
     const value = field[1]!.replace(/\r$/, '');
+    // Quoted parameter values (`name="notes; charset=us-ascii"`) are masked, except a quoted charset itself.
+    const masked = value.replace(/"(?:[^"\\\r\n]|\\.)*"/g, (m: string, off: number) => (/charset\s*=\s*$/i.test(value.slice(Math.max(0, off - 20), off)) ? m : `"${'x'.repeat(m.length - 2)}"`));
     const type = /^\s*([a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+)/i.exec(value)?.[1]?.toLowerCase() ?? 'text/plain';
     if (type.startsWith('text/')) {
-      const cs = /(;\s*charset\s*=\s*"?)([^";\s]*)/i.exec(value);
-      if (!cs) edits.push({ at: valueAt + value.replace(/\s+$/, '').length, remove: 0, insert: `; charset=${MARK}none` });
-      else if (cs[2] === '' || /^(?:us-?ascii|ascii|utf-?8)$/i.test(cs[2]!)) edits.push({ at: valueAt + cs.index + cs[1]!.length, remove: cs[2]!.length, insert: `${MARK}${cs[2] || 'none'}` });
+      const cs = /(;\s*charset\s*=\s*"?)([^";\s]*)/i.exec(masked);
+      if (!cs) {
+        const at = valueAt + value.replace(/\s+$/, '').length;
+        edits.set(at, { at, remove: 0, insert: `; charset=${MARK}none` });
+      } else if (cs[2] === '' || /^(?:us-?ascii|ascii|utf-?8)$/i.test(cs[2]!)) {
+        const at = valueAt + cs.index + cs[1]!.length;
+        edits.set(at, { at, remove: cs[2]!.length, insert: `${MARK}${cs[2] || 'none'}` });
+      }
     } else if (type.startsWith('multipart/')) {
       // At most 70 characters (RFC 2046), as mailparser's splitter reads them.
       const b = /;\s*boundary\s*=\s*(?:"([^"]{1,70})"|([^;\s"]{1,70}))(?=[;\s]|$)/i.exec(value);
       const boundary = b?.[1] ?? b?.[2];
-      if (boundary) {
-        const delimiter = `\n--${boundary}`;
-        for (let i = text.indexOf(delimiter, end - 1); i >= 0 && seen.size + pending.length < MAX_BLOCKS; i = text.indexOf(delimiter, i + delimiter.length)) {
-          const lineEnd = text.indexOf('\n', i + delimiter.length);
-          if (lineEnd < 0) break;
-          const rest = text.slice(i + delimiter.length, lineEnd).replace(/[ \t\r]+$/, '');
-          if (rest === '--') break; // the close delimiter
-          if (rest !== '') continue; // a longer boundary that starts with this one
-          pending.push(lineEnd + 1);
-          if (type === 'multipart/digest') inDigest.add(lineEnd + 1);
+      const opens = boundary === undefined ? undefined : delimiters.get(`--${boundary}`);
+      if (opens) {
+        const close = (delimiters.get(`--${boundary}--`) ?? []).find((at) => at >= end) ?? Infinity;
+        for (const lineEnd of opens) {
+          if (lineEnd < end || lineEnd > close) continue;
+          if (seen.size + pending.length >= MAX_BLOCKS) break;
+          pending.push(lineEnd);
+          if (type === 'multipart/digest') inDigest.add(lineEnd);
         }
       }
     }
     // message/rfc822 parts are not entered: they become .eml attachments, whose bytes must stay as sent.
   }
-  if (edits.length === 0) return raw;
-  edits.sort((a, b) => a.at - b.at);
+  if (edits.size === 0) return raw;
+  const sorted = [...edits.values()].sort((a, b) => a.at - b.at);
   const parts: Buffer[] = [];
   let last = 0;
-  for (const e of edits) {
+  for (const e of sorted) {
+    if (e.at < last) continue;
     parts.push(raw.subarray(last, e.at), Buffer.from(e.insert, 'latin1'));
     last = e.at + e.remove;
   }
   parts.push(raw.subarray(last));
   return Buffer.concat(parts);
+}
+
+/**
+ * Every line that could be a MIME delimiter (`--` + at most 72 characters),
+ * by its text without trailing white space, with the offset just past it
+ * (for a closing `--b--` the offset of the line end): one pass over the
+ * message, so no multipart searches the rest of the message for its boundary.
+ */
+function delimiterLines(text: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (let i = text.startsWith('--') ? 0 : text.indexOf('\n--'); i >= 0; i = text.indexOf('\n--', i + 1)) {
+    const lineStart = text[i] === '\n' ? i + 1 : i;
+    const nl = text.indexOf('\n', lineStart);
+    const lineEnd = nl < 0 ? text.length : nl;
+    if (lineEnd - lineStart > 80) continue;
+    const key = text.slice(lineStart, lineEnd).replace(/[ \t\r]+$/, '');
+    const list = out.get(key);
+    const next = nl < 0 ? text.length : nl + 1;
+    if (list) list.push(next);
+    else out.set(key, [next]);
+  }
+  return out;
 }
 
 /**
@@ -200,8 +231,9 @@ export function unmarkTextCharsets(text: string): string {
 
 /** Offset just past the blank line ending the header block that starts at `start` (or the end). */
 function headerEnd(text: string, start: number): number {
-  if (text.startsWith('\r\n', start) || text.startsWith('\n', start)) return start; // no headers at all
-  const m = /\r?\n\r?\n/g;
+  if (text.startsWith('\r\n', start) || text.startsWith('\n', start) || text.startsWith('--', start)) return start; // no headers at all
+  // A blank line ends the block; so does a delimiter line (a part whose headers run into the next boundary).
+  const m = /\r?\n(?:\r?\n|(?=--))/g;
   m.lastIndex = start;
   const found = m.exec(text);
   return found ? found.index + found[0].length : text.length;

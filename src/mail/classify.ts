@@ -223,7 +223,9 @@ function bounceReason(mail: ClassifiableMail, header: HeaderGetter, from: MailAd
   if (header('x-failed-recipients').some((v) => v !== '')) return 'header:x-failed-recipients';
   // Some MTAs send the RFC 3464 parts in a multipart/mixed, or nest the report one level down. A person
   // forwarding a bounce attaches it as message/rfc822, whose parts are not the message's own.
-  if (mail.attachments?.some((a) => /^message\/(?:global-)?delivery-status$/i.test(a.contentType))) return 'mime:delivery-status-part';
+  // An inline forward by a person (Thunderbird, Apple Mail) carries the original's parts as its own: "Fwd:" says so.
+  const forwardedOrReply = /^(?:fwd?|re|aw|wg|tr|rv|sv|vs|antw|enc|i|r)\s*(?:\[\d+\])?\s*:/i.test(subject);
+  if (!forwardedOrReply && mail.attachments?.some((a) => /^message\/(?:global-)?delivery-status$/i.test(a.contentType))) return 'mime:delivery-status-part';
 
   for (const f of from) {
     const local = compact(localPart(f.address.slice(0, maxLen)));

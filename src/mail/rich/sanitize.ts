@@ -225,8 +225,13 @@ function preparse(html: string): string {
       if (hiddenDepth !== 0 && depth === hiddenDepth) {
         // Closed by its own end tag: cut through it. Implied by the next tag: cut up to that tag.
         // A void or self-closed element is closed at its own tag, where startIndex is still its start.
-        let end = ending ? html.length : isImplied ? parser.startIndex : parser.endIndex + 1;
-        if (end <= hiddenStart) end = parser.endIndex + 1;
+        // The end tag's own '>' (htmlparser2's endIndex can stop at the name in `</div >` or `</div\n>`).
+        const tagEnd = (): number => {
+          const gt = html.indexOf('>', parser.endIndex);
+          return gt < 0 ? html.length : gt + 1;
+        };
+        let end = ending ? html.length : isImplied ? parser.startIndex : tagEnd();
+        if (end <= hiddenStart) end = tagEnd();
         cuts.push([hiddenStart, end]);
         hiddenDepth = 0;
       }

@@ -108,6 +108,8 @@ describe('classifyMail: bounces', () => {
     const dsn = { ...mail({ contentType: 'multipart/mixed' }), attachments: [{ contentType: 'text/plain' }, { contentType: 'message/delivery-status' }] };
     expect(classify(dsn)).toEqual({ classification: 'bounce', reason: 'mime:delivery-status-part' });
     expect(classify({ ...dsn, attachments: [{ contentType: 'Message/Global-Delivery-Status' }] }).classification).toBe('bounce');
+    // Forwarded inline by a person: the parts come along, the "Fwd:" says whose mail it is.
+    expect(classify({ ...dsn, subject: 'Fwd: Undelivered Mail Returned to Sender' }).classification).toBe('human');
     // The same DSN forwarded by a person: it is one message/rfc822 attachment, its parts are not the mail's own.
     const forwarded = Buffer.from(
       'From: Ann <ann@customer.example>\r\nTo: support@mailroom.example\r\nSubject: Fwd: why?\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n' +

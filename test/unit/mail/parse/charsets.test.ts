@@ -79,6 +79,24 @@ describe('the marking pass', () => {
     expect(unmarkTextCharsets('Content-Type: text/plain; charset=x-mailroom-none\nContent-Type: text/plain; charset=x-mailroom-us-ascii')).toBe('Content-Type: text/plain\nContent-Type: text/plain; charset=us-ascii');
   });
 
+  it('leaves a message typed by its Content-Disposition alone, marks a part once, and never edits quoted values', async () => {
+    const photo = await parseMail(latin1(`${head}Content-Disposition: inline; filename="photo.jpg"\r\nContent-Transfer-Encoding: base64\r\n\r\n/9j/4AAQSkZJRg==\r\n`));
+    expect(photo.attachments.map((a) => [a.filename, a.contentType])).toEqual([['photo.jpg', 'image/jpeg']]);
+    const empty = Buffer.from(`${head}Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nGrüße\r\n--b--\r\n`);
+    expect(markTextCharsets(empty).toString('latin1').match(/x-mailroom-/g)).toHaveLength(1);
+    expect(await textOf(empty)).toBe('Grüße');
+    const named = await parseMail(latin1(`${head}Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/plain; name="notes; charset=us-ascii"\r\nContent-Disposition: attachment\r\n\r\nfile\r\n--b--\r\n`));
+    expect(named.attachments.map((a) => a.filename)).toEqual(['notes; charset=us-ascii']);
+  });
+
+  it('finds every boundary in one pass: deep nesting without close lines is linear', () => {
+    let nested = '';
+    for (let i = 0; i < 1990; i++) nested += `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n`;
+    const raw = latin1(`${head}${nested}Content-Type: text/plain\r\n\r\n${'x'.repeat(1024 * 1024)}\r\n`);
+    const marked = markTextCharsets(raw).toString('latin1');
+    expect(marked.match(/x-mailroom-none/g)).toHaveLength(1);
+  });
+
   it('is a pure function of the bytes for mail without text parts to mark', () => {
     const raw = Buffer.from(`${head}Content-Type: text/plain; charset=iso-8859-1\r\n\r\nx\r\n`);
     expect(markTextCharsets(raw)).toBe(raw);

@@ -175,6 +175,12 @@ describe('sanitizeMailHtml: bounds', () => {
     expect(inertProblems(out)).toEqual([]);
   });
 
+  it('cuts a hidden element through its end tag, however that tag is spaced', () => {
+    for (const end of ['</div >', '</div\r\n>', '</div foo="bar">']) {
+      expect(sanitizeMailHtml(`<div style="display:none">preheader${end}<p>Hello</p>`), end).toBe('<p>Hello</p>');
+    }
+  });
+
   it('drops 30,000 hidden blocks between visible ones quickly (linear, not one output copy each)', () => {
     const html = '<p>shown</p><div style="display:none">hidden</div>'.repeat(30_000);
     const out = sanitizeMailHtml(html);
