@@ -305,11 +305,19 @@ export function attributionStart(raw: string): 'strong' | 'weak' | null {
 /** Most words an author of a bare attribution has ("Erlend Sogge Heggen via Discourse Meta"). */
 const MAX_BARE_AUTHOR_WORDS = 6;
 
+/** End markers in the present tense: with a determiner or opener before them, prose. */
+const PRESENT_TENSE_MARKERS: ReadonlySet<string> = new Set(['writes', 'skriver', 'pisze', 'пишет', 'пише']);
+
 /**
  * "John Doe wrote:" without date or address: an attribution only when a
- * quote follows it (the caller checks that). The subject must look like a
- * name or an address and the verb must be one of writing, so "The log says:"
- * or "Then I wrote:" stay text.
+ * quote follows it (the caller checks that). The verb must be one of writing
+ * ("The log says:" stays text) and the subject must hold at least one word
+ * that is no pronoun, determiner or opener ("Then I wrote:", "We wrote:" stay
+ * text). Determiners and openers next to a name are fine here (with a verb in
+ * the past tense, so "The manual writes:" stays text), because the quote below
+ * marks a client's line: "The Help Desk wrote:", "Your Support Team wrote:",
+ * "On Monday, Anna wrote:". (Without a quote below, isAttribution rejects any
+ * such word: "On 3 June I wrote to you about the refund:".)
  */
 export function isBareAttribution(raw: string): boolean {
   if (raw.length > 120) return false;
@@ -319,7 +327,10 @@ export function isBareAttribution(raw: string): boolean {
   const marker = endMarkerOf(core);
   if (marker === null) return false;
   const author = wordsOf(core.slice(0, core.length - marker.length));
-  return author.length <= MAX_BARE_AUTHOR_WORDS && namesAuthor(author);
+  if (author.length > MAX_BARE_AUTHOR_WORDS) return false;
+  if (namesAuthor(author)) return true;
+  // "The manual writes:" quotes a document; clients write the past tense.
+  return !PRESENT_TENSE_MARKERS.has(marker) && author.some((w) => !NON_AUTHOR_WORDS.has(w));
 }
 
 /** "12:30", "9.41", "15h26" as a clock time, not part of a date such as 12.06.2024. */

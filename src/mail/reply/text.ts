@@ -194,7 +194,11 @@ function findHeaderBlocks(lines: readonly string[], cls: readonly LineClass[], s
         break;
       }
     }
-    if (kinds.has('from') && kinds.size >= 3 && looksSent(i, last) && historyBelow(last)) {
+    // A block with Sent/Date and Subject lines and an address or a time in its headers
+    // is a client's: rendered HTML puts the quoted mail right below it, without a blank line.
+    const client = kinds.has('date') && kinds.has('subject') && (signs[last + 1] as number) > (signs[i] as number);
+    const below = client ? (filled[last + 1] as number) < n : historyBelow(last);
+    if (kinds.has('from') && kinds.size >= 3 && looksSent(i, last) && below) {
       end[i] = last;
       i = last;
     }

@@ -28,6 +28,26 @@ describe('prose that reads like a reply header block', () => {
     expect(reply(mail)).toBe('Still broken.');
   });
 
+  it.each([
+    ['an address and a time', 'Thanks, works now.\nFrom: a@b.c\nSent: Monday, June 3, 2024 10:30 AM\nTo: x@y.z\nSubject: RE: Printer\nold text'],
+    ['names only and a time in Sent', 'Thanks, works now.\n\nFrom: Ann Lee\nSent: Monday, June 3, 2024 10:30 AM\nTo: John\nSubject: RE: Printer\nold text'],
+  ])('cuts a client block with %s and the quoted mail directly below (no blank line)', (_name, mail) => {
+    expect(reply(mail)).toBe('Thanks, works now.');
+  });
+
+  it.each([
+    ['an Outlook div without a border', '<div><b>From:</b> a@b.c<br><b>Sent:</b> Monday, June 3, 2024 10:30 AM<br><b>To:</b> x@y.z<br><b>Subject:</b> RE: Printer</div>'],
+    ['nested divs, names only', '<div><div><b>From:</b> Ann Lee<br><b>Sent:</b> Monday, June 3, 2024 10:30 AM<br><b>To:</b> John<br><b>Subject:</b> RE: Printer</div></div>'],
+  ])('cuts a rendered HTML header block (%s) followed directly by the old mail', (_name, block) => {
+    const html = `<div>Thanks, works now.</div>${block}<div>old text</div>`;
+    expect(extractReply({ text: null, html })).toBe('Thanks, works now.');
+  });
+
+  it('keeps a date with a time when the block has no Subject and text follows directly', () => {
+    const body = 'Hi,\nplease book:\nFrom: Berlin\nTo: Paris\nDate: 12 June 2024 10:30\nPassengers: 2';
+    expect(reply(body)).toBe(body);
+  });
+
   it('cuts a block without address or time when a rule stands above it', () => {
     const mail = 'This is a reply.\n\n------------------------------\n*From:* Outlook user\n*Sent:* 2016-01-27\n*To:* Someone\n*Subject:* Question\n\nOld text.';
     expect(reply(mail)).toBe('This is a reply.');
@@ -83,6 +103,27 @@ describe('"says:" / "said:" introducing a quote is prose (bare attributions)', (
     ['"The manual writes:" (a determiner is no author)', 'The manual writes:\n> hold the button for 5 s\nwhich does nothing.'],
   ])('keeps %s', (_name, body) => {
     expect(reply(body)).toBe(body);
+  });
+
+  it.each(['The Help Desk', 'Your Support Team', 'On Monday, Anna', 'Ahmet Er', 'support'])(
+    'cuts "%s wrote:" directly above a quote (determiners and openers are fine there)',
+    (author) => {
+      expect(reply(`Sure, thanks.\n\nSent from my iPhone\n\n${author} wrote:\n> old`)).toBe('Sure, thanks.');
+      expect(reply(`${author} wrote:\n> Did it work?\n\nYes it worked.\n`)).toBe('Yes it worked.');
+    },
+  );
+
+  it.each(['I wrote:', 'We wrote:', 'Then I wrote:', 'Anna said:', 'The Help Desk says:'])(
+    'keeps "%s" above a quote at the end of the mail (a pronoun or a saying verb is no attribution)',
+    (line) => {
+      expect(reply(`Thanks.\n\n${line}\n> old`)).toBe(`Thanks.\n\n${line}`);
+    },
+  );
+
+  it('cuts a Thunderbird moz-cite-prefix with a determiner in the author', () => {
+    const html =
+      '<p>Thanks, fixed now.</p><div class="moz-cite-prefix">The Help Desk wrote:<br></div><blockquote type="cite"><p>Please reboot.</p></blockquote>';
+    expect(extractReply({ text: null, html })).toBe('Thanks, fixed now.');
   });
 
   it('drops "Name wrote:" and its quote above a bottom-posted reply', () => {
