@@ -20,11 +20,15 @@ function sign(secretKey: Buffer, tenantSlug: string, attachmentId: number, expir
   return createHmac('sha256', downloadKey(secretKey)).update(`${tenantSlug}\n${attachmentId}\n${expires}`).digest('hex');
 }
 
+/** The download path without its signature: what stored `cid:` images point at (signed when read, see dto.ts). */
+export function unsignedDownloadUrl(publicUrl: string, tenantSlug: string, attachmentId: number): string {
+  return `${publicUrl.replace(/\/+$/, '')}/api/${encodeURIComponent(tenantSlug)}/v1/attachments/${attachmentId}/download`;
+}
+
 export function downloadUrl(publicUrl: string, tenantSlug: string, attachmentId: number, secretKey: Buffer, now: Date = new Date()): string {
   const expires = Math.floor(now.getTime() / 1000) + DOWNLOAD_TTL_SECONDS;
-  const base = publicUrl.replace(/\/+$/, '');
   const sig = sign(secretKey, tenantSlug, attachmentId, expires);
-  return `${base}/api/${encodeURIComponent(tenantSlug)}/v1/attachments/${attachmentId}/download?expires=${expires}&sig=${sig}`;
+  return `${unsignedDownloadUrl(publicUrl, tenantSlug, attachmentId)}?expires=${expires}&sig=${sig}`;
 }
 
 export type DownloadCheck = 'ok' | 'expired' | 'invalid';

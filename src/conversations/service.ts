@@ -18,6 +18,7 @@
 import type { Principal } from '../api/auth.js';
 import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
+import { unsignedDownloadUrl } from '../attachments/signing.js';
 import type { FieldProblem } from '../errors.js';
 import { pgJson, pgText } from '../ingest/pg-text.js';
 import { isUniqueViolation } from '../ingest/store.js';
@@ -43,6 +44,11 @@ export interface ConversationDeps {
 export interface PageRequest {
   page: number;
   page_size: number;
+}
+
+/** The rows of one page: Prisma's skip/take for a PageRequest. */
+export function pageWindow(page: PageRequest): { skip: number; take: number } {
+  return { skip: (page.page - 1) * page.page_size, take: page.page_size };
 }
 
 const TYPE_NAMES = ['UNKNOWN', 'REPLY_INBOUND', 'NOTE_PRIVATE', 'NOTE_PUBLIC', 'FORWARD', 'REPLY_OUTBOUND', 'SUGGESTED_REPLY'] as const;
@@ -240,12 +246,11 @@ async function prepareContent(db: Db, principal: Principal, inputs: Conversation
   const ids = [...new Set(inputs.flatMap((item) => (item.sys_attachments ?? []).map((a) => a.id)))];
   const rows = ids.length === 0 ? [] : await db.attachment.findMany({ where: { id: { in: ids }, tenant_id: principal.tenantId }, select: { id: true, content_id: true } });
   const contentIds = new Map(rows.map((r) => [r.id, r.content_id]));
-  const base = `${deps.publicUrl.replace(/\/+$/, '')}/api/${principal.tenantSlug}/v1/attachments`;
   return inputs.map((item) => {
     const cidUrls = new Map<string, string>();
     for (const { id } of item.sys_attachments ?? []) {
       const cid = contentIds.get(id);
-      if (cid) cidUrls.set(cid, `${base}/${id}/download`);
+      if (cid) cidUrls.set(cid, unsignedDownloadUrl(deps.publicUrl, principal.tenantSlug, id));
     }
     return richContent(item, cidUrls, now.getTime());
   });
@@ -287,8 +292,7 @@ export async function listConversations(
       where,
       include: conversationInclude,
       orderBy: [{ created: 'asc' }, { id: 'asc' }],
-      skip: (page.page - 1) * page.page_size,
-      take: page.page_size,
+      ...pageWindow(page),
     }),
   ]);
   return { items: rows.map((row) => conversationDto(row, downloadUrl)), total };

@@ -15,6 +15,7 @@ import { mapMail } from '../conversations/from-mail.js';
 import type { MappedMail } from '../conversations/from-mail.js';
 import type { Db } from '../db/prisma.js';
 import { MailroomError, describeError, isMailroomError } from '../errors.js';
+import { unsignedDownloadUrl } from '../attachments/signing.js';
 import type { Logger } from '../logging/logger.js';
 import { parseMail } from '../mail/parse.js';
 import type { ParseLimits } from '../mail/parse.js';
@@ -148,7 +149,7 @@ async function attempt(
   const attachmentIds = mail.attachments.length > 0 ? await allocateAttachmentIds(db, mail.attachments.length) : [];
   const cidUrls = new Map<string, string>();
   mail.attachments.forEach((a, i) => {
-    if (a.contentId !== null) cidUrls.set(a.contentId, `${ctx.publicUrl.replace(/\/+$/, '')}/api/${tenant.slug}/v1/attachments/${attachmentIds[i]}/download`);
+    if (a.contentId !== null) cidUrls.set(a.contentId, unsignedDownloadUrl(ctx.publicUrl, tenant.slug, attachmentIds[i]!));
   });
   const mapped = mapMail(mail, {
     mailbox: { address: mailbox.address, aliases: mailbox.aliases },

@@ -17,6 +17,7 @@ import { reprocessRecord } from '../../ingest/reprocess.js';
 import type { Logger } from '../../logging/logger.js';
 import { testMailboxConnection } from '../../mailboxes/connection-test.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
+import { pageWindow } from '../../conversations/service.js';
 import type { ConnectionTestResult } from '../../mailboxes/types.js';
 import { MailroomError } from '../../errors.js';
 import { enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';
@@ -174,7 +175,7 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
       const { page, page_size, outcome } = req.query;
       const where: Prisma.IngestRecordWhereInput = { tenant_id: tenantId, mailbox_id: req.params.id, ...(outcome ? { outcome } : {}) };
       const [rows, total] = await Promise.all([
-        db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], skip: (page - 1) * page_size, take: page_size }),
+        db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], ...pageWindow({ page, page_size }) }),
         db.ingestRecord.count({ where }),
       ]);
       return wrap(req, rows.map(toIngestRecordRow), { page, page_size, total });

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ticketDto, ticketInclude, ticketSchema } from '../../conversations/dto.js';
-import type { PageRequest } from '../../conversations/service.js';
+import { pageWindow, type PageRequest } from '../../conversations/service.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { MailroomError } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
@@ -75,8 +75,7 @@ export async function ticketRoutes(app: FastifyInstance, opts: TicketRoutesOptio
           where,
           include: ticketInclude,
           orderBy: [{ last_activity: 'desc' }, { id: 'desc' }],
-          skip: (page.page - 1) * page.page_size,
-          take: page.page_size,
+          ...pageWindow(page),
         }),
       ]);
       return wrap(req, rows.map(ticketDto), pageMeta(page, total));
