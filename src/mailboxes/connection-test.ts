@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import { ImapFlow, type ImapFlowError } from 'imapflow';
 import { describeError, isMailroomError, type ErrorCode } from '../errors.js';
+import { withTimeout } from '../util/timeout.js';
 import { imapClientOptions, oauthParams, type ImapClientDeps } from './imap.js';
 import { refreshAccessToken } from './oauth.js';
 import type { ConnectionTestDetails, ConnectionTestResult, ConnectionTestStage, MailboxConnectionRow } from './types.js';
@@ -51,14 +52,6 @@ function tlsReason(err: unknown): string {
   const reason = (err as { reason?: unknown } | undefined)?.reason;
   const text = (typeof reason === 'string' && reason ? reason : err instanceof Error ? err.message : String(err)).trim().replace(/\.$/, '');
   return code && !text.includes(code) ? `${text} (${code})` : text;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function resolveHost(host: string, timeoutMs: number): Promise<string[]> {

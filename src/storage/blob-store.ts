@@ -4,46 +4,14 @@
 // the same attachment in two mails) stores them once, and a key can never name
 // a path outside the store. Two stores: file:// (file-store.ts) and s3://
 // (s3-store.ts), chosen by the URL (storage-url.ts).
-import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { MailroomError } from '../errors.js';
 import { FileBlobStore } from './file-store.js';
 import { S3BlobStore } from './s3-store.js';
 import { resolveStorageUrl } from './storage-url.js';
+import type { BlobStore } from './blob.js';
 
 export { BLOB_KEY_PATTERN, blobKeyFor, isBlobKey, parseBlobKey, sha256Hex } from './blob-key.js';
+export type { BlobStore, OpenedBlob, StoredBlob } from './blob.js';
 export { resolveStorageUrl, type FileLocation, type S3Location, type StorageLocation } from './storage-url.js';
-
-export interface StoredBlob {
-  /** `sha256/ab/cd/<64 hex>`: what the database keeps. */
-  readonly key: string;
-  /** Lower-case hex SHA-256 of the bytes. */
-  readonly sha256: string;
-  readonly size: number;
-}
-
-/** A blob being read: its bytes as a stream, and how many there are (for Content-Length). */
-export interface OpenedBlob {
-  readonly stream: Readable;
-  readonly size: number;
-}
-
-export interface BlobStore {
-  /** Stores the bytes; bytes already stored are not written again. */
-  put(bytes: Buffer): Promise<StoredBlob>;
-  /** The bytes under `key`; STORAGE_FAILED (not retryable) when there are none. */
-  get(key: string): Promise<Buffer>;
-  /**
-   * The bytes under `key` as a stream, for callers that must not hold a whole
-   * blob in memory (downloads). Fails as get() does when there are none. The
-   * stream fails with STORAGE_FAILED when reading breaks off, or (not
-   * retryable) when the bytes do not match the key: then its last chunk is
-   * never emitted, so a reader never receives all of `size` wrong bytes.
-   * Destroying the stream releases the file or connection behind it.
-   */
-  open(key: string): Promise<OpenedBlob>;
-  exists(key: string): Promise<boolean>;
-}
 
 /** One store per process: built from MAILROOM_STORAGE_URL (see storage-url.ts for the forms). */
 export function createBlobStore(storageUrl: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): BlobStore {
@@ -54,37 +22,4 @@ export function createBlobStore(storageUrl: string, options: { cwd?: string; env
     case 's3':
       return new S3BlobStore(location);
   }
-}
-
-/**
- * `source` as read by open(): passes the bytes through while hashing them, and
- * holds the latest chunk back until the end, where the count and the hash are
- * checked against `size` and the key. A mismatch fails the stream instead of
- * emitting that chunk, so the reader sees a short body, never a complete one
- * with other bytes than the key promises. Used by both stores.
- */
-export function verifiedBlobStream(source: Readable, key: string, sha256: string, size: number): Readable {
-  const hash = createHash('sha256');
-  let seen = 0;
-  let held: Buffer | undefined;
-  const verified = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      seen += chunk.length;
-      const previous = held;
-      held = chunk;
-      done(null, previous);
-    },
-    flush(done) {
-      if (seen !== size || hash.digest('hex') !== sha256) {
-        done(new MailroomError('STORAGE_FAILED', `Blob ${key} is corrupt: its bytes do not match its hash.`, { retryable: false }));
-        return;
-      }
-      done(null, held);
-    },
-  });
-  // Read errors reach the reader as STORAGE_FAILED; a reader that stops early (a client gone) releases the source.
-  source.on('error', (err) => verified.destroy(new MailroomError('STORAGE_FAILED', `Cannot read blob ${key}.`, { cause: err })));
-  verified.on('close', () => source.destroy());
-  return source.pipe(verified);
 }

@@ -7,7 +7,7 @@ import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'no
 import path from 'node:path';
 import { MailroomError } from '../errors.js';
 import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
-import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob-store.js';
+import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob.js';
 
 export class FileBlobStore implements BlobStore {
   constructor(readonly root: string) {}

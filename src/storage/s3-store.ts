@@ -12,7 +12,7 @@ import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MailroomError } from '../errors.js';
 import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
-import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob-store.js';
+import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob.js';
 import type { S3Location } from './storage-url.js';
 
 type Sdk = typeof S3Sdk;

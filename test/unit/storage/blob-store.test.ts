@@ -5,7 +5,8 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMailroomError } from '../../../src/errors.js';
-import { blobKeyFor, createBlobStore, resolveStorageUrl, sha256Hex, verifiedBlobStream } from '../../../src/storage/blob-store.js';
+import { blobKeyFor, createBlobStore, resolveStorageUrl, sha256Hex } from '../../../src/storage/blob-store.js';
+import { verifiedBlobStream } from '../../../src/storage/blob.js';
 import { S3BlobStore } from '../../../src/storage/s3-store.js';
 
 function configError(fn: () => unknown): string {
