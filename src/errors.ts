@@ -17,6 +17,7 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, retryable: false, message: 'Not allowed' },
   NOT_FOUND: { status: 404, retryable: false, message: 'Not found' },
   CONFLICT: { status: 409, retryable: false, message: 'Already exists' },
+  CURSOR_MOVED: { status: 409, retryable: true, message: 'The mailbox cursor moved meanwhile (another sync, or the mailbox was changed)' },
   DATABASE_UNAVAILABLE: { status: 503, retryable: true, message: 'The database cannot be reached' },
   REDIS_UNAVAILABLE: { status: 503, retryable: true, message: 'Redis cannot be reached' },
   MIGRATION_FAILED: { status: 500, retryable: false, message: 'A database migration failed' },

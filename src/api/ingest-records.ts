@@ -1,16 +1,19 @@
 // The ingest log as the API shows it (PRODUCT.md "ingest record"): one row per
 // fetched message with its outcome. Pure shaping of a stored row, plus the JSON
 // schema of that row for the route's response and the OpenAPI document. Raw
-// storage keys stay internal; BigInt UIDs become numbers (IMAP UIDs and
-// UIDVALIDITY are 32-bit, so they are exact).
+// storage keys stay internal. The source key is shown as it is and, for IMAP,
+// as its UIDVALIDITY and UID (32-bit, so exact as numbers).
 import type { IngestRecord } from '../generated/prisma/client.js';
+import type { MailSource } from '../sources/types.js';
 import { Classification, IngestOutcome, ThreadReason } from '../generated/prisma/enums.js';
 
 export interface IngestRecordRow {
   id: number;
   mailbox_id: number;
-  uid_validity: number;
-  uid: number;
+  /** The item's key in its mailbox's source (IMAP: `uidvalidity:uid`). */
+  source_key: string;
+  uid_validity: number | null;
+  uid: number | null;
   message_id: string | null;
   from: string | null;
   subject: string | null;
@@ -29,12 +32,15 @@ export interface IngestRecordRow {
   created: string;
 }
 
-export function toIngestRecordRow(r: IngestRecord): IngestRecordRow {
+export function toIngestRecordRow(r: IngestRecord, source: Pick<MailSource, 'describeKey'>): IngestRecordRow {
+  const key = source.describeKey(r.source_key);
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
   return {
     id: r.id,
     mailbox_id: r.mailbox_id,
-    uid_validity: Number(r.uid_validity),
-    uid: Number(r.uid),
+    source_key: r.source_key,
+    uid_validity: num(key.uid_validity),
+    uid: num(key.uid),
     message_id: r.message_id,
     from: r.from,
     subject: r.subject,
@@ -64,8 +70,9 @@ export const ingestRecordSchema = {
   properties: {
     id: { type: 'integer' },
     mailbox_id: { type: 'integer' },
-    uid_validity: { type: 'integer', description: 'IMAP UIDVALIDITY of the folder when the message was fetched' },
-    uid: { type: 'integer' },
+    source_key: { type: 'string', description: "the item's key in its mailbox's source (IMAP: `uidvalidity:uid`)" },
+    uid_validity: nullable('integer', { description: 'IMAP UIDVALIDITY of the folder when the message was fetched (null for other sources)' }),
+    uid: nullable('integer', { description: 'IMAP UID (null for other sources)' }),
     message_id: nullable('string', { description: 'Message-ID header, without angle brackets' }),
     from: nullable('string'),
     subject: nullable('string'),

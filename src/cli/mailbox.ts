@@ -4,7 +4,7 @@
 import type { Config } from '../config/config.js';
 import { createPrisma, type PrismaClient } from '../db/prisma.js';
 import { isMailroomError, MailroomError } from '../errors.js';
-import { testMailboxConnection } from '../mailboxes/connection-test.js';
+import { sourceFor } from '../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled } from '../mailboxes/service.js';
 import type { ConnectionTestDetails, ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
 import { requireTenant } from '../tenants/service.js';
@@ -66,7 +66,7 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
       const { values, id } = withId(rest, { json: { type: 'boolean' } }, 'test');
       return withDb(deps, async (db, config) => {
         const row = await getMailboxRow(db, id);
-        const result = await testMailboxConnection({ mailbox: row, secretKeys: [config.secretKey] });
+        const result = await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] });
         if (values.json) io.out(JSON.stringify(result, null, 2));
         if (!result.ok) {
           io.err(`mailroom: mailbox ${id} (${row.address}) failed the connection test at the ${result.stage} stage: ${result.message}`);
@@ -201,7 +201,7 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
       const view = await addMailbox(db, config.secretKey, tenant.id, input, {
         beforeStore: async (fields) => {
           if (v['no-test']) return;
-          const result = await testMailboxConnection({ mailbox: fields, secretKeys: [config.secretKey] });
+          const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey] });
           if (!result.ok) throw new TestFailed(result);
           io.err(`Connection test passed: ${passed(result.details)}`);
         },

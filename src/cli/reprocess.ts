@@ -5,7 +5,7 @@
 import type { Config } from '../config/config.js';
 import { createPrisma } from '../db/prisma.js';
 import { describeError } from '../errors.js';
-import type { IngestContext } from '../ingest/ingest.js';
+import type { IngestContext } from '../ingest/types.js';
 import { recordsToReprocess, reprocessRecord } from '../ingest/reprocess.js';
 import type { ReprocessResult } from '../ingest/reprocess.js';
 import { createLogger } from '../logging/logger.js';

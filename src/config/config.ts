@@ -67,6 +67,7 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   MAILROOM_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(3600).default(300),
   MAILROOM_SYNC_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(20),
+  MAILROOM_WATCH_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(100_000).default(1000),
   MAILROOM_MAX_MESSAGE_BYTES: z.coerce
     .number({ error: 'must be a number of bytes' })
     .int()
@@ -99,6 +100,8 @@ export interface Config {
   readonly idleSeconds: number;
   /** Mailbox syncs one worker process runs at once. */
   readonly syncConcurrency: number;
+  /** Mailboxes one worker process watches (one IDLE connection each); the rest are polled or watched by other workers. */
+  readonly watchLimit: number;
   /** Largest message downloaded and parsed; larger ones are recorded as failed. */
   readonly maxMessageBytes: number;
   /** Largest attachment accepted; larger ones end as ERROR. */
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     idleSeconds: c.MAILROOM_IDLE_SECONDS,
     syncConcurrency: c.MAILROOM_SYNC_CONCURRENCY,
+    watchLimit: c.MAILROOM_WATCH_LIMIT,
     maxMessageBytes: c.MAILROOM_MAX_MESSAGE_BYTES,
     maxAttachmentBytes: c.MAILROOM_MAX_ATTACHMENT_BYTES,
     attachmentConcurrency: c.MAILROOM_ATTACHMENT_CONCURRENCY,

@@ -14,6 +14,7 @@ import type { ReplyLimits } from '../mail/reply/extract.js';
 import { buildRichText } from '../mail/rich/index.js';
 import type { DTO_rich_text } from '../mail/rich/index.js';
 import type { InboundAttachment, InboundMail } from '../mail/types.js';
+import type { ThreadInput } from '../threading/decide.js';
 import { findSubjectTag } from '../threading/subject-tag.js';
 
 export interface MapLimits {
@@ -58,6 +59,8 @@ export interface MappedMail {
   sys_content_rich: DTO_rich_text;
   attachments: InboundAttachment[];
   thread: ThreadHints;
+  /** What the thread decision reads (src/threading/decide.ts), for this tenant's lookup. */
+  threadInput: Omit<ThreadInput, 'tenantId'>;
   created: Date;
   /** Where `created` came from. */
   created_source: 'internaldate' | 'date_header' | 'received';
@@ -144,6 +147,7 @@ export function mapMail(mail: InboundMail, opts: MapOptions = {}): MappedMail {
       subject: mail.subject,
       subject_tag: findSubjectTag(mail.subject),
     },
+    threadInput: { fromAddress: requester?.email ?? null, inReplyTo: mail.inReplyTo, references: mail.references, subject: mail.subject },
     created,
     created_source,
     dedupe_key: dedupeKey(mail),

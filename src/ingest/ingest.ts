@@ -1,148 +1,109 @@
-// Ingest one fetched message (PRODUCT.md "Pipeline", "Guarantees"): store the
-// raw bytes, parse and map with the mail core, recognise a mail already
-// ingested, decide the thread, then write everything — contact, ticket,
-// conversation, addresses, attachments (UNAVAILABLE), ingest record and the
-// mailbox cursor — in ONE transaction (store.ts). The caller enqueues the
-// attachment jobs and runs the post-action only after this returns.
+// Ingest one item a source handed over (PRODUCT.md "Pipeline", "Guarantees"):
+// store the raw bytes, parse and map with the mail core, decide what becomes
+// of it (decide.ts: duplicate, skipped, thread), then write everything and the
+// source's cursor in ONE transaction (store.ts). The caller enqueues the
+// attachment jobs and acknowledges the item to its source only after this
+// returns. Ingest knows no protocol: an item is raw bytes, a source key, a
+// received time and a cursor move.
 //
-// Exactly once: the ingest record is unique per (mailbox, UIDVALIDITY, UID),
-// the conversation per (tenant, dedupe key). A mail seen again — after a
-// crash, a UIDVALIDITY change or in a second mailbox of the tenant — becomes a
+// Exactly once: the ingest record is unique per (mailbox, source key), the
+// conversation per (tenant, dedupe key). A mail seen again — after a crash, a
+// re-numbered folder or in a second mailbox of the tenant — becomes a
 // `duplicate` record pointing at the first one; without a conversation to
 // match (skipped, failed) the raw sha256 recognises it.
 
 import { mapMail } from '../conversations/from-mail.js';
-import type { MappedMail } from '../conversations/from-mail.js';
 import type { Db } from '../db/prisma.js';
 import { MailroomError, describeError, isMailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
-import type { Logger } from '../logging/logger.js';
 import { parseMail } from '../mail/parse.js';
-import type { ParseLimits } from '../mail/parse.js';
-import type { BlobStore } from '../storage/blob-store.js';
-import { decideThread } from '../threading/decide.js';
-import type { ThreadDecision } from '../threading/decide.js';
+import { moveCursor } from './cursor.js';
+import { decideIngest, decideUnparsed } from './decide.js';
+import type { IngestDecision } from './decide.js';
+import { PrismaIngestLookup } from './lookup.js';
 import { pgWarnings } from './pg-text.js';
 import { allocateAttachmentIds, isUniqueViolation, writeIngest } from './store.js';
-import type { IngestOutcome, StoredOutcome } from './store.js';
-import { PrismaThreadLookup } from './thread-lookup.js';
+import type { StoredAttachment, TenantContext, WriteInput } from './store.js';
+import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestResult } from './types.js';
 
-export interface IngestContext {
-  db: Db;
-  blobs: BlobStore;
-  /** MAILROOM_SECRET_KEY: verifies Mailroom's signed Message-IDs. */
-  secretKey: Buffer;
-  /** MAILROOM_PUBLIC_URL: base of the URLs `cid:` images point at. */
-  publicUrl: string;
-  logger: Logger;
-  parseLimits?: Partial<ParseLimits>;
-  now?: () => Date;
+/** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
+export type IngestItem = Pick<InboundItem, 'sourceKey' | 'raw' | 'receivedAt' | 'oversize'>;
+
+export interface IngestOptions {
+  /** The cursor move that goes with the item, in its transaction; null: none. */
+  cursor: CursorMove | null;
+  /** Re-run this existing ingest record (reprocess) instead of creating one. */
+  recordId?: number;
 }
 
-export interface IngestMailbox {
-  id: number;
-  tenant_id: number;
-  address: string;
-  aliases: string[];
-}
+/** Warning on a record whose message was over the size limit: only its header was stored. */
+export const HEADER_ONLY_WARNING = 'raw message not downloaded (over the size limit): only its header is stored';
 
-export interface FetchedMessage {
-  uidValidity: bigint;
-  uid: bigint;
-  raw: Buffer;
-  /** IMAP INTERNALDATE. */
-  internalDate: Date | null;
-}
-
-export interface IngestResult {
-  recordId: number;
-  outcome: IngestOutcome;
-  classification: MappedMail['classification'] | null;
-  conversationId: number | null;
-  ticketId: number | null;
-  /** Attachments to enqueue (new conversations only). */
-  attachments: { id: number; tenantId: number; storageKey: string }[];
-  /** True when this UID was already recorded (nothing was written). */
-  alreadyRecorded: boolean;
-}
-
-/** Ingest one message; `recordId` re-runs an existing ingest record (reprocess) instead of creating one. */
-export async function ingestMessage(
-  ctx: IngestContext,
-  mailbox: IngestMailbox,
-  msg: FetchedMessage,
-  opts: { recordId?: number; failWith?: { code: string; message: string; warnings?: string[] } } = {},
-): Promise<IngestResult> {
-  const { db } = ctx;
-  if (opts.recordId === undefined) {
-    const seen = await db.ingestRecord.findUnique({
-      where: { mailbox_id_uid_validity_uid: { mailbox_id: mailbox.id, uid_validity: msg.uidValidity, uid: msg.uid } },
-    });
-    if (seen) return alreadyRecorded(seen);
-  }
+export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions): Promise<IngestResult> {
+  const known = opts.recordId === undefined ? await recorded(ctx.db, mailbox, item, opts.cursor) : null;
+  if (known) return known;
   try {
-    return await attempt(ctx, mailbox, msg, opts.recordId, opts.failWith);
+    return await attempt(ctx, mailbox, item, opts);
   } catch (err) {
-    if (!isUniqueViolation(err)) return poisonGuard(ctx, mailbox, msg, opts.recordId, err);
-    // Another process stored the same mail (second mailbox) or this UID between our check and commit: run again, it is recognised now.
-    ctx.logger.info({ mailboxId: mailbox.id, uid: String(msg.uid) }, 'ingest raced with another writer; retrying once');
-    if (opts.recordId === undefined) {
-      const seen = await db.ingestRecord.findUnique({
-        where: { mailbox_id_uid_validity_uid: { mailbox_id: mailbox.id, uid_validity: msg.uidValidity, uid: msg.uid } },
-      });
-      if (seen) return alreadyRecorded(seen);
-    }
-    return attempt(ctx, mailbox, msg, opts.recordId, opts.failWith);
+    if (!isUniqueViolation(err)) return poisonGuard(ctx, mailbox, item, opts, err);
+    // Another process stored the same mail (second mailbox) or this item between our check and commit: run again, it is recognised now.
+    ctx.logger.info({ mailboxId: mailbox.id, sourceKey: item.sourceKey }, 'ingest raced with another writer; retrying once');
+    const now = opts.recordId === undefined ? await recorded(ctx.db, mailbox, item, opts.cursor) : null;
+    return now ?? attempt(ctx, mailbox, item, opts);
   }
+}
+
+/** The record of an item already ingested, with the cursor moved past it (nothing else is written). */
+async function recorded(db: Db, mailbox: IngestMailbox, item: IngestItem, cursor: CursorMove | null): Promise<IngestResult | null> {
+  const r = await db.ingestRecord.findUnique({ where: { mailbox_id_source_key: { mailbox_id: mailbox.id, source_key: item.sourceKey } } });
+  if (!r) return null;
+  if (cursor) await moveCursor(db, mailbox.id, cursor);
+  return { recordId: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversation_id, ticketId: r.ticket_id, attachments: [], alreadyRecorded: true };
 }
 
 /**
  * One bad message must never block a mailbox: when processing it throws and
  * the database is fine, the error is about this message, so it is recorded as
- * failed (raw kept, reprocess later) and the cursor moves on. When the
- * database itself is unreachable the error propagates: the sync fails, backs
- * off, and the message is fetched again.
+ * failed (raw kept, reprocess later) and the cursor moves on. Infrastructure
+ * failures (the database unreachable, the blob store failing, a cursor moved
+ * by someone else) propagate instead: the sync fails or stops, backs off, and
+ * the message is fetched again — a good mail never becomes `failed` for them.
  */
-async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, msg: FetchedMessage, recordId: number | undefined, err: unknown): Promise<IngestResult> {
+async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, err: unknown): Promise<IngestResult> {
+  if (isMailroomError(err) && err.retryable) throw err;
   try {
     await ctx.db.$queryRaw`SELECT 1`;
   } catch {
     throw err;
   }
-  ctx.logger.error({ mailboxId: mailbox.id, uid: String(msg.uid), err: describeError(err) }, 'processing a message failed; recorded as failed');
-  const raw = await ctx.blobs.put(msg.raw);
-  return store(
-    { ctx, mailbox, msg, raw, recordId },
-    { kind: 'failed', error: { code: 'INTERNAL', message: `Processing the message failed: ${describeError(err)}` }, warnings: [] },
-  );
+  ctx.logger.error({ mailboxId: mailbox.id, sourceKey: item.sourceKey, err: describeError(err) }, 'processing a message failed; recorded as failed');
+  const raw = await ctx.blobs.put(item.raw);
+  const decision: IngestDecision = { kind: 'failed', error: { code: 'INTERNAL', message: `Processing the message failed: ${describeError(err)}` }, warnings: [] };
+  return store(ctx, { ...base(mailbox, item, opts, raw), decision });
 }
 
-function alreadyRecorded(r: { id: number; outcome: IngestOutcome; classification: MappedMail['classification'] | null; conversation_id: number | null; ticket_id: number | null }): IngestResult {
-  return { recordId: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversation_id, ticketId: r.ticket_id, attachments: [], alreadyRecorded: true };
+function base(mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, raw: WriteInput['raw']) {
+  return { mailbox, sourceKey: item.sourceKey, receivedAt: item.receivedAt, raw, recordId: opts.recordId, cursor: opts.cursor };
 }
 
-async function attempt(
-  ctx: IngestContext,
-  mailbox: IngestMailbox,
-  msg: FetchedMessage,
-  recordId: number | undefined,
-  failWith: { code: string; message: string; warnings?: string[] } | undefined,
-): Promise<IngestResult> {
+async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions): Promise<IngestResult> {
   const { db } = ctx;
-  const now = ctx.now?.() ?? new Date();
-  const raw = await ctx.blobs.put(msg.raw);
-  const base = { ctx, mailbox, msg, raw, recordId };
-  // Refused before parsing (e.g. over the size limit): recorded with what was kept of it.
-  if (failWith) return store(base, { kind: 'failed', error: { code: failWith.code, message: failWith.message }, warnings: failWith.warnings ?? [] });
+  const raw = await ctx.blobs.put(item.raw);
+  const common = base(mailbox, item, opts, raw);
+  const lookup = new PrismaIngestLookup(db);
+  const facts = { tenantId: mailbox.tenant_id, rawSha256: raw.sha256, recordId: opts.recordId };
+  // Refused before parsing (over the size limit): recorded with the header that was kept.
+  if (item.oversize) {
+    const error = { code: 'MAIL_LIMIT_EXCEEDED' as const, message: `The message is ${item.oversize.size} bytes, over the limit of ${item.oversize.limit}` };
+    return store(ctx, { ...common, headerOnly: true, decision: { kind: 'failed', error, warnings: [HEADER_ONLY_WARNING] } });
+  }
 
   let mail;
   try {
-    mail = await parseMail(msg.raw, ctx.parseLimits);
+    mail = await parseMail(item.raw, ctx.parseLimits);
   } catch (err) {
-    const error = isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE', message: `The message cannot be parsed: ${describeError(err)}` };
-    const earlier = await sameRawRecord(db, mailbox.tenant_id, raw.sha256, recordId);
-    if (earlier) return store(base, { kind: 'duplicate', of: earlier, warnings: [] });
-    return store(base, { kind: 'failed', error, warnings: [] });
+    const error = isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE' as const, message: `The message cannot be parsed: ${describeError(err)}` };
+    return store(ctx, { ...common, decision: await decideUnparsed(facts, error, lookup) });
   }
 
   const tenant = await tenantContext(db, mailbox.tenant_id);
@@ -154,93 +115,31 @@ async function attempt(
   const mapped = mapMail(mail, {
     mailbox: { address: mailbox.address, aliases: mailbox.aliases },
     ownAddresses: tenant.ownAddresses,
-    receivedAt: msg.internalDate,
-    now,
+    receivedAt: item.receivedAt,
+    now: ctx.now?.() ?? new Date(),
     cidUrls,
   });
-  const warnings = [...mapped.warnings];
-
-  // The same mail already ingested (any mailbox of the tenant, any UIDVALIDITY)?
-  const sameMail = await db.conversation.findUnique({
-    where: { tenant_id_dedupe_key: { tenant_id: mailbox.tenant_id, dedupe_key: mapped.dedupe_key } },
-    select: { id: true, ticket_id: true, ingests: { select: { id: true }, orderBy: { id: 'asc' }, take: 1 } },
-  });
-  if (sameMail) {
-    const of = { recordId: sameMail.ingests[0]?.id ?? null, conversationId: sameMail.id, ticketId: sameMail.ticket_id };
-    return store(base, { kind: 'duplicate', of, mapped, warnings });
-  }
-  const earlier = await sameRawRecord(db, mailbox.tenant_id, raw.sha256, recordId);
-  if (earlier) return store(base, { kind: 'duplicate', of: earlier, mapped, warnings });
-
-  if (mapped.thread.message_id !== null) {
-    const reused = await db.conversation.count({ where: { tenant_id: mailbox.tenant_id, message_id: mapped.thread.message_id.toLowerCase() } });
-    if (reused > 0) warnings.push(`Message-ID <${mapped.thread.message_id}> was already used by a different mail (other From or subject); ingested as a new mail`);
-  }
-
-  if (mapped.classification === 'own_address') {
-    return store(base, { kind: 'skipped', mapped, warnings: [...warnings, 'skipped: sent from one of the tenant\'s own mailbox addresses'] });
-  }
-
-  const thread: ThreadDecision = await decideThread(
-    {
-      tenantId: mailbox.tenant_id,
-      fromAddress: mapped.requester?.email ?? null,
-      inReplyTo: mail.inReplyTo,
-      references: mail.references,
-      subject: mail.subject,
-    },
-    new PrismaThreadLookup(db),
-    ctx.secretKey,
-  );
-  const automatic = mapped.classification === 'auto_reply' || mapped.classification === 'bounce';
-  if (automatic && thread.kind === 'new') {
-    // Loop protection: an auto-reply or bounce never opens a ticket.
-    return store(base, { kind: 'skipped', mapped, thread, warnings: [...warnings, `skipped: ${mapped.classification} that threads onto no ticket`] });
-  }
+  const decided = await decideIngest(facts, mapped, lookup, ctx.secretKey);
+  const decision = { ...decided, warnings: [...mapped.warnings, ...decided.warnings] };
 
   // Attachment bytes are stored before the transaction; content addressing makes a retry harmless.
-  const storedAttachments = [];
-  for (const [i, a] of mail.attachments.entries()) {
-    const blob = await ctx.blobs.put(a.content);
-    storedAttachments.push({ id: attachmentIds[i] ?? 0, attachment: a, storageKey: blob.key });
+  const attachments: StoredAttachment[] = [];
+  if (decision.kind === 'conversation') {
+    for (const [i, a] of mail.attachments.entries()) {
+      const blob = await ctx.blobs.put(a.content);
+      attachments.push({ id: attachmentIds[i] ?? 0, attachment: a, storageKey: blob.key });
+    }
   }
-  return store(base, { kind: 'conversation', mapped, thread, attachments: storedAttachments, tenant, warnings });
+  return store(ctx, { ...common, decision, mapped, tenant, attachments });
 }
 
-async function store(
-  base: { ctx: IngestContext; mailbox: IngestMailbox; msg: FetchedMessage; raw: { key: string; sha256: string; size: number }; recordId: number | undefined },
-  outcome: StoredOutcome,
-): Promise<IngestResult> {
-  const written = await writeIngest(base.ctx.db, {
-    mailbox: base.mailbox,
-    msg: base.msg,
-    raw: base.raw,
-    recordId: base.recordId,
-    outcome: { ...outcome, warnings: pgWarnings(outcome.warnings) },
-  });
-  base.ctx.logger.info(
-    { mailboxId: base.mailbox.id, uid: String(base.msg.uid), recordId: written.recordId, outcome: written.outcome, conversationId: written.conversationId, ticketId: written.ticketId },
+async function store(ctx: IngestContext, input: WriteInput): Promise<IngestResult> {
+  const written = await writeIngest(ctx.db, { ...input, decision: { ...input.decision, warnings: pgWarnings(input.decision.warnings) } });
+  ctx.logger.info(
+    { mailboxId: input.mailbox.id, sourceKey: input.sourceKey, recordId: written.recordId, outcome: written.outcome, conversationId: written.conversationId, ticketId: written.ticketId },
     'message ingested',
   );
   return { ...written, alreadyRecorded: false };
-}
-
-async function sameRawRecord(db: Db, tenantId: number, sha256: string, exceptRecordId: number | undefined) {
-  const r = await db.ingestRecord.findFirst({
-    where: { tenant_id: tenantId, raw_sha256: sha256, outcome: { not: 'duplicate' }, ...(exceptRecordId === undefined ? {} : { id: { not: exceptRecordId } }) },
-    orderBy: { id: 'asc' },
-    select: { id: true, conversation_id: true, ticket_id: true },
-  });
-  return r ? { recordId: r.id, conversationId: r.conversation_id, ticketId: r.ticket_id } : null;
-}
-
-export interface TenantContext {
-  id: number;
-  slug: string;
-  reopenOnReply: boolean;
-  systemUserId: number;
-  statusIds: Map<string, { id: number; isClosed: boolean }>;
-  ownAddresses: string[];
 }
 
 async function tenantContext(db: Db, tenantId: number): Promise<TenantContext> {

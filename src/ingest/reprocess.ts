@@ -1,16 +1,13 @@
 // `mailroom reprocess` and the API's reprocess route: run a stored raw
-// message through the pipeline again (after a fix, or a raised limit). The
-// ingest record is updated in place; its UID and the cursor are not touched.
-// A record that already made a conversation is left alone: re-running it
-// could only make a duplicate.
+// message through the pipeline again (after a fix, or a raised limit), by its
+// ingest record. The record is updated in place; its source key and the
+// mailbox cursor are not touched. A record that already made a conversation
+// is left alone: re-running it could only make a duplicate.
 
 import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
-import { ingestMessage } from './ingest.js';
-import type { IngestContext, IngestResult } from './ingest.js';
-
-/** Warning on a record whose message was over the size limit: only its header was stored. */
-export const HEADER_ONLY_WARNING = 'raw message not downloaded (over the size limit): only its header is stored';
+import { ingestItem } from './ingest.js';
+import type { IngestContext, IngestResult } from './types.js';
 
 export interface ReprocessResult extends IngestResult {
   previousOutcome: string;
@@ -36,16 +33,11 @@ export async function reprocessRecord(ctx: IngestContext, recordId: number, scop
     rerun: false,
   };
   if (record.outcome === 'conversation') return unchanged;
-  if (record.warnings.includes(HEADER_ONLY_WARNING)) {
+  if (record.header_only) {
     throw new MailroomError('MAIL_LIMIT_EXCEEDED', `Message ${recordId} was over the size limit and was never downloaded; raise MAILROOM_MAX_MESSAGE_BYTES and let the mailbox re-read it.`);
   }
   const raw = await ctx.blobs.get(record.raw_storage_key);
-  const result = await ingestMessage(
-    ctx,
-    record.mailbox,
-    { uidValidity: record.uid_validity, uid: record.uid, raw, internalDate: record.received_at },
-    { recordId: record.id },
-  );
+  const result = await ingestItem(ctx, record.mailbox, { sourceKey: record.source_key, raw, receivedAt: record.received_at }, { cursor: null, recordId: record.id });
   return { ...result, previousOutcome: record.outcome, rerun: true };
 }
 

@@ -1,53 +1,48 @@
-// The one transaction of an ingest (PRODUCT.md "Pipeline"): contact, ticket
-// (new, or updated: last activity, reopen), conversation with its addresses
-// and attachments (UNAVAILABLE), the ingest record, and the mailbox cursor.
-// Either all of it is stored or none of it, so the cursor never moves past a
-// message whose result is not stored.
+// The one transaction of an ingest (PRODUCT.md "Pipeline"): the conversation
+// (through the conversation write path), the ingest record, and the mailbox
+// cursor the source handed over. Either all of it is stored or none of it, so
+// the cursor never moves past a mail whose result is not stored.
 
 import type { MappedMail } from '../conversations/from-mail.js';
 import type { Db } from '../db/prisma.js';
 import type { InboundAttachment } from '../mail/types.js';
-import type { ThreadDecision } from '../threading/decide.js';
-import type { FetchedMessage, IngestMailbox, TenantContext } from './ingest.js';
-import { pgJson, pgText, pgTextOrNull } from './pg-text.js';
+import { moveCursor } from './cursor.js';
+import type { IngestDecision } from './decide.js';
+import { pgText, pgTextOrNull, pgJson } from './pg-text.js';
+import type { CursorMove, IngestedAttachment, IngestMailbox, IngestOutcome, IngestResult } from './types.js';
 
-export type IngestOutcome = 'conversation' | 'duplicate' | 'skipped' | 'failed';
-
-interface DuplicateOf {
-  recordId: number | null;
-  conversationId: number | null;
-  ticketId: number | null;
+export interface TenantContext {
+  id: number;
+  slug: string;
+  reopenOnReply: boolean;
+  systemUserId: number;
+  statusIds: Map<string, { id: number; isClosed: boolean }>;
+  ownAddresses: string[];
 }
 
-export type StoredOutcome =
-  | { kind: 'failed'; error: { code: string; message: string }; warnings: string[] }
-  | { kind: 'duplicate'; of: DuplicateOf; mapped?: MappedMail; warnings: string[] }
-  | { kind: 'skipped'; mapped: MappedMail; thread?: ThreadDecision; warnings: string[] }
-  | {
-      kind: 'conversation';
-      mapped: MappedMail;
-      thread: ThreadDecision;
-      attachments: { id: number; attachment: InboundAttachment; storageKey: string }[];
-      tenant: TenantContext;
-      warnings: string[];
-    };
+export interface StoredAttachment {
+  id: number;
+  attachment: InboundAttachment;
+  storageKey: string;
+}
 
 export interface WriteInput {
   mailbox: IngestMailbox;
-  msg: FetchedMessage;
+  sourceKey: string;
+  receivedAt: Date | null;
   raw: { key: string; sha256: string; size: number };
   /** Re-run of this ingest record (reprocess): update it, leave the cursor alone. */
   recordId: number | undefined;
-  outcome: StoredOutcome;
-}
-
-export interface Written {
-  recordId: number;
-  outcome: IngestOutcome;
-  classification: MappedMail['classification'] | null;
-  conversationId: number | null;
-  ticketId: number | null;
-  attachments: { id: number; tenantId: number; storageKey: string }[];
+  /** The cursor move that goes with this item; null: none (reprocess). */
+  cursor: CursorMove | null;
+  decision: IngestDecision;
+  /** Absent when the mail could not be parsed. */
+  mapped?: MappedMail;
+  /** For a conversation: the tenant and the attachment blobs already stored. */
+  tenant?: TenantContext;
+  attachments?: StoredAttachment[];
+  /** Only the header was stored (over the size limit). */
+  headerOnly?: boolean;
 }
 
 const MAX_SUBJECT_CHARS = 2000;
@@ -63,70 +58,71 @@ export async function allocateAttachmentIds(db: Db, count: number): Promise<numb
   return rows.map((r) => r.id);
 }
 
-export async function writeIngest(db: Db, input: WriteInput): Promise<Written> {
-  const { mailbox, msg, raw, outcome } = input;
-  const mapped = outcome.kind === 'failed' ? undefined : outcome.mapped;
+export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<IngestResult, 'alreadyRecorded'>> {
+  const { mailbox, decision, mapped } = input;
   return db.$transaction(
-    async (tx) => {
+    async (txClient) => {
+      const tx = txClient as unknown as Db;
       let conversationId: number | null = null;
       let ticketId: number | null = null;
-      let attachments: Written['attachments'] = [];
-      if (outcome.kind === 'duplicate') {
-        conversationId = outcome.of.conversationId;
-        ticketId = outcome.of.ticketId;
-      } else if (outcome.kind === 'conversation') {
-        const made = await writeConversation(tx as unknown as Db, input, outcome);
+      let attachments: IngestedAttachment[] = [];
+      if (decision.kind === 'duplicate') {
+        conversationId = decision.of.conversationId;
+        ticketId = decision.of.ticketId;
+      } else if (decision.kind === 'conversation') {
+        if (!mapped || !input.tenant) throw new TypeError('a conversation needs the mapped mail and its tenant');
+        const made = await writeConversation(tx, input, { mapped, thread: decision.thread, tenant: input.tenant, attachments: input.attachments ?? [] });
         conversationId = made.conversationId;
         ticketId = made.ticketId;
         attachments = made.attachments;
-      } else if (outcome.kind === 'skipped' && outcome.thread?.kind === 'existing') {
-        ticketId = outcome.thread.ticketId;
+      } else if (decision.kind === 'skipped' && decision.thread?.kind === 'existing') {
+        ticketId = decision.thread.ticketId;
       }
 
-      const thread = outcome.kind === 'conversation' || outcome.kind === 'skipped' ? outcome.thread : undefined;
+      const thread = decision.kind === 'conversation' || decision.kind === 'skipped' ? decision.thread : undefined;
       const record = {
-        tenant_id: mailbox.tenant_id,
-        mailbox_id: mailbox.id,
-        uid_validity: msg.uidValidity,
-        uid: msg.uid,
         message_id: pgTextOrNull(mapped?.thread.message_id, MAX_ID_CHARS),
         from: pgTextOrNull(mapped?.requester?.email, 320),
         subject: pgTextOrNull(mapped?.thread.subject, MAX_SUBJECT_CHARS),
-        received_at: msg.internalDate,
-        size_bytes: raw.size,
-        raw_storage_key: raw.key,
-        raw_sha256: raw.sha256,
-        outcome: outcome.kind,
+        received_at: input.receivedAt,
+        size_bytes: input.raw.size,
+        raw_storage_key: input.raw.key,
+        raw_sha256: input.raw.sha256,
+        outcome: decision.kind,
         classification: mapped?.classification ?? null,
         thread_reason: thread?.reason ?? null,
         conversation_id: conversationId,
         ticket_id: ticketId,
-        duplicate_of_id: outcome.kind === 'duplicate' ? outcome.of.recordId : null,
-        warnings: outcome.warnings,
-        error_code: outcome.kind === 'failed' ? outcome.error.code : null,
-        error_message: outcome.kind === 'failed' ? pgText(outcome.error.message, 2000) : null,
+        duplicate_of_id: decision.kind === 'duplicate' ? decision.of.recordId : null,
+        warnings: decision.warnings,
+        error_code: decision.kind === 'failed' ? decision.error.code : null,
+        error_message: decision.kind === 'failed' ? pgText(decision.error.message, 2000) : null,
+        header_only: input.headerOnly ?? false,
       };
       let recordId: number;
       if (input.recordId === undefined) {
-        recordId = (await tx.ingestRecord.create({ data: record, select: { id: true } })).id;
-        // The cursor moves in the same transaction; the sync wrote the current UIDVALIDITY before fetching.
-        await tx.mailbox.updateMany({
-          where: { id: mailbox.id, uid_validity: msg.uidValidity, OR: [{ last_uid: null }, { last_uid: { lt: msg.uid } }] },
-          data: { last_uid: msg.uid },
-        });
+        recordId = (await tx.ingestRecord.create({ data: { ...record, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, source_key: input.sourceKey }, select: { id: true } })).id;
       } else {
         recordId = input.recordId;
-        const { mailbox_id: _m, uid_validity: _v, uid: _u, tenant_id: _t, ...update } = record;
-        await tx.ingestRecord.update({ where: { id: recordId }, data: update });
+        await tx.ingestRecord.update({ where: { id: recordId }, data: record });
       }
-      return { recordId, outcome: outcome.kind, classification: mapped?.classification ?? null, conversationId, ticketId, attachments };
+      if (input.cursor) await moveCursor(tx, mailbox.id, input.cursor);
+      const outcome: IngestOutcome = decision.kind;
+      return { recordId, outcome, classification: mapped?.classification ?? null, conversationId, ticketId, attachments };
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
 }
 
-async function writeConversation(tx: Db, input: WriteInput, outcome: Extract<StoredOutcome, { kind: 'conversation' }>) {
-  const { mailbox, msg } = input;
+interface ConversationParts {
+  mapped: MappedMail;
+  thread: Extract<IngestDecision, { kind: 'conversation' }>['thread'];
+  tenant: TenantContext;
+  attachments: StoredAttachment[];
+}
+
+async function writeConversation(tx: Db, input: WriteInput, outcome: ConversationParts) {
+  const { mailbox } = input;
   const { mapped, thread, tenant } = outcome;
   const tenantId = mailbox.tenant_id;
   const human = mapped.classification === 'human';
@@ -203,8 +199,7 @@ async function writeConversation(tx: Db, input: WriteInput, outcome: Extract<Sto
       in_reply_to: pgTextOrNull(mapped.thread.in_reply_to?.toLowerCase(), MAX_ID_CHARS),
       references: mapped.thread.references.map((r) => pgText(r.toLowerCase(), MAX_ID_CHARS)),
       mailbox_id: mailbox.id,
-      imap_uid: msg.uid,
-      imap_uid_validity: msg.uidValidity,
+      source_key: input.sourceKey,
       email_addresses: {
         create: mapped.email_addresses.map((e, position) => ({ email: pgText(e.email), name: pgText(e.name, 500), direction: directionName(e.direction), position })),
       },

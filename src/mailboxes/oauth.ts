@@ -167,6 +167,3 @@ export class AccessTokenCache {
 function fingerprintOf(p: RefreshParams): string {
   return createHash('sha256').update(JSON.stringify([p.tokenUrl, p.clientId, p.clientSecret ?? '', p.refreshToken, p.scope ?? ''])).digest('hex');
 }
-
-/** The process-wide cache the IMAP client options use unless given another. */
-export const accessTokenCache = new AccessTokenCache();

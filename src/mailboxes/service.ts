@@ -7,7 +7,9 @@ import type { PrismaClient } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { MailroomError, type FieldProblem } from '../errors.js';
-import { parsePostAction, toMailboxView, type Mailbox, type MailboxConnectionRow, type MailboxView, type PostAction } from './types.js';
+import { parsePostAction, type Mailbox, type MailboxConnectionRow, type MailboxView, type PostAction } from './types.js';
+import { toMailboxView } from './view.js';
+import { transition } from '../sync/mailbox-state.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -133,6 +135,8 @@ export function parseMailboxInput(input: unknown): MailboxSettings {
 export function storedFields(s: MailboxSettings, secretKey: Buffer) {
   const oauth = s.auth === 'oauth2';
   return {
+    // Mailboxes are added with IMAP settings; another source brings its own fields.
+    source: 'imap',
     address: s.address,
     aliases: s.aliases,
     host: s.host,
@@ -211,8 +215,8 @@ export async function listMailboxes(db: PrismaClient, options: Scope & { page?: 
 
 /** Disabling parks the mailbox; enabling starts it afresh (a new connection, failures forgotten). */
 export async function setMailboxEnabled(db: PrismaClient, id: number, enabled: boolean, scope: Scope = {}): Promise<MailboxView> {
-  await getMailboxRow(db, id, scope);
-  const data = enabled ? { enabled, state: 'connecting' as const, consecutive_failures: 0 } : { enabled, state: 'disabled' as const };
+  const row = await getMailboxRow(db, id, scope);
+  const data = { enabled, ...transition(row, { type: enabled ? 'enabled' : 'disabled' }) };
   return toMailboxView(await db.mailbox.update({ where: { id }, data, include: withTenant }));
 }
 
@@ -258,13 +262,13 @@ export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: num
   };
   // Another server, account or folder: the old cursor means nothing there. Like a new
   // mailbox, it then starts at UIDNEXT (or at `since`).
-  if (changed(p, row, ['host', 'username', 'folder'])) Object.assign(data, { uid_validity: null, last_uid: null, highest_modseq: null });
+  if (changed(p, row, ['host', 'username', 'folder'])) data.cursor = null;
   const enabled = p.enabled ?? row.enabled;
   if (p.enabled !== undefined) data.enabled = enabled;
   const reconnect = changed(p, row, ['host', 'port', 'tls', 'username', 'folder', 'oauth_token_url', 'oauth_client_id', 'oauth_scope']) || newSecret !== undefined || authChanged || p.oauth_client_secret !== undefined;
   // New credentials or server: try again now (an auth_error is not retried on its own).
-  if (!enabled) data.state = 'disabled';
-  else if (reconnect || (p.enabled === true && !row.enabled)) Object.assign(data, { state: 'connecting', consecutive_failures: 0 });
+  if (!enabled) Object.assign(data, transition(row, { type: 'disabled' }));
+  else if (reconnect || (p.enabled === true && !row.enabled)) Object.assign(data, transition(row, { type: reconnect ? 'reconfigured' : 'enabled' }));
   try {
     return toMailboxView(await db.mailbox.update({ where: { id }, data, include: withTenant }));
   } catch (err) {

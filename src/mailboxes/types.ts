@@ -44,7 +44,9 @@ export interface MailboxView {
   last_success_at: string | null;
   last_error: string | null;
   consecutive_failures: number;
-  /** The sync cursor; UIDs are 32-bit in IMAP, so numbers are exact. */
+  /** How mail arrives (`imap`). */
+  source: string;
+  /** The source's cursor, read by the source (IMAP: UIDs are 32-bit, so numbers are exact; null for other sources). */
   uid_validity: number | null;
   last_uid: number | null;
   /** 63-bit in CONDSTORE: a string, to stay exact in JSON. */
@@ -68,42 +70,6 @@ export function parsePostAction(text: string): PostAction | null {
 
 export function formatPostAction(row: PostAction): string {
   return row.post_action === 'move' ? `move:${row.post_action_folder ?? ''}` : row.post_action;
-}
-
-const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
-
-export function toMailboxView(row: Mailbox & { tenant: { slug: string } }): MailboxView {
-  return {
-    id: row.id,
-    tenant_id: row.tenant_id,
-    tenant: row.tenant.slug,
-    address: row.address,
-    aliases: [...row.aliases],
-    host: row.host,
-    port: row.port,
-    tls: row.tls,
-    username: row.username,
-    auth: row.auth,
-    has_secret: row.secret_encrypted !== '',
-    oauth_token_url: row.oauth_token_url,
-    oauth_client_id: row.oauth_client_id,
-    oauth_scope: row.oauth_scope,
-    has_oauth_client_secret: Boolean(row.oauth_client_secret_encrypted),
-    folder: row.folder,
-    post_action: formatPostAction(row),
-    poll_seconds: row.poll_seconds,
-    since: iso(row.since),
-    enabled: row.enabled,
-    state: row.state,
-    last_success_at: iso(row.last_success_at),
-    last_error: row.last_error,
-    consecutive_failures: row.consecutive_failures,
-    uid_validity: row.uid_validity === null ? null : Number(row.uid_validity),
-    last_uid: row.last_uid === null ? null : Number(row.last_uid),
-    highest_modseq: row.highest_modseq === null ? null : row.highest_modseq.toString(),
-    created: row.created.toISOString(),
-    last_updated: row.last_updated.toISOString(),
-  };
 }
 
 export type ConnectionTestStage = 'dns' | 'tcp' | 'tls' | 'auth' | 'folder' | 'oauth';

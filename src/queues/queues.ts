@@ -159,6 +159,16 @@ export async function requestMailboxSync(queue: SyncQueue, mailboxId: number): P
 }
 
 /**
+ * A requested sync found the mailbox locked by another run: ask again in a
+ * second. At most one such retry is pending per mailbox (deduplicated for that
+ * second), so a long backfill elsewhere costs one cheap job a second.
+ */
+export async function retryMailboxSyncSoon(queue: SyncQueue, mailboxId: number, delayMs = 1_000): Promise<void> {
+  const data = parseMailboxSyncJob({ mailboxId });
+  await queue.add(JOB_NAMES.sync, data, { delay: delayMs, deduplication: { id: `${mailboxSyncDeduplicationId(mailboxId)}-retry`, ttl: delayMs } });
+}
+
+/**
  * A sync job that is not folded into any other: a worker starting up after a
  * crash must not wait for the dead worker's stalled job (whose deduplication id
  * it would otherwise join). Extra jobs are cheap; the mailbox lock makes them no-ops.

@@ -1,30 +1,33 @@
 // The worker half of `mailroom worker` / `mailroom start`: a BullMQ worker on
-// the sync queue running syncMailbox, and a reconciler that keeps one poll
-// schedule per enabled mailbox (mailboxes are added, disabled or removed by
-// the CLI or the API, which need not talk to Redis). Any number of these
-// processes share the mailboxes; the per-mailbox lock makes extra jobs no-ops.
+// the sync queue running syncMailbox under MAILROOM_SYNC_CONCURRENCY, the
+// watchers (one IDLE connection per mailbox, asking for syncs: they hold no
+// sync slot), a reconciler keeping one poll schedule per enabled mailbox, and
+// a listener for mailbox changes so that disabling, removing, enabling or
+// re-pointing a mailbox takes effect at once. Any number of these processes
+// share the mailboxes; the per-mailbox lock makes extra sync jobs no-ops and
+// watch leases spread the watches.
 //
-// Shutdown: stop() aborts IDLE waits, lets the message in hand finish and
+// Shutdown: stop() ends the watches, lets the message in hand finish and
 // commit, closes the BullMQ worker (waiting for active jobs) and the queues.
 
+import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { startAttachmentWorker } from '../attachments/worker.js';
-import type { Config } from '../config/config.js';
-import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
-import type { IngestContext } from '../ingest/ingest.js';
+import type { Services } from '../main/services.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { QUEUE_NAMES, createQueues, closeQueues, enqueueAttachmentJobs, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
+import { JOB_NAMES, QUEUE_NAMES, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
 import type { MailboxSyncJobData, Queues } from '../queues/queues.js';
-import { createBlobStore } from '../storage/blob-store.js';
+import { listenForMailboxChanges } from './changes.js';
 import { syncMailbox } from './sync-mailbox.js';
-import type { SyncDeps, SyncOutcome } from './sync-mailbox.js';
+import type { SyncDeps } from './sync-mailbox.js';
+import { Watchers } from './watchers.js';
 
 export interface WorkerHandle {
   readonly queues: Queues;
+  readonly watchers: Watchers | null;
   /** Runs the reconciler once now (tests, and after admin changes in-process). */
   reconcile(): Promise<void>;
   stop(): Promise<void>;
@@ -32,31 +35,20 @@ export interface WorkerHandle {
 
 const RECONCILE_MS = 15_000;
 
-export async function startWorker(deps: { config: Config; db: Db; connection: Redis; logger: Logger; metrics?: Metrics }): Promise<WorkerHandle> {
-  const { config, db, connection, logger } = deps;
-  const log = logger.child({ component: 'worker' });
-  const queues = createQueues({ connection, prefix: config.queuePrefix });
+export async function startWorker(services: Services, deps: { metrics?: Metrics } = {}): Promise<WorkerHandle> {
+  const { config, db, redis: connection, queues } = services;
+  const log = services.logger.child({ component: 'worker' });
   const shutdown = new AbortController();
-  const blobs = createBlobStore(config.storageUrl);
-  const ingest: IngestContext = {
-    db,
-    blobs,
-    secretKey: config.secretKey,
-    publicUrl: config.publicUrl,
-    logger: log,
-    parseLimits: { maxRawBytes: config.maxMessageBytes },
-  };
+  /** Syncs running in this process, to end one at once when its mailbox is disabled or removed. */
+  const running = new Map<number, AbortController>();
   const syncDeps: SyncDeps = {
     db,
     databaseUrl: config.databaseUrl,
-    ingest,
-    secretKeys: [config.secretKey],
+    ingest: { ...services.ingest, logger: log },
+    source: { ...services.source, logger: log },
     logger: log,
     metrics: deps.metrics,
-    maxRawBytes: config.maxMessageBytes,
-    enqueueAttachments: async (rows) => {
-      await enqueueAttachmentJobs(queues.attachments, rows);
-    },
+    enqueueAttachments: (rows) => services.enqueueAttachments(rows),
   };
 
   // The BullMQ worker blocks on its connection, so it gets its own; BullMQ does not close a
@@ -66,9 +58,15 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
     QUEUE_NAMES.sync,
     async (job: Job<MailboxSyncJobData>) => {
       const { mailboxId } = parseMailboxSyncJob(job.data);
-      const outcome = await syncMailbox(syncDeps, mailboxId, { idleMs: config.idleSeconds * 1000, signal: shutdown.signal });
-      await followUp(queues, mailboxId, outcome, shutdown.signal, log);
-      return outcome;
+      const mine = new AbortController();
+      running.set(mailboxId, mine);
+      try {
+        const outcome = await syncMailbox(syncDeps, mailboxId, { signal: AbortSignal.any([shutdown.signal, mine.signal]) });
+        await followUp(queues, job, outcome.status, shutdown.signal, log);
+        return outcome;
+      } finally {
+        if (running.get(mailboxId) === mine) running.delete(mailboxId);
+      }
     },
     { connection: workerConnection, prefix: config.queuePrefix, concurrency: config.syncConcurrency, autorun: true },
   );
@@ -76,15 +74,48 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
   worker.on('error', (err) => log.warn({ err: describeError(err) }, 'sync worker problem'));
 
   // Attachment jobs run in the same process, on their own queue and connection.
-  const attachments = await startAttachmentWorker({ config, db, connection, logger, metrics: deps.metrics, blobs });
+  const attachments = await startAttachmentWorker({ config, db, connection, logger: services.logger, metrics: deps.metrics, blobs: services.blobs });
+
+  const watchers =
+    config.idleSeconds > 0
+      ? new Watchers({
+          db,
+          redis: connection,
+          prefix: config.queuePrefix,
+          workerId: `${process.pid}-${randomUUID()}`,
+          source: { ...services.source, logger: log },
+          logger: log.child({ component: 'watch' }),
+          refreshMs: config.idleSeconds * 1000,
+          limit: config.watchLimit,
+          requestSync: async (id) => {
+            await requestMailboxSync(queues.sync, id);
+          },
+        })
+      : null;
 
   let reconciling: Promise<void> | null = null;
   const reconcile = () => {
-    reconciling ??= reconcileSchedules(db, queues, log).finally(() => {
-      reconciling = null;
-    });
+    reconciling ??= Promise.all([reconcileSchedules(services, log), watchers?.reconcile()])
+      .then(() => undefined)
+      .finally(() => {
+        reconciling = null;
+      });
     return reconciling;
   };
+
+  // A mailbox changed (CLI, API, SQL): end its running sync and watch if it is off, else (re)start both now.
+  const onChange = (mailboxId: number) => {
+    void (async () => {
+      const m = await db.mailbox.findUnique({ where: { id: mailboxId }, select: { enabled: true } });
+      if (!m?.enabled) running.get(mailboxId)?.abort();
+      await watchers?.refresh(mailboxId);
+      if (m?.enabled) await requestMailboxSync(queues.sync, mailboxId);
+      await reconcile();
+    })().catch((err: unknown) => log.warn({ mailboxId, err: describeError(err) }, 'could not apply a mailbox change'));
+  };
+  const changes = listenForMailboxChanges(config.databaseUrl, onChange, log);
+  await changes.ready;
+
   await reconcile();
   // Start every enabled mailbox now rather than at its first poll tick (or after a dead worker's job stalls out).
   const startTag = `${process.pid}-${Date.now()}`;
@@ -92,37 +123,47 @@ export async function startWorker(deps: { config: Config; db: Db; connection: Re
     await requestMailboxSyncUnique(queues.sync, m.id, startTag).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
   }
   const timer = setInterval(() => {
-    reconcile().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reconciling poll schedules failed'));
+    reconcile().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reconciling poll schedules and watches failed'));
   }, RECONCILE_MS);
   timer.unref();
-  log.info({ concurrency: config.syncConcurrency, idleSeconds: config.idleSeconds }, 'worker started');
+  log.info({ concurrency: config.syncConcurrency, idleSeconds: config.idleSeconds, watchLimit: config.watchLimit }, 'worker started');
 
   return {
     queues,
+    watchers,
     reconcile,
     async stop() {
       clearInterval(timer);
       shutdown.abort();
+      await changes.stop();
+      await watchers?.stop();
       await worker.close();
       await attachments.stop();
       await reconciling?.catch(() => undefined);
-      await closeQueues(queues);
       await workerConnection.quit().catch(() => workerConnection.disconnect());
       log.info('worker stopped');
     },
   };
 }
 
-/** After an IDLE window the mailbox goes straight back to the queue, so some worker is always listening. */
-async function followUp(queues: Queues, mailboxId: number, outcome: SyncOutcome, stopped: AbortSignal, log: Logger): Promise<void> {
+/**
+ * A requested sync that found the mailbox locked (a poll or another worker's
+ * sync is running) asks again shortly, so news a watch announced is never left
+ * for the next poll; a sync cut short by a change runs again at once.
+ */
+async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, status: string, stopped: AbortSignal, log: Logger): Promise<void> {
   if (stopped.aborted) return;
-  if (outcome.status === 'ok' && outcome.idled) {
-    await requestMailboxSync(queues.sync, mailboxId).catch((err: unknown) => log.warn({ err: describeError(err), mailboxId }, 'could not request the follow-up sync'));
+  const mailboxId = job.data.mailboxId;
+  try {
+    if (status === 'busy' && job.name === JOB_NAMES.sync) await retryMailboxSyncSoon(queues.sync, mailboxId);
+    else if (status === 'interrupted') await requestMailboxSync(queues.sync, mailboxId);
+  } catch (err) {
+    log.warn({ err: describeError(err), mailboxId }, 'could not request the follow-up sync');
   }
 }
 
 /** One poll schedule per enabled mailbox at its interval; none for disabled or removed ones. */
-async function reconcileSchedules(db: Db, queues: Queues, log: Logger): Promise<void> {
+async function reconcileSchedules({ db, queues }: Pick<Services, 'db' | 'queues'>, log: Logger): Promise<void> {
   const enabled = await db.mailbox.findMany({ where: { enabled: true }, select: { id: true, poll_seconds: true } });
   const wanted = new Map(enabled.map((m) => [mailboxSchedulerId(m.id), m]));
   const existing = await queues.sync.getJobSchedulers(0, -1);

@@ -12,10 +12,9 @@ import type { Config } from '../../config/config.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { IngestOutcome } from '../../generated/prisma/enums.js';
-import type { IngestContext } from '../../ingest/ingest.js';
 import { reprocessRecord } from '../../ingest/reprocess.js';
 import type { Logger } from '../../logging/logger.js';
-import { testMailboxConnection } from '../../mailboxes/connection-test.js';
+import { sourceFor } from '../../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
 import { pageWindow } from '../../conversations/service.js';
 import type { ConnectionTestResult } from '../../mailboxes/types.js';
@@ -94,7 +93,7 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
         const view = await addMailbox(db, config.secretKey, principal(req).tenantId, input, {
           beforeStore: async (fields) => {
             if (!test) return;
-            const result = await testMailboxConnection({ mailbox: fields, secretKeys: [config.secretKey] });
+            const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey] });
             if (!result.ok) throw new ConnectionTestFailed(result);
           },
         });
@@ -154,7 +153,7 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
     },
     async (req) => {
       const row = await getMailboxRow(db, req.params.id, tenantOf(req));
-      return wrap(req, await testMailboxConnection({ mailbox: row, secretKeys: [config.secretKey] }));
+      return wrap(req, await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] }));
     },
   );
 
@@ -171,14 +170,15 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
     },
     async (req) => {
       const { tenantId } = tenantOf(req);
-      await getMailboxRow(db, req.params.id, { tenantId });
+      const mailbox = await getMailboxRow(db, req.params.id, { tenantId });
+      const source = sourceFor(mailbox.source);
       const { page, page_size, outcome } = req.query;
       const where: Prisma.IngestRecordWhereInput = { tenant_id: tenantId, mailbox_id: req.params.id, ...(outcome ? { outcome } : {}) };
       const [rows, total] = await Promise.all([
         db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], ...pageWindow({ page, page_size }) }),
         db.ingestRecord.count({ where }),
       ]);
-      return wrap(req, rows.map(toIngestRecordRow), { page, page_size, total });
+      return wrap(req, rows.map((r) => toIngestRecordRow(r, source)), { page, page_size, total });
     },
   );
 
@@ -196,8 +196,8 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
     async (req) => {
       const { tenantId } = tenantOf(req);
       const mailboxId = req.params.id;
-      await getMailboxRow(db, mailboxId, { tenantId });
-      const ctx: IngestContext = {
+      const mailbox = await getMailboxRow(db, mailboxId, { tenantId });
+      const ctx = {
         db,
         blobs: opts.blobs,
         secretKey: config.secretKey,
@@ -214,7 +214,7 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
       }
       const record = await db.ingestRecord.findFirst({ where: { id: result.recordId, tenant_id: tenantId } });
       if (!record) throw new MailroomError('NOT_FOUND', `No ingest record with id ${result.recordId}.`);
-      return wrap(req, { ...toIngestRecordRow(record), previous_outcome: result.previousOutcome, rerun: result.rerun });
+      return wrap(req, { ...toIngestRecordRow(record, sourceFor(mailbox.source)), previous_outcome: result.previousOutcome, rerun: result.rerun });
     },
   );
 }

@@ -1387,8 +1387,7 @@ export const ConversationScalarFieldEnum = {
   in_reply_to: 'in_reply_to',
   references: 'references',
   mailbox_id: 'mailbox_id',
-  imap_uid: 'imap_uid',
-  imap_uid_validity: 'imap_uid_validity'
+  source_key: 'source_key'
 } as const
 
 export type ConversationScalarFieldEnum = (typeof ConversationScalarFieldEnum)[keyof typeof ConversationScalarFieldEnum]
@@ -1449,9 +1448,8 @@ export const MailboxScalarFieldEnum = {
   poll_seconds: 'poll_seconds',
   since: 'since',
   enabled: 'enabled',
-  uid_validity: 'uid_validity',
-  last_uid: 'last_uid',
-  highest_modseq: 'highest_modseq',
+  source: 'source',
+  cursor: 'cursor',
   state: 'state',
   last_success_at: 'last_success_at',
   last_error: 'last_error',
@@ -1468,8 +1466,7 @@ export const IngestRecordScalarFieldEnum = {
   id: 'id',
   tenant_id: 'tenant_id',
   mailbox_id: 'mailbox_id',
-  uid_validity: 'uid_validity',
-  uid: 'uid',
+  source_key: 'source_key',
   message_id: 'message_id',
   from: 'from',
   subject: 'subject',
@@ -1486,6 +1483,7 @@ export const IngestRecordScalarFieldEnum = {
   warnings: 'warnings',
   error_code: 'error_code',
   error_message: 'error_message',
+  header_only: 'header_only',
   post_action_at: 'post_action_at',
   created: 'created',
   last_updated: 'last_updated'
@@ -1633,20 +1631,6 @@ export type EnumQueryModeFieldRefInput<$PrismaModel> = FieldRefInputType<$Prisma
 
 
 /**
- * Reference to a field of type 'BigInt'
- */
-export type BigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt'>
-    
-
-
-/**
- * Reference to a field of type 'BigInt[]'
- */
-export type ListBigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt[]'>
-    
-
-
-/**
  * Reference to a field of type 'EmailAddressDirection'
  */
 export type EnumEmailAddressDirectionFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EmailAddressDirection'>
@@ -1657,6 +1641,20 @@ export type EnumEmailAddressDirectionFieldRefInput<$PrismaModel> = FieldRefInput
  * Reference to a field of type 'EmailAddressDirection[]'
  */
 export type ListEnumEmailAddressDirectionFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EmailAddressDirection[]'>
+    
+
+
+/**
+ * Reference to a field of type 'BigInt'
+ */
+export type BigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt'>
+    
+
+
+/**
+ * Reference to a field of type 'BigInt[]'
+ */
+export type ListBigIntFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'BigInt[]'>
     
 
 

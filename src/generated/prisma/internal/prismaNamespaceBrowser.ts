@@ -187,8 +187,7 @@ export const ConversationScalarFieldEnum = {
   in_reply_to: 'in_reply_to',
   references: 'references',
   mailbox_id: 'mailbox_id',
-  imap_uid: 'imap_uid',
-  imap_uid_validity: 'imap_uid_validity'
+  source_key: 'source_key'
 } as const
 
 export type ConversationScalarFieldEnum = (typeof ConversationScalarFieldEnum)[keyof typeof ConversationScalarFieldEnum]
@@ -249,9 +248,8 @@ export const MailboxScalarFieldEnum = {
   poll_seconds: 'poll_seconds',
   since: 'since',
   enabled: 'enabled',
-  uid_validity: 'uid_validity',
-  last_uid: 'last_uid',
-  highest_modseq: 'highest_modseq',
+  source: 'source',
+  cursor: 'cursor',
   state: 'state',
   last_success_at: 'last_success_at',
   last_error: 'last_error',
@@ -268,8 +266,7 @@ export const IngestRecordScalarFieldEnum = {
   id: 'id',
   tenant_id: 'tenant_id',
   mailbox_id: 'mailbox_id',
-  uid_validity: 'uid_validity',
-  uid: 'uid',
+  source_key: 'source_key',
   message_id: 'message_id',
   from: 'from',
   subject: 'subject',
@@ -286,6 +283,7 @@ export const IngestRecordScalarFieldEnum = {
   warnings: 'warnings',
   error_code: 'error_code',
   error_message: 'error_message',
+  header_only: 'header_only',
   post_action_at: 'post_action_at',
   created: 'created',
   last_updated: 'last_updated'

@@ -36,8 +36,6 @@ export type ConversationAvgAggregateOutputType = {
   last_updated_by_id: number | null
   read_minutes: number | null
   mailbox_id: number | null
-  imap_uid: number | null
-  imap_uid_validity: number | null
 }
 
 export type ConversationSumAggregateOutputType = {
@@ -50,8 +48,6 @@ export type ConversationSumAggregateOutputType = {
   last_updated_by_id: number | null
   read_minutes: number | null
   mailbox_id: number | null
-  imap_uid: bigint | null
-  imap_uid_validity: bigint | null
 }
 
 export type ConversationMinAggregateOutputType = {
@@ -73,8 +69,7 @@ export type ConversationMinAggregateOutputType = {
   dedupe_key: string | null
   in_reply_to: string | null
   mailbox_id: number | null
-  imap_uid: bigint | null
-  imap_uid_validity: bigint | null
+  source_key: string | null
 }
 
 export type ConversationMaxAggregateOutputType = {
@@ -96,8 +91,7 @@ export type ConversationMaxAggregateOutputType = {
   dedupe_key: string | null
   in_reply_to: string | null
   mailbox_id: number | null
-  imap_uid: bigint | null
-  imap_uid_validity: bigint | null
+  source_key: string | null
 }
 
 export type ConversationCountAggregateOutputType = {
@@ -121,8 +115,7 @@ export type ConversationCountAggregateOutputType = {
   in_reply_to: number
   references: number
   mailbox_id: number
-  imap_uid: number
-  imap_uid_validity: number
+  source_key: number
   _all: number
 }
 
@@ -137,8 +130,6 @@ export type ConversationAvgAggregateInputType = {
   last_updated_by_id?: true
   read_minutes?: true
   mailbox_id?: true
-  imap_uid?: true
-  imap_uid_validity?: true
 }
 
 export type ConversationSumAggregateInputType = {
@@ -151,8 +142,6 @@ export type ConversationSumAggregateInputType = {
   last_updated_by_id?: true
   read_minutes?: true
   mailbox_id?: true
-  imap_uid?: true
-  imap_uid_validity?: true
 }
 
 export type ConversationMinAggregateInputType = {
@@ -174,8 +163,7 @@ export type ConversationMinAggregateInputType = {
   dedupe_key?: true
   in_reply_to?: true
   mailbox_id?: true
-  imap_uid?: true
-  imap_uid_validity?: true
+  source_key?: true
 }
 
 export type ConversationMaxAggregateInputType = {
@@ -197,8 +185,7 @@ export type ConversationMaxAggregateInputType = {
   dedupe_key?: true
   in_reply_to?: true
   mailbox_id?: true
-  imap_uid?: true
-  imap_uid_validity?: true
+  source_key?: true
 }
 
 export type ConversationCountAggregateInputType = {
@@ -222,8 +209,7 @@ export type ConversationCountAggregateInputType = {
   in_reply_to?: true
   references?: true
   mailbox_id?: true
-  imap_uid?: true
-  imap_uid_validity?: true
+  source_key?: true
   _all?: true
 }
 
@@ -334,8 +320,7 @@ export type ConversationGroupByOutputType = {
   in_reply_to: string | null
   references: string[]
   mailbox_id: number | null
-  imap_uid: bigint | null
-  imap_uid_validity: bigint | null
+  source_key: string | null
   _count: ConversationCountAggregateOutputType | null
   _avg: ConversationAvgAggregateOutputType | null
   _sum: ConversationSumAggregateOutputType | null
@@ -382,8 +367,7 @@ export type ConversationWhereInput = {
   in_reply_to?: Prisma.StringNullableFilter<"Conversation"> | string | null
   references?: Prisma.StringNullableListFilter<"Conversation">
   mailbox_id?: Prisma.IntNullableFilter<"Conversation"> | number | null
-  imap_uid?: Prisma.BigIntNullableFilter<"Conversation"> | bigint | number | null
-  imap_uid_validity?: Prisma.BigIntNullableFilter<"Conversation"> | bigint | number | null
+  source_key?: Prisma.StringNullableFilter<"Conversation"> | string | null
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   ticket?: Prisma.XOR<Prisma.TicketScalarRelationFilter, Prisma.TicketWhereInput>
   sys_status?: Prisma.XOR<Prisma.StatusNullableScalarRelationFilter, Prisma.StatusWhereInput> | null
@@ -417,8 +401,7 @@ export type ConversationOrderByWithRelationInput = {
   in_reply_to?: Prisma.SortOrderInput | Prisma.SortOrder
   references?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrderInput | Prisma.SortOrder
-  imap_uid?: Prisma.SortOrderInput | Prisma.SortOrder
-  imap_uid_validity?: Prisma.SortOrderInput | Prisma.SortOrder
+  source_key?: Prisma.SortOrderInput | Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   ticket?: Prisma.TicketOrderByWithRelationInput
   sys_status?: Prisma.StatusOrderByWithRelationInput
@@ -456,8 +439,7 @@ export type ConversationWhereUniqueInput = Prisma.AtLeast<{
   in_reply_to?: Prisma.StringNullableFilter<"Conversation"> | string | null
   references?: Prisma.StringNullableListFilter<"Conversation">
   mailbox_id?: Prisma.IntNullableFilter<"Conversation"> | number | null
-  imap_uid?: Prisma.BigIntNullableFilter<"Conversation"> | bigint | number | null
-  imap_uid_validity?: Prisma.BigIntNullableFilter<"Conversation"> | bigint | number | null
+  source_key?: Prisma.StringNullableFilter<"Conversation"> | string | null
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   ticket?: Prisma.XOR<Prisma.TicketScalarRelationFilter, Prisma.TicketWhereInput>
   sys_status?: Prisma.XOR<Prisma.StatusNullableScalarRelationFilter, Prisma.StatusWhereInput> | null
@@ -491,8 +473,7 @@ export type ConversationOrderByWithAggregationInput = {
   in_reply_to?: Prisma.SortOrderInput | Prisma.SortOrder
   references?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrderInput | Prisma.SortOrder
-  imap_uid?: Prisma.SortOrderInput | Prisma.SortOrder
-  imap_uid_validity?: Prisma.SortOrderInput | Prisma.SortOrder
+  source_key?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ConversationCountOrderByAggregateInput
   _avg?: Prisma.ConversationAvgOrderByAggregateInput
   _max?: Prisma.ConversationMaxOrderByAggregateInput
@@ -524,8 +505,7 @@ export type ConversationScalarWhereWithAggregatesInput = {
   in_reply_to?: Prisma.StringNullableWithAggregatesFilter<"Conversation"> | string | null
   references?: Prisma.StringNullableListFilter<"Conversation">
   mailbox_id?: Prisma.IntNullableWithAggregatesFilter<"Conversation"> | number | null
-  imap_uid?: Prisma.BigIntNullableWithAggregatesFilter<"Conversation"> | bigint | number | null
-  imap_uid_validity?: Prisma.BigIntNullableWithAggregatesFilter<"Conversation"> | bigint | number | null
+  source_key?: Prisma.StringNullableWithAggregatesFilter<"Conversation"> | string | null
 }
 
 export type ConversationCreateInput = {
@@ -541,8 +521,7 @@ export type ConversationCreateInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -576,8 +555,7 @@ export type ConversationUncheckedCreateInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -596,8 +574,7 @@ export type ConversationUpdateInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -631,8 +608,7 @@ export type ConversationUncheckedUpdateInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -659,8 +635,7 @@ export type ConversationCreateManyInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationUpdateManyMutationInput = {
@@ -676,8 +651,7 @@ export type ConversationUpdateManyMutationInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationUncheckedUpdateManyInput = {
@@ -701,8 +675,7 @@ export type ConversationUncheckedUpdateManyInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationListRelationFilter = {
@@ -749,8 +722,7 @@ export type ConversationCountOrderByAggregateInput = {
   in_reply_to?: Prisma.SortOrder
   references?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  imap_uid?: Prisma.SortOrder
-  imap_uid_validity?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
 }
 
 export type ConversationAvgOrderByAggregateInput = {
@@ -763,8 +735,6 @@ export type ConversationAvgOrderByAggregateInput = {
   last_updated_by_id?: Prisma.SortOrder
   read_minutes?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  imap_uid?: Prisma.SortOrder
-  imap_uid_validity?: Prisma.SortOrder
 }
 
 export type ConversationMaxOrderByAggregateInput = {
@@ -786,8 +756,7 @@ export type ConversationMaxOrderByAggregateInput = {
   dedupe_key?: Prisma.SortOrder
   in_reply_to?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  imap_uid?: Prisma.SortOrder
-  imap_uid_validity?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
 }
 
 export type ConversationMinOrderByAggregateInput = {
@@ -809,8 +778,7 @@ export type ConversationMinOrderByAggregateInput = {
   dedupe_key?: Prisma.SortOrder
   in_reply_to?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  imap_uid?: Prisma.SortOrder
-  imap_uid_validity?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
 }
 
 export type ConversationSumOrderByAggregateInput = {
@@ -823,8 +791,6 @@ export type ConversationSumOrderByAggregateInput = {
   last_updated_by_id?: Prisma.SortOrder
   read_minutes?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  imap_uid?: Prisma.SortOrder
-  imap_uid_validity?: Prisma.SortOrder
 }
 
 export type ConversationScalarRelationFilter = {
@@ -1102,14 +1068,6 @@ export type ConversationUpdatereferencesInput = {
   push?: string | string[]
 }
 
-export type NullableBigIntFieldUpdateOperationsInput = {
-  set?: bigint | number | null
-  increment?: bigint | number
-  decrement?: bigint | number
-  multiply?: bigint | number
-  divide?: bigint | number
-}
-
 export type ConversationCreateNestedOneWithoutEmail_addressesInput = {
   create?: Prisma.XOR<Prisma.ConversationCreateWithoutEmail_addressesInput, Prisma.ConversationUncheckedCreateWithoutEmail_addressesInput>
   connectOrCreate?: Prisma.ConversationCreateOrConnectWithoutEmail_addressesInput
@@ -1211,8 +1169,7 @@ export type ConversationCreateWithoutTenantInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
   requester?: Prisma.ContactCreateNestedOneWithoutConversationsInput
@@ -1244,8 +1201,7 @@ export type ConversationUncheckedCreateWithoutTenantInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -1301,8 +1257,7 @@ export type ConversationScalarWhereInput = {
   in_reply_to?: Prisma.StringNullableFilter<"Conversation"> | string | null
   references?: Prisma.StringNullableListFilter<"Conversation">
   mailbox_id?: Prisma.IntNullableFilter<"Conversation"> | number | null
-  imap_uid?: Prisma.BigIntNullableFilter<"Conversation"> | bigint | number | null
-  imap_uid_validity?: Prisma.BigIntNullableFilter<"Conversation"> | bigint | number | null
+  source_key?: Prisma.StringNullableFilter<"Conversation"> | string | null
 }
 
 export type ConversationCreateWithoutCreated_byInput = {
@@ -1318,8 +1273,7 @@ export type ConversationCreateWithoutCreated_byInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -1351,8 +1305,7 @@ export type ConversationUncheckedCreateWithoutCreated_byInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -1381,8 +1334,7 @@ export type ConversationCreateWithoutLast_updated_byInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -1414,8 +1366,7 @@ export type ConversationUncheckedCreateWithoutLast_updated_byInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -1476,8 +1427,7 @@ export type ConversationCreateWithoutRequesterInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -1509,8 +1459,7 @@ export type ConversationUncheckedCreateWithoutRequesterInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -1555,8 +1504,7 @@ export type ConversationCreateWithoutSys_statusInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   requester?: Prisma.ContactCreateNestedOneWithoutConversationsInput
@@ -1588,8 +1536,7 @@ export type ConversationUncheckedCreateWithoutSys_statusInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -1634,8 +1581,7 @@ export type ConversationCreateWithoutTicketInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
   requester?: Prisma.ContactCreateNestedOneWithoutConversationsInput
@@ -1667,8 +1613,7 @@ export type ConversationUncheckedCreateWithoutTicketInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -1713,8 +1658,7 @@ export type ConversationCreateWithoutEmail_addressesInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -1747,8 +1691,7 @@ export type ConversationUncheckedCreateWithoutEmail_addressesInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
 }
@@ -1782,8 +1725,7 @@ export type ConversationUpdateWithoutEmail_addressesInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -1816,8 +1758,7 @@ export type ConversationUncheckedUpdateWithoutEmail_addressesInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
 }
@@ -1835,8 +1776,7 @@ export type ConversationCreateWithoutAttachmentsInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -1869,8 +1809,7 @@ export type ConversationUncheckedCreateWithoutAttachmentsInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
 }
@@ -1904,8 +1843,7 @@ export type ConversationUpdateWithoutAttachmentsInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -1938,8 +1876,7 @@ export type ConversationUncheckedUpdateWithoutAttachmentsInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
 }
@@ -1957,8 +1894,7 @@ export type ConversationCreateWithoutMailboxInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -1990,8 +1926,7 @@ export type ConversationUncheckedCreateWithoutMailboxInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
   ingests?: Prisma.IngestRecordUncheckedCreateNestedManyWithoutConversationInput
@@ -2036,8 +1971,7 @@ export type ConversationCreateWithoutIngestsInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   tenant: Prisma.TenantCreateNestedOneWithoutConversationsInput
   ticket: Prisma.TicketCreateNestedOneWithoutConversationsInput
   sys_status?: Prisma.StatusCreateNestedOneWithoutConversationsInput
@@ -2070,8 +2004,7 @@ export type ConversationUncheckedCreateWithoutIngestsInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedCreateNestedManyWithoutConversationInput
   attachments?: Prisma.AttachmentUncheckedCreateNestedManyWithoutConversationInput
 }
@@ -2105,8 +2038,7 @@ export type ConversationUpdateWithoutIngestsInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -2139,8 +2071,7 @@ export type ConversationUncheckedUpdateWithoutIngestsInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
 }
@@ -2165,8 +2096,7 @@ export type ConversationCreateManyTenantInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationUpdateWithoutTenantInput = {
@@ -2182,8 +2112,7 @@ export type ConversationUpdateWithoutTenantInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
   requester?: Prisma.ContactUpdateOneWithoutConversationsNestedInput
@@ -2215,8 +2144,7 @@ export type ConversationUncheckedUpdateWithoutTenantInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -2242,8 +2170,7 @@ export type ConversationUncheckedUpdateManyWithoutTenantInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationCreateManyCreated_byInput = {
@@ -2266,8 +2193,7 @@ export type ConversationCreateManyCreated_byInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationCreateManyLast_updated_byInput = {
@@ -2290,8 +2216,7 @@ export type ConversationCreateManyLast_updated_byInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationUpdateWithoutCreated_byInput = {
@@ -2307,8 +2232,7 @@ export type ConversationUpdateWithoutCreated_byInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -2340,8 +2264,7 @@ export type ConversationUncheckedUpdateWithoutCreated_byInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -2367,8 +2290,7 @@ export type ConversationUncheckedUpdateManyWithoutCreated_byInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationUpdateWithoutLast_updated_byInput = {
@@ -2384,8 +2306,7 @@ export type ConversationUpdateWithoutLast_updated_byInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -2417,8 +2338,7 @@ export type ConversationUncheckedUpdateWithoutLast_updated_byInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -2444,8 +2364,7 @@ export type ConversationUncheckedUpdateManyWithoutLast_updated_byInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationCreateManyRequesterInput = {
@@ -2468,8 +2387,7 @@ export type ConversationCreateManyRequesterInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationUpdateWithoutRequesterInput = {
@@ -2485,8 +2403,7 @@ export type ConversationUpdateWithoutRequesterInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -2518,8 +2435,7 @@ export type ConversationUncheckedUpdateWithoutRequesterInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -2545,8 +2461,7 @@ export type ConversationUncheckedUpdateManyWithoutRequesterInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationCreateManySys_statusInput = {
@@ -2569,8 +2484,7 @@ export type ConversationCreateManySys_statusInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationUpdateWithoutSys_statusInput = {
@@ -2586,8 +2500,7 @@ export type ConversationUpdateWithoutSys_statusInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   requester?: Prisma.ContactUpdateOneWithoutConversationsNestedInput
@@ -2619,8 +2532,7 @@ export type ConversationUncheckedUpdateWithoutSys_statusInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -2646,8 +2558,7 @@ export type ConversationUncheckedUpdateManyWithoutSys_statusInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationCreateManyTicketInput = {
@@ -2670,8 +2581,7 @@ export type ConversationCreateManyTicketInput = {
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
   mailbox_id?: number | null
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationUpdateWithoutTicketInput = {
@@ -2687,8 +2597,7 @@ export type ConversationUpdateWithoutTicketInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
   requester?: Prisma.ContactUpdateOneWithoutConversationsNestedInput
@@ -2720,8 +2629,7 @@ export type ConversationUncheckedUpdateWithoutTicketInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -2747,8 +2655,7 @@ export type ConversationUncheckedUpdateManyWithoutTicketInput = {
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
   mailbox_id?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 export type ConversationCreateManyMailboxInput = {
@@ -2771,8 +2678,7 @@ export type ConversationCreateManyMailboxInput = {
   dedupe_key?: string | null
   in_reply_to?: string | null
   references?: Prisma.ConversationCreatereferencesInput | string[]
-  imap_uid?: bigint | number | null
-  imap_uid_validity?: bigint | number | null
+  source_key?: string | null
 }
 
 export type ConversationUpdateWithoutMailboxInput = {
@@ -2788,8 +2694,7 @@ export type ConversationUpdateWithoutMailboxInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutConversationsNestedInput
   ticket?: Prisma.TicketUpdateOneRequiredWithoutConversationsNestedInput
   sys_status?: Prisma.StatusUpdateOneWithoutConversationsNestedInput
@@ -2821,8 +2726,7 @@ export type ConversationUncheckedUpdateWithoutMailboxInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   email_addresses?: Prisma.ConversationEmailAddressUncheckedUpdateManyWithoutConversationNestedInput
   attachments?: Prisma.AttachmentUncheckedUpdateManyWithoutConversationNestedInput
   ingests?: Prisma.IngestRecordUncheckedUpdateManyWithoutConversationNestedInput
@@ -2848,8 +2752,7 @@ export type ConversationUncheckedUpdateManyWithoutMailboxInput = {
   dedupe_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   in_reply_to?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   references?: Prisma.ConversationUpdatereferencesInput | string[]
-  imap_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  imap_uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source_key?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
 }
 
 
@@ -2922,8 +2825,7 @@ export type ConversationSelect<ExtArgs extends runtime.Types.Extensions.Internal
   in_reply_to?: boolean
   references?: boolean
   mailbox_id?: boolean
-  imap_uid?: boolean
-  imap_uid_validity?: boolean
+  source_key?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   ticket?: boolean | Prisma.TicketDefaultArgs<ExtArgs>
   sys_status?: boolean | Prisma.Conversation$sys_statusArgs<ExtArgs>
@@ -2958,8 +2860,7 @@ export type ConversationSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   in_reply_to?: boolean
   references?: boolean
   mailbox_id?: boolean
-  imap_uid?: boolean
-  imap_uid_validity?: boolean
+  source_key?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   ticket?: boolean | Prisma.TicketDefaultArgs<ExtArgs>
   sys_status?: boolean | Prisma.Conversation$sys_statusArgs<ExtArgs>
@@ -2990,8 +2891,7 @@ export type ConversationSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   in_reply_to?: boolean
   references?: boolean
   mailbox_id?: boolean
-  imap_uid?: boolean
-  imap_uid_validity?: boolean
+  source_key?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   ticket?: boolean | Prisma.TicketDefaultArgs<ExtArgs>
   sys_status?: boolean | Prisma.Conversation$sys_statusArgs<ExtArgs>
@@ -3022,11 +2922,10 @@ export type ConversationSelectScalar = {
   in_reply_to?: boolean
   references?: boolean
   mailbox_id?: boolean
-  imap_uid?: boolean
-  imap_uid_validity?: boolean
+  source_key?: boolean
 }
 
-export type ConversationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "ticket_id" | "type" | "sys_status_id" | "requester_id" | "created_by_id" | "last_updated_by_id" | "last_message_extracted" | "html" | "plain_preview" | "editorjs" | "read_minutes" | "created" | "last_updated" | "message_id" | "dedupe_key" | "in_reply_to" | "references" | "mailbox_id" | "imap_uid" | "imap_uid_validity", ExtArgs["result"]["conversation"]>
+export type ConversationOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "ticket_id" | "type" | "sys_status_id" | "requester_id" | "created_by_id" | "last_updated_by_id" | "last_message_extracted" | "html" | "plain_preview" | "editorjs" | "read_minutes" | "created" | "last_updated" | "message_id" | "dedupe_key" | "in_reply_to" | "references" | "mailbox_id" | "source_key", ExtArgs["result"]["conversation"]>
 export type ConversationInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   ticket?: boolean | Prisma.TicketDefaultArgs<ExtArgs>
@@ -3104,8 +3003,10 @@ export type $ConversationPayload<ExtArgs extends runtime.Types.Extensions.Intern
     in_reply_to: string | null
     references: string[]
     mailbox_id: number | null
-    imap_uid: bigint | null
-    imap_uid_validity: bigint | null
+    /**
+     * The item of the mailbox's source the mail came from (IMAP: `uidvalidity:uid`).
+     */
+    source_key: string | null
   }, ExtArgs["result"]["conversation"]>
   composites: {}
 }
@@ -3559,8 +3460,7 @@ export interface ConversationFieldRefs {
   readonly in_reply_to: Prisma.FieldRef<"Conversation", 'String'>
   readonly references: Prisma.FieldRef<"Conversation", 'String[]'>
   readonly mailbox_id: Prisma.FieldRef<"Conversation", 'Int'>
-  readonly imap_uid: Prisma.FieldRef<"Conversation", 'BigInt'>
-  readonly imap_uid_validity: Prisma.FieldRef<"Conversation", 'BigInt'>
+  readonly source_key: Prisma.FieldRef<"Conversation", 'String'>
 }
     
 

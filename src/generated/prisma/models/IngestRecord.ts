@@ -30,8 +30,6 @@ export type IngestRecordAvgAggregateOutputType = {
   id: number | null
   tenant_id: number | null
   mailbox_id: number | null
-  uid_validity: number | null
-  uid: number | null
   size_bytes: number | null
   conversation_id: number | null
   ticket_id: number | null
@@ -42,8 +40,6 @@ export type IngestRecordSumAggregateOutputType = {
   id: number | null
   tenant_id: number | null
   mailbox_id: number | null
-  uid_validity: bigint | null
-  uid: bigint | null
   size_bytes: number | null
   conversation_id: number | null
   ticket_id: number | null
@@ -54,8 +50,7 @@ export type IngestRecordMinAggregateOutputType = {
   id: number | null
   tenant_id: number | null
   mailbox_id: number | null
-  uid_validity: bigint | null
-  uid: bigint | null
+  source_key: string | null
   message_id: string | null
   from: string | null
   subject: string | null
@@ -71,6 +66,7 @@ export type IngestRecordMinAggregateOutputType = {
   duplicate_of_id: number | null
   error_code: string | null
   error_message: string | null
+  header_only: boolean | null
   post_action_at: Date | null
   created: Date | null
   last_updated: Date | null
@@ -80,8 +76,7 @@ export type IngestRecordMaxAggregateOutputType = {
   id: number | null
   tenant_id: number | null
   mailbox_id: number | null
-  uid_validity: bigint | null
-  uid: bigint | null
+  source_key: string | null
   message_id: string | null
   from: string | null
   subject: string | null
@@ -97,6 +92,7 @@ export type IngestRecordMaxAggregateOutputType = {
   duplicate_of_id: number | null
   error_code: string | null
   error_message: string | null
+  header_only: boolean | null
   post_action_at: Date | null
   created: Date | null
   last_updated: Date | null
@@ -106,8 +102,7 @@ export type IngestRecordCountAggregateOutputType = {
   id: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: number
-  uid: number
+  source_key: number
   message_id: number
   from: number
   subject: number
@@ -124,6 +119,7 @@ export type IngestRecordCountAggregateOutputType = {
   warnings: number
   error_code: number
   error_message: number
+  header_only: number
   post_action_at: number
   created: number
   last_updated: number
@@ -135,8 +131,6 @@ export type IngestRecordAvgAggregateInputType = {
   id?: true
   tenant_id?: true
   mailbox_id?: true
-  uid_validity?: true
-  uid?: true
   size_bytes?: true
   conversation_id?: true
   ticket_id?: true
@@ -147,8 +141,6 @@ export type IngestRecordSumAggregateInputType = {
   id?: true
   tenant_id?: true
   mailbox_id?: true
-  uid_validity?: true
-  uid?: true
   size_bytes?: true
   conversation_id?: true
   ticket_id?: true
@@ -159,8 +151,7 @@ export type IngestRecordMinAggregateInputType = {
   id?: true
   tenant_id?: true
   mailbox_id?: true
-  uid_validity?: true
-  uid?: true
+  source_key?: true
   message_id?: true
   from?: true
   subject?: true
@@ -176,6 +167,7 @@ export type IngestRecordMinAggregateInputType = {
   duplicate_of_id?: true
   error_code?: true
   error_message?: true
+  header_only?: true
   post_action_at?: true
   created?: true
   last_updated?: true
@@ -185,8 +177,7 @@ export type IngestRecordMaxAggregateInputType = {
   id?: true
   tenant_id?: true
   mailbox_id?: true
-  uid_validity?: true
-  uid?: true
+  source_key?: true
   message_id?: true
   from?: true
   subject?: true
@@ -202,6 +193,7 @@ export type IngestRecordMaxAggregateInputType = {
   duplicate_of_id?: true
   error_code?: true
   error_message?: true
+  header_only?: true
   post_action_at?: true
   created?: true
   last_updated?: true
@@ -211,8 +203,7 @@ export type IngestRecordCountAggregateInputType = {
   id?: true
   tenant_id?: true
   mailbox_id?: true
-  uid_validity?: true
-  uid?: true
+  source_key?: true
   message_id?: true
   from?: true
   subject?: true
@@ -229,6 +220,7 @@ export type IngestRecordCountAggregateInputType = {
   warnings?: true
   error_code?: true
   error_message?: true
+  header_only?: true
   post_action_at?: true
   created?: true
   last_updated?: true
@@ -325,8 +317,7 @@ export type IngestRecordGroupByOutputType = {
   id: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint
-  uid: bigint
+  source_key: string
   message_id: string | null
   from: string | null
   subject: string | null
@@ -343,6 +334,7 @@ export type IngestRecordGroupByOutputType = {
   warnings: string[]
   error_code: string | null
   error_message: string | null
+  header_only: boolean
   post_action_at: Date | null
   created: Date
   last_updated: Date
@@ -375,8 +367,7 @@ export type IngestRecordWhereInput = {
   id?: Prisma.IntFilter<"IngestRecord"> | number
   tenant_id?: Prisma.IntFilter<"IngestRecord"> | number
   mailbox_id?: Prisma.IntFilter<"IngestRecord"> | number
-  uid_validity?: Prisma.BigIntFilter<"IngestRecord"> | bigint | number
-  uid?: Prisma.BigIntFilter<"IngestRecord"> | bigint | number
+  source_key?: Prisma.StringFilter<"IngestRecord"> | string
   message_id?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   from?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   subject?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
@@ -393,6 +384,7 @@ export type IngestRecordWhereInput = {
   warnings?: Prisma.StringNullableListFilter<"IngestRecord">
   error_code?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   error_message?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
+  header_only?: Prisma.BoolFilter<"IngestRecord"> | boolean
   post_action_at?: Prisma.DateTimeNullableFilter<"IngestRecord"> | Date | string | null
   created?: Prisma.DateTimeFilter<"IngestRecord"> | Date | string
   last_updated?: Prisma.DateTimeFilter<"IngestRecord"> | Date | string
@@ -408,8 +400,7 @@ export type IngestRecordOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   tenant_id?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  uid?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
   message_id?: Prisma.SortOrderInput | Prisma.SortOrder
   from?: Prisma.SortOrderInput | Prisma.SortOrder
   subject?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -426,6 +417,7 @@ export type IngestRecordOrderByWithRelationInput = {
   warnings?: Prisma.SortOrder
   error_code?: Prisma.SortOrderInput | Prisma.SortOrder
   error_message?: Prisma.SortOrderInput | Prisma.SortOrder
+  header_only?: Prisma.SortOrder
   post_action_at?: Prisma.SortOrderInput | Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
@@ -439,14 +431,13 @@ export type IngestRecordOrderByWithRelationInput = {
 
 export type IngestRecordWhereUniqueInput = Prisma.AtLeast<{
   id?: number
-  mailbox_id_uid_validity_uid?: Prisma.IngestRecordMailbox_idUid_validityUidCompoundUniqueInput
+  mailbox_id_source_key?: Prisma.IngestRecordMailbox_idSource_keyCompoundUniqueInput
   AND?: Prisma.IngestRecordWhereInput | Prisma.IngestRecordWhereInput[]
   OR?: Prisma.IngestRecordWhereInput[]
   NOT?: Prisma.IngestRecordWhereInput | Prisma.IngestRecordWhereInput[]
   tenant_id?: Prisma.IntFilter<"IngestRecord"> | number
   mailbox_id?: Prisma.IntFilter<"IngestRecord"> | number
-  uid_validity?: Prisma.BigIntFilter<"IngestRecord"> | bigint | number
-  uid?: Prisma.BigIntFilter<"IngestRecord"> | bigint | number
+  source_key?: Prisma.StringFilter<"IngestRecord"> | string
   message_id?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   from?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   subject?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
@@ -463,6 +454,7 @@ export type IngestRecordWhereUniqueInput = Prisma.AtLeast<{
   warnings?: Prisma.StringNullableListFilter<"IngestRecord">
   error_code?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   error_message?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
+  header_only?: Prisma.BoolFilter<"IngestRecord"> | boolean
   post_action_at?: Prisma.DateTimeNullableFilter<"IngestRecord"> | Date | string | null
   created?: Prisma.DateTimeFilter<"IngestRecord"> | Date | string
   last_updated?: Prisma.DateTimeFilter<"IngestRecord"> | Date | string
@@ -472,14 +464,13 @@ export type IngestRecordWhereUniqueInput = Prisma.AtLeast<{
   ticket?: Prisma.XOR<Prisma.TicketNullableScalarRelationFilter, Prisma.TicketWhereInput> | null
   duplicate_of?: Prisma.XOR<Prisma.IngestRecordNullableScalarRelationFilter, Prisma.IngestRecordWhereInput> | null
   duplicates?: Prisma.IngestRecordListRelationFilter
-}, "id" | "mailbox_id_uid_validity_uid">
+}, "id" | "mailbox_id_source_key">
 
 export type IngestRecordOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   tenant_id?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  uid?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
   message_id?: Prisma.SortOrderInput | Prisma.SortOrder
   from?: Prisma.SortOrderInput | Prisma.SortOrder
   subject?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -496,6 +487,7 @@ export type IngestRecordOrderByWithAggregationInput = {
   warnings?: Prisma.SortOrder
   error_code?: Prisma.SortOrderInput | Prisma.SortOrder
   error_message?: Prisma.SortOrderInput | Prisma.SortOrder
+  header_only?: Prisma.SortOrder
   post_action_at?: Prisma.SortOrderInput | Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
@@ -513,8 +505,7 @@ export type IngestRecordScalarWhereWithAggregatesInput = {
   id?: Prisma.IntWithAggregatesFilter<"IngestRecord"> | number
   tenant_id?: Prisma.IntWithAggregatesFilter<"IngestRecord"> | number
   mailbox_id?: Prisma.IntWithAggregatesFilter<"IngestRecord"> | number
-  uid_validity?: Prisma.BigIntWithAggregatesFilter<"IngestRecord"> | bigint | number
-  uid?: Prisma.BigIntWithAggregatesFilter<"IngestRecord"> | bigint | number
+  source_key?: Prisma.StringWithAggregatesFilter<"IngestRecord"> | string
   message_id?: Prisma.StringNullableWithAggregatesFilter<"IngestRecord"> | string | null
   from?: Prisma.StringNullableWithAggregatesFilter<"IngestRecord"> | string | null
   subject?: Prisma.StringNullableWithAggregatesFilter<"IngestRecord"> | string | null
@@ -531,14 +522,14 @@ export type IngestRecordScalarWhereWithAggregatesInput = {
   warnings?: Prisma.StringNullableListFilter<"IngestRecord">
   error_code?: Prisma.StringNullableWithAggregatesFilter<"IngestRecord"> | string | null
   error_message?: Prisma.StringNullableWithAggregatesFilter<"IngestRecord"> | string | null
+  header_only?: Prisma.BoolWithAggregatesFilter<"IngestRecord"> | boolean
   post_action_at?: Prisma.DateTimeNullableWithAggregatesFilter<"IngestRecord"> | Date | string | null
   created?: Prisma.DateTimeWithAggregatesFilter<"IngestRecord"> | Date | string
   last_updated?: Prisma.DateTimeWithAggregatesFilter<"IngestRecord"> | Date | string
 }
 
 export type IngestRecordCreateInput = {
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -552,6 +543,7 @@ export type IngestRecordCreateInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -567,8 +559,7 @@ export type IngestRecordUncheckedCreateInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -585,6 +576,7 @@ export type IngestRecordUncheckedCreateInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -592,8 +584,7 @@ export type IngestRecordUncheckedCreateInput = {
 }
 
 export type IngestRecordUpdateInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -607,6 +598,7 @@ export type IngestRecordUpdateInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -622,8 +614,7 @@ export type IngestRecordUncheckedUpdateInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -640,6 +631,7 @@ export type IngestRecordUncheckedUpdateInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -650,8 +642,7 @@ export type IngestRecordCreateManyInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -668,14 +659,14 @@ export type IngestRecordCreateManyInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
 
 export type IngestRecordUpdateManyMutationInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -689,6 +680,7 @@ export type IngestRecordUpdateManyMutationInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -698,8 +690,7 @@ export type IngestRecordUncheckedUpdateManyInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -716,6 +707,7 @@ export type IngestRecordUncheckedUpdateManyInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -736,18 +728,16 @@ export type IngestRecordNullableScalarRelationFilter = {
   isNot?: Prisma.IngestRecordWhereInput | null
 }
 
-export type IngestRecordMailbox_idUid_validityUidCompoundUniqueInput = {
+export type IngestRecordMailbox_idSource_keyCompoundUniqueInput = {
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
 }
 
 export type IngestRecordCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenant_id?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  uid?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
   message_id?: Prisma.SortOrder
   from?: Prisma.SortOrder
   subject?: Prisma.SortOrder
@@ -764,6 +754,7 @@ export type IngestRecordCountOrderByAggregateInput = {
   warnings?: Prisma.SortOrder
   error_code?: Prisma.SortOrder
   error_message?: Prisma.SortOrder
+  header_only?: Prisma.SortOrder
   post_action_at?: Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
@@ -773,8 +764,6 @@ export type IngestRecordAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenant_id?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  uid?: Prisma.SortOrder
   size_bytes?: Prisma.SortOrder
   conversation_id?: Prisma.SortOrder
   ticket_id?: Prisma.SortOrder
@@ -785,8 +774,7 @@ export type IngestRecordMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenant_id?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  uid?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
   message_id?: Prisma.SortOrder
   from?: Prisma.SortOrder
   subject?: Prisma.SortOrder
@@ -802,6 +790,7 @@ export type IngestRecordMaxOrderByAggregateInput = {
   duplicate_of_id?: Prisma.SortOrder
   error_code?: Prisma.SortOrder
   error_message?: Prisma.SortOrder
+  header_only?: Prisma.SortOrder
   post_action_at?: Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
@@ -811,8 +800,7 @@ export type IngestRecordMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenant_id?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  uid?: Prisma.SortOrder
+  source_key?: Prisma.SortOrder
   message_id?: Prisma.SortOrder
   from?: Prisma.SortOrder
   subject?: Prisma.SortOrder
@@ -828,6 +816,7 @@ export type IngestRecordMinOrderByAggregateInput = {
   duplicate_of_id?: Prisma.SortOrder
   error_code?: Prisma.SortOrder
   error_message?: Prisma.SortOrder
+  header_only?: Prisma.SortOrder
   post_action_at?: Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
@@ -837,8 +826,6 @@ export type IngestRecordSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenant_id?: Prisma.SortOrder
   mailbox_id?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  uid?: Prisma.SortOrder
   size_bytes?: Prisma.SortOrder
   conversation_id?: Prisma.SortOrder
   ticket_id?: Prisma.SortOrder
@@ -1093,8 +1080,7 @@ export type IngestRecordUncheckedUpdateManyWithoutDuplicate_ofNestedInput = {
 }
 
 export type IngestRecordCreateWithoutTenantInput = {
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1108,6 +1094,7 @@ export type IngestRecordCreateWithoutTenantInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1121,8 +1108,7 @@ export type IngestRecordCreateWithoutTenantInput = {
 export type IngestRecordUncheckedCreateWithoutTenantInput = {
   id?: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1139,6 +1125,7 @@ export type IngestRecordUncheckedCreateWithoutTenantInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1178,8 +1165,7 @@ export type IngestRecordScalarWhereInput = {
   id?: Prisma.IntFilter<"IngestRecord"> | number
   tenant_id?: Prisma.IntFilter<"IngestRecord"> | number
   mailbox_id?: Prisma.IntFilter<"IngestRecord"> | number
-  uid_validity?: Prisma.BigIntFilter<"IngestRecord"> | bigint | number
-  uid?: Prisma.BigIntFilter<"IngestRecord"> | bigint | number
+  source_key?: Prisma.StringFilter<"IngestRecord"> | string
   message_id?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   from?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   subject?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
@@ -1196,14 +1182,14 @@ export type IngestRecordScalarWhereInput = {
   warnings?: Prisma.StringNullableListFilter<"IngestRecord">
   error_code?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
   error_message?: Prisma.StringNullableFilter<"IngestRecord"> | string | null
+  header_only?: Prisma.BoolFilter<"IngestRecord"> | boolean
   post_action_at?: Prisma.DateTimeNullableFilter<"IngestRecord"> | Date | string | null
   created?: Prisma.DateTimeFilter<"IngestRecord"> | Date | string
   last_updated?: Prisma.DateTimeFilter<"IngestRecord"> | Date | string
 }
 
 export type IngestRecordCreateWithoutTicketInput = {
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1217,6 +1203,7 @@ export type IngestRecordCreateWithoutTicketInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1231,8 +1218,7 @@ export type IngestRecordUncheckedCreateWithoutTicketInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1248,6 +1234,7 @@ export type IngestRecordUncheckedCreateWithoutTicketInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1281,8 +1268,7 @@ export type IngestRecordUpdateManyWithWhereWithoutTicketInput = {
 }
 
 export type IngestRecordCreateWithoutConversationInput = {
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1296,6 +1282,7 @@ export type IngestRecordCreateWithoutConversationInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1310,8 +1297,7 @@ export type IngestRecordUncheckedCreateWithoutConversationInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1327,6 +1313,7 @@ export type IngestRecordUncheckedCreateWithoutConversationInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1360,8 +1347,7 @@ export type IngestRecordUpdateManyWithWhereWithoutConversationInput = {
 }
 
 export type IngestRecordCreateWithoutMailboxInput = {
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1375,6 +1361,7 @@ export type IngestRecordCreateWithoutMailboxInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1388,8 +1375,7 @@ export type IngestRecordCreateWithoutMailboxInput = {
 export type IngestRecordUncheckedCreateWithoutMailboxInput = {
   id?: number
   tenant_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1406,6 +1392,7 @@ export type IngestRecordUncheckedCreateWithoutMailboxInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1439,8 +1426,7 @@ export type IngestRecordUpdateManyWithWhereWithoutMailboxInput = {
 }
 
 export type IngestRecordCreateWithoutDuplicatesInput = {
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1454,6 +1440,7 @@ export type IngestRecordCreateWithoutDuplicatesInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1468,8 +1455,7 @@ export type IngestRecordUncheckedCreateWithoutDuplicatesInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1486,6 +1472,7 @@ export type IngestRecordUncheckedCreateWithoutDuplicatesInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1497,8 +1484,7 @@ export type IngestRecordCreateOrConnectWithoutDuplicatesInput = {
 }
 
 export type IngestRecordCreateWithoutDuplicate_ofInput = {
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1512,6 +1498,7 @@ export type IngestRecordCreateWithoutDuplicate_ofInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1526,8 +1513,7 @@ export type IngestRecordUncheckedCreateWithoutDuplicate_ofInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1543,6 +1529,7 @@ export type IngestRecordUncheckedCreateWithoutDuplicate_ofInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
@@ -1571,8 +1558,7 @@ export type IngestRecordUpdateToOneWithWhereWithoutDuplicatesInput = {
 }
 
 export type IngestRecordUpdateWithoutDuplicatesInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1586,6 +1572,7 @@ export type IngestRecordUpdateWithoutDuplicatesInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1600,8 +1587,7 @@ export type IngestRecordUncheckedUpdateWithoutDuplicatesInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1618,6 +1604,7 @@ export type IngestRecordUncheckedUpdateWithoutDuplicatesInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1642,8 +1629,7 @@ export type IngestRecordUpdateManyWithWhereWithoutDuplicate_ofInput = {
 export type IngestRecordCreateManyTenantInput = {
   id?: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1660,14 +1646,14 @@ export type IngestRecordCreateManyTenantInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
 
 export type IngestRecordUpdateWithoutTenantInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1681,6 +1667,7 @@ export type IngestRecordUpdateWithoutTenantInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1694,8 +1681,7 @@ export type IngestRecordUpdateWithoutTenantInput = {
 export type IngestRecordUncheckedUpdateWithoutTenantInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1712,6 +1698,7 @@ export type IngestRecordUncheckedUpdateWithoutTenantInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1721,8 +1708,7 @@ export type IngestRecordUncheckedUpdateWithoutTenantInput = {
 export type IngestRecordUncheckedUpdateManyWithoutTenantInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1739,6 +1725,7 @@ export type IngestRecordUncheckedUpdateManyWithoutTenantInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1748,8 +1735,7 @@ export type IngestRecordCreateManyTicketInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1765,14 +1751,14 @@ export type IngestRecordCreateManyTicketInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
 
 export type IngestRecordUpdateWithoutTicketInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1786,6 +1772,7 @@ export type IngestRecordUpdateWithoutTicketInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1800,8 +1787,7 @@ export type IngestRecordUncheckedUpdateWithoutTicketInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1817,6 +1803,7 @@ export type IngestRecordUncheckedUpdateWithoutTicketInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1827,8 +1814,7 @@ export type IngestRecordUncheckedUpdateManyWithoutTicketInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1844,6 +1830,7 @@ export type IngestRecordUncheckedUpdateManyWithoutTicketInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1853,8 +1840,7 @@ export type IngestRecordCreateManyConversationInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1870,14 +1856,14 @@ export type IngestRecordCreateManyConversationInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
 
 export type IngestRecordUpdateWithoutConversationInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1891,6 +1877,7 @@ export type IngestRecordUpdateWithoutConversationInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1905,8 +1892,7 @@ export type IngestRecordUncheckedUpdateWithoutConversationInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1922,6 +1908,7 @@ export type IngestRecordUncheckedUpdateWithoutConversationInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1932,8 +1919,7 @@ export type IngestRecordUncheckedUpdateManyWithoutConversationInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1949,6 +1935,7 @@ export type IngestRecordUncheckedUpdateManyWithoutConversationInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -1957,8 +1944,7 @@ export type IngestRecordUncheckedUpdateManyWithoutConversationInput = {
 export type IngestRecordCreateManyMailboxInput = {
   id?: number
   tenant_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -1975,14 +1961,14 @@ export type IngestRecordCreateManyMailboxInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
 
 export type IngestRecordUpdateWithoutMailboxInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1996,6 +1982,7 @@ export type IngestRecordUpdateWithoutMailboxInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2009,8 +1996,7 @@ export type IngestRecordUpdateWithoutMailboxInput = {
 export type IngestRecordUncheckedUpdateWithoutMailboxInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2027,6 +2013,7 @@ export type IngestRecordUncheckedUpdateWithoutMailboxInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2036,8 +2023,7 @@ export type IngestRecordUncheckedUpdateWithoutMailboxInput = {
 export type IngestRecordUncheckedUpdateManyWithoutMailboxInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2054,6 +2040,7 @@ export type IngestRecordUncheckedUpdateManyWithoutMailboxInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2063,8 +2050,7 @@ export type IngestRecordCreateManyDuplicate_ofInput = {
   id?: number
   tenant_id: number
   mailbox_id: number
-  uid_validity: bigint | number
-  uid: bigint | number
+  source_key: string
   message_id?: string | null
   from?: string | null
   subject?: string | null
@@ -2080,14 +2066,14 @@ export type IngestRecordCreateManyDuplicate_ofInput = {
   warnings?: Prisma.IngestRecordCreatewarningsInput | string[]
   error_code?: string | null
   error_message?: string | null
+  header_only?: boolean
   post_action_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
 
 export type IngestRecordUpdateWithoutDuplicate_ofInput = {
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2101,6 +2087,7 @@ export type IngestRecordUpdateWithoutDuplicate_ofInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2115,8 +2102,7 @@ export type IngestRecordUncheckedUpdateWithoutDuplicate_ofInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2132,6 +2118,7 @@ export type IngestRecordUncheckedUpdateWithoutDuplicate_ofInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2142,8 +2129,7 @@ export type IngestRecordUncheckedUpdateManyWithoutDuplicate_ofInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenant_id?: Prisma.IntFieldUpdateOperationsInput | number
   mailbox_id?: Prisma.IntFieldUpdateOperationsInput | number
-  uid_validity?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
-  uid?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  source_key?: Prisma.StringFieldUpdateOperationsInput | string
   message_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   from?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subject?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -2159,6 +2145,7 @@ export type IngestRecordUncheckedUpdateManyWithoutDuplicate_ofInput = {
   warnings?: Prisma.IngestRecordUpdatewarningsInput | string[]
   error_code?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error_message?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  header_only?: Prisma.BoolFieldUpdateOperationsInput | boolean
   post_action_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
@@ -2199,8 +2186,7 @@ export type IngestRecordSelect<ExtArgs extends runtime.Types.Extensions.Internal
   id?: boolean
   tenant_id?: boolean
   mailbox_id?: boolean
-  uid_validity?: boolean
-  uid?: boolean
+  source_key?: boolean
   message_id?: boolean
   from?: boolean
   subject?: boolean
@@ -2217,6 +2203,7 @@ export type IngestRecordSelect<ExtArgs extends runtime.Types.Extensions.Internal
   warnings?: boolean
   error_code?: boolean
   error_message?: boolean
+  header_only?: boolean
   post_action_at?: boolean
   created?: boolean
   last_updated?: boolean
@@ -2233,8 +2220,7 @@ export type IngestRecordSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   id?: boolean
   tenant_id?: boolean
   mailbox_id?: boolean
-  uid_validity?: boolean
-  uid?: boolean
+  source_key?: boolean
   message_id?: boolean
   from?: boolean
   subject?: boolean
@@ -2251,6 +2237,7 @@ export type IngestRecordSelectCreateManyAndReturn<ExtArgs extends runtime.Types.
   warnings?: boolean
   error_code?: boolean
   error_message?: boolean
+  header_only?: boolean
   post_action_at?: boolean
   created?: boolean
   last_updated?: boolean
@@ -2265,8 +2252,7 @@ export type IngestRecordSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   id?: boolean
   tenant_id?: boolean
   mailbox_id?: boolean
-  uid_validity?: boolean
-  uid?: boolean
+  source_key?: boolean
   message_id?: boolean
   from?: boolean
   subject?: boolean
@@ -2283,6 +2269,7 @@ export type IngestRecordSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.
   warnings?: boolean
   error_code?: boolean
   error_message?: boolean
+  header_only?: boolean
   post_action_at?: boolean
   created?: boolean
   last_updated?: boolean
@@ -2297,8 +2284,7 @@ export type IngestRecordSelectScalar = {
   id?: boolean
   tenant_id?: boolean
   mailbox_id?: boolean
-  uid_validity?: boolean
-  uid?: boolean
+  source_key?: boolean
   message_id?: boolean
   from?: boolean
   subject?: boolean
@@ -2315,12 +2301,13 @@ export type IngestRecordSelectScalar = {
   warnings?: boolean
   error_code?: boolean
   error_message?: boolean
+  header_only?: boolean
   post_action_at?: boolean
   created?: boolean
   last_updated?: boolean
 }
 
-export type IngestRecordOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "mailbox_id" | "uid_validity" | "uid" | "message_id" | "from" | "subject" | "received_at" | "size_bytes" | "raw_storage_key" | "raw_sha256" | "outcome" | "classification" | "thread_reason" | "conversation_id" | "ticket_id" | "duplicate_of_id" | "warnings" | "error_code" | "error_message" | "post_action_at" | "created" | "last_updated", ExtArgs["result"]["ingestRecord"]>
+export type IngestRecordOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "mailbox_id" | "source_key" | "message_id" | "from" | "subject" | "received_at" | "size_bytes" | "raw_storage_key" | "raw_sha256" | "outcome" | "classification" | "thread_reason" | "conversation_id" | "ticket_id" | "duplicate_of_id" | "warnings" | "error_code" | "error_message" | "header_only" | "post_action_at" | "created" | "last_updated", ExtArgs["result"]["ingestRecord"]>
 export type IngestRecordInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   mailbox?: boolean | Prisma.MailboxDefaultArgs<ExtArgs>
@@ -2359,13 +2346,15 @@ export type $IngestRecordPayload<ExtArgs extends runtime.Types.Extensions.Intern
     id: number
     tenant_id: number
     mailbox_id: number
-    uid_validity: bigint
-    uid: bigint
+    /**
+     * Identifies the item within its mailbox's source (IMAP: `uidvalidity:uid`).
+     */
+    source_key: string
     message_id: string | null
     from: string | null
     subject: string | null
     /**
-     * IMAP INTERNALDATE
+     * When the source received it (IMAP INTERNALDATE).
      */
     received_at: Date | null
     size_bytes: number
@@ -2380,6 +2369,10 @@ export type $IngestRecordPayload<ExtArgs extends runtime.Types.Extensions.Intern
     warnings: string[]
     error_code: string | null
     error_message: string | null
+    /**
+     * Only the header was stored (the message was over the size limit and never downloaded whole).
+     */
+    header_only: boolean
     /**
      * When the mailbox post-action (\Seen / move) ran for this message; null: not yet (a crash
      * between the commit and the post-action is caught up by the next sync).
@@ -2819,8 +2812,7 @@ export interface IngestRecordFieldRefs {
   readonly id: Prisma.FieldRef<"IngestRecord", 'Int'>
   readonly tenant_id: Prisma.FieldRef<"IngestRecord", 'Int'>
   readonly mailbox_id: Prisma.FieldRef<"IngestRecord", 'Int'>
-  readonly uid_validity: Prisma.FieldRef<"IngestRecord", 'BigInt'>
-  readonly uid: Prisma.FieldRef<"IngestRecord", 'BigInt'>
+  readonly source_key: Prisma.FieldRef<"IngestRecord", 'String'>
   readonly message_id: Prisma.FieldRef<"IngestRecord", 'String'>
   readonly from: Prisma.FieldRef<"IngestRecord", 'String'>
   readonly subject: Prisma.FieldRef<"IngestRecord", 'String'>
@@ -2837,6 +2829,7 @@ export interface IngestRecordFieldRefs {
   readonly warnings: Prisma.FieldRef<"IngestRecord", 'String[]'>
   readonly error_code: Prisma.FieldRef<"IngestRecord", 'String'>
   readonly error_message: Prisma.FieldRef<"IngestRecord", 'String'>
+  readonly header_only: Prisma.FieldRef<"IngestRecord", 'Boolean'>
   readonly post_action_at: Prisma.FieldRef<"IngestRecord", 'DateTime'>
   readonly created: Prisma.FieldRef<"IngestRecord", 'DateTime'>
   readonly last_updated: Prisma.FieldRef<"IngestRecord", 'DateTime'>

@@ -31,9 +31,6 @@ export type MailboxAvgAggregateOutputType = {
   tenant_id: number | null
   port: number | null
   poll_seconds: number | null
-  uid_validity: number | null
-  last_uid: number | null
-  highest_modseq: number | null
   consecutive_failures: number | null
 }
 
@@ -42,9 +39,6 @@ export type MailboxSumAggregateOutputType = {
   tenant_id: number | null
   port: number | null
   poll_seconds: number | null
-  uid_validity: bigint | null
-  last_uid: bigint | null
-  highest_modseq: bigint | null
   consecutive_failures: number | null
 }
 
@@ -68,9 +62,8 @@ export type MailboxMinAggregateOutputType = {
   poll_seconds: number | null
   since: Date | null
   enabled: boolean | null
-  uid_validity: bigint | null
-  last_uid: bigint | null
-  highest_modseq: bigint | null
+  source: string | null
+  cursor: string | null
   state: $Enums.MailboxState | null
   last_success_at: Date | null
   last_error: string | null
@@ -100,9 +93,8 @@ export type MailboxMaxAggregateOutputType = {
   poll_seconds: number | null
   since: Date | null
   enabled: boolean | null
-  uid_validity: bigint | null
-  last_uid: bigint | null
-  highest_modseq: bigint | null
+  source: string | null
+  cursor: string | null
   state: $Enums.MailboxState | null
   last_success_at: Date | null
   last_error: string | null
@@ -133,9 +125,8 @@ export type MailboxCountAggregateOutputType = {
   poll_seconds: number
   since: number
   enabled: number
-  uid_validity: number
-  last_uid: number
-  highest_modseq: number
+  source: number
+  cursor: number
   state: number
   last_success_at: number
   last_error: number
@@ -152,9 +143,6 @@ export type MailboxAvgAggregateInputType = {
   tenant_id?: true
   port?: true
   poll_seconds?: true
-  uid_validity?: true
-  last_uid?: true
-  highest_modseq?: true
   consecutive_failures?: true
 }
 
@@ -163,9 +151,6 @@ export type MailboxSumAggregateInputType = {
   tenant_id?: true
   port?: true
   poll_seconds?: true
-  uid_validity?: true
-  last_uid?: true
-  highest_modseq?: true
   consecutive_failures?: true
 }
 
@@ -189,9 +174,8 @@ export type MailboxMinAggregateInputType = {
   poll_seconds?: true
   since?: true
   enabled?: true
-  uid_validity?: true
-  last_uid?: true
-  highest_modseq?: true
+  source?: true
+  cursor?: true
   state?: true
   last_success_at?: true
   last_error?: true
@@ -221,9 +205,8 @@ export type MailboxMaxAggregateInputType = {
   poll_seconds?: true
   since?: true
   enabled?: true
-  uid_validity?: true
-  last_uid?: true
-  highest_modseq?: true
+  source?: true
+  cursor?: true
   state?: true
   last_success_at?: true
   last_error?: true
@@ -254,9 +237,8 @@ export type MailboxCountAggregateInputType = {
   poll_seconds?: true
   since?: true
   enabled?: true
-  uid_validity?: true
-  last_uid?: true
-  highest_modseq?: true
+  source?: true
+  cursor?: true
   state?: true
   last_success_at?: true
   last_error?: true
@@ -374,9 +356,8 @@ export type MailboxGroupByOutputType = {
   poll_seconds: number
   since: Date | null
   enabled: boolean
-  uid_validity: bigint | null
-  last_uid: bigint | null
-  highest_modseq: bigint | null
+  source: string
+  cursor: string | null
   state: $Enums.MailboxState
   last_success_at: Date | null
   last_error: string | null
@@ -430,9 +411,8 @@ export type MailboxWhereInput = {
   poll_seconds?: Prisma.IntFilter<"Mailbox"> | number
   since?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   enabled?: Prisma.BoolFilter<"Mailbox"> | boolean
-  uid_validity?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
-  last_uid?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
-  highest_modseq?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
+  source?: Prisma.StringFilter<"Mailbox"> | string
+  cursor?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   state?: Prisma.EnumMailboxStateFilter<"Mailbox"> | $Enums.MailboxState
   last_success_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   last_error?: Prisma.StringNullableFilter<"Mailbox"> | string | null
@@ -467,9 +447,8 @@ export type MailboxOrderByWithRelationInput = {
   poll_seconds?: Prisma.SortOrder
   since?: Prisma.SortOrderInput | Prisma.SortOrder
   enabled?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrderInput | Prisma.SortOrder
-  last_uid?: Prisma.SortOrderInput | Prisma.SortOrder
-  highest_modseq?: Prisma.SortOrderInput | Prisma.SortOrder
+  source?: Prisma.SortOrder
+  cursor?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   last_success_at?: Prisma.SortOrderInput | Prisma.SortOrder
   last_error?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -508,9 +487,8 @@ export type MailboxWhereUniqueInput = Prisma.AtLeast<{
   poll_seconds?: Prisma.IntFilter<"Mailbox"> | number
   since?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   enabled?: Prisma.BoolFilter<"Mailbox"> | boolean
-  uid_validity?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
-  last_uid?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
-  highest_modseq?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
+  source?: Prisma.StringFilter<"Mailbox"> | string
+  cursor?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   state?: Prisma.EnumMailboxStateFilter<"Mailbox"> | $Enums.MailboxState
   last_success_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   last_error?: Prisma.StringNullableFilter<"Mailbox"> | string | null
@@ -545,9 +523,8 @@ export type MailboxOrderByWithAggregationInput = {
   poll_seconds?: Prisma.SortOrder
   since?: Prisma.SortOrderInput | Prisma.SortOrder
   enabled?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrderInput | Prisma.SortOrder
-  last_uid?: Prisma.SortOrderInput | Prisma.SortOrder
-  highest_modseq?: Prisma.SortOrderInput | Prisma.SortOrder
+  source?: Prisma.SortOrder
+  cursor?: Prisma.SortOrderInput | Prisma.SortOrder
   state?: Prisma.SortOrder
   last_success_at?: Prisma.SortOrderInput | Prisma.SortOrder
   last_error?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -586,9 +563,8 @@ export type MailboxScalarWhereWithAggregatesInput = {
   poll_seconds?: Prisma.IntWithAggregatesFilter<"Mailbox"> | number
   since?: Prisma.DateTimeNullableWithAggregatesFilter<"Mailbox"> | Date | string | null
   enabled?: Prisma.BoolWithAggregatesFilter<"Mailbox"> | boolean
-  uid_validity?: Prisma.BigIntNullableWithAggregatesFilter<"Mailbox"> | bigint | number | null
-  last_uid?: Prisma.BigIntNullableWithAggregatesFilter<"Mailbox"> | bigint | number | null
-  highest_modseq?: Prisma.BigIntNullableWithAggregatesFilter<"Mailbox"> | bigint | number | null
+  source?: Prisma.StringWithAggregatesFilter<"Mailbox"> | string
+  cursor?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
   state?: Prisma.EnumMailboxStateWithAggregatesFilter<"Mailbox"> | $Enums.MailboxState
   last_success_at?: Prisma.DateTimeNullableWithAggregatesFilter<"Mailbox"> | Date | string | null
   last_error?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
@@ -617,9 +593,8 @@ export type MailboxCreateInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -654,9 +629,8 @@ export type MailboxUncheckedCreateInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -688,9 +662,8 @@ export type MailboxUpdateInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -725,9 +698,8 @@ export type MailboxUncheckedUpdateInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -761,9 +733,8 @@ export type MailboxCreateManyInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -792,9 +763,8 @@ export type MailboxUpdateManyMutationInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -825,9 +795,8 @@ export type MailboxUncheckedUpdateManyInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -878,9 +847,8 @@ export type MailboxCountOrderByAggregateInput = {
   poll_seconds?: Prisma.SortOrder
   since?: Prisma.SortOrder
   enabled?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  last_uid?: Prisma.SortOrder
-  highest_modseq?: Prisma.SortOrder
+  source?: Prisma.SortOrder
+  cursor?: Prisma.SortOrder
   state?: Prisma.SortOrder
   last_success_at?: Prisma.SortOrder
   last_error?: Prisma.SortOrder
@@ -895,9 +863,6 @@ export type MailboxAvgOrderByAggregateInput = {
   tenant_id?: Prisma.SortOrder
   port?: Prisma.SortOrder
   poll_seconds?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  last_uid?: Prisma.SortOrder
-  highest_modseq?: Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
 }
 
@@ -921,9 +886,8 @@ export type MailboxMaxOrderByAggregateInput = {
   poll_seconds?: Prisma.SortOrder
   since?: Prisma.SortOrder
   enabled?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  last_uid?: Prisma.SortOrder
-  highest_modseq?: Prisma.SortOrder
+  source?: Prisma.SortOrder
+  cursor?: Prisma.SortOrder
   state?: Prisma.SortOrder
   last_success_at?: Prisma.SortOrder
   last_error?: Prisma.SortOrder
@@ -953,9 +917,8 @@ export type MailboxMinOrderByAggregateInput = {
   poll_seconds?: Prisma.SortOrder
   since?: Prisma.SortOrder
   enabled?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  last_uid?: Prisma.SortOrder
-  highest_modseq?: Prisma.SortOrder
+  source?: Prisma.SortOrder
+  cursor?: Prisma.SortOrder
   state?: Prisma.SortOrder
   last_success_at?: Prisma.SortOrder
   last_error?: Prisma.SortOrder
@@ -970,9 +933,6 @@ export type MailboxSumOrderByAggregateInput = {
   tenant_id?: Prisma.SortOrder
   port?: Prisma.SortOrder
   poll_seconds?: Prisma.SortOrder
-  uid_validity?: Prisma.SortOrder
-  last_uid?: Prisma.SortOrder
-  highest_modseq?: Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
 }
 
@@ -1113,9 +1073,8 @@ export type MailboxCreateWithoutTenantInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1148,9 +1107,8 @@ export type MailboxUncheckedCreateWithoutTenantInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1213,9 +1171,8 @@ export type MailboxScalarWhereInput = {
   poll_seconds?: Prisma.IntFilter<"Mailbox"> | number
   since?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   enabled?: Prisma.BoolFilter<"Mailbox"> | boolean
-  uid_validity?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
-  last_uid?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
-  highest_modseq?: Prisma.BigIntNullableFilter<"Mailbox"> | bigint | number | null
+  source?: Prisma.StringFilter<"Mailbox"> | string
+  cursor?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   state?: Prisma.EnumMailboxStateFilter<"Mailbox"> | $Enums.MailboxState
   last_success_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   last_error?: Prisma.StringNullableFilter<"Mailbox"> | string | null
@@ -1244,9 +1201,8 @@ export type MailboxCreateWithoutTicketsInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1280,9 +1236,8 @@ export type MailboxUncheckedCreateWithoutTicketsInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1329,9 +1284,8 @@ export type MailboxUpdateWithoutTicketsInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1365,9 +1319,8 @@ export type MailboxUncheckedUpdateWithoutTicketsInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1398,9 +1351,8 @@ export type MailboxCreateWithoutConversationsInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1434,9 +1386,8 @@ export type MailboxUncheckedCreateWithoutConversationsInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1483,9 +1434,8 @@ export type MailboxUpdateWithoutConversationsInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1519,9 +1469,8 @@ export type MailboxUncheckedUpdateWithoutConversationsInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1552,9 +1501,8 @@ export type MailboxCreateWithoutIngestsInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1588,9 +1536,8 @@ export type MailboxUncheckedCreateWithoutIngestsInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1637,9 +1584,8 @@ export type MailboxUpdateWithoutIngestsInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1673,9 +1619,8 @@ export type MailboxUncheckedUpdateWithoutIngestsInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1707,9 +1652,8 @@ export type MailboxCreateManyTenantInput = {
   poll_seconds?: number
   since?: Date | string | null
   enabled?: boolean
-  uid_validity?: bigint | number | null
-  last_uid?: bigint | number | null
-  highest_modseq?: bigint | number | null
+  source?: string
+  cursor?: string | null
   state?: $Enums.MailboxState
   last_success_at?: Date | string | null
   last_error?: string | null
@@ -1738,9 +1682,8 @@ export type MailboxUpdateWithoutTenantInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1773,9 +1716,8 @@ export type MailboxUncheckedUpdateWithoutTenantInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1808,9 +1750,8 @@ export type MailboxUncheckedUpdateManyWithoutTenantInput = {
   poll_seconds?: Prisma.IntFieldUpdateOperationsInput | number
   since?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   enabled?: Prisma.BoolFieldUpdateOperationsInput | boolean
-  uid_validity?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  last_uid?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
-  highest_modseq?: Prisma.NullableBigIntFieldUpdateOperationsInput | bigint | number | null
+  source?: Prisma.StringFieldUpdateOperationsInput | string
+  cursor?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   state?: Prisma.EnumMailboxStateFieldUpdateOperationsInput | $Enums.MailboxState
   last_success_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1890,9 +1831,8 @@ export type MailboxSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   poll_seconds?: boolean
   since?: boolean
   enabled?: boolean
-  uid_validity?: boolean
-  last_uid?: boolean
-  highest_modseq?: boolean
+  source?: boolean
+  cursor?: boolean
   state?: boolean
   last_success_at?: boolean
   last_error?: boolean
@@ -1928,9 +1868,8 @@ export type MailboxSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   poll_seconds?: boolean
   since?: boolean
   enabled?: boolean
-  uid_validity?: boolean
-  last_uid?: boolean
-  highest_modseq?: boolean
+  source?: boolean
+  cursor?: boolean
   state?: boolean
   last_success_at?: boolean
   last_error?: boolean
@@ -1962,9 +1901,8 @@ export type MailboxSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   poll_seconds?: boolean
   since?: boolean
   enabled?: boolean
-  uid_validity?: boolean
-  last_uid?: boolean
-  highest_modseq?: boolean
+  source?: boolean
+  cursor?: boolean
   state?: boolean
   last_success_at?: boolean
   last_error?: boolean
@@ -1996,9 +1934,8 @@ export type MailboxSelectScalar = {
   poll_seconds?: boolean
   since?: boolean
   enabled?: boolean
-  uid_validity?: boolean
-  last_uid?: boolean
-  highest_modseq?: boolean
+  source?: boolean
+  cursor?: boolean
   state?: boolean
   last_success_at?: boolean
   last_error?: boolean
@@ -2008,7 +1945,7 @@ export type MailboxSelectScalar = {
   last_updated?: boolean
 }
 
-export type MailboxOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "address" | "aliases" | "host" | "port" | "tls" | "username" | "auth" | "secret_encrypted" | "oauth_token_url" | "oauth_client_id" | "oauth_client_secret_encrypted" | "oauth_scope" | "folder" | "post_action" | "post_action_folder" | "poll_seconds" | "since" | "enabled" | "uid_validity" | "last_uid" | "highest_modseq" | "state" | "last_success_at" | "last_error" | "consecutive_failures" | "next_attempt_at" | "created" | "last_updated", ExtArgs["result"]["mailbox"]>
+export type MailboxOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "address" | "aliases" | "host" | "port" | "tls" | "username" | "auth" | "secret_encrypted" | "oauth_token_url" | "oauth_client_id" | "oauth_client_secret_encrypted" | "oauth_scope" | "folder" | "post_action" | "post_action_folder" | "poll_seconds" | "since" | "enabled" | "source" | "cursor" | "state" | "last_success_at" | "last_error" | "consecutive_failures" | "next_attempt_at" | "created" | "last_updated", ExtArgs["result"]["mailbox"]>
 export type MailboxInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   tickets?: boolean | Prisma.Mailbox$ticketsArgs<ExtArgs>
@@ -2064,9 +2001,15 @@ export type $MailboxPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     since: Date | null
     enabled: boolean
-    uid_validity: bigint | null
-    last_uid: bigint | null
-    highest_modseq: bigint | null
+    /**
+     * How mail arrives: a registered source kind (src/sources/registry.ts). Today `imap`.
+     */
+    source: string
+    /**
+     * The source's cursor, opaque to everything but the source (IMAP: `uidvalidity:lastuid[:highestmodseq]`);
+     * moved only in the transaction that stores an item's result. Null: the source starts afresh.
+     */
+    cursor: string | null
     state: $Enums.MailboxState
     last_success_at: Date | null
     last_error: string | null
@@ -2524,9 +2467,8 @@ export interface MailboxFieldRefs {
   readonly poll_seconds: Prisma.FieldRef<"Mailbox", 'Int'>
   readonly since: Prisma.FieldRef<"Mailbox", 'DateTime'>
   readonly enabled: Prisma.FieldRef<"Mailbox", 'Boolean'>
-  readonly uid_validity: Prisma.FieldRef<"Mailbox", 'BigInt'>
-  readonly last_uid: Prisma.FieldRef<"Mailbox", 'BigInt'>
-  readonly highest_modseq: Prisma.FieldRef<"Mailbox", 'BigInt'>
+  readonly source: Prisma.FieldRef<"Mailbox", 'String'>
+  readonly cursor: Prisma.FieldRef<"Mailbox", 'String'>
   readonly state: Prisma.FieldRef<"Mailbox", 'MailboxState'>
   readonly last_success_at: Prisma.FieldRef<"Mailbox", 'DateTime'>
   readonly last_error: Prisma.FieldRef<"Mailbox", 'String'>

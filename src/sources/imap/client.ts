@@ -1,13 +1,13 @@
 // From a stored mailbox row to the options of an ImapFlow client (imapflow
-// 2.10.2): the one place that decides how Mailroom connects, so that the sync
-// engine and the connection test cannot drift apart. Secrets are decrypted here,
+// 2.10.2): the one place that builds an ImapFlow, so that syncing, watching
+// and the connection test cannot drift apart in how they connect. Secrets are decrypted here,
 // just before use, and handed only to imapflow (never to a log).
 import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { decryptSecret } from '../crypto/secrets.js';
-import type { Logger } from '../logging/logger.js';
-import { accessTokenCache, refreshAccessToken, type AccessTokenCache, type FetchFn, type RefreshParams } from './oauth.js';
-import type { MailboxConnectionRow } from './types.js';
+import { decryptSecret } from '../../crypto/secrets.js';
+import type { Logger } from '../../logging/logger.js';
+import { refreshAccessToken, type AccessTokenCache, type FetchFn, type RefreshParams } from '../../mailboxes/oauth.js';
+import type { MailboxConnectionRow } from '../../mailboxes/types.js';
 
 export interface ImapTimeouts {
   /** DNS + TCP + TLS handshake, one budget. */
@@ -23,7 +23,7 @@ export const DEFAULT_IMAP_TIMEOUTS: ImapTimeouts = { connectionTimeout: 30_000, 
 export interface OAuthClientOptions {
   /** Use this access token as it is (the connection test refreshes it itself). */
   accessToken?: string;
-  /** Access tokens per mailbox id; `false`: always refresh. Default: the process-wide cache. */
+  /** Access tokens per mailbox id (the worker's cache); `false` or absent: always refresh. */
   cache?: AccessTokenCache | false;
   fetch?: FetchFn;
   timeoutMs?: number;
@@ -74,7 +74,7 @@ async function accessTokenFor(row: MailboxConnectionRow, deps: ImapClientDeps): 
   if (o.accessToken) return o.accessToken;
   const params = oauthParams(row, deps.secretKeys);
   const refresh = { fetch: o.fetch, timeoutMs: o.timeoutMs };
-  const cache = o.cache === undefined ? accessTokenCache : o.cache;
+  const cache = o.cache ?? false;
   // A mailbox not stored yet has no id to cache under.
   const token = cache && row.id !== undefined ? await cache.get(row.id, params, refresh) : await refreshAccessToken(params, refresh);
   if (token.refreshToken && token.refreshToken !== params.refreshToken && o.onRotated) await o.onRotated(token.refreshToken);
@@ -107,8 +107,8 @@ export async function imapClientOptions(row: MailboxConnectionRow, deps: ImapCli
  * logs (an EventEmitter without one would crash the process on a dropped
  * connection); callers add their own for recovery.
  */
-export async function createImapClient(row: MailboxConnectionRow, deps: ImapClientDeps): Promise<ImapFlow> {
-  const client = new ImapFlow(await imapClientOptions(row, deps));
+export async function createImapClient(row: MailboxConnectionRow, deps: ImapClientDeps, extra: Partial<ImapFlowOptions> = {}): Promise<ImapFlow> {
+  const client = new ImapFlow({ ...(await imapClientOptions(row, deps)), ...extra });
   client.on('error', (err: Error) => {
     if (deps.logger) deps.logger.warn({ mailbox_id: row.id ?? null, host: row.host, err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'IMAP connection error');
   });

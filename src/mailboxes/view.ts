@@ -1,0 +1,46 @@
+// From a stored mailbox row to what admins see (MailboxView, types.ts): no
+// secret, only `has_secret` flags, and the source's cursor as readable fields.
+import { sourceFor } from '../sources/registry.js';
+import { formatPostAction, type Mailbox, type MailboxView } from './types.js';
+
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export function toMailboxView(row: Mailbox & { tenant: { slug: string } }): MailboxView {
+  // The cursor is the source's own text; its source says what it means.
+  const cursor = sourceFor(row.source).describeCursor(row.cursor);
+  return {
+    id: row.id,
+    tenant_id: row.tenant_id,
+    tenant: row.tenant.slug,
+    address: row.address,
+    aliases: [...row.aliases],
+    host: row.host,
+    port: row.port,
+    tls: row.tls,
+    username: row.username,
+    auth: row.auth,
+    has_secret: row.secret_encrypted !== '',
+    oauth_token_url: row.oauth_token_url,
+    oauth_client_id: row.oauth_client_id,
+    oauth_scope: row.oauth_scope,
+    has_oauth_client_secret: Boolean(row.oauth_client_secret_encrypted),
+    folder: row.folder,
+    post_action: formatPostAction(row),
+    poll_seconds: row.poll_seconds,
+    since: iso(row.since),
+    enabled: row.enabled,
+    state: row.state,
+    last_success_at: iso(row.last_success_at),
+    last_error: row.last_error,
+    consecutive_failures: row.consecutive_failures,
+    source: row.source,
+    uid_validity: num(cursor.uid_validity),
+    last_uid: num(cursor.last_uid),
+    highest_modseq: typeof cursor.highest_modseq === 'string' ? cursor.highest_modseq : null,
+    created: row.created.toISOString(),
+    last_updated: row.last_updated.toISOString(),
+  };
+}
+

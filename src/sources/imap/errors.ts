@@ -1,0 +1,90 @@
+// The one classifier of what imapflow (and the sockets under it) throws: which
+// stage failed, the registry code, and one sentence naming host:port, user or
+// folder, never a secret. The connection test reports the stage to an admin;
+// a sync turns it into the mailbox's health (credentials and folders need a
+// person and back off long, everything else is transient).
+import type { ImapFlowError } from 'imapflow';
+import { describeError, isMailroomError, type ErrorCode } from '../../errors.js';
+import type { ConnectionTestStage, MailboxConnectionRow } from '../../mailboxes/types.js';
+import type { SourceFailure } from '../types.js';
+
+export interface ImapFailure {
+  readonly stage: ConnectionTestStage;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export const STAGE_CODES: Readonly<Record<ConnectionTestStage, ErrorCode>> = Object.freeze({
+  dns: 'MAILBOX_DNS_FAILED',
+  tcp: 'MAILBOX_CONNECT_FAILED',
+  tls: 'MAILBOX_TLS_FAILED',
+  oauth: 'OAUTH_FAILED',
+  auth: 'MAILBOX_AUTH_FAILED',
+  folder: 'MAILBOX_FOLDER_FAILED',
+});
+
+/** Node's error codes for a certificate that failed verification. */
+export const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME/;
+
+export function errCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** OpenSSL's short reason (its message is a dump of library internals), with the code. */
+export function tlsReason(err: unknown): string {
+  const code = errCode(err);
+  const reason = (err as { reason?: unknown } | undefined)?.reason;
+  const text = (typeof reason === 'string' && reason ? reason : err instanceof Error ? err.message : String(err)).trim().replace(/\.$/, '');
+  return code && !text.includes(code) ? `${text} (${code})` : text;
+}
+
+const failure = (stage: ConnectionTestStage, message: string): ImapFailure => ({ stage, code: STAGE_CODES[stage], message });
+
+function isMissingFolder(e: ImapFlowError): boolean {
+  return Boolean(e.mailboxMissing) || e.serverResponseCode === 'NONEXISTENT' || /mailbox doesn't exist|nonexistent/i.test(e.responseText ?? '');
+}
+
+/**
+ * What failed. `during` says what was being done: `connect` (up to and
+ * including login), `folder` (opening it) or `session` (anything after).
+ */
+export function classifyImapError(row: Pick<MailboxConnectionRow, 'host' | 'port' | 'username' | 'folder' | 'auth' | 'tls'>, err: unknown, during: 'connect' | 'folder' | 'session'): ImapFailure {
+  const e = (err ?? {}) as ImapFlowError;
+  const where = `${row.host}:${row.port}`;
+  if (isMailroomError(err, 'OAUTH_FAILED')) return failure('oauth', err.message);
+  // Secrets that cannot be decrypted: the stored credentials are unusable, an auth problem for the admin.
+  if (isMailroomError(err, 'SECRET_DECRYPT_FAILED')) return { stage: 'auth', code: err.code, message: err.message };
+  if (e.authenticationFailed || isMailroomError(err, 'MAILBOX_AUTH_FAILED')) {
+    const said = e.responseText || e.serverResponseCode || 'authentication failed';
+    const how = row.auth === 'oauth2' ? 'the OAuth2 access token' : 'the login';
+    return failure('auth', `${where} rejected ${how} of user ${row.username}: ${said.replace(/\.$/, '')}.`);
+  }
+  if (/Unsupported authentication mechanism/i.test(e.message ?? '') && row.auth === 'oauth2') {
+    return failure('auth', `${where} does not offer OAuth2 login (XOAUTH2 or OAUTHBEARER) for user ${row.username}.`);
+  }
+  if (isMissingFolder(e)) return failure('folder', `Folder "${row.folder}" does not exist for user ${row.username} on ${where}.`);
+  if (during === 'folder') {
+    const said = e.responseText || describeError(err);
+    return failure('folder', `Folder "${row.folder}" of user ${row.username} on ${where} cannot be opened: ${said.replace(/\.$/, '')}.`);
+  }
+  const code = errCode(err);
+  if (e.tlsFailed || CERT_CODE.test(code ?? '') || (during === 'connect' && /ssl|tls/i.test(e.message ?? ''))) {
+    const starttls = row.tls === 'starttls';
+    if (CERT_CODE.test(code ?? '')) return failure('tls', `The certificate of ${where}${starttls ? ' (after STARTTLS)' : ''} is not trusted: ${tlsReason(err)}.`);
+    return failure('tls', `${starttls ? 'STARTTLS' : 'TLS'} with ${where} failed: ${tlsReason(err)}.`);
+  }
+  if (code === 'GREETING_TIMEOUT') {
+    return failure('tcp', `${where} accepted the connection but sent no IMAP greeting (is it an implicit TLS port? then use tls as the TLS mode).`);
+  }
+  if (code === 'ECONNREFUSED') return failure('tcp', `Nothing accepts connections on ${where} (connection refused).`);
+  if (code === 'ENOTFOUND') return failure('dns', `The host name ${row.host} does not exist.`);
+  const said = e.responseText || describeError(err);
+  return failure('tcp', `The IMAP session with ${where} failed${code ? ` (${code})` : ''}: ${said.replace(/\.$/, '')}.`);
+}
+
+/** For the sync worker: stages that need a person back off as long as wrong credentials. */
+export function toSourceFailure(f: ImapFailure): SourceFailure {
+  const kind = f.stage === 'auth' || f.stage === 'oauth' || f.stage === 'folder' ? 'auth' : 'connect';
+  return { kind, code: f.code, message: f.message };
+}

@@ -1,0 +1,34 @@
+// Watching an IMAP folder: one logged-in connection per mailbox, EXAMINEd
+// read-only and parked in IDLE (RFC 2177), that only says "there may be new
+// mail" (EXISTS). It never fetches: the sync that the notice asks for runs
+// under the worker's concurrency limit on its own connection, so a thousand
+// quiet mailboxes cost a thousand sockets and no sync slots. IDLE is restarted
+// every `refreshMs` (imapflow's maxIdleTime), well within the 29 minutes
+// after which servers may drop it.
+import type { Mailbox } from '../../generated/prisma/client.js';
+import type { SourceContext, WatchOptions } from '../types.js';
+import { classified, connectImap } from './session.js';
+
+export async function watchImap(mailbox: Mailbox, ctx: SourceContext, opts: WatchOptions): Promise<'closed' | 'unsupported'> {
+  if (opts.signal.aborted) return 'closed';
+  const client = await connectImap(mailbox, ctx, { autoIdleDelay: 200, maxIdleTime: opts.refreshMs });
+  const closed = new Promise<void>((resolve) => {
+    client.once('close', () => resolve());
+    opts.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  try {
+    if (!client.capabilities.has('IDLE')) return 'unsupported';
+    try {
+      await client.mailboxOpen(mailbox.folder, { readOnly: true });
+    } catch (err) {
+      throw classified(mailbox, err, 'folder');
+    }
+    client.on('exists', () => opts.onChange());
+    // Mail that arrived between the last sync and this IDLE is not announced by the server.
+    opts.onChange();
+    await closed;
+    return 'closed';
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}

@@ -1,0 +1,102 @@
+// The mail-source contract: how mail gets into Mailroom, whatever carries it.
+// A source (IMAP today; an LMTP listener, a provider webhook, Graph or Gmail
+// APIs, an mbox import later) knows its protocol and nothing after it; ingest
+// and everything downstream know no protocol. A source:
+//
+// - yields **items**: the raw bytes of one mail, a `sourceKey` naming the item
+//   within its mailbox (unique there: the ingest record's identity), when it
+//   was received, and the opaque **cursor** that is true once this item is
+//   stored. Ingest writes that cursor in the same transaction as the item's
+//   result, so the cursor never passes a mail whose result is not stored.
+// - may yield **cursor moves** on their own (a reset after its numbering
+//   changed, items passed over): the sync driver stores them as they come.
+// - is told each result (`ack`), and runs its post-action then (IMAP: \Seen,
+//   move). An ack that a crash prevented is repeated by the next sync.
+// - may **watch**: hold one cheap connection and say when there may be news
+//   (IMAP IDLE, a push subscription). Watching never does the work: it only
+//   asks for a sync, which runs under the worker's concurrency limit.
+//
+// Lock, health, backoff and scheduling belong to the sync worker
+// (src/sync/), which drives every source the same way. A new source is a
+// folder under src/sources/ implementing MailSource, plus one line in
+// registry.ts.
+
+import type { ErrorCode } from '../errors.js';
+import type { Mailbox } from '../generated/prisma/client.js';
+import type { InboundItem, IngestOutcome } from '../ingest/types.js';
+import type { Logger } from '../logging/logger.js';
+import type { AccessTokenCache } from '../mailboxes/oauth.js';
+import type { ConnectionTestResult, MailboxConnectionRow } from '../mailboxes/types.js';
+
+export type { InboundItem };
+
+export type SourceEvent = { readonly type: 'item'; readonly item: InboundItem } | { readonly type: 'cursor'; readonly cursor: string | null };
+
+/** What became of an item (or of a stored record whose ack is still due). */
+export interface ItemAck {
+  readonly sourceKey: string;
+  readonly outcome: IngestOutcome;
+}
+
+/**
+ * `done`: the post-action ran (or there is none); `stale`: the key no longer
+ * names an item here (IMAP: another UIDVALIDITY), nothing can be done; both
+ * end the ack. `kept`: deliberately left (a failed mail stays untouched for a
+ * person), to be offered again if the record's outcome changes.
+ */
+export type AckResult = 'done' | 'stale' | 'kept';
+
+/** One connected sync pass over a mailbox. */
+export interface SourceSession {
+  /** Whether results are acknowledged at all (IMAP: a post-action is configured); false skips ack bookkeeping. */
+  readonly acks: boolean;
+  /** Events past `cursor`, oldest first; stops early when `signal` aborts. */
+  pull(cursor: string | null, signal: AbortSignal): AsyncIterable<SourceEvent>;
+  ack(ack: ItemAck): Promise<AckResult>;
+  close(): Promise<void>;
+}
+
+export interface WatchOptions {
+  readonly signal: AbortSignal;
+  /** Re-establish the wait this often (IMAP: restart IDLE), so a silently dead connection is noticed. */
+  readonly refreshMs: number;
+  /** New items may be there: ask for a sync. Called once right after the watch is established, too. */
+  readonly onChange: () => void;
+}
+
+/** What a source failure means for the mailbox, in one sentence without secrets. */
+export interface SourceFailure {
+  /** `auth`: needs a person (credentials, missing folder): long backoff, auth_error. `connect`: transient. */
+  readonly kind: 'auth' | 'connect';
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** What a source gets from the worker: secrets, the token cache, limits, a logger. */
+export interface SourceContext {
+  /** The current MAILROOM_SECRET_KEY first, older keys after it. */
+  readonly secretKeys: readonly Buffer[];
+  readonly logger: Logger;
+  readonly tokens: AccessTokenCache;
+  /** Items larger than this are not downloaded whole (see InboundItem.oversize). */
+  readonly maxRawBytes: number;
+  /** The source rotated a stored secret (an OAuth2 refresh token): store it encrypted. */
+  readonly onSecretRotated?: (mailboxId: number, secret: string) => Promise<void>;
+  /** Protocol timeouts in ms, for tests; each source names its own. */
+  readonly timeouts?: Readonly<Record<string, number>>;
+}
+
+export interface MailSource {
+  readonly kind: string;
+  open(mailbox: Mailbox, ctx: SourceContext): Promise<SourceSession>;
+  /** Absent: the source cannot watch, and its mailboxes are polled. */
+  readonly watch?: (mailbox: Mailbox, ctx: SourceContext, opts: WatchOptions) => Promise<'closed' | 'unsupported'>;
+  /** Maps anything open/pull/ack/watch threw to what it means for the mailbox. */
+  classify(mailbox: Mailbox, err: unknown): SourceFailure;
+  /** Connects and checks every stage an admin can get wrong (the mailbox test). */
+  test(row: MailboxConnectionRow, ctx: Pick<SourceContext, 'secretKeys'> & { timeoutMs?: number }): Promise<ConnectionTestResult>;
+  /** The cursor as readable fields for views (IMAP: uid_validity, last_uid, highest_modseq). */
+  describeCursor(cursor: string | null): Record<string, number | string | null>;
+  /** A source key as readable fields for the ingest log (IMAP: uid_validity, uid). */
+  describeKey(sourceKey: string): Record<string, number | string | null>;
+}
