@@ -31,6 +31,8 @@ import type { DownloadUrlFn, DTO_ticket_conversation } from './dto.js';
 import { conversationsInput, sanitizeEditorJs } from './input.js';
 import type { ConversationInput } from './input.js';
 import { resolveReferences, type Resolved } from './references.js';
+import { addressDirections, conversationTypes } from '../wire/enums.js';
+import type { TicketConversationTypeName } from '../wire/enums.js';
 
 export interface ConversationDeps {
   /** MAILROOM_SECRET_KEY: signs outbound Message-IDs. */
@@ -51,8 +53,6 @@ export function pageWindow(page: PageRequest): { skip: number; take: number } {
   return { skip: (page.page - 1) * page.page_size, take: page.page_size };
 }
 
-const TYPE_NAMES = ['UNKNOWN', 'REPLY_INBOUND', 'NOTE_PRIVATE', 'NOTE_PUBLIC', 'FORWARD', 'REPLY_OUTBOUND', 'SUGGESTED_REPLY'] as const;
-const DIRECTION_NAMES = ['UNKNOWN', 'FROM', 'TO', 'CC', 'BCC', 'FORWARDED_TO', 'RESENT_FROM', 'REPLY_TO'] as const;
 const ACTIVITY_TYPES: ReadonlySet<string> = new Set(['REPLY_INBOUND', 'REPLY_OUTBOUND', 'FORWARD']);
 
 /** The request body as conversations, or a VALIDATION error naming every bad field (`conversations[0].type`). */
@@ -121,7 +121,7 @@ async function writeConversations(db: Db, principal: Principal, ticketId: number
       let statusClosed = ticket.status.is_closed;
       const ids: number[] = [];
       for (const [i, item] of inputs.entries()) {
-        const typeName = TYPE_NAMES[item.type] ?? 'UNKNOWN';
+        const typeName = conversationTypes.name(item.type);
         const given = item.sys_status ? resolved.statuses.get(item.sys_status.id) : undefined;
         if (given) {
           statusId = given.id;
@@ -167,7 +167,7 @@ interface WriteOne {
   ticketId: number;
   item: ConversationInput;
   index: number;
-  typeName: (typeof TYPE_NAMES)[number];
+  typeName: TicketConversationTypeName;
   statusId: number;
   requesterId: number | null;
   now: Date;
@@ -206,7 +206,7 @@ async function writeOne(tx: Db, w: WriteOne): Promise<number> {
       read_minutes: rich.read_minutes,
       created: w.now,
       email_addresses: {
-        create: addresses.map((e, position) => ({ email: pgText(e.email), name: pgText(e.name ?? '', 500), direction: DIRECTION_NAMES[e.direction] ?? 'UNKNOWN', position })),
+        create: addresses.map((e, position) => ({ email: pgText(e.email), name: pgText(e.name ?? '', 500), direction: addressDirections.name(e.direction), position })),
       },
     },
     select: { id: true },

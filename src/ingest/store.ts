@@ -8,6 +8,7 @@ import type { MappedMail } from '../conversations/from-mail.js';
 import type { Db } from '../db/prisma.js';
 import type { InboundAttachment } from '../mail/types.js';
 import type { ThreadDecision } from '../threading/decide.js';
+import { addressDirections } from '../wire/enums.js';
 import type { FetchedMessage, IngestMailbox, TenantContext } from './ingest.js';
 import { pgJson, pgText, pgTextOrNull } from './pg-text.js';
 
@@ -206,7 +207,7 @@ async function writeConversation(tx: Db, input: WriteInput, outcome: Extract<Sto
       imap_uid: msg.uid,
       imap_uid_validity: msg.uidValidity,
       email_addresses: {
-        create: mapped.email_addresses.map((e, position) => ({ email: pgText(e.email), name: pgText(e.name, 500), direction: directionName(e.direction), position })),
+        create: mapped.email_addresses.map((e, position) => ({ email: pgText(e.email), name: pgText(e.name, 500), direction: addressDirections.name(e.direction), position })),
       },
     },
     select: { id: true },
@@ -234,10 +235,4 @@ async function writeConversation(tx: Db, input: WriteInput, outcome: Extract<Sto
     ticketId,
     attachments: outcome.attachments.map((a) => ({ id: a.id, tenantId, storageKey: a.storageKey })),
   };
-}
-
-const DIRECTION_NAMES = ['UNKNOWN', 'FROM', 'TO', 'CC', 'BCC', 'FORWARDED_TO', 'RESENT_FROM', 'REPLY_TO'] as const;
-
-function directionName(direction: number): (typeof DIRECTION_NAMES)[number] {
-  return DIRECTION_NAMES[direction] ?? 'UNKNOWN';
 }

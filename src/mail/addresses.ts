@@ -6,7 +6,7 @@
 // it without naming it in To or Cc.
 
 import addressparser from 'nodemailer/lib/addressparser';
-import { EmailAddressDirection } from '../conversations/enums.js';
+import { EmailAddressDirection } from '../wire/enums.js';
 import { cleanHeaderText, decodeWords } from './headers.js';
 import type { InboundMail, MailAddress } from './types.js';
 
