@@ -31,6 +31,7 @@ import type { DownloadUrlFn, DTO_ticket_conversation } from './dto.js';
 import { conversationsInput, sanitizeEditorJs } from './input.js';
 import type { ConversationInput } from './input.js';
 import { resolveReferences, type Resolved } from './references.js';
+import { uniqueAddresses } from '../wire/addresses.js';
 import { addressDirections, conversationTypes } from '../wire/enums.js';
 import type { TicketConversationTypeName } from '../wire/enums.js';
 
@@ -182,13 +183,7 @@ async function writeOne(tx: Db, w: WriteOne): Promise<number> {
   const attachmentIds = (item.sys_attachments ?? []).map((a) => a.id);
   const { extracted, rich } = w.prepared;
 
-  const seen = new Set<string>();
-  const addresses = (item.email_addresses ?? []).filter((e) => {
-    const key = `${e.direction}\u0000${e.email}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const addresses = uniqueAddresses(item.email_addresses ?? []);
 
   const created = await tx.conversation.create({
     data: {
