@@ -24,8 +24,6 @@ import { addressDirections } from '../wire/enums.js';
 import { ticketEffects } from './ticket-effects.js';
 import type { ConversationEffect, StatusRef, TicketRules } from './ticket-effects.js';
 
-export type { StatusRef, TicketRules } from './ticket-effects.js';
-
 /** The requester: an existing contact of the tenant, or one by email (created on first sight). */
 export type ContactRef = { id: number } | { email: string; name: string };
 
