@@ -2,11 +2,11 @@
 // prints it: seed field names, enums as numbers, no ids (nothing is stored).
 // The stored conversation's DTO (API) has the same shape plus ids.
 
-import { AttachmentStatus, TicketConversationType } from './enums.js';
-import type { EmailAddressDirection } from './enums.js';
 import type { MappedMail } from './from-mail.js';
 import type { DTO_rich_text } from '../mail/rich/index.js';
 import { DEFAULT_STATUSES, SYSTEM_USER } from '../tenants/defaults.js';
+import { AttachmentStatus, TicketConversationType } from '../wire/enums.js';
+import type { EmailAddressDirection } from '../wire/enums.js';
 
 export interface ConversationDraft {
   type: TicketConversationType;

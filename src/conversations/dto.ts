@@ -15,9 +15,15 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { EDITORJS_VERSION } from '../mail/rich/index.js';
 import type { DTO_editorjs } from '../mail/rich/index.js';
 import { sizeKb } from './draft.js';
-import { AttachmentStatus, EmailAddressDirection, TicketConversationType } from './enums.js';
+import { addressDirections, attachmentStatuses, conversationTypes } from '../wire/enums.js';
+import type { AttachmentStatusName, SeedEnum } from '../wire/enums.js';
 
 const iso = z.string().meta({ format: 'date-time' });
+
+/** `ENUM email_address_direction: 0 UNKNOWN, 1 FROM, ...` */
+function enumDescription<N extends string>(seed: SeedEnum<N, number>, exclude: readonly N[] = []): string {
+  return `ENUM ${seed.seedName}: ${seed.describe({ exclude })}`;
+}
 
 export const referenceColorSchema = z.object({ id: z.number().int(), label: z.string(), bg_color: z.string(), text_color: z.string() }).meta({ title: 'DTO_reference_color' });
 export const referenceUserSchema = z.object({ id: z.number().int(), label: z.string(), email: z.string(), profile_pic: z.string().nullable() }).meta({ title: 'DTO_reference_user' });
@@ -29,13 +35,13 @@ export const referenceAttachmentSchema = z
     id: z.number().int(),
     label: z.string().describe('Safe file name'),
     size_kb: z.number().int().describe('Size in KiB, rounded up'),
-    status: z.number().int().describe('ENUM attachment_status: 0 UNKNOWN, 1 UNAVAILABLE, 2 OK, 3 WARNING, 4 ERROR'),
+    status: z.number().int().describe(enumDescription(attachmentStatuses)),
     status_message: z.string().nullable(),
     download_url: z.string().nullable().describe('Signed, valid for an hour; null unless status is OK or WARNING'),
   })
   .meta({ title: 'DTO_reference_attachment' });
 export const emailAddressSchema = z
-  .object({ email: z.string(), name: z.string(), direction: z.number().int().describe('ENUM email_address_direction: 0 UNKNOWN, 1 FROM, 2 TO, 3 CC, 4 BCC, 5 FORWARDED_TO, 6 RESENT_FROM, 7 REPLY_TO') })
+  .object({ email: z.string(), name: z.string(), direction: z.number().int().describe(enumDescription(addressDirections)) })
   .meta({ title: 'DTO_email_address' });
 export const editorJsSchema = z
   .object({ time: z.number().int(), version: z.string(), blocks: z.array(z.object({ id: z.string(), type: z.string(), data: z.record(z.string(), z.unknown()) })) })
@@ -48,7 +54,7 @@ export const conversationSchema = z
   .object({
     id: z.number().int(),
     ticket_id: z.number().int(),
-    type: z.number().int().describe('ENUM ticket_conversation_type: 1 REPLY_INBOUND, 2 NOTE_PRIVATE, 3 NOTE_PUBLIC, 4 FORWARD, 5 REPLY_OUTBOUND, 6 SUGGESTED_REPLY'),
+    type: z.number().int().describe(enumDescription(conversationTypes, ['UNKNOWN'])),
     sys_status: referenceColorSchema.nullable(),
     created_by: referenceUserSchema,
     last_updated_by: referenceUserSchema,
@@ -102,8 +108,6 @@ export const ticketInclude = {
 
 export type TicketRow = Prisma.TicketGetPayload<{ include: typeof ticketInclude }>;
 
-export type AttachmentStatusName = keyof typeof AttachmentStatus;
-
 /** The signed download URL of an attachment, or null (status not OK/WARNING). */
 export type DownloadUrlFn = (attachment: { id: number; status: AttachmentStatusName }) => string | null;
 
@@ -134,7 +138,7 @@ export function attachmentDto(
     id: a.id,
     label: a.filename,
     size_kb: sizeKb(Number(a.size_bytes)),
-    status: AttachmentStatus[a.status],
+    status: attachmentStatuses.number(a.status),
     status_message: a.status_message,
     download_url: downloadUrl({ id: a.id, status: a.status }),
   };
@@ -183,7 +187,7 @@ export function conversationDto(row: ConversationRow, downloadUrl: DownloadUrlFn
   const dto: DTO_ticket_conversation = {
     id: row.id,
     ticket_id: row.ticket_id,
-    type: TicketConversationType[row.type],
+    type: conversationTypes.number(row.type),
     sys_status: row.sys_status ? statusDto(row.sys_status) : null,
     created_by: userDto(row.created_by),
     last_updated_by: userDto(row.last_updated_by),
@@ -192,7 +196,7 @@ export function conversationDto(row: ConversationRow, downloadUrl: DownloadUrlFn
     sys_attachments: row.attachments.map((a) => attachmentDto(a, downloadUrl)),
     created: row.created.toISOString(),
     last_updated: row.last_updated.toISOString(),
-    email_addresses: row.email_addresses.map((e) => ({ email: e.email, name: e.name, direction: EmailAddressDirection[e.direction] })),
+    email_addresses: row.email_addresses.map((e) => ({ email: e.email, name: e.name, direction: addressDirections.number(e.direction) })),
     sys_content_rich: {
       plain_preview: row.plain_preview,
       html: signInlineImages(row.html, inline),

@@ -7,28 +7,31 @@
 // References still have to be resolved against the tenant's rows (service.ts).
 
 import { z } from 'zod';
-import { EmailAddressDirection, TicketConversationType } from './enums.js';
 import { isValidAddress } from '../mail/addresses.js';
 import { sanitizeMailHtml } from '../mail/rich/index.js';
 import type { DTO_editorjs } from '../mail/rich/index.js';
 import { classifyUrl } from '../mail/rich/url.js';
+import { addressDirections, conversationTypes } from '../wire/enums.js';
+import type { SeedEnum } from '../wire/enums.js';
 
 export const INT32_MAX = 2_147_483_647;
 /** Items in one POST: one transaction, so bounded. */
 export const MAX_CONVERSATIONS_PER_REQUEST = 100;
 
 /** A seed enum given as its value or its name; parses to the value. */
-export function enumInput<T extends Record<string, number>>(values: T, options: { exclude?: readonly (keyof T & string)[] } = {}) {
-  const entries = Object.entries(values).filter(([name]) => !options.exclude?.includes(name));
-  const numbers = entries.map(([, v]) => v) as [number, ...number[]];
-  const names = entries.map(([n]) => n) as [string, ...string[]];
-  const byName = new Map(entries);
+export function enumInput<N extends string, V extends number>(seed: SeedEnum<N, V>, options: { exclude?: readonly N[] } = {}) {
+  const entries = seed.entries.filter(([name]) => !options.exclude?.includes(name));
+  const numbers = entries.map(([, v]) => v) as [V, ...V[]];
+  const names = entries.map(([n]) => n) as [N, ...N[]];
   const message = `must be one of ${entries.map(([n, v]) => `${v} (${n})`).join(', ')}`;
   // Names in any case ("note_private" is NOTE_PRIVATE): clients write enums as they please.
-  const upper = new Map(entries.map(([n, v]) => [n.toUpperCase(), v]));
+  const accepted = (v: string): boolean => {
+    const value = seed.number(v);
+    return value !== undefined && numbers.includes(value);
+  };
   return z
-    .union([z.literal(numbers), z.enum(names), z.string().refine((v) => upper.has(v.toUpperCase()))], { error: message })
-    .transform((v) => (typeof v === 'number' ? v : ((byName.get(v) ?? upper.get(v.toUpperCase())) as number)));
+    .union([z.literal(numbers), z.enum(names), z.string().refine(accepted)], { error: message })
+    .transform((v) => (typeof v === 'number' ? v : (seed.number(v) as number)));
 }
 
 export const positiveInt32 = z.number({ error: 'must be a positive integer' }).int('must be a positive integer').min(1, 'must be a positive integer').max(INT32_MAX, 'is too large');
@@ -56,7 +59,7 @@ const reference = z.object({ id: positiveInt32 });
 const emailAddressInput = z.object({
   email: emailInput,
   name: z.string().max(500).nullish(),
-  direction: enumInput(EmailAddressDirection),
+  direction: enumInput(addressDirections),
 });
 
 /**
@@ -88,7 +91,7 @@ const richInput = z.object({
 
 export const conversationInput = z.object({
   ticket_id: positiveInt32.nullish(),
-  type: enumInput(TicketConversationType, { exclude: ['UNKNOWN'] }),
+  type: enumInput(conversationTypes, { exclude: ['UNKNOWN'] }),
   sys_status: reference.nullish(),
   requester: requesterInput.nullish(),
   last_message_extracted: z.string().max(1_000_000).nullish(),

@@ -3,7 +3,7 @@
 // against the tenant's rows) before anything is written, and an unknown ticket
 // is a 404 only after that, in the order PRODUCT.md fixes (400 before 404).
 //
-// Decisions the seed leaves open, made here:
+// Decisions the seed leaves open, made here (applied by write.ts and ticket-effects.ts):
 // - `sys_status` is the ticket's status after the conversation (as ingestion
 //   records it): a given status is applied to the ticket; without one, an
 //   inbound reply reopens a solved/closed ticket as mail does (tenant setting).
@@ -20,7 +20,6 @@ import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
 import type { FieldProblem } from '../errors.js';
-import { pgJson, pgText } from '../ingest/pg-text.js';
 import { isUniqueViolation } from '../ingest/store.js';
 import { extractReply } from '../mail/reply/extract.js';
 import { EDITORJS_VERSION, htmlToEditorJs, plainPreview, readMinutes, sanitizeMailHtml, textToEditorJs, textToHtml } from '../mail/rich/index.js';
@@ -31,6 +30,9 @@ import type { DownloadUrlFn, DTO_ticket_conversation } from './dto.js';
 import { conversationsInput, sanitizeEditorJs } from './input.js';
 import type { ConversationInput } from './input.js';
 import { resolveReferences, type Resolved } from './references.js';
+import { conversationTypes } from '../wire/enums.js';
+import { loadTicket, ticketRules, writeOnTicket } from './write.js';
+import type { ContactRef, ConversationWrite, TicketState } from './write.js';
 
 export interface ConversationDeps {
   /** MAILROOM_SECRET_KEY: signs outbound Message-IDs. */
@@ -50,10 +52,6 @@ export interface PageRequest {
 export function pageWindow(page: PageRequest): { skip: number; take: number } {
   return { skip: (page.page - 1) * page.page_size, take: page.page_size };
 }
-
-const TYPE_NAMES = ['UNKNOWN', 'REPLY_INBOUND', 'NOTE_PRIVATE', 'NOTE_PUBLIC', 'FORWARD', 'REPLY_OUTBOUND', 'SUGGESTED_REPLY'] as const;
-const DIRECTION_NAMES = ['UNKNOWN', 'FROM', 'TO', 'CC', 'BCC', 'FORWARDED_TO', 'RESENT_FROM', 'REPLY_TO'] as const;
-const ACTIVITY_TYPES: ReadonlySet<string> = new Set(['REPLY_INBOUND', 'REPLY_OUTBOUND', 'FORWARD']);
 
 /** The request body as conversations, or a VALIDATION error naming every bad field (`conversations[0].type`). */
 export function parseConversations(items: unknown, ticketId: number): ConversationInput[] {
@@ -112,33 +110,11 @@ async function writeConversations(db: Db, principal: Principal, ticketId: number
       const tx = txClient as unknown as Db;
       const resolved = await resolveReferences(tx, tenantId, inputs);
       // Lock the ticket row: concurrent posts to one ticket apply their status changes in turn.
-      const locked = await tx.$queryRaw<{ id: number }[]>`SELECT id FROM tickets WHERE id = ${ticketId} AND tenant_id = ${tenantId} FOR UPDATE`;
-      if (locked.length === 0) throw new MailroomError('NOT_FOUND', `Ticket ${ticketId} does not exist.`);
-      const ticket = await tx.ticket.findUniqueOrThrow({ where: { id: ticketId }, include: { status: true, tenant: { select: { reopen_on_reply: true } } } });
-      const open = await tx.status.findUnique({ where: { tenant_id_key: { tenant_id: tenantId, key: 'open' } } });
-
-      let statusId = ticket.status_id;
-      let statusClosed = ticket.status.is_closed;
-      const ids: number[] = [];
-      for (const [i, item] of inputs.entries()) {
-        const typeName = TYPE_NAMES[item.type] ?? 'UNKNOWN';
-        const given = item.sys_status ? resolved.statuses.get(item.sys_status.id) : undefined;
-        if (given) {
-          statusId = given.id;
-          statusClosed = given.is_closed;
-        } else if (typeName === 'REPLY_INBOUND' && statusClosed && ticket.tenant.reopen_on_reply && open) {
-          statusId = open.id;
-          statusClosed = false;
-        }
-        const requesterId = (await requesterFor(tx, tenantId, item)) ?? ticket.requester_id;
-        const id = await writeOne(tx, { principal, ticketId, item, index: i, typeName, statusId, requesterId, now, deps, resolved, prepared: prepared[i]! });
-        ids.push(id);
-        if (ACTIVITY_TYPES.has(typeName)) {
-          await tx.ticket.updateMany({ where: { id: ticketId, last_activity: { lt: now } }, data: { last_activity: now } });
-        }
-      }
-      if (statusId !== ticket.status_id) await tx.ticket.update({ where: { id: ticketId }, data: { status_id: statusId } });
-
+      const ticket = await loadTicket(tx, tenantId, ticketId, { lock: true });
+      if (!ticket) throw new MailroomError('NOT_FOUND', `Ticket ${ticketId} does not exist.`);
+      const rules = await ticketRules(tx, tenantId);
+      const items = inputs.map((item, i) => conversationWrite(principal, ticket, item, i, { now, deps, resolved, prepared: prepared[i]! }));
+      const ids = await writeOnTicket(tx, tenantId, ticket, rules, items);
       const rows = await tx.conversation.findMany({ where: { id: { in: ids } }, include: conversationInclude, orderBy: { id: 'asc' } });
       return rows.map((row) => conversationDto(row, deps.downloadUrl));
     },
@@ -146,30 +122,7 @@ async function writeConversations(db: Db, principal: Principal, ticketId: number
   );
 }
 
-async function requesterFor(tx: Db, tenantId: number, item: ConversationInput): Promise<number | null> {
-  const r = item.requester;
-  if (!r) return null;
-  if (r.user_id != null) return r.user_id;
-  if (r.email == null) return null;
-  const name = pgText(r.name?.trim() ?? '', 500);
-  const contact = await tx.contact.upsert({
-    where: { tenant_id_email: { tenant_id: tenantId, email: r.email } },
-    create: { tenant_id: tenantId, email: r.email, name },
-    update: {},
-    select: { id: true, name: true },
-  });
-  if (contact.name === '' && name !== '') await tx.contact.update({ where: { id: contact.id }, data: { name } });
-  return contact.id;
-}
-
-interface WriteOne {
-  principal: Principal;
-  ticketId: number;
-  item: ConversationInput;
-  index: number;
-  typeName: (typeof TYPE_NAMES)[number];
-  statusId: number;
-  requesterId: number | null;
+interface ItemContext {
   now: Date;
   deps: ConversationDeps;
   resolved: Resolved;
@@ -177,58 +130,29 @@ interface WriteOne {
   prepared: { extracted: string; rich: DTO_rich_text };
 }
 
-async function writeOne(tx: Db, w: WriteOne): Promise<number> {
-  const { principal, item, deps } = w;
-  const attachmentIds = (item.sys_attachments ?? []).map((a) => a.id);
-  const { extracted, rich } = w.prepared;
-
-  const seen = new Set<string>();
-  const addresses = (item.email_addresses ?? []).filter((e) => {
-    const key = `${e.direction}\u0000${e.email}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-
-  const created = await tx.conversation.create({
-    data: {
-      tenant_id: principal.tenantId,
-      ticket_id: w.ticketId,
-      type: w.typeName,
-      sys_status_id: w.statusId,
-      requester_id: w.requesterId,
-      created_by_id: principal.userId,
-      last_updated_by_id: principal.userId,
-      last_message_extracted: pgText(extracted),
-      html: pgText(rich.html),
-      plain_preview: pgText(rich.plain_preview),
-      editorjs: pgJson(rich.editorjs) as object,
-      read_minutes: rich.read_minutes,
-      created: w.now,
-      email_addresses: {
-        create: addresses.map((e, position) => ({ email: pgText(e.email), name: pgText(e.name ?? '', 500), direction: DIRECTION_NAMES[e.direction] ?? 'UNKNOWN', position })),
-      },
-    },
-    select: { id: true },
-  });
-
-  if (attachmentIds.length > 0) {
-    // Only attachments still free are taken: a concurrent request that attached one first wins.
-    const taken = await tx.attachment.updateMany({
-      where: { id: { in: attachmentIds }, tenant_id: principal.tenantId, conversation_id: null },
-      data: { conversation_id: created.id },
-    });
-    if (taken.count !== attachmentIds.length) {
-      const field = `conversations[${w.index}].sys_attachments`;
-      throw new MailroomError('VALIDATION', `${field} names an attachment that was attached meanwhile`, { fields: [{ field, message: `${field} names an attachment that was attached meanwhile` }] });
-    }
-  }
-  if (OUTBOUND_TYPES.has(w.typeName)) {
+/** A posted item as the write path takes it: the requester defaults to the ticket's, outbound types get a signed Message-ID. */
+function conversationWrite(principal: Principal, ticket: TicketState, item: ConversationInput, index: number, c: ItemContext): ConversationWrite {
+  const type = conversationTypes.name(item.type);
+  const given = item.sys_status ? c.resolved.statuses.get(item.sys_status.id) : undefined;
+  const r = item.requester;
+  const requester: ContactRef | null =
+    r?.user_id != null ? { id: r.user_id } : r?.email != null ? { email: r.email, name: r.name?.trim() ?? '' } : ticket.requesterId !== null ? { id: ticket.requesterId } : null;
+  const domain = messageIdDomain(c.deps.publicUrl);
+  return {
+    type,
+    automatic: false,
+    status: given ? { id: given.id, isClosed: given.is_closed } : null,
+    created: c.now,
+    requester,
+    authorId: principal.userId,
+    content: c.prepared,
+    addresses: (item.email_addresses ?? []).map((e) => ({ email: e.email, name: e.name ?? '', direction: e.direction })),
+    attachments: { kind: 'claim', ids: (item.sys_attachments ?? []).map((a) => a.id), field: `conversations[${index}].sys_attachments` },
     // Signed ids are lower-case already; thread lookups compare lower-cased ids.
-    const messageId = formatSignedMessageId({ tenantId: principal.tenantId, ticketId: w.ticketId, conversationId: created.id, domain: messageIdDomain(deps.publicUrl) }, deps.secretKey);
-    await tx.conversation.update({ where: { id: created.id }, data: { message_id: messageId.toLowerCase() } });
-  }
-  return created.id;
+    messageIdFor: OUTBOUND_TYPES.has(type)
+      ? (conversationId) => formatSignedMessageId({ tenantId: principal.tenantId, ticketId: ticket.id, conversationId, domain }, c.deps.secretKey).toLowerCase()
+      : undefined,
+  };
 }
 
 /**

@@ -4,11 +4,13 @@
 // the cursor never moves past a mail whose result is not stored.
 
 import type { MappedMail } from '../conversations/from-mail.js';
+import { loadTicket, writeOnNewTicket, writeOnTicket } from '../conversations/write.js';
+import type { ConversationWrite } from '../conversations/write.js';
 import type { Db } from '../db/prisma.js';
 import type { InboundAttachment } from '../mail/types.js';
 import { moveCursor } from './cursor.js';
 import type { IngestDecision } from './decide.js';
-import { pgText, pgTextOrNull, pgJson } from './pg-text.js';
+import { pgText, pgTextOrNull } from './pg-text.js';
 import type { CursorMove, IngestedAttachment, IngestMailbox, IngestOutcome, IngestResult } from './types.js';
 
 export interface TenantContext {
@@ -125,114 +127,57 @@ async function writeConversation(tx: Db, input: WriteInput, outcome: Conversatio
   const { mailbox } = input;
   const { mapped, thread, tenant } = outcome;
   const tenantId = mailbox.tenant_id;
-  const human = mapped.classification === 'human';
-
-  let requesterId: number | null = null;
-  if (mapped.requester) {
-    const name = pgText(mapped.requester.name, 500);
-    const contact = await tx.contact.upsert({
-      where: { tenant_id_email: { tenant_id: tenantId, email: mapped.requester.email } },
-      create: { tenant_id: tenantId, email: mapped.requester.email, name },
-      update: {},
-      select: { id: true, name: true },
-    });
-    if (contact.name === '' && name !== '') await tx.contact.update({ where: { id: contact.id }, data: { name } });
-    requesterId = contact.id;
-  }
-
   const statusNew = tenant.statusIds.get('new');
   const statusOpen = tenant.statusIds.get('open');
   if (!statusNew || !statusOpen) throw new Error(`Tenant ${tenantId} lacks the statuses new/open`);
 
-  let ticketId: number;
-  let statusId: number;
-  if (thread.kind === 'new') {
-    const counter = await tx.tenant.update({ where: { id: tenantId }, data: { ticket_counter: { increment: 1 } }, select: { ticket_counter: true } });
-    const subject = pgText(mapped.thread.subject.trim(), MAX_SUBJECT_CHARS) || '(no subject)';
-    const ticket = await tx.ticket.create({
-      data: {
-        tenant_id: tenantId,
-        number: counter.ticket_counter,
-        subject,
-        status_id: statusNew.id,
-        requester_id: requesterId,
-        mailbox_id: mailbox.id,
-        created: mapped.created,
-        last_activity: mapped.created,
-      },
-      select: { id: true },
-    });
-    ticketId = ticket.id;
-    statusId = statusNew.id;
-  } else {
-    ticketId = thread.ticketId;
-    const ticket = await tx.ticket.findFirstOrThrow({ where: { id: ticketId, tenant_id: tenantId }, select: { status_id: true, status: { select: { is_closed: true } } } });
-    statusId = ticket.status_id;
-    // Auto-replies and bounces join the ticket silently: no reopen, no activity.
-    if (human) {
-      if (ticket.status.is_closed && tenant.reopenOnReply) {
-        statusId = statusOpen.id;
-        await tx.ticket.update({ where: { id: ticketId }, data: { status_id: statusId } });
-      }
-      await tx.ticket.updateMany({ where: { id: ticketId, last_activity: { lt: mapped.created } }, data: { last_activity: mapped.created } });
-    }
-  }
-
-  const rich = mapped.sys_content_rich;
-  const conversation = await tx.conversation.create({
-    data: {
-      tenant_id: tenantId,
-      ticket_id: ticketId,
-      type: 'REPLY_INBOUND',
-      sys_status_id: statusId,
-      requester_id: requesterId,
-      created_by_id: tenant.systemUserId,
-      last_updated_by_id: tenant.systemUserId,
-      last_message_extracted: pgText(mapped.last_message_extracted),
-      html: pgText(rich.html),
-      plain_preview: pgText(rich.plain_preview),
-      editorjs: pgJson(rich.editorjs) as object,
-      read_minutes: rich.read_minutes,
-      created: mapped.created,
+  const conversation: ConversationWrite = {
+    type: 'REPLY_INBOUND',
+    automatic: mapped.classification !== 'human',
+    status: null,
+    created: mapped.created,
+    requester: mapped.requester,
+    authorId: tenant.systemUserId,
+    content: { extracted: mapped.last_message_extracted, rich: mapped.sys_content_rich },
+    addresses: mapped.email_addresses,
+    attachments: {
+      kind: 'new',
+      rows: outcome.attachments.map(({ id, attachment: a, storageKey }) => ({
+        id,
+        filename: a.filename,
+        contentType: a.contentType,
+        size: a.size,
+        sha256: a.sha256,
+        contentId: a.contentId,
+        inline: a.inline,
+        storageKey,
+      })),
+    },
+    origin: {
       message_id: pgTextOrNull(mapped.thread.message_id?.toLowerCase(), MAX_ID_CHARS),
       dedupe_key: mapped.dedupe_key,
       in_reply_to: pgTextOrNull(mapped.thread.in_reply_to?.toLowerCase(), MAX_ID_CHARS),
       references: mapped.thread.references.map((r) => pgText(r.toLowerCase(), MAX_ID_CHARS)),
       mailbox_id: mailbox.id,
       source_key: input.sourceKey,
-      email_addresses: {
-        create: mapped.email_addresses.map((e, position) => ({ email: pgText(e.email), name: pgText(e.name, 500), direction: directionName(e.direction), position })),
-      },
     },
-    select: { id: true },
-  });
+  };
 
-  if (outcome.attachments.length > 0) {
-    await tx.attachment.createMany({
-      data: outcome.attachments.map(({ id, attachment, storageKey }) => ({
-        id,
-        tenant_id: tenantId,
-        conversation_id: conversation.id,
-        filename: pgText(attachment.filename),
-        content_type: pgText(attachment.contentType, 255),
-        size_bytes: BigInt(attachment.size),
-        sha256: attachment.sha256,
-        content_id: pgTextOrNull(attachment.contentId, MAX_ID_CHARS),
-        inline: attachment.inline,
-        storage_key: storageKey,
-        status: 'UNAVAILABLE',
-      })),
-    });
+  let ticketId: number;
+  let conversationId: number;
+  if (thread.kind === 'new') {
+    const subject = pgText(mapped.thread.subject.trim(), MAX_SUBJECT_CHARS) || '(no subject)';
+    ({ ticketId, conversationId } = await writeOnNewTicket(tx, tenantId, { subject, status: statusNew, mailboxId: mailbox.id }, conversation));
+  } else {
+    const ticket = await loadTicket(tx, tenantId, thread.ticketId, { lock: false });
+    if (!ticket) throw new Error(`Ticket ${thread.ticketId} of tenant ${tenantId} does not exist`);
+    ticketId = ticket.id;
+    const [id] = await writeOnTicket(tx, tenantId, ticket, { reopenOnReply: tenant.reopenOnReply, open: statusOpen }, [conversation]);
+    conversationId = id!;
   }
   return {
-    conversationId: conversation.id,
+    conversationId,
     ticketId,
     attachments: outcome.attachments.map((a) => ({ id: a.id, tenantId, storageKey: a.storageKey })),
   };
-}
-
-const DIRECTION_NAMES = ['UNKNOWN', 'FROM', 'TO', 'CC', 'BCC', 'FORWARDED_TO', 'RESENT_FROM', 'REPLY_TO'] as const;
-
-function directionName(direction: number): (typeof DIRECTION_NAMES)[number] {
-  return DIRECTION_NAMES[direction] ?? 'UNKNOWN';
 }

@@ -6,7 +6,8 @@
 // it without naming it in To or Cc.
 
 import addressparser from 'nodemailer/lib/addressparser';
-import { EmailAddressDirection } from '../conversations/enums.js';
+import { uniqueAddresses } from '../wire/addresses.js';
+import { EmailAddressDirection } from '../wire/enums.js';
 import { cleanHeaderText, decodeWords } from './headers.js';
 import type { InboundMail, MailAddress } from './types.js';
 
@@ -108,7 +109,6 @@ export function mapEmailAddresses(
 ): { email_addresses: DirectedAddress[]; warnings: string[] } {
   const out: DirectedAddress[] = [];
   const warnings: string[] = [];
-  const seen = new Set<string>();
   const add = (list: readonly MailAddress[], direction: EmailAddressDirection, header: string): void => {
     for (const entry of list) {
       const email = entry.address.trim().toLowerCase();
@@ -116,9 +116,6 @@ export function mapEmailAddresses(
         warnings.push(`dropped unusable address in ${header}: ${JSON.stringify(entry.address.slice(0, 200))}`);
         continue;
       }
-      const key = `${direction}\u0000${email}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
       out.push({ email, name: cleanHeaderText(entry.name), direction });
     }
   };
@@ -131,15 +128,15 @@ export function mapEmailAddresses(
   add(a.to, EmailAddressDirection.TO, 'To');
   add(a.cc, EmailAddressDirection.CC, 'Cc');
   add(a.bcc, EmailAddressDirection.BCC, 'Bcc');
-  if (mailbox) addMailboxAsBcc(out, seen, mailbox);
+  if (mailbox) addMailboxAsBcc(out, mailbox);
   add(a.replyTo, EmailAddressDirection.REPLY_TO, 'Reply-To');
   add(a.resentFrom, EmailAddressDirection.RESENT_FROM, 'Resent-From');
   add(a.resentTo, EmailAddressDirection.FORWARDED_TO, 'Resent-To');
   add(a.xForwardedTo, EmailAddressDirection.FORWARDED_TO, 'X-Forwarded-To');
-  return { email_addresses: out, warnings };
+  return { email_addresses: uniqueAddresses(out), warnings };
 }
 
-function addMailboxAsBcc(out: DirectedAddress[], seen: Set<string>, mailbox: MailboxIdentity): void {
+function addMailboxAsBcc(out: DirectedAddress[], mailbox: MailboxIdentity): void {
   const own = mailbox.address.trim().toLowerCase();
   if (!isValidAddress(own)) return;
   const mine = new Set([own, ...(mailbox.aliases ?? []).map((x) => x.trim().toLowerCase())]);
@@ -152,6 +149,5 @@ function addMailboxAsBcc(out: DirectedAddress[], seen: Set<string>, mailbox: Mai
         e.direction === EmailAddressDirection.BCC),
   );
   if (named) return;
-  seen.add(`${EmailAddressDirection.BCC}\u0000${own}`);
   out.push({ email: own, name: '', direction: EmailAddressDirection.BCC });
 }

@@ -2,7 +2,7 @@
 // rule of PRODUCT.md, and unusable addresses dropped with a warning.
 
 import { describe, expect, it } from 'vitest';
-import { EmailAddressDirection as D } from '../../../../src/conversations/enums.js';
+import { EmailAddressDirection as D } from '../../../../src/wire/enums.js';
 import { isValidAddress, mapEmailAddresses, parseAddressValues } from '../../../../src/mail/addresses.js';
 import type { AddressHeaders, InboundMail, MailAddress } from '../../../../src/mail/types.js';
 
