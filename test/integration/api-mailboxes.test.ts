@@ -7,7 +7,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/db/prisma.js';
-import { ingestMessage, type FetchedMessage, type IngestContext, type IngestMailbox } from '../../src/ingest/ingest.js';
+import { imapCursor, ingestMessage, type FetchedMessage, type IngestContext, type IngestMailbox } from '../support/ingest.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { attachmentJobId, closeQueues, createQueues, createRedisConnection, type Queues } from '../../src/queues/queues.js';
@@ -219,7 +219,7 @@ describe('ingest log and reprocess', () => {
   type Row = Record<string, unknown> & { id: number; outcome: string };
 
   beforeAll(async () => {
-    const row = await db.mailbox.create({ data: { tenant_id: a.id, address: 'support@log.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', uid_validity: 11n, last_uid: 0n } });
+    const row = await db.mailbox.create({ data: { tenant_id: a.id, address: 'support@log.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', cursor: imapCursor(11n, 0n) } });
     mailbox = { id: row.id, tenant_id: a.id, address: row.address, aliases: [] };
     ctx = { db, blobs: t.blobs, secretKey: t.config.secretKey, publicUrl: t.config.publicUrl, logger: createLogger({ level: 'silent' }) };
     const good = mail('Printer on fire');

@@ -22,7 +22,7 @@ import { downloadUrlFor } from '../../src/api/routes/conversations.js';
 import { conversationDto, conversationInclude } from '../../src/conversations/dto.js';
 import { loadConfig } from '../../src/config/config.js';
 import { MailroomError } from '../../src/errors.js';
-import { ingestMessage, type IngestContext, type IngestMailbox } from '../../src/ingest/ingest.js';
+import { imapCursor, ingestMessage, type IngestContext, type IngestMailbox } from '../support/ingest.js';
 import { createLogger, type Logger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { attachmentJobId, createRedisConnection, enqueueAttachmentJobs } from '../../src/queues/queues.js';
@@ -54,7 +54,7 @@ beforeAll(async () => {
   const tenant = await createTenant(db, { slug: tenantSlug });
   await createTenant(db, { slug: otherSlug });
   const row = await db.mailbox.create({
-    data: { tenant_id: tenant.id, address: 'support@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', uid_validity: 1n, last_uid: 0n },
+    data: { tenant_id: tenant.id, address: 'support@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', cursor: imapCursor(1n, 0n) },
   });
   mailbox = { id: row.id, tenant_id: tenant.id, address: row.address, aliases: [] };
   ctx = { db, blobs, secretKey: secretKey(), publicUrl: 'http://mailroom.test', logger };

@@ -108,8 +108,7 @@ describe('PostgreSQL harness', () => {
         tls: 'none',
         username: 'support@example.test',
         secret_encrypted: encryptSecret('secret', key),
-        uid_validity: 4_000_000_000n,
-        last_uid: 4_294_967_295n,
+        cursor: '4000000000:4294967295',
       },
     });
 
@@ -126,7 +125,7 @@ describe('PostgreSQL harness', () => {
     expect(JSON.stringify(readTenant.tokens)).not.toContain(token.token);
     const readMailbox = readTenant.mailboxes[0];
     expect(readMailbox?.id).toBe(mailbox.id);
-    expect(readMailbox?.last_uid).toBe(4_294_967_295n);
+    expect(readMailbox?.cursor).toBe('4000000000:4294967295');
     expect(readMailbox?.secret_encrypted).not.toContain('secret');
     expect(decryptSecret(readMailbox?.secret_encrypted ?? '', key)).toBe('secret');
   });
@@ -134,7 +133,7 @@ describe('PostgreSQL harness', () => {
   it('enforces the idempotency keys of ingest records', async () => {
     const tenant = await db.tenant.findUniqueOrThrow({ where: { slug: 'acme' }, include: { mailboxes: true } });
     const mailboxId = tenant.mailboxes[0]?.id ?? 0;
-    const row = { tenant_id: tenant.id, mailbox_id: mailboxId, uid_validity: 7n, uid: 1n, raw_storage_key: 'k', raw_sha256: 'h', outcome: 'conversation' as const };
+    const row = { tenant_id: tenant.id, mailbox_id: mailboxId, source_key: '7:1', raw_storage_key: 'k', raw_sha256: 'h', outcome: 'conversation' as const };
     await db.ingestRecord.create({ data: row });
     await expect(db.ingestRecord.create({ data: row })).rejects.toThrow(/Unique constraint/i);
   });

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestMessage } from '../../src/ingest/ingest.js';
-import type { FetchedMessage, IngestContext, IngestMailbox } from '../../src/ingest/ingest.js';
+import { imapCursor, ingestMessage } from '../support/ingest.js';
+import type { FetchedMessage, IngestContext, IngestMailbox } from '../support/ingest.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { createBlobStore } from '../../src/storage/blob-store.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const tenant = await createTenant(db, { slug });
   tenantId = tenant.id;
   const row = await db.mailbox.create({
-    data: { tenant_id: tenant.id, address: 'support@acme.test', aliases: ['help@acme.test'], host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', uid_validity: UIDV, last_uid: 0n },
+    data: { tenant_id: tenant.id, address: 'support@acme.test', aliases: ['help@acme.test'], host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', cursor: imapCursor(UIDV, 0n) },
   });
   mailbox = { id: row.id, tenant_id: tenant.id, address: row.address, aliases: row.aliases };
   ctx = {
@@ -81,7 +81,7 @@ Content-Type: multipart/mixed; boundary="b"`,
     const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: first.recordId } });
     expect(record).toMatchObject({ outcome: 'conversation', classification: 'human', thread_reason: 'new_ticket', message_id: 'first@example.com', from: 'anna@example.com' });
     expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(FIRST);
-    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).last_uid).toBe(uid);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
   });
 
   it('records the same UID once, and the same mail under another UID as a duplicate', async () => {
@@ -150,7 +150,7 @@ Content-Type: multipart/mixed; boundary="b"`,
     const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: bad.recordId } });
     expect(record.error_code).toBe('MAIL_UNREADABLE');
     expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(raw);
-    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).last_uid).toBe(uid);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
   });
 
   it('ingests a reused Message-ID with a different subject as a new mail, with a warning', async () => {
@@ -170,7 +170,7 @@ Content-Type: multipart/mixed; boundary="b"`,
 
   it('recognises the same mail delivered to a second mailbox of the tenant', async () => {
     const row = await db.mailbox.create({
-      data: { tenant_id: tenantId, address: 'sales@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u2', secret_encrypted: 'x', uid_validity: 1n, last_uid: 0n },
+      data: { tenant_id: tenantId, address: 'sales@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u2', secret_encrypted: 'x', cursor: imapCursor(1n, 0n) },
     });
     const second: IngestMailbox = { id: row.id, tenant_id: tenantId, address: row.address, aliases: [] };
     const r = await ingestMessage(ctx, second, { uidValidity: 1n, uid: 1n, raw: Buffer.concat([Buffer.from('Delivered-To: sales@acme.test\r\n'), FIRST]), internalDate: null });
@@ -193,6 +193,6 @@ Content-Type: multipart/mixed; boundary="b"`,
     const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: r.recordId } });
     expect(record.error_code).toBe('INTERNAL');
     expect(record.error_message).toMatch(/disk on fire/);
-    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).last_uid).toBe(uid);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
   });
 });

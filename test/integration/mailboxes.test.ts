@@ -11,12 +11,13 @@ import { decodeSecretKey } from '../../src/config/config.js';
 import { decryptSecret } from '../../src/crypto/secrets.js';
 import type { PrismaClient } from '../../src/db/prisma.js';
 import { MailroomError } from '../../src/errors.js';
-import { testMailboxConnection } from '../../src/mailboxes/connection-test.js';
+import { testMailboxConnection } from '../../src/sources/imap/connection-test.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled, storedFields, updateMailbox } from '../../src/mailboxes/service.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { addDovecotUser, freePort, imapClient } from '../support/dovecot.js';
 import { childEnv, testEnv, testPrisma } from '../support/env.js';
+import { imapCursor } from '../support/ingest.js';
 
 const suffix = randomBytes(4).toString('hex');
 const USER = `admin-${suffix}@example.test`;
@@ -175,7 +176,7 @@ describe('mailbox service', () => {
     const tenant = await newTenant();
     const first = await addMailbox(db, key, tenant.id, settings({ address: 'one@acme.test' }));
     await addMailbox(db, key, tenant.id, settings({ address: 'two@acme.test' }));
-    await db.mailbox.update({ where: { id: first.id }, data: { state: 'auth_error', consecutive_failures: 3, uid_validity: 5n, last_uid: 9n } });
+    await db.mailbox.update({ where: { id: first.id }, data: { state: 'auth_error', consecutive_failures: 3, cursor: imapCursor(5n, 9n) } });
 
     const polled = await updateMailbox(db, key, first.id, { poll_seconds: 120, post_action: 'seen' });
     expect(polled).toMatchObject({ poll_seconds: 120, post_action: 'seen', state: 'auth_error', uid_validity: 5, host: '127.0.0.1' });
@@ -184,7 +185,7 @@ describe('mailbox service', () => {
     expect(repaired).toMatchObject({ state: 'connecting', consecutive_failures: 0, uid_validity: 5 });
     expect(decryptSecret((await getMailboxRow(db, first.id)).secret_encrypted, key)).toBe('new-password-1');
 
-    expect(await updateMailbox(db, key, first.id, { folder: 'Archive' })).toMatchObject({ folder: 'Archive', uid_validity: null, last_uid: null });
+    expect(await updateMailbox(db, key, first.id, { folder: 'Archive' })).toMatchObject({ folder: 'Archive', cursor: null });
     await expect(updateMailbox(db, key, first.id, { address: 'TWO@acme.test' })).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(updateMailbox(db, key, first.id, { auth: 'oauth2', oauth_token_url: 'https://t.example/token', oauth_client_id: 'c' })).rejects.toMatchObject({
       code: 'VALIDATION',

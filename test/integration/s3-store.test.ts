@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY_LIMITS } from '../../src/attachments/policy.js';
 import { processAttachment } from '../../src/attachments/processor.js';
 import { isMailroomError, type MailroomError } from '../../src/errors.js';
-import { ingestMessage } from '../../src/ingest/ingest.js';
+import { imapCursor, ingestMessage } from '../support/ingest.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { blobKeyFor, createBlobStore, sha256Hex, type BlobStore } from '../../src/storage/blob-store.js';
 import { S3BlobStore } from '../../src/storage/s3-store.js';
@@ -230,7 +230,7 @@ describe('attachments through the S3 store', () => {
       const logger = createLogger({ level: 'silent' });
       const tenant = await createTenant(db, { slug: `s3-${randomBytes(4).toString('hex')}` });
       const row = await db.mailbox.create({
-        data: { tenant_id: tenant.id, address: 'support@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', uid_validity: 1n, last_uid: 0n },
+        data: { tenant_id: tenant.id, address: 'support@acme.test', host: '127.0.0.1', port: 143, tls: 'none', username: 'u', secret_encrypted: 'x', cursor: imapCursor(1n, 0n) },
       });
       const mailbox = { id: row.id, tenant_id: tenant.id, address: row.address, aliases: [] };
       const raw = mailWithAttachments({ messageId: `${randomBytes(6).toString('hex')}@example.com` }, [{ filename: 'secret plans.pdf', type: 'application/pdf', data: PDF }]);

@@ -11,8 +11,11 @@ import { createBlobStore } from '../../src/storage/blob-store.js';
 import { createQueues, closeQueues, createRedisConnection, enqueueAttachmentJobs, attachmentJobId } from '../../src/queues/queues.js';
 import type { Queues } from '../../src/queues/queues.js';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
-import { ingestMessage } from '../../src/ingest/ingest.js';
+import { imapCursor, ingestMessage } from '../support/ingest.js';
 import type { SyncDeps } from '../../src/sync/sync-mailbox.js';
+import { tryLockMailbox } from '../../src/sync/lock.js';
+import { Watchers } from '../../src/sync/watchers.js';
+import { AccessTokenCache } from '../../src/mailboxes/oauth.js';
 import { appendMessage, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
 import { testEnv, testPrisma } from '../support/env.js';
 import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
@@ -22,7 +25,7 @@ let redis: Redis;
 let queues: Queues;
 let deps: SyncDeps;
 const never = new AbortController().signal;
-const once = (mailboxId: number) => syncMailbox(deps, mailboxId, { idleMs: 0, signal: never });
+const once = (mailboxId: number) => syncMailbox(deps, mailboxId, { signal: never });
 
 beforeAll(async () => {
   const env = testEnv();
@@ -33,9 +36,8 @@ beforeAll(async () => {
     db,
     databaseUrl: env.databaseUrl,
     ingest: { db, blobs: createBlobStore(`file://${mkdtempSync(path.join(tmpdir(), 'mailroom-sync-'))}`), secretKey: secretKey(), publicUrl: 'http://mailroom.test', logger },
-    secretKeys: [secretKey()],
+    source: { secretKeys: [secretKey()], logger, tokens: new AccessTokenCache(), maxRawBytes: 1024 * 1024 },
     logger,
-    maxRawBytes: 1024 * 1024,
     enqueueAttachments: async (rows) => {
       await enqueueAttachmentJobs(queues.attachments, rows);
     },
@@ -70,7 +72,8 @@ describe('syncMailbox', () => {
       expect(await queues.attachments.getJob(attachmentJobId(a.id))).toBeTruthy();
     }
     const mailbox = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
-    expect(mailbox).toMatchObject({ state: 'idle', consecutive_failures: 0, last_error: null, last_uid: 50n });
+    expect(mailbox).toMatchObject({ state: 'idle', consecutive_failures: 0, last_error: null });
+    expect(mailbox.cursor).toMatch(/^\d+:50(:\d+)?$/);
     expect(mailbox.last_success_at).not.toBeNull();
 
     expect(await once(box.mailboxId)).toMatchObject({ status: 'ok', ingested: 0 });
@@ -91,7 +94,7 @@ describe('syncMailbox', () => {
     const subjects = (await db.ticket.findMany({ where: { mailbox_id: box.mailboxId } })).map((t) => t.subject);
     expect(subjects).toEqual(['old']);
 
-    await db.mailbox.update({ where: { id: box.mailboxId }, data: { since: new Date('2026-01-01T00:00:00Z'), uid_validity: null, last_uid: null } });
+    await db.mailbox.update({ where: { id: box.mailboxId }, data: { since: new Date('2026-01-01T00:00:00Z'), cursor: null } });
     await once(box.mailboxId);
     const after = (await db.ticket.findMany({ where: { mailbox_id: box.mailboxId }, orderBy: { id: 'asc' } })).map((t) => t.subject);
     expect(after.sort()).toEqual(['backfill', 'old']);
@@ -109,7 +112,7 @@ describe('syncMailbox', () => {
     const result = await once(box.mailboxId);
     expect(result).toMatchObject({ status: 'ok' });
     const after = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
-    expect(after.uid_validity).not.toBe(before.uid_validity);
+    expect(after.cursor?.split(':')[0]).not.toBe(before.cursor?.split(':')[0]);
     expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(8);
     const outcomes = await db.ingestRecord.groupBy({ by: ['outcome'], where: { mailbox_id: box.mailboxId }, _count: true });
     expect(Object.fromEntries(outcomes.map((o) => [o.outcome, o._count]))).toEqual({ conversation: 8, duplicate: 5 });
@@ -122,7 +125,7 @@ describe('syncMailbox', () => {
     await appendMessage(dovecot, box.user, '\u0001\u0002 garbage that is no mail\r\n');
     await appendMessage(dovecot, box.user, testMail(box.user));
     await once(box.mailboxId);
-    const records = await db.ingestRecord.findMany({ where: { mailbox_id: box.mailboxId }, orderBy: { uid: 'asc' } });
+    const records = await db.ingestRecord.findMany({ where: { mailbox_id: box.mailboxId }, orderBy: { id: 'asc' } });
     expect(records.map((r) => r.outcome)).toEqual(['conversation', 'failed', 'conversation']);
     expect(records[1]?.error_code).toBe('MAIL_UNREADABLE');
     expect(await deps.ingest.blobs.exists(records[1]!.raw_storage_key)).toBe(true);
@@ -134,7 +137,7 @@ describe('syncMailbox', () => {
     await appendMessage(dovecot, box.user, testMail(box.user, { body: 'x'.repeat(2 * 1024 * 1024) }));
     await appendMessage(dovecot, box.user, testMail(box.user));
     await once(box.mailboxId);
-    const records = await db.ingestRecord.findMany({ where: { mailbox_id: box.mailboxId }, orderBy: { uid: 'asc' } });
+    const records = await db.ingestRecord.findMany({ where: { mailbox_id: box.mailboxId }, orderBy: { id: 'asc' } });
     expect(records.map((r) => [r.outcome, r.error_code])).toEqual([
       ['failed', 'MAIL_LIMIT_EXCEEDED'],
       ['conversation', null],
@@ -172,24 +175,50 @@ describe('syncMailbox', () => {
     expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(1);
   });
 
-  it('sees mail appended while it idles within 2 seconds, and lets only one sync run per mailbox', async () => {
-    const dovecot = testEnv().dovecot;
+  it('sees mail appended while a watch idles within 2 seconds, holding no sync, and lets only one sync run per mailbox', async () => {
+    const env = testEnv();
     const box = await createTestMailbox(db);
-    const stop = new AbortController();
-    const idling = syncMailbox(deps, box.mailboxId, { idleMs: 60_000, signal: stop.signal });
+    const prefix = `${env.queuePrefix}-watch`;
+    let asked = 0;
+    // What the worker's queue does with a watch's request, in order: run one sync of the mailbox.
+    let syncs: Promise<unknown> = Promise.resolve();
+    const watchers = new Watchers({
+      db,
+      redis,
+      prefix,
+      workerId: 'sync-test',
+      source: deps.source,
+      logger: deps.logger,
+      refreshMs: 60_000,
+      limit: 10,
+      requestSync: async (id) => {
+        asked += 1;
+        syncs = syncs.then(() => once(id));
+      },
+    });
     try {
-      await waitFor(async () => (await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).state === 'idle', 10_000, 'never idle');
+      await watchers.reconcile();
+      expect(watchers.isWatching(box.mailboxId)).toBe(true);
+      expect(await redis.get(`${prefix}:watch:${box.mailboxId}`)).toBe('sync-test');
+      await waitFor(async () => asked >= 1, 10_000, 'the watch never asked for its first sync');
+      await syncs;
+      // Watching holds no mailbox lock: a sync runs beside it; while one holds the lock, another is a no-op.
+      const lock = await tryLockMailbox(env.databaseUrl, box.mailboxId);
+      expect(lock).not.toBeNull();
       expect(await once(box.mailboxId)).toEqual({ status: 'busy' });
-      // Give imapflow's auto-IDLE (200 ms after the sync) time to start.
+      await lock!.release();
+      // Give imapflow's auto-IDLE (200 ms after EXAMINE) time to start.
       await new Promise((r) => setTimeout(r, 400));
-      await appendMessage(dovecot, box.user, testMail(box.user));
+      await appendMessage(env.dovecot, box.user, testMail(box.user));
       const appended = Date.now();
       await waitFor(async () => (await db.conversation.count({ where: { mailbox_id: box.mailboxId } })) === 1, 2_000, 'the mail was not ingested within 2 s');
       expect(Date.now() - appended).toBeLessThan(2_000);
     } finally {
-      stop.abort();
+      await watchers.stop();
     }
-    expect(await idling).toMatchObject({ status: 'ok', ingested: 1, idled: true });
+    await syncs;
+    expect(watchers.size).toBe(0);
+    expect(await redis.get(`${prefix}:watch:${box.mailboxId}`)).toBeNull();
   });
 
   it('runs the post-action after the commit: \\Seen, or a move to a folder', async () => {
@@ -227,7 +256,7 @@ describe('syncMailbox', () => {
     const raw = testMail(box.user);
     const { uid, uidValidity } = await appendMessage(dovecot, box.user, raw);
     // What a sync that died right after the commit leaves behind: the record and the cursor, no \Seen.
-    await db.mailbox.update({ where: { id: box.mailboxId }, data: { uid_validity: uidValidity, last_uid: 0n } });
+    await db.mailbox.update({ where: { id: box.mailboxId }, data: { cursor: imapCursor(uidValidity, 0n) } });
     const mailbox = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
     const committed = await ingestMessage(deps.ingest, mailbox, { uidValidity, uid: BigInt(uid), raw: Buffer.from(raw), internalDate: new Date() });
     expect((await db.ingestRecord.findUniqueOrThrow({ where: { id: committed.recordId } })).post_action_at).toBeNull();

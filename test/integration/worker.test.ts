@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { ingestMessage } from '../../src/ingest/ingest.js';
+import { imapCursor, ingestMessage } from '../support/ingest.js';
 import { createBlobStore } from '../../src/storage/blob-store.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { CLI, runCli } from '../support/cli.js';
@@ -155,7 +155,7 @@ describe('mailroom worker', () => {
 describe('mailroom reprocess', () => {
   it('re-runs one failed message, and all failed messages of a mailbox with progress', async () => {
     const box = await createTestMailbox(db);
-    await db.mailbox.update({ where: { id: box.mailboxId }, data: { enabled: false, uid_validity: 1n, last_uid: 0n } });
+    await db.mailbox.update({ where: { id: box.mailboxId }, data: { enabled: false, cursor: imapCursor(1n, 0n) } });
     const ctx = {
       db,
       blobs: createBlobStore(storage),

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { imapClientOptions } from '../../../src/mailboxes/imap.js';
+import { imapClientOptions } from '../../../src/sources/imap/client.js';
 import { encryptSecret } from '../../../src/crypto/secrets.js';
 
 let server: http.Server;
@@ -47,7 +47,7 @@ it('passes a rotated refresh token to onRotated and uses the access token for XO
       oauth_scope: null,
       folder: 'INBOX',
     },
-    { secretKeys: key, oauth: { cache: false, onRotated: async (t) => void rotated.push(t) } },
+    { secretKeys: key, oauth: { cache: false, onRotated: async (t: string) => void rotated.push(t) } },
   );
   expect(options.auth).toEqual({ user: 'support@example.test', accessToken: 'access-1' });
   expect(forms[0]?.get('refresh_token')).toBe('refresh-OLD');

@@ -2,9 +2,10 @@
 // with the right TLS semantics for imapflow 2.10.2.
 import { describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../../src/crypto/secrets.js';
-import { imapClientOptions, transportSecurity } from '../../../src/mailboxes/imap.js';
+import { imapClientOptions, transportSecurity } from '../../../src/sources/imap/client.js';
 import { parseMailboxInput, storedFields } from '../../../src/mailboxes/service.js';
-import { toMailboxView, type Mailbox } from '../../../src/mailboxes/types.js';
+import type { Mailbox } from '../../../src/mailboxes/types.js';
+import { toMailboxView } from '../../../src/mailboxes/view.js';
 import { MailroomError } from '../../../src/errors.js';
 
 const key = Buffer.alloc(32, 3);
@@ -28,9 +29,7 @@ function row(extra: Partial<Mailbox> = {}): Mailbox & { tenant: { slug: string }
     ...fields,
     id: 42,
     tenant_id: 1,
-    uid_validity: 1764064800n,
-    last_uid: 17n,
-    highest_modseq: 9_007_199_254_740_993n,
+    cursor: '1764064800:17:9007199254740993',
     last_success_at: new Date('2026-11-25T10:00:00Z'),
     last_error: null,
     consecutive_failures: 0,
