@@ -11,6 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } fr
 import { imapCursor, ingestMessage } from '../support/ingest.js';
 import { createBlobStore } from '../../src/storage/blob-store.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { removeMailbox, setMailboxEnabled } from '../../src/mailboxes/service.js';
+import { createRedisConnection } from '../../src/queues/queues.js';
 import { CLI, runCli } from '../support/cli.js';
 import { appendMessage, appendMessages, freePort, waitFor } from '../support/dovecot.js';
 import { childEnv, testEnv, testPrisma } from '../support/env.js';
@@ -150,6 +152,46 @@ describe('mailroom worker', () => {
     expect(await a.exited).toBe(0);
     expect(await b.exited).toBe(0);
   }, 180_000);
+});
+
+describe('mailbox disable, enable and remove under a running worker', () => {
+  it('ends a live IDLE watch at once on disable, picks the mail up on enable, and ends it on remove without an error', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db);
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    const lease = `${prefix}:watch:${box.mailboxId}`;
+    const redis = createRedisConnection(testEnv().redisUrl);
+    const conversations = () => db.conversation.count({ where: { mailbox_id: box.mailboxId } });
+    try {
+      const w = startWorker({ MAILROOM_QUEUE_PREFIX: prefix });
+      await waitFor(async () => (await redis.get(lease)) !== null, 30_000, 'the worker never watched the mailbox');
+      await appendMessage(dovecot, box.user, testMail(box.user, { subject: 'before disable' }));
+      await waitFor(async () => (await conversations()) === 1, 10_000, 'the first mail was not ingested');
+
+      await setMailboxEnabled(db, box.mailboxId, false);
+      await waitFor(async () => (await redis.get(lease)) === null, 5_000, 'disable did not end the IDLE watch');
+      await appendMessage(dovecot, box.user, testMail(box.user, { subject: 'while disabled' }));
+      // Proving an absence needs a bounded wait: a live watch would have ingested it in well under a second.
+      await new Promise((r) => setTimeout(r, 3_000));
+      expect(await conversations()).toBe(1);
+      expect((await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).state).toBe('disabled');
+
+      await setMailboxEnabled(db, box.mailboxId, true);
+      await waitFor(async () => (await conversations()) === 2, 10_000, 'the mail appended while disabled was not ingested after enable');
+      await waitFor(async () => (await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).state === 'idle', 5_000, 'the state did not come back after enable');
+      await waitFor(async () => (await redis.get(lease)) !== null, 5_000, 'enable did not start the watch again');
+
+      await removeMailbox(db, box.mailboxId);
+      await waitFor(async () => (await redis.get(lease)) === null, 5_000, 'remove did not end the IDLE watch');
+      await new Promise((r) => setTimeout(r, 1_000));
+      const mine = w.lines.filter((l) => l.includes(`"mailboxId":${box.mailboxId}`));
+      expect(mine.filter((l) => /sync failed|watch failed|P2025|ended unexpectedly/.test(l))).toEqual([]);
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  }, 90_000);
 });
 
 describe('mailroom reprocess', () => {
