@@ -242,9 +242,9 @@ describe('ingest log and reprocess', () => {
     const byId = new Map(res.body.data.map((r) => [r.id, r]));
     const first = byId.get(ids.conversation!)!;
     expect(Object.keys(first).sort()).toEqual(
-      ['id', 'mailbox_id', 'uid_validity', 'uid', 'message_id', 'from', 'subject', 'received_at', 'size_bytes', 'raw_sha256', 'outcome', 'classification', 'thread_reason', 'conversation_id', 'ticket_id', 'duplicate_of', 'warnings', 'error', 'created'].sort(),
+      ['id', 'mailbox_id', 'source_key', 'uid_validity', 'uid', 'message_id', 'from', 'subject', 'received_at', 'size_bytes', 'raw_sha256', 'outcome', 'classification', 'thread_reason', 'conversation_id', 'ticket_id', 'duplicate_of', 'warnings', 'error', 'created'].sort(),
     );
-    expect(first).toMatchObject({ mailbox_id: mailbox.id, uid_validity: 11, uid: 1, from: 'anna@example.com', subject: 'Printer on fire', outcome: 'conversation', classification: 'human', thread_reason: 'new_ticket', duplicate_of: null, error: null, received_at: '2026-11-20T10:00:01.000Z' });
+    expect(first).toMatchObject({ mailbox_id: mailbox.id, source_key: '11:1', uid_validity: 11, uid: 1, from: 'anna@example.com', subject: 'Printer on fire', outcome: 'conversation', classification: 'human', thread_reason: 'new_ticket', duplicate_of: null, error: null, received_at: '2026-11-20T10:00:01.000Z' });
     expect(first.conversation_id).toEqual(expect.any(Number));
     expect(byId.get(ids.malformed!)).toMatchObject({ outcome: 'failed', error: { code: 'MAIL_UNREADABLE', message: expect.any(String) }, conversation_id: null });
     expect(byId.get(ids.duplicate!)).toMatchObject({ outcome: 'duplicate', duplicate_of: ids.conversation, conversation_id: first.conversation_id });

@@ -185,7 +185,7 @@ describe('mailbox service', () => {
     expect(repaired).toMatchObject({ state: 'connecting', consecutive_failures: 0, uid_validity: 5 });
     expect(decryptSecret((await getMailboxRow(db, first.id)).secret_encrypted, key)).toBe('new-password-1');
 
-    expect(await updateMailbox(db, key, first.id, { folder: 'Archive' })).toMatchObject({ folder: 'Archive', cursor: null });
+    expect(await updateMailbox(db, key, first.id, { folder: 'Archive' })).toMatchObject({ folder: 'Archive', uid_validity: null, last_uid: null });
     await expect(updateMailbox(db, key, first.id, { address: 'TWO@acme.test' })).rejects.toMatchObject({ code: 'CONFLICT' });
     await expect(updateMailbox(db, key, first.id, { auth: 'oauth2', oauth_token_url: 'https://t.example/token', oauth_client_id: 'c' })).rejects.toMatchObject({
       code: 'VALIDATION',
