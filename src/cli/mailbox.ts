@@ -8,7 +8,7 @@ import { testMailboxConnection } from '../mailboxes/connection-test.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled } from '../mailboxes/service.js';
 import type { ConnectionTestDetails, ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
 import { requireTenant } from '../tenants/service.js';
-import type { Out } from './main.js';
+import type { Out } from './io.js';
 import { UsageError, parseCommandArgs } from './usage.js';
 
 export interface MailboxCommandDeps {

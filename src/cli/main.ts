@@ -12,8 +12,7 @@ import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
 import { statusCommand } from './status.js';
-
-export type Out = { out: (line: string) => void; err: (line: string) => void };
+import type { Out } from './io.js';
 
 export async function main(argv: string[], io: Out): Promise<number> {
   const [command, ...rest] = argv;

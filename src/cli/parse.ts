@@ -12,7 +12,7 @@ import type { Classification } from '../mail/classify.js';
 import { DEFAULT_PARSE_LIMITS, parseMail } from '../mail/parse.js';
 import { describeError, isMailroomError } from '../errors.js';
 import { UsageError, parseCommandArgs } from './usage.js';
-import type { Out } from './main.js';
+import type { Out } from './io.js';
 
 export interface ParseResult {
   file: string;

@@ -11,7 +11,7 @@ import type { ReprocessResult } from '../ingest/reprocess.js';
 import { createLogger } from '../logging/logger.js';
 import { closeQueues, createQueues, createRedisConnection, enqueueAttachmentJobs } from '../queues/queues.js';
 import { createBlobStore } from '../storage/blob-store.js';
-import type { Out } from './main.js';
+import type { Out } from './io.js';
 import { UsageError, parseCommandArgs } from './usage.js';
 
 function positiveId(value: string | undefined, flag: string): number {

@@ -11,7 +11,7 @@ import { listMailboxes } from '../mailboxes/service.js';
 import type { MailboxView } from '../mailboxes/types.js';
 import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
 import { closeQueues, createQueues, createRedisConnection } from '../queues/queues.js';
-import type { Out } from './main.js';
+import type { Out } from './io.js';
 import { parseCommandArgs } from './usage.js';
 
 const REDIS_TIMEOUT_MS = 3000;

@@ -1,6 +1,7 @@
 // Process entry point of the `mailroom` command (bin/mailroom.js loads the build of
 // this file). Maps outcomes to exit codes: 0 ok, 1 runtime failure, 2 usage error.
-import { main, type Out } from '../cli/main.js';
+import type { Out } from '../cli/io.js';
+import { main } from '../cli/main.js';
 import { UsageError } from '../cli/usage.js';
 import { describeError } from '../errors.js';
 
