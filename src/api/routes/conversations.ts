@@ -19,7 +19,7 @@ import { conversationSchema } from '../../conversations/dto.js';
 import type { DownloadUrlFn } from '../../conversations/dto.js';
 import { conversationInput, INT32_MAX, intParam } from '../../conversations/input.js';
 import { createConversations, fieldPath, listConversations } from '../../conversations/service.js';
-import type { PageRequest } from '../../conversations/service.js';
+import type { PageRequest } from '../../db/page.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { MailroomError } from '../../errors.js';
 import { principal, requireRole } from '../auth.js';

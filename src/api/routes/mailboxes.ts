@@ -17,7 +17,7 @@ import { reprocessRecord } from '../../ingest/reprocess.js';
 import type { Logger } from '../../logging/logger.js';
 import { testMailboxConnection } from '../../mailboxes/connection-test.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
-import { pageWindow } from '../../conversations/service.js';
+import { pageWindow } from '../../db/page.js';
 import type { ConnectionTestResult } from '../../mailboxes/types.js';
 import { MailroomError } from '../../errors.js';
 import { enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';

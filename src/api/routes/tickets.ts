@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ticketDto, ticketInclude, ticketSchema } from '../../conversations/dto.js';
-import { pageWindow, type PageRequest } from '../../conversations/service.js';
+import { pageWindow, type PageRequest } from '../../db/page.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { MailroomError } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
