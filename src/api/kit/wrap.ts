@@ -1,21 +1,20 @@
 // The response wrap of every API answer (PRODUCT.md "HTTP API",
 // DTO_response_wrap): `{data, errors, meta}`, and the one error handler that
-// turns anything thrown into it — MailroomError (with per-field problems),
-// Fastify schema validation, zod — so no route formats errors itself.
+// turns anything thrown into it — MailroomError (with per-field problems,
+// which is also what the kit's validator throws), zod, Fastify's own 4xx —
+// so no route formats errors itself.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
-import { ERRORS, MailroomError } from '../errors.js';
+import { ERRORS, MailroomError, type ErrorCode } from '../../errors.js';
+import type { PageMeta } from './paging.js';
+
+/** A code of the registry, or one of Fastify's own (`FST_ERR_…`) passed through as Fastify names it. */
+export type WireCode = ErrorCode | `FST_${string}`;
 
 export interface WrapError {
-  code: string;
+  code: WireCode;
   message: string;
   field?: string;
-}
-
-export interface PageMeta {
-  page: number;
-  page_size: number;
-  total: number;
 }
 
 export function wrap<T>(req: FastifyRequest, data: T, page?: PageMeta) {
@@ -26,24 +25,14 @@ export function sendErrors(req: FastifyRequest, reply: FastifyReply, status: num
   return reply.code(status).send({ data: null, errors, meta: { request_id: req.id } });
 }
 
-/** `/conversations/0/type` (JSON pointer) or a zod path → `conversations[0].type`. */
-export function fieldName(path: readonly (string | number)[]): string {
+/** A zod path (or a JSON pointer's parts) → `conversations[0].type`. */
+export function fieldName(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
-    if (typeof part === 'number' || /^\d+$/.test(String(part))) out += `[${part}]`;
+    if (typeof part === 'number' || /^\d+$/.test(String(part))) out += `[${String(part)}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out;
-}
-
-function validationErrors(err: FastifyError, root: string): WrapError[] {
-  return (err.validation ?? []).map((v) => {
-    const path = v.instancePath.split('/').filter((p) => p !== '');
-    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
-    if (missing) path.push(missing);
-    const field = fieldName([...(root ? [root] : []), ...path]) || root;
-    return { code: 'VALIDATION', message: `${field} ${v.message ?? 'is invalid'}`, field };
-  });
 }
 
 declare module 'fastify' {
@@ -57,25 +46,26 @@ function bodyName(req: FastifyRequest): string {
   return req.routeOptions.config.bodyName ?? '';
 }
 
+/** Fastify's own error code, if it is one (FST_ERR_…); anything else is BAD_REQUEST. */
+function fastifyCode(code: string | undefined): WireCode {
+  return code?.startsWith('FST_') ? (code as `FST_${string}`) : 'BAD_REQUEST';
+}
+
+function mailroomErrors(err: MailroomError): WrapError[] {
+  // Our own 500/503 messages may name internals (a blob key, a row id, a driver's words): the client gets the
+  // registry's sentence and the log the rest. 502s say what the admin's mail server did, which is theirs to know.
+  const message = err.status === 500 || err.status === 503 ? ERRORS[err.code].message : err.message;
+  return err.fields.length > 0 ? err.fields.map((f) => ({ code: err.code, message: f.message, field: f.field })) : [{ code: err.code, message }];
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | MailroomError | ZodError, req, reply) => {
     if (err instanceof MailroomError) {
-      // Our own 500/503 messages may name internals (a blob key, a row id, a driver's words): the client gets the
-      // registry's sentence and the log the rest. 502s say what the admin's mail server did, which is theirs to know.
-      const message = err.status === 500 || err.status === 503 ? ERRORS[err.code].message : err.message;
-      const errors = err.fields.length > 0 ? err.fields.map((f) => ({ code: err.code, message: f.message, field: f.field })) : [{ code: err.code, message }];
       if (err.status >= 500) req.log.error({ err }, 'request failed');
-      return sendErrors(req, reply, err.status, errors);
+      return sendErrors(req, reply, err.status, mailroomErrors(err));
     }
     if (err instanceof ZodError) {
-      return sendErrors(req, reply, 400, err.issues.map((i) => ({ code: 'VALIDATION', message: `${fieldName(i.path as (string | number)[]) || 'body'} ${i.message}`, field: fieldName(i.path as (string | number)[]) })));
-    }
-    if (err.validation) {
-      // Fastify names the part (body, params, querystring); the seed's body is the `conversations` array.
-      // Query and path fields are named as they are; a body that is wrong as a whole is named `body`.
-      const context = err.validationContext ?? '';
-      const root = context === 'body' ? bodyName(req) : '';
-      return sendErrors(req, reply, 400, validationErrors(err, root).map((e) => (e.field === '' ? { ...e, field: 'body', message: `body ${e.message.trim()}` } : e)));
+      return sendErrors(req, reply, 400, err.issues.map((i) => ({ code: 'VALIDATION', message: `${fieldName(i.path) || 'body'} ${i.message}`, field: fieldName(i.path) })));
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) {
@@ -84,7 +74,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     // Fastify's own 4xx (malformed JSON, unsupported media type, body too large): about the body as a whole.
     if (status === 400) return sendErrors(req, reply, 400, [{ code: 'VALIDATION', message: err.message, field: bodyName(req) || 'body' }]);
-    return sendErrors(req, reply, status, [{ code: err.code ?? 'BAD_REQUEST', message: err.message }]);
+    return sendErrors(req, reply, status, [{ code: fastifyCode(err.code), message: err.message }]);
   });
   app.setNotFoundHandler((req, reply) => sendErrors(req, reply, 404, [{ code: 'NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` }]));
 }
