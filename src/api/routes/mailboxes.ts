@@ -57,11 +57,19 @@ const paged = { paged: true };
 
 const TAGS = ['mailboxes'];
 
-export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): Promise<void> {
-  const { db, config } = opts;
-  app.addHook('onRequest', requireRole(db, 'ADMIN'));
-  const tenantOf = (req: FastifyRequest) => ({ tenantId: principal(req).tenantId });
+/** The principal's tenant: every lookup is scoped by it. */
+const tenantOf = (req: FastifyRequest) => ({ tenantId: principal(req).tenantId });
 
+export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): Promise<void> {
+  app.addHook('onRequest', requireRole(opts.db, 'ADMIN'));
+  readRoutes(app, opts);
+  writeRoutes(app, opts);
+  ingestLogRoutes(app, opts);
+}
+
+/** List, show and test. */
+function readRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
+  const { db, config } = opts;
   app.get<{ Querystring: PageRequest }>(
     '/mailboxes',
     { schema: { tags: TAGS, summary: 'List the mailboxes of the tenant', params: listParams, querystring: pageQuery, response: wrappedResponses({ type: 'array', items: mailboxSchema }, 'mailboxes, oldest first', paged) } },
@@ -72,6 +80,33 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
     },
   );
 
+  app.get<{ Params: MailboxParams }>(
+    '/mailboxes/:id',
+    { schema: { tags: TAGS, summary: 'One mailbox with its health', params: mailboxParams, response: wrappedResponses(mailboxSchema, 'the mailbox') } },
+    async (req) => wrap(req, await getMailbox(db, req.params.id, tenantOf(req))),
+  );
+
+  app.post<{ Params: MailboxParams }>(
+    '/mailboxes/:id/test',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Connect, log in, open the folder; report what failed',
+        description: 'Answers 200 either way: `data.ok` says whether the mailbox works, else `data.stage` says which step failed.',
+        params: mailboxParams,
+        response: wrappedResponses(connectionTestSchema, 'the result of the connection test'),
+      },
+    },
+    async (req) => {
+      const row = await getMailboxRow(db, req.params.id, tenantOf(req));
+      return wrap(req, await testMailboxConnection({ mailbox: row, secretKeys: [config.secretKey] }));
+    },
+  );
+}
+
+/** Add (after the connection test), change, remove. */
+function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
+  const { db, config } = opts;
   app.post<{ Body: CreateBody }>(
     '/mailboxes',
     {
@@ -108,12 +143,6 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
     },
   );
 
-  app.get<{ Params: MailboxParams }>(
-    '/mailboxes/:id',
-    { schema: { tags: TAGS, summary: 'One mailbox with its health', params: mailboxParams, response: wrappedResponses(mailboxSchema, 'the mailbox') } },
-    async (req) => wrap(req, await getMailbox(db, req.params.id, tenantOf(req))),
-  );
-
   app.patch<{ Params: MailboxParams; Body: PatchBody }>(
     '/mailboxes/:id',
     {
@@ -141,24 +170,11 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
     { schema: { tags: TAGS, summary: 'Remove a mailbox and its ingest log (tickets and conversations stay)', params: mailboxParams, response: wrappedResponses(mailboxSchema, 'the removed mailbox') } },
     async (req) => wrap(req, await removeMailbox(db, req.params.id, tenantOf(req))),
   );
+}
 
-  app.post<{ Params: MailboxParams }>(
-    '/mailboxes/:id/test',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Connect, log in, open the folder; report what failed',
-        description: 'Answers 200 either way: `data.ok` says whether the mailbox works, else `data.stage` says which step failed.',
-        params: mailboxParams,
-        response: wrappedResponses(connectionTestSchema, 'the result of the connection test'),
-      },
-    },
-    async (req) => {
-      const row = await getMailboxRow(db, req.params.id, tenantOf(req));
-      return wrap(req, await testMailboxConnection({ mailbox: row, secretKeys: [config.secretKey] }));
-    },
-  );
-
+/** The ingest log of a mailbox and the re-run of one stored message. */
+function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
+  const { db, config } = opts;
   app.get<{ Params: MailboxParams; Querystring: MessagesQuery }>(
     '/mailboxes/:id/messages',
     {
