@@ -13,6 +13,8 @@ export const ERRORS = {
   CONFIG_INVALID: { status: 500, retryable: false, message: 'Invalid configuration' },
   USAGE: { status: 400, retryable: false, message: 'Invalid command line' },
   VALIDATION: { status: 400, retryable: false, message: 'Invalid input' },
+  /** A request HTTP itself refuses (Fastify's own 4xx without a code of its own). */
+  BAD_REQUEST: { status: 400, retryable: false, message: 'Bad request' },
   UNAUTHORIZED: { status: 401, retryable: false, message: 'Missing or invalid token' },
   FORBIDDEN: { status: 403, retryable: false, message: 'Not allowed' },
   NOT_FOUND: { status: 404, retryable: false, message: 'Not found' },
@@ -25,6 +27,12 @@ export const ERRORS = {
   MAIL_UNREADABLE: { status: 422, retryable: false, message: 'The message cannot be read' },
   MAIL_UNPARSEABLE: { status: 422, retryable: false, message: 'The message cannot be parsed' },
   MAIL_LIMIT_EXCEEDED: { status: 422, retryable: false, message: 'The message exceeds a configured limit' },
+  /** `mailroom parse`: a file named on the command line cannot be read at all. */
+  FILE_UNREADABLE: { status: 422, retryable: false, message: 'The file cannot be read' },
+  /** An archive's structure is damaged (its directory cannot be walked): the attachment is judged unreadable, not retried. */
+  ATTACHMENT_UNREADABLE: { status: 422, retryable: false, message: 'The attachment cannot be read' },
+  /** The stored bytes of an attachment are missing or are not the bytes received: no retry can fix it. */
+  ATTACHMENT_CORRUPT: { status: 500, retryable: false, message: 'The stored bytes of the attachment are missing or damaged' },
   MAILBOX_DNS_FAILED: { status: 502, retryable: true, message: 'The mail server host name cannot be resolved' },
   MAILBOX_CONNECT_FAILED: { status: 502, retryable: true, message: 'The mail server cannot be reached' },
   MAILBOX_TLS_FAILED: { status: 502, retryable: true, message: 'The TLS handshake with the mail server failed' },

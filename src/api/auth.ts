@@ -9,15 +9,7 @@ import type { PrismaClient } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { slugProblem } from '../tenants/defaults.js';
 import { hashToken } from '../tokens/tokens.js';
-import type { Role } from '../tokens/service.js';
-
-export interface Principal {
-  tokenId: number;
-  tenantId: number;
-  tenantSlug: string;
-  userId: number;
-  role: Role;
-}
+import type { Principal, Role } from '../tokens/principal.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -3,6 +3,7 @@
 // schema of that row for the route's response and the OpenAPI document. Raw
 // storage keys stay internal. The source key is shown as it is and, for IMAP,
 // as its UIDVALIDITY and UID (32-bit, so exact as numbers).
+import type { ErrorCode } from '../errors.js';
 import type { IngestRecord } from '../generated/prisma/client.js';
 import type { MailSource } from '../sources/types.js';
 import { Classification, IngestOutcome, ThreadReason } from '../generated/prisma/enums.js';
@@ -28,7 +29,7 @@ export interface IngestRecordRow {
   /** The ingest record of the same mail that was stored first. */
   duplicate_of: number | null;
   warnings: string[];
-  error: { code: string; message: string } | null;
+  error: { code: ErrorCode; message: string } | null;
   created: string;
 }
 
@@ -54,8 +55,8 @@ export function toIngestRecordRow(r: IngestRecord, source: Pick<MailSource, 'des
     ticket_id: r.ticket_id,
     duplicate_of: r.duplicate_of_id,
     warnings: [...r.warnings],
-    // A failure always has a code; a message alone (never written today) still says something.
-    error: r.error_code !== null || r.error_message !== null ? { code: r.error_code ?? 'INTERNAL', message: r.error_message ?? '' } : null,
+    // A failure always has a code (ingest writes only registry codes); a message alone (never written today) still says something.
+    error: r.error_code !== null || r.error_message !== null ? { code: (r.error_code ?? 'INTERNAL') as ErrorCode, message: r.error_message ?? '' } : null,
     created: r.created.toISOString(),
   };
 }

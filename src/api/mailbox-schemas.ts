@@ -1,60 +1,79 @@
-// JSON schemas of the mailbox admin routes, for Fastify (path and query
-// validation, response serialization) and the OpenAPI document. Bodies are
-// typed here for the document only; the rules (addresses, ranges, which
-// credentials an auth method needs) live in src/mailboxes/service.ts, shared
-// with the CLI, so the two cannot drift. No `additionalProperties: false` on
-// bodies: Fastify's Ajv would silently drop unknown fields, where the service
-// names them as errors. The response schemas list every field a client gets:
-// a field not listed (a secret, say) could not be serialized even by mistake.
+// Schemas of the mailbox admin routes. Path, query and body are zod, run by
+// the API kit's validator (src/api/kit/validate.ts) and turned into JSON
+// Schema for the OpenAPI document. The body schemas check only the shape (the
+// types of the fields, which ones a new mailbox needs); the rules (addresses,
+// ranges, which credentials an auth method needs) live in
+// src/mailboxes/service.ts, shared with the CLI, so the two cannot drift.
+// Bodies keep unknown fields, which the service names as errors. The response
+// schemas (JSON Schema, serialized by Fastify) list every field a client
+// gets: a field not listed (a secret, say) could not be serialized even by
+// mistake.
+import { z } from 'zod';
+import { INT32_MAX, intParam } from '../conversations/input.js';
 import { IngestOutcome, MailboxAuth, MailboxState, MailboxTls } from '../generated/prisma/enums.js';
 import { ingestRecordSchema } from './ingest-records.js';
+import { pageQuery } from './kit/paging.js';
+import { tenantParams } from './kit/schemas.js';
 
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
-const id = { type: 'integer', minimum: 1, maximum: 2_147_483_647 } as const;
 
-export const tenantParams = {
-  tenant: { type: 'string', description: 'tenant slug' },
-  version: { type: 'string', description: 'API version: 1' },
-} as const;
+export const listParams = z.object(tenantParams);
+export const mailboxParams = z.object({ ...tenantParams, id: intParam(1, INT32_MAX, 'The mailbox id') });
+export const messageParams = mailboxParams.extend({ message_id: intParam(1, INT32_MAX, 'The ingest record id') });
+export type MailboxParams = z.output<typeof mailboxParams>;
+export type MessageParams = z.output<typeof messageParams>;
 
-export const mailboxParams = { type: 'object', required: ['id'], properties: { ...tenantParams, id } } as const;
-export const messageParams = { type: 'object', required: ['id', 'message_id'], properties: { ...tenantParams, id, message_id: { ...id, description: 'ingest record id' } } } as const;
-export const listParams = { type: 'object', properties: tenantParams } as const;
+export const messagesQuery = pageQuery.extend({
+  outcome: z.enum(Object.values(IngestOutcome) as [IngestOutcome, ...IngestOutcome[]]).optional().meta({ description: 'Only records with this outcome' }),
+});
+export type MessagesQuery = z.output<typeof messagesQuery>;
 
-const paging = {
-  page: { type: 'integer', minimum: 1, maximum: 2_147_483_647, default: 1 },
-  page_size: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-} as const;
-export const pageQuery = { type: 'object', properties: paging } as const;
-export const messagesQuery = { type: 'object', properties: { ...paging, outcome: { type: 'string', enum: Object.values(IngestOutcome) } } } as const;
+/** A field's type, with "is required" when a required field is absent. */
+const typed = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
+const str = () => z.string(typed('a string'));
+const int = () => z.number(typed('an integer')).int('must be an integer');
+const bool = () => z.boolean(typed('true or false'));
+const oneOf = <T extends string>(values: readonly T[]) => z.enum(values as [T, ...T[]], typed(`one of ${values.join(', ')}`));
 
 const writable = {
-  address: { type: 'string', description: 'the mailbox address (unique per tenant)' },
-  aliases: { type: 'array', items: { type: 'string' }, description: 'other addresses that deliver into this mailbox' },
-  host: { type: 'string' },
-  port: { type: 'integer' },
-  tls: { type: 'string', enum: Object.values(MailboxTls), description: 'tls: implicit TLS (default); starttls; none: plain text' },
-  username: { type: 'string' },
-  auth: { type: 'string', enum: Object.values(MailboxAuth), description: 'password (default) or oauth2' },
-  password: { type: 'string', description: 'write-only' },
-  refresh_token: { type: 'string', description: 'OAuth2 refresh token; write-only' },
-  oauth_token_url: { type: 'string' },
-  oauth_client_id: { type: 'string' },
-  oauth_client_secret: { type: ['string', 'null'], description: 'write-only' },
-  oauth_scope: { type: ['string', 'null'] },
-  folder: { type: 'string', description: 'default INBOX' },
-  post_action: { type: 'string', description: 'seen, none (default) or move:FOLDER; runs after the database commit' },
-  poll_seconds: { type: 'integer', description: 'default 60' },
-  since: { type: ['string', 'null'], description: 'backfill mail whose INTERNALDATE is on or after this date; null: only new mail' },
-  enabled: { type: 'boolean' },
-} as const;
+  address: str().meta({ description: 'the mailbox address (unique per tenant)' }),
+  aliases: z.array(str(), typed('a list of addresses')).meta({ description: 'other addresses that deliver into this mailbox' }),
+  host: str(),
+  port: int(),
+  tls: oneOf(Object.values(MailboxTls)).meta({ description: 'tls: implicit TLS (default); starttls; none: plain text' }),
+  username: str(),
+  auth: oneOf(Object.values(MailboxAuth)).meta({ description: 'password (default) or oauth2' }),
+  password: str().meta({ description: 'write-only' }),
+  refresh_token: str().meta({ description: 'OAuth2 refresh token; write-only' }),
+  oauth_token_url: str(),
+  oauth_client_id: str(),
+  oauth_client_secret: str().nullable().meta({ description: 'write-only' }),
+  oauth_scope: str().nullable(),
+  folder: str().meta({ description: 'default INBOX' }),
+  post_action: str().meta({ description: 'seen, none (default) or move:FOLDER; runs after the database commit' }),
+  poll_seconds: int().meta({ description: 'default 60' }),
+  since: str().nullable().meta({ description: 'backfill mail whose INTERNALDATE is on or after this date; null: only new mail' }),
+  enabled: bool(),
+};
+const optional = Object.fromEntries(Object.entries(writable).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof writable]: z.ZodOptional<(typeof writable)[K]> };
 
-export const createBody = {
-  type: 'object',
-  required: ['address', 'host', 'port', 'username'],
-  properties: { ...writable, test: { type: 'boolean', default: true, description: 'run the connection test before storing (default true)' } },
-} as const;
-export const patchBody = { type: 'object', properties: writable } as const;
+/** A body that is not a JSON object is named `body` as a whole. */
+const OBJECT = { error: 'must be object' };
+
+export const createBody = z.looseObject(
+  {
+    ...optional,
+    address: writable.address,
+    host: writable.host,
+    port: writable.port,
+    username: writable.username,
+    test: bool().optional().default(true).meta({ description: 'run the connection test before storing (default true)' }),
+  },
+  OBJECT,
+);
+export const patchBody = z.looseObject(optional, OBJECT);
+export type CreateBody = z.output<typeof createBody>;
+export type PatchBody = z.output<typeof patchBody>;
 
 export const mailboxSchema = {
   type: 'object',
@@ -130,25 +149,3 @@ export const reprocessSchema = {
   },
 } as const;
 
-const errorItem = {
-  type: 'object',
-  properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' }, stage: { type: 'string' } },
-} as const;
-
-/** The 200 response in DTO_response_wrap around `data`. */
-export function wrapped(data: object, description: string) {
-  return {
-    200: {
-      description,
-      type: 'object',
-      properties: {
-        data,
-        errors: { type: 'array', items: errorItem },
-        meta: {
-          type: 'object',
-          properties: { request_id: { type: 'string' }, page: { type: 'integer' }, page_size: { type: 'integer' }, total: { type: 'integer' } },
-        },
-      },
-    },
-  };
-}

@@ -13,7 +13,7 @@
 // (a sweeper re-enqueue racing a slow worker) changes nothing.
 import { UnrecoverableError } from 'bullmq';
 import type { Db } from '../db/prisma.js';
-import { describeError, isMailroomError } from '../errors.js';
+import { describeError, isMailroomError, MailroomError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { AttachmentJobStatus, Metrics } from '../metrics/metrics.js';
 import type { AttachmentJobData } from '../queues/queues.js';
@@ -42,11 +42,6 @@ export type ProcessResult =
   | { readonly status: 'OK' | 'WARNING' | 'ERROR'; readonly message: string | null; readonly detectedType: string | null }
   | { readonly status: 'skipped'; readonly reason: 'missing' | 'final' };
 
-/** A failure no retry can fix; its message is what the row shows. */
-export class PermanentFailure extends Error {
-  override readonly name = 'PermanentFailure';
-}
-
 type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
 
 export async function processAttachment(deps: ProcessorDeps, job: AttachmentJobData, attempt: AttemptInfo): Promise<ProcessResult> {
@@ -70,7 +65,7 @@ export async function processAttachment(deps: ProcessorDeps, job: AttachmentJobD
   try {
     ({ verdict, detectedType } = await examine(deps, row));
   } catch (err) {
-    const permanent = err instanceof PermanentFailure || err instanceof UnrecoverableError || (isMailroomError(err) && !err.retryable);
+    const permanent = isMailroomError(err, 'ATTACHMENT_CORRUPT') || err instanceof UnrecoverableError || (isMailroomError(err) && !err.retryable);
     const last = attempt.attempt >= attempt.maxAttempts || attemptsSoFar >= deps.attemptBudget;
     if (!permanent && !last) {
       log.warn({ err: describeError(err) }, 'attachment processing failed; will retry');
@@ -108,11 +103,11 @@ async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdic
   } catch (err) {
     if (isMailroomError(err) && !err.retryable) {
       // The store checks the bytes against the hash in their key; its other permanent failure is a missing blob.
-      throw new PermanentFailure(/corrupt/i.test(err.message) ? CHECKSUM_MISMATCH : 'The stored bytes of this attachment are missing.', { cause: err });
+      throw new MailroomError('ATTACHMENT_CORRUPT', /corrupt/i.test(err.message) ? CHECKSUM_MISMATCH : 'The stored bytes of this attachment are missing.', { cause: err });
     }
     throw err;
   }
-  if (bytes.length !== sizeBytes || sha256Hex(bytes) !== row.sha256) throw new PermanentFailure(CHECKSUM_MISMATCH);
+  if (bytes.length !== sizeBytes || sha256Hex(bytes) !== row.sha256) throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
 
   const facts = { filename: row.filename, declaredType: row.content_type, sizeBytes, bytes };
   // Errors that need no sniffing (executables, blocked names, zip bombs) are settled before file-type reads anything.
@@ -130,8 +125,9 @@ async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdic
 
 const CHECKSUM_MISMATCH = 'Checksum mismatch: the stored bytes are not the bytes that were received.';
 
+/** ATTACHMENT_CORRUPT says exactly what the row shows; any other permanent failure is quoted. */
 function permanentMessage(err: unknown): string {
-  if (err instanceof PermanentFailure) return err.message;
+  if (isMailroomError(err, 'ATTACHMENT_CORRUPT')) return err.message;
   return `Processing failed: ${describeError(err)}`;
 }
 

@@ -9,6 +9,8 @@
 // (small declared sizes, huge real output) is harmless here because nothing is
 // decompressed; whoever extracts it later must enforce limits on real output.
 
+import { isMailroomError, MailroomError } from '../errors.js';
+
 /** Stop walking early: past these the archive is refused anyway, so the rest need not be read. */
 export interface ZipWalkLimits {
   readonly maxEntries: number;
@@ -59,14 +61,16 @@ export function hasZipDirectory(bytes: Buffer): boolean {
   return false;
 }
 
-class Unreadable extends Error {}
+/** A damaged archive structure: readZipDirectory turns it into an `unreadable` report. */
+const unreadable = (reason: string) => new MailroomError('ATTACHMENT_UNREADABLE', reason);
 
 export function readZipDirectory(bytes: Buffer, limits: ZipWalkLimits): ZipReport {
   try {
     return walk(bytes, limits);
   } catch (err) {
     // RangeError: a read past the end, i.e. a length field pointing outside the file.
-    if (err instanceof Unreadable || err instanceof RangeError) return { kind: 'unreadable', reason: err instanceof Unreadable ? err.message : 'a record runs past the end of the file' };
+    if (isMailroomError(err, 'ATTACHMENT_UNREADABLE')) return { kind: 'unreadable', reason: err.message };
+    if (err instanceof RangeError) return { kind: 'unreadable', reason: 'a record runs past the end of the file' };
     throw err;
   }
 }
@@ -100,7 +104,7 @@ function walk(bytes: Buffer, limits: ZipWalkLimits): ZipFacts {
   }
   const end = pos + dir.size;
   while (pos + CENTRAL_HEADER_BYTES <= end) {
-    if (bytes.readUInt32LE(pos) !== CENTRAL_SIG) throw new Unreadable('the central directory is damaged');
+    if (bytes.readUInt32LE(pos) !== CENTRAL_SIG) throw unreadable('the central directory is damaged');
     const flags = bytes.readUInt16LE(pos + 8);
     let compSize = bytes.readUInt32LE(pos + 20);
     let uncompSize = bytes.readUInt32LE(pos + 24);
@@ -110,13 +114,13 @@ function walk(bytes: Buffer, limits: ZipWalkLimits): ZipFacts {
     let localOffset = bytes.readUInt32LE(pos + 42);
     const nameStart = pos + CENTRAL_HEADER_BYTES;
     const extraStart = nameStart + nameLen;
-    if (extraStart + extraLen > end) throw new Unreadable('the central directory is damaged');
+    if (extraStart + extraLen > end) throw unreadable('the central directory is damaged');
     // ZIP64: the 32-bit fields say 0xFFFFFFFF and the real values sit in extra field 0x0001, in this order.
     const zip64 = findExtra(bytes, extraStart, extraLen, 0x0001);
     if (zip64) {
       let p = zip64.start;
       const next = (): number => {
-        if (p + 8 > zip64.end) throw new Unreadable('a ZIP64 extra field is too short');
+        if (p + 8 > zip64.end) throw unreadable('a ZIP64 extra field is too short');
         const v = Number(bytes.readBigUInt64LE(p));
         p += 8;
         return v;
@@ -164,7 +168,7 @@ function findDirectory(bytes: Buffer): Directory {
       break;
     }
   }
-  if (at < 0) throw new Unreadable('it has no central directory (truncated or not a ZIP archive)');
+  if (at < 0) throw unreadable('it has no central directory (truncated or not a ZIP archive)');
   const disk = bytes.readUInt16LE(at + 4);
   const dirDisk = bytes.readUInt16LE(at + 6);
   let entries = bytes.readUInt16LE(at + 10);
@@ -172,16 +176,16 @@ function findDirectory(bytes: Buffer): Directory {
   let offset = bytes.readUInt32LE(at + 16);
   if (entries === 0xffff || size === 0xffffffff || offset === 0xffffffff) {
     const locator = at - 20;
-    if (locator < 0 || bytes.readUInt32LE(locator) !== ZIP64_LOCATOR_SIG) throw new Unreadable('its ZIP64 directory locator is missing');
+    if (locator < 0 || bytes.readUInt32LE(locator) !== ZIP64_LOCATOR_SIG) throw unreadable('its ZIP64 directory locator is missing');
     const record = Number(bytes.readBigUInt64LE(locator + 8));
-    if (record + 56 > locator || bytes.readUInt32LE(record) !== ZIP64_EOCD_SIG) throw new Unreadable('its ZIP64 directory record is damaged');
+    if (record + 56 > locator || bytes.readUInt32LE(record) !== ZIP64_EOCD_SIG) throw unreadable('its ZIP64 directory record is damaged');
     entries = Number(bytes.readBigUInt64LE(record + 32));
     size = Number(bytes.readBigUInt64LE(record + 40));
     offset = Number(bytes.readBigUInt64LE(record + 48));
   } else if (disk !== 0 || dirDisk !== 0) {
-    throw new Unreadable('it is one part of a split archive');
+    throw unreadable('it is one part of a split archive');
   }
-  if (offset + size > at) throw new Unreadable('its central directory lies outside the file');
+  if (offset + size > at) throw unreadable('its central directory lies outside the file');
   return { eocd: at, entries, offset, size };
 }
 

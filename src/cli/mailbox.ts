@@ -8,8 +8,8 @@ import { sourceFor } from '../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled } from '../mailboxes/service.js';
 import type { ConnectionTestDetails, ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
 import { requireTenant } from '../tenants/service.js';
-import type { Out } from './main.js';
-import { UsageError, parseCommandArgs } from './usage.js';
+import type { Out } from './io.js';
+import { parseCommandArgs, usageError } from './usage.js';
 
 export interface MailboxCommandDeps {
   config: () => Config;
@@ -87,7 +87,7 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
     }
     case 'remove': {
       const { values, id } = withId(rest, { yes: { type: 'boolean' } }, 'remove');
-      if (!values.yes) throw new UsageError(`Removing mailbox ${id} also deletes its ingest log (tickets stay); add --yes to confirm.`);
+      if (!values.yes) throw usageError(`Removing mailbox ${id} also deletes its ingest log (tickets stay); add --yes to confirm.`);
       return withDb(deps, async (db) => {
         const view = await removeMailbox(db, id);
         io.out(`Removed mailbox ${view.id} (${view.address}) of tenant ${view.tenant}.`);
@@ -95,9 +95,9 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
       });
     }
     case undefined:
-      throw new UsageError(`Missing sub-command: mailbox ${SUBCOMMANDS}.`);
+      throw usageError(`Missing sub-command: mailbox ${SUBCOMMANDS}.`);
     default:
-      throw new UsageError(`Unknown sub-command "mailbox ${sub}"; use ${SUBCOMMANDS}.`);
+      throw usageError(`Unknown sub-command "mailbox ${sub}"; use ${SUBCOMMANDS}.`);
   }
 }
 
@@ -106,7 +106,7 @@ type Flags = Parameters<typeof parseCommandArgs>[1];
 function withId<O extends Flags>(rest: string[], options: O, sub: string) {
   const parsed = parseCommandArgs(rest, options, { min: 1, max: 1, names: `mailbox ID (mailbox ${sub} ID)` });
   const text = parsed.positionals[0] ?? '';
-  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > 2_147_483_647) throw new UsageError(`"${text}" is not a mailbox id (a positive whole number).`);
+  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > 2_147_483_647) throw usageError(`"${text}" is not a mailbox id (a positive whole number).`);
   return { values: parsed.values, id: Number(text) };
 }
 
@@ -117,13 +117,6 @@ async function withDb(deps: MailboxCommandDeps, fn: (db: PrismaClient, config: C
     return await fn(db, config);
   } finally {
     await db.$disconnect();
-  }
-}
-
-/** Aborts `add` before anything is stored. */
-class TestFailed extends MailroomError {
-  constructor(readonly result: Extract<ConnectionTestResult, { ok: false }>) {
-    super(result.code, result.message);
   }
 }
 
@@ -155,15 +148,15 @@ const ADD_OPTIONS = {
 async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<number> {
   const { values: v } = parseCommandArgs(rest, ADD_OPTIONS, { min: 0, max: 0, names: '' });
   for (const flag of ['tenant', 'address', 'host', 'port', 'user'] as const) {
-    if (v[flag] === undefined) throw new UsageError(`Missing --${flag}.`);
+    if (v[flag] === undefined) throw usageError(`Missing --${flag}.`);
   }
   const modes = (['tls', 'starttls', 'no-tls'] as const).filter((m) => v[m]);
-  if (modes.length > 1) throw new UsageError('Give only one of --tls, --starttls and --no-tls.');
+  if (modes.length > 1) throw usageError('Give only one of --tls, --starttls and --no-tls.');
   const sources = (['password-env', 'password-stdin', 'refresh-token-env', 'refresh-token-stdin'] as const).filter((s) => v[s] !== undefined && v[s] !== false);
-  if (sources.length !== 1) throw new UsageError('Give exactly one of --password-env VAR and --password-stdin (or, for OAuth2, --refresh-token-env VAR and --refresh-token-stdin).');
+  if (sources.length !== 1) throw usageError('Give exactly one of --password-env VAR and --password-stdin (or, for OAuth2, --refresh-token-env VAR and --refresh-token-stdin).');
   const source = sources[0] as (typeof sources)[number];
   const oauth = source.startsWith('refresh-token') || v['oauth-token-url'] !== undefined || v['oauth-client-id'] !== undefined;
-  if (oauth && source.startsWith('password')) throw new UsageError('OAuth2 mailboxes take --refresh-token-env VAR or --refresh-token-stdin, not a password.');
+  if (oauth && source.startsWith('password')) throw usageError('OAuth2 mailboxes take --refresh-token-env VAR or --refresh-token-stdin, not a password.');
 
   const secret = source.endsWith('-stdin') ? await readSecretFromStdin(deps, `--${source}`) : readSecretFromEnv(deps, `--${source}`, v[source] as string);
   const input = {
@@ -191,18 +184,23 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
   try {
     parseMailboxInput(input);
   } catch (err) {
-    if (isMailroomError(err, 'VALIDATION')) throw new UsageError(err.fields.map((f) => `${FLAG_OF[f.field.split('.')[0] ?? ''] ?? f.field} ${f.message}`).join('; ') + '.');
+    if (isMailroomError(err, 'VALIDATION')) throw usageError(err.fields.map((f) => `${FLAG_OF[f.field.split('.')[0] ?? ''] ?? f.field} ${f.message}`).join('; ') + '.');
     throw err;
   }
 
   return withDb(deps, async (db, config) => {
     const tenant = await requireTenant(db, v.tenant ?? '');
+    // A failed test aborts `add` before anything is stored; the failure says which stage.
+    let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
     try {
       const view = await addMailbox(db, config.secretKey, tenant.id, input, {
         beforeStore: async (fields) => {
           if (v['no-test']) return;
           const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey] });
-          if (!result.ok) throw new TestFailed(result);
+          if (!result.ok) {
+            failed = result;
+            throw new MailroomError(result.code, result.message);
+          }
           io.err(`Connection test passed: ${passed(result.details)}`);
         },
       });
@@ -211,8 +209,8 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
       io.out(String(view.id));
       return 0;
     } catch (err) {
-      if (!(err instanceof TestFailed)) throw err;
-      io.err(`mailroom: the connection test failed at the ${err.result.stage} stage: ${err.result.message}`);
+      if (!failed) throw err;
+      io.err(`mailroom: the connection test failed at the ${failed.stage} stage: ${failed.message}`);
       io.err('Nothing was stored; fix the settings, or add --no-test to store the mailbox untested.');
       return 1;
     }
@@ -220,20 +218,20 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
 }
 
 function wholeNumber(text: string | undefined, flag: string): number {
-  if (text === undefined || !/^\d{1,9}$/.test(text.trim())) throw new UsageError(`${flag} must be a whole number.`);
+  if (text === undefined || !/^\d{1,9}$/.test(text.trim())) throw usageError(`${flag} must be a whole number.`);
   return Number(text.trim());
 }
 
 function parseSince(text: string): Date {
   // A bare date is midnight UTC, so that the same command means the same on every machine.
   const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--since must be a date such as 2026-11-01 or 2026-11-01T08:00:00Z, not "${text}".`);
+  if (Number.isNaN(date.getTime())) throw usageError(`--since must be a date such as 2026-11-01 or 2026-11-01T08:00:00Z, not "${text}".`);
   return date;
 }
 
 function readSecretFromEnv(deps: MailboxCommandDeps, flag: string, name: string): string {
   const value = (deps.env ?? process.env)[name];
-  if (!value) throw new UsageError(`${flag} ${name}: the environment variable ${name} is not set or empty.`);
+  if (!value) throw usageError(`${flag} ${name}: the environment variable ${name} is not set or empty.`);
   return value;
 }
 
@@ -241,7 +239,7 @@ async function readSecretFromStdin(deps: MailboxCommandDeps, flag: string): Prom
   const raw = await (deps.readStdin ?? readProcessStdin)();
   // One line, as `echo "$PASSWORD" |` or a password manager writes it: the newline is not part of it.
   const value = raw.replace(/\r?\n$/, '');
-  if (!value) throw new UsageError(`${flag}: standard input was empty.`);
+  if (!value) throw usageError(`${flag}: standard input was empty.`);
   return value;
 }
 

@@ -1,19 +1,19 @@
 // The `mailroom` commands. Connections are opened here, per command, and passed
 // into the services; src/main/cli.ts is the process entry point.
-import { USAGE, UsageError, parseCommandArgs } from './usage.js';
+import { USAGE, parseCommandArgs, usageError } from './usage.js';
 import { loadConfig, redactUrl } from '../config/config.js';
 import { loadDotenv } from '../config/dotenv.js';
 import { createPrisma } from '../db/prisma.js';
 import { migrate } from '../db/migrate.js';
 import { createTenant } from '../tenants/service.js';
-import { createToken, type Role } from '../tokens/service.js';
+import type { Role } from '../tokens/principal.js';
+import { createToken } from '../tokens/service.js';
 import { runServer } from '../main/server.js';
 import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
 import { statusCommand } from './status.js';
-
-export type Out = { out: (line: string) => void; err: (line: string) => void };
+import type { Out } from './io.js';
 
 export async function main(argv: string[], io: Out): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,7 +40,7 @@ export async function main(argv: string[], io: Out): Promise<number> {
     }
     case 'tenant': {
       const { values, positionals } = parseCommandArgs(rest, { name: { type: 'string' } }, { min: 2, max: 2, names: 'sub-command and SLUG (tenant create SLUG)' });
-      if (positionals[0] !== 'create') throw new UsageError(`Unknown sub-command "tenant ${positionals[0]}"; use "tenant create SLUG".`);
+      if (positionals[0] !== 'create') throw usageError(`Unknown sub-command "tenant ${positionals[0]}"; use "tenant create SLUG".`);
       const config = startupConfig(io);
       const db = createPrisma(config.databaseUrl, { max: 2 });
       try {
@@ -57,10 +57,10 @@ export async function main(argv: string[], io: Out): Promise<number> {
         { tenant: { type: 'string' }, role: { type: 'string' }, user: { type: 'string' } },
         { min: 1, max: 1, names: 'sub-command (token create)' },
       );
-      if (positionals[0] !== 'create') throw new UsageError(`Unknown sub-command "token ${positionals[0]}"; use "token create".`);
-      if (!values.tenant) throw new UsageError('Missing --tenant SLUG.');
+      if (positionals[0] !== 'create') throw usageError(`Unknown sub-command "token ${positionals[0]}"; use "token create".`);
+      if (!values.tenant) throw usageError('Missing --tenant SLUG.');
       const role = values.role?.toUpperCase();
-      if (role !== 'USER' && role !== 'ADMIN') throw new UsageError('--role must be USER or ADMIN.');
+      if (role !== 'USER' && role !== 'ADMIN') throw usageError('--role must be USER or ADMIN.');
       const config = startupConfig(io);
       const db = createPrisma(config.databaseUrl, { max: 2 });
       try {
@@ -89,7 +89,7 @@ export async function main(argv: string[], io: Out): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(`Unknown command "${command}". Run "mailroom --help".`);
+      throw usageError(`Unknown command "${command}". Run "mailroom --help".`);
   }
 }
 

@@ -10,9 +10,9 @@ import type { ThreadHints } from '../conversations/from-mail.js';
 import { isValidAddress } from '../mail/addresses.js';
 import type { Classification } from '../mail/classify.js';
 import { DEFAULT_PARSE_LIMITS, parseMail } from '../mail/parse.js';
-import { describeError, isMailroomError } from '../errors.js';
-import { UsageError, parseCommandArgs } from './usage.js';
-import type { Out } from './main.js';
+import { describeError, isMailroomError, type ErrorCode } from '../errors.js';
+import { parseCommandArgs, usageError } from './usage.js';
+import type { Out } from './io.js';
 
 export interface ParseResult {
   file: string;
@@ -22,11 +22,11 @@ export interface ParseResult {
   attachments: AttachmentSummary[];
   thread: ThreadHints | null;
   warnings: string[];
-  error: { code: string; message: string } | null;
+  error: { code: ErrorCode; message: string } | null;
 }
 
 export async function parseFile(file: string, opts: { mailboxAddress?: string } = {}): Promise<ParseResult> {
-  const failed = (code: string, message: string): ParseResult => ({
+  const failed = (code: ErrorCode, message: string): ParseResult => ({
     file,
     outcome: 'failed',
     classification: null,
@@ -88,7 +88,7 @@ export async function parseCommand(rest: string[], io: Out): Promise<number> {
   );
   const mailboxAddress = values['mailbox-address']?.trim().toLowerCase();
   if (mailboxAddress !== undefined && !isValidAddress(mailboxAddress)) {
-    throw new UsageError(`--mailbox-address "${values['mailbox-address']}" is not an email address.`);
+    throw usageError(`--mailbox-address "${values['mailbox-address']}" is not an email address.`);
   }
   let unreadable = 0;
   const jsonl = values.jsonl === true;

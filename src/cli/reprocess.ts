@@ -11,12 +11,12 @@ import type { ReprocessResult } from '../ingest/reprocess.js';
 import { createLogger } from '../logging/logger.js';
 import { closeQueues, createQueues, createRedisConnection, enqueueAttachmentJobs } from '../queues/queues.js';
 import { createBlobStore } from '../storage/blob-store.js';
-import type { Out } from './main.js';
-import { UsageError, parseCommandArgs } from './usage.js';
+import type { Out } from './io.js';
+import { parseCommandArgs, usageError } from './usage.js';
 
 function positiveId(value: string | undefined, flag: string): number {
   const n = Number(value);
-  if (!value || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive whole number.`);
+  if (!value || !/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw usageError(`${flag} needs a positive whole number.`);
   return n;
 }
 
@@ -32,10 +32,10 @@ export async function reprocessCommand(rest: string[], io: Out, loadConfig: () =
     { message: { type: 'string' }, mailbox: { type: 'string' }, outcome: { type: 'string' } },
     { min: 0, max: 0, names: '' },
   );
-  if ((values.message === undefined) === (values.mailbox === undefined)) throw new UsageError('Give either --message ID or --mailbox ID --outcome failed.');
-  if (values.message !== undefined && values.outcome !== undefined) throw new UsageError('--outcome goes with --mailbox, not --message.');
+  if ((values.message === undefined) === (values.mailbox === undefined)) throw usageError('Give either --message ID or --mailbox ID --outcome failed.');
+  if (values.message !== undefined && values.outcome !== undefined) throw usageError('--outcome goes with --mailbox, not --message.');
   const outcome = values.outcome ?? 'failed';
-  if (values.mailbox !== undefined && outcome !== 'failed' && outcome !== 'skipped') throw new UsageError('--outcome must be failed or skipped.');
+  if (values.mailbox !== undefined && outcome !== 'failed' && outcome !== 'skipped') throw usageError('--outcome must be failed or skipped.');
   const messageId = values.message === undefined ? null : positiveId(values.message, '--message');
   const mailboxId = values.mailbox === undefined ? null : positiveId(values.mailbox, '--mailbox');
 

@@ -11,7 +11,8 @@ import { listMailboxes } from '../mailboxes/service.js';
 import type { MailboxView } from '../mailboxes/types.js';
 import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
 import { closeQueues, createQueues, createRedisConnection } from '../queues/queues.js';
-import type { Out } from './main.js';
+import { withTimeout } from '../util/timeout.js';
+import type { Out } from './io.js';
 import { parseCommandArgs } from './usage.js';
 
 const REDIS_TIMEOUT_MS = 3000;
@@ -85,7 +86,8 @@ async function queueDepths(config: Config): Promise<{ depths: QueueDepths } | { 
     return { error: describeError(cause ?? err) };
   } finally {
     redis.disconnect();
-    await Promise.race([closeQueues(queues).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+    // Closing waits for Redis; a Redis that is down must not hold the terminal.
+    await withTimeout(closeQueues(queues), 500, () => new Error('closing the queues timed out')).catch(() => undefined);
   }
 }
 

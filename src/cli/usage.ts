@@ -1,11 +1,10 @@
 // The `mailroom` command line: help text and argument parsing (no I/O here).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MailroomError } from '../errors.js';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+/** A bad command line: the registry's USAGE, which src/main/cli.ts answers with exit code 2 and a pointer to --help. */
+export function usageError(message: string): MailroomError {
+  return new MailroomError('USAGE', message);
 }
 
 export const USAGE = `Usage: mailroom <command> [options]
@@ -61,9 +60,9 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O, 
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional.*$/s, '.'));
+    throw usageError((err as Error).message.replace(/\. To specify a positional.*$/s, '.'));
   }
-  if (parsed.positionals.length < positionals.min) throw new UsageError(`Missing ${positionals.names}.`);
-  if (parsed.positionals.length > positionals.max) throw new UsageError(`Unexpected argument "${parsed.positionals[positionals.max]}".`);
+  if (parsed.positionals.length < positionals.min) throw usageError(`Missing ${positionals.names}.`);
+  if (parsed.positionals.length > positionals.max) throw usageError(`Unexpected argument "${parsed.positionals[positionals.max]}".`);
   return parsed;
 }

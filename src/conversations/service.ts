@@ -15,7 +15,7 @@
 // - REPLY_INBOUND, REPLY_OUTBOUND and FORWARD move the ticket's last activity;
 //   notes and suggested replies do not.
 
-import type { Principal } from '../api/auth.js';
+import { pageWindow, type PageRequest } from '../db/page.js';
 import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
@@ -25,6 +25,7 @@ import { extractReply } from '../mail/reply/extract.js';
 import { EDITORJS_VERSION, htmlToEditorJs, plainPreview, readMinutes, sanitizeMailHtml, textToEditorJs, textToHtml } from '../mail/rich/index.js';
 import type { DTO_editorjs, DTO_rich_text } from '../mail/rich/index.js';
 import { formatSignedMessageId } from '../threading/message-id.js';
+import type { Principal } from '../tokens/principal.js';
 import { conversationDto, conversationInclude, OUTBOUND_TYPES } from './dto.js';
 import type { DownloadUrlFn, DTO_ticket_conversation } from './dto.js';
 import { conversationsInput, sanitizeEditorJs } from './input.js';
@@ -43,15 +44,6 @@ export interface ConversationDeps {
   now?: () => Date;
 }
 
-export interface PageRequest {
-  page: number;
-  page_size: number;
-}
-
-/** The rows of one page: Prisma's skip/take for a PageRequest. */
-export function pageWindow(page: PageRequest): { skip: number; take: number } {
-  return { skip: (page.page - 1) * page.page_size, take: page.page_size };
-}
 
 /** The request body as conversations, or a VALIDATION error naming every bad field (`conversations[0].type`). */
 export function parseConversations(items: unknown, ticketId: number): ConversationInput[] {

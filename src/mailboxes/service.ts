@@ -3,6 +3,7 @@
 // names are the wire names). Secrets are encrypted before they reach the
 // database and never leave it again: every read returns a MailboxView.
 import { z } from 'zod';
+import { pageWindow, type PageRequest } from '../db/page.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { encryptSecret } from '../crypto/secrets.js';
@@ -203,11 +204,11 @@ export async function getMailbox(db: PrismaClient, id: number, scope: Scope = {}
   return toMailboxView(await getMailboxRow(db, id, scope));
 }
 
-export async function listMailboxes(db: PrismaClient, options: Scope & { page?: number; pageSize?: number } = {}): Promise<{ mailboxes: MailboxView[]; total: number }> {
+/** Oldest first; `page` absent: every mailbox. */
+export async function listMailboxes(db: PrismaClient, options: Scope & { page?: PageRequest } = {}): Promise<{ mailboxes: MailboxView[]; total: number }> {
   const where: Prisma.MailboxWhereInput = options.tenantId === undefined ? {} : { tenant_id: options.tenantId };
-  const size = options.pageSize;
   const [rows, total] = await Promise.all([
-    db.mailbox.findMany({ where, include: withTenant, orderBy: { id: 'asc' }, skip: size ? ((options.page ?? 1) - 1) * size : undefined, take: size }),
+    db.mailbox.findMany({ where, include: withTenant, orderBy: { id: 'asc' }, ...(options.page ? pageWindow(options.page) : {}) }),
     db.mailbox.count({ where }),
   ]);
   return { mailboxes: rows.map(toMailboxView), total };

@@ -1,8 +1,8 @@
 // Process entry point of the `mailroom` command (bin/mailroom.js loads the build of
 // this file). Maps outcomes to exit codes: 0 ok, 1 runtime failure, 2 usage error.
-import { main, type Out } from '../cli/main.js';
-import { UsageError } from '../cli/usage.js';
-import { describeError } from '../errors.js';
+import type { Out } from '../cli/io.js';
+import { main } from '../cli/main.js';
+import { describeError, isMailroomError } from '../errors.js';
 
 const io: Out = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
 
@@ -11,7 +11,7 @@ main(process.argv.slice(2), io).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof UsageError) {
+    if (isMailroomError(err, 'USAGE')) {
       io.err(`mailroom: ${err.message}`);
       io.err('Run "mailroom --help" for usage.');
       process.exitCode = 2;

@@ -5,6 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MailboxState, type Classification, type IngestOutcome } from '../generated/prisma/enums.js';
 import type { Queues } from '../queues/queues.js';
+import { withTimeout } from '../util/timeout.js';
 
 /** An ingest record without a classification (e.g. a mail that failed to parse) is labelled `none`. */
 export type IngestClassificationLabel = Classification | 'none';
@@ -113,18 +114,14 @@ export type QueueDepths = Record<keyof Queues, Record<QueueJobState, number>>;
  * hang a scrape or a terminal while Redis is down.
  */
 export async function readQueueDepths(queues: Queues, timeoutMs = 3000): Promise<QueueDepths> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
-  });
   const read = async (queue: Queues[keyof Queues]) => {
     const counts = await queue.getJobCounts(...QUEUE_JOB_STATES);
     return Object.fromEntries(QUEUE_JOB_STATES.map((s) => [s, counts[s] ?? 0])) as Record<QueueJobState, number>;
   };
-  try {
-    const [sync, attachments] = await Promise.race([Promise.all([read(queues.sync), read(queues.attachments)]), timeout]);
-    return { sync, attachments };
-  } finally {
-    clearTimeout(timer);
-  }
+  const [sync, attachments] = await withTimeout(
+    Promise.all([read(queues.sync), read(queues.attachments)]),
+    timeoutMs,
+    () => new Error(`Redis did not answer within ${timeoutMs / 1000} s`),
+  );
+  return { sync, attachments };
 }

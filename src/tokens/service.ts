@@ -3,9 +3,9 @@
 import type { PrismaClient } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { requireTenant } from '../tenants/service.js';
+import type { Role } from './principal.js';
 import { generateToken, hashToken, tokenDisplayPrefix } from './tokens.js';
 
-export type Role = 'USER' | 'ADMIN';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export interface CreatedToken {

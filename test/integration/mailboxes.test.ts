@@ -155,7 +155,7 @@ describe('mailbox service', () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await addMailbox(db, key, a.id, settings())).id);
     await addMailbox(db, key, b.id, settings());
-    const page = await listMailboxes(db, { tenantId: a.id, page: 2, pageSize: 2 });
+    const page = await listMailboxes(db, { tenantId: a.id, page: { page: 2, page_size: 2 } });
     expect(page.total).toBe(3);
     expect(page.mailboxes.map((m) => m.id)).toEqual([ids[2]]);
     await expect(getMailbox(db, ids[0] ?? 0, { tenantId: b.id })).rejects.toMatchObject({ code: 'NOT_FOUND', message: `No mailbox with id ${ids[0]}.` });

@@ -11,8 +11,9 @@ import { once } from 'node:events';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isDownloadable, verifyDownload } from '../../attachments/signing.js';
 import type { Db } from '../../db/prisma.js';
-import { describeError } from '../../errors.js';
+import { describeError, type ErrorCode } from '../../errors.js';
 import type { BlobStore, OpenedBlob } from '../../storage/blob-store.js';
+import { sendErrors } from '../kit/wrap.js';
 
 export interface AttachmentRouteOptions {
   readonly db: Db;
@@ -97,8 +98,8 @@ export const attachmentRoutes: FastifyPluginAsync<AttachmentRouteOptions> = asyn
 };
 
 /** The response wrap (DTO_response_wrap) with one error, as every API error is answered. */
-function fail(req: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string) {
-  return reply.code(status).send({ data: null, errors: [{ code, message }], meta: { request_id: req.id } });
+function fail(req: FastifyRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string) {
+  return sendErrors(req, reply, status, [{ code, message }]);
 }
 
 /**

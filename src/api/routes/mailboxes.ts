@@ -9,20 +9,23 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // Types only: @fastify/swagger adds `tags`, `summary` and `description` to route schemas.
 import type {} from '@fastify/swagger';
 import type { Config } from '../../config/config.js';
+import { pageWindow, type PageRequest } from '../../db/page.js';
 import type { PrismaClient } from '../../db/prisma.js';
+import { MailroomError } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { IngestOutcome } from '../../generated/prisma/enums.js';
+import type { IngestContext } from '../../ingest/types.js';
 import { reprocessRecord } from '../../ingest/reprocess.js';
 import type { Logger } from '../../logging/logger.js';
 import { sourceFor } from '../../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
-import { pageWindow } from '../../conversations/service.js';
 import type { ConnectionTestResult } from '../../mailboxes/types.js';
-import { MailroomError } from '../../errors.js';
 import { enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { principal, requireRole } from '../auth.js';
 import { toIngestRecordRow } from '../ingest-records.js';
+import { pageMeta, pageOf, pageQuery } from '../kit/paging.js';
+import { wrappedResponses } from '../kit/schemas.js';
+import { sendErrors, wrap, type WrapError } from '../kit/wrap.js';
 import {
   connectionTestSchema,
   createBody,
@@ -32,12 +35,14 @@ import {
   mailboxSchema,
   messageParams,
   messagesQuery,
-  pageQuery,
   patchBody,
   reprocessSchema,
-  wrapped,
+  type CreateBody,
+  type MailboxParams,
+  type MessageParams,
+  type MessagesQuery,
+  type PatchBody,
 } from '../mailbox-schemas.js';
-import { sendErrors, wrap, type WrapError } from '../wrap.js';
 
 export interface MailboxRoutesOptions {
   db: PrismaClient;
@@ -48,34 +53,61 @@ export interface MailboxRoutesOptions {
   queues?: Queues;
 }
 
-type IdParams = { id: number };
-type Paging = { page: number; page_size: number };
-
-/** Aborts POST mailboxes before anything is stored. */
-class ConnectionTestFailed extends Error {
-  constructor(readonly result: Extract<ConnectionTestResult, { ok: false }>) {
-    super(result.message);
-  }
-}
+const paged = { paged: true };
 
 const TAGS = ['mailboxes'];
 
-export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): Promise<void> {
-  const { db, config } = opts;
-  app.addHook('onRequest', requireRole(db, 'ADMIN'));
-  const tenantOf = (req: FastifyRequest) => ({ tenantId: principal(req).tenantId });
+/** The principal's tenant: every lookup is scoped by it. */
+const tenantOf = (req: FastifyRequest) => ({ tenantId: principal(req).tenantId });
 
-  app.get<{ Querystring: Paging }>(
+export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): Promise<void> {
+  app.addHook('onRequest', requireRole(opts.db, 'ADMIN'));
+  readRoutes(app, opts);
+  writeRoutes(app, opts);
+  ingestLogRoutes(app, opts);
+}
+
+/** List, show and test. */
+function readRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
+  const { db, config } = opts;
+  app.get<{ Querystring: PageRequest }>(
     '/mailboxes',
-    { schema: { tags: TAGS, summary: 'List the mailboxes of the tenant', params: listParams, querystring: pageQuery, response: wrapped({ type: 'array', items: mailboxSchema }, 'mailboxes, oldest first') } },
+    { schema: { tags: TAGS, summary: 'List the mailboxes of the tenant', params: listParams, querystring: pageQuery, response: wrappedResponses({ type: 'array', items: mailboxSchema }, 'mailboxes, oldest first', paged) } },
     async (req) => {
-      const { page, page_size } = req.query;
-      const { mailboxes, total } = await listMailboxes(db, { ...tenantOf(req), page, pageSize: page_size });
-      return wrap(req, mailboxes, { page, page_size, total });
+      const page = pageOf(req.query);
+      const { mailboxes, total } = await listMailboxes(db, { ...tenantOf(req), page });
+      return wrap(req, mailboxes, pageMeta(page, total));
     },
   );
 
-  app.post<{ Body: Record<string, unknown> & { test?: boolean } }>(
+  app.get<{ Params: MailboxParams }>(
+    '/mailboxes/:id',
+    { schema: { tags: TAGS, summary: 'One mailbox with its health', params: mailboxParams, response: wrappedResponses(mailboxSchema, 'the mailbox') } },
+    async (req) => wrap(req, await getMailbox(db, req.params.id, tenantOf(req))),
+  );
+
+  app.post<{ Params: MailboxParams }>(
+    '/mailboxes/:id/test',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Connect, log in, open the folder; report what failed',
+        description: 'Answers 200 either way: `data.ok` says whether the mailbox works, else `data.stage` says which step failed.',
+        params: mailboxParams,
+        response: wrappedResponses(connectionTestSchema, 'the result of the connection test'),
+      },
+    },
+    async (req) => {
+      const row = await getMailboxRow(db, req.params.id, tenantOf(req));
+      return wrap(req, await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] }));
+    },
+  );
+}
+
+/** Add (after the connection test), change, remove. */
+function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
+  const { db, config } = opts;
+  app.post<{ Body: CreateBody }>(
     '/mailboxes',
     {
       schema: {
@@ -84,35 +116,34 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
         description: 'A failed connection test stores nothing and answers 422 with the stage that failed. Only mail that arrives after the mailbox was added is ingested, unless `since` asks for a backfill.',
         params: listParams,
         body: createBody,
-        response: wrapped(mailboxSchema, 'the new mailbox'),
+        response: wrappedResponses(mailboxSchema, 'the new mailbox', { failures: { 422: 'The connection test failed: errors[0].stage names the stage; nothing was stored' } }),
       },
     },
     async (req, reply) => {
       const { test = true, ...input } = req.body;
+      // A failed test aborts the add before anything is stored; the answer says which stage.
+      let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
       try {
         const view = await addMailbox(db, config.secretKey, principal(req).tenantId, input, {
           beforeStore: async (fields) => {
             if (!test) return;
             const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey] });
-            if (!result.ok) throw new ConnectionTestFailed(result);
+            if (!result.ok) {
+              failed = result;
+              throw new MailroomError(result.code, result.message);
+            }
           },
         });
         // 200 like the seed's POST ticket_conversations: one status for "created" across the API.
         return reply.send(wrap(req, view));
       } catch (err) {
-        if (!(err instanceof ConnectionTestFailed)) throw err;
-        return testFailed(req, reply, err.result);
+        if (!failed) throw err;
+        return testFailed(req, reply, failed);
       }
     },
   );
 
-  app.get<{ Params: IdParams }>(
-    '/mailboxes/:id',
-    { schema: { tags: TAGS, summary: 'One mailbox with its health', params: mailboxParams, response: wrapped(mailboxSchema, 'the mailbox') } },
-    async (req) => wrap(req, await getMailbox(db, req.params.id, tenantOf(req))),
-  );
-
-  app.patch<{ Params: IdParams; Body: Record<string, unknown> }>(
+  app.patch<{ Params: MailboxParams; Body: PatchBody }>(
     '/mailboxes/:id',
     {
       schema: {
@@ -121,7 +152,7 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
         description: 'New credentials or another server reset the state to connecting; another host, user or folder also resets the cursor.',
         params: mailboxParams,
         body: patchBody,
-        response: wrapped(mailboxSchema, 'the changed mailbox'),
+        response: wrappedResponses(mailboxSchema, 'the changed mailbox'),
       },
     },
     async (req) => {
@@ -134,30 +165,17 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
     },
   );
 
-  app.delete<{ Params: IdParams }>(
+  app.delete<{ Params: MailboxParams }>(
     '/mailboxes/:id',
-    { schema: { tags: TAGS, summary: 'Remove a mailbox and its ingest log (tickets and conversations stay)', params: mailboxParams, response: wrapped(mailboxSchema, 'the removed mailbox') } },
+    { schema: { tags: TAGS, summary: 'Remove a mailbox and its ingest log (tickets and conversations stay)', params: mailboxParams, response: wrappedResponses(mailboxSchema, 'the removed mailbox') } },
     async (req) => wrap(req, await removeMailbox(db, req.params.id, tenantOf(req))),
   );
+}
 
-  app.post<{ Params: IdParams }>(
-    '/mailboxes/:id/test',
-    {
-      schema: {
-        tags: TAGS,
-        summary: 'Connect, log in, open the folder; report what failed',
-        description: 'Answers 200 either way: `data.ok` says whether the mailbox works, else `data.stage` says which step failed.',
-        params: mailboxParams,
-        response: wrapped(connectionTestSchema, 'the result of the connection test'),
-      },
-    },
-    async (req) => {
-      const row = await getMailboxRow(db, req.params.id, tenantOf(req));
-      return wrap(req, await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] }));
-    },
-  );
-
-  app.get<{ Params: IdParams; Querystring: Paging & { outcome?: IngestOutcome } }>(
+/** The ingest log of a mailbox and the re-run of one stored message. */
+function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
+  const { db, config } = opts;
+  app.get<{ Params: MailboxParams; Querystring: MessagesQuery }>(
     '/mailboxes/:id/messages',
     {
       schema: {
@@ -165,24 +183,24 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
         summary: 'The ingest log: one row per fetched message with its outcome, newest first',
         params: mailboxParams,
         querystring: messagesQuery,
-        response: wrapped(ingestRecordList, 'ingest records'),
+        response: wrappedResponses(ingestRecordList, 'ingest records', paged),
       },
     },
     async (req) => {
       const { tenantId } = tenantOf(req);
-      const mailbox = await getMailboxRow(db, req.params.id, { tenantId });
-      const source = sourceFor(mailbox.source);
-      const { page, page_size, outcome } = req.query;
+      const source = sourceFor((await getMailboxRow(db, req.params.id, { tenantId })).source);
+      const { outcome } = req.query;
+      const page = pageOf(req.query);
       const where: Prisma.IngestRecordWhereInput = { tenant_id: tenantId, mailbox_id: req.params.id, ...(outcome ? { outcome } : {}) };
       const [rows, total] = await Promise.all([
-        db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], ...pageWindow({ page, page_size }) }),
+        db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], ...pageWindow(page) }),
         db.ingestRecord.count({ where }),
       ]);
-      return wrap(req, rows.map((r) => toIngestRecordRow(r, source)), { page, page_size, total });
+      return wrap(req, rows.map((r) => toIngestRecordRow(r, source)), pageMeta(page, total));
     },
   );
 
-  app.post<{ Params: IdParams & { message_id: number } }>(
+  app.post<{ Params: MessageParams }>(
     '/mailboxes/:id/messages/:message_id/reprocess',
     {
       schema: {
@@ -190,14 +208,14 @@ export async function mailboxRoutes(app: FastifyInstance, opts: MailboxRoutesOpt
         summary: 'Re-run one stored message through the pipeline (after a fix or a raised limit)',
         description: 'A message that already became a conversation is left as it is (`rerun: false`). A message over the size limit was never downloaded and cannot be re-run (422).',
         params: messageParams,
-        response: wrapped(reprocessSchema, 'the ingest record after the re-run'),
+        response: wrappedResponses(reprocessSchema, 'the ingest record after the re-run'),
       },
     },
     async (req) => {
       const { tenantId } = tenantOf(req);
       const mailboxId = req.params.id;
       const mailbox = await getMailboxRow(db, mailboxId, { tenantId });
-      const ctx = {
+      const ctx: IngestContext = {
         db,
         blobs: opts.blobs,
         secretKey: config.secretKey,

@@ -17,6 +17,7 @@ import type { MailboxState } from '../../generated/prisma/enums.js';
 import type { Logger } from '../../logging/logger.js';
 import { createMetrics, readQueueDepths, type Metrics } from '../../metrics/metrics.js';
 import type { Queues } from '../../queues/queues.js';
+import { withTimeout } from '../../util/timeout.js';
 
 export interface MetricsRouteOptions {
   db: PrismaClient;
@@ -73,16 +74,12 @@ async function refreshQueues(queues: Queues | undefined, metrics: Metrics, timeo
 }
 
 async function refreshMailboxStates(db: PrismaClient, metrics: Metrics, timeoutMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
-  });
-  try {
-    const groups = await Promise.race([db.mailbox.groupBy({ by: ['state'], _count: { _all: true } }), timeout]);
-    const counts: Partial<Record<MailboxState, number>> = {};
-    for (const g of groups) counts[g.state] = g._count._all;
-    metrics.setMailboxStates(counts);
-  } finally {
-    clearTimeout(timer);
-  }
+  const groups = await withTimeout(
+    db.mailbox.groupBy({ by: ['state'], _count: { _all: true } }),
+    timeoutMs,
+    () => new Error(`the database did not answer within ${timeoutMs / 1000} s`),
+  );
+  const counts: Partial<Record<MailboxState, number>> = {};
+  for (const g of groups) counts[g.state] = g._count._all;
+  metrics.setMailboxStates(counts);
 }

@@ -9,14 +9,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ticketDto, ticketInclude, ticketSchema } from '../../conversations/dto.js';
-import { pageWindow, type PageRequest } from '../../conversations/service.js';
+import { INT32_MAX, intParam } from '../../conversations/input.js';
+import { pageWindow } from '../../db/page.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import { MailroomError } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { INT32_MAX, intParam } from '../../conversations/input.js';
 import { principal, requireRole } from '../auth.js';
-import { wrap } from '../wrap.js';
-import { jsonSchema, pageMeta, pageQuery, plainJson, tenantParams, wrappedResponses, zodValidator } from './conversations.js';
+import { pageMeta, pageOf, pageQuery } from '../kit/paging.js';
+import { jsonSchema, plainJson, tenantParams, wrappedResponses } from '../kit/schemas.js';
+import { wrap } from '../kit/wrap.js';
 
 export interface TicketRoutesOptions {
   db: PrismaClient;
@@ -52,14 +53,13 @@ export async function ticketRoutes(app: FastifyInstance, opts: TicketRoutesOptio
     '/tickets',
     {
       onRequest: requireRole(db, 'USER'),
-      validatorCompiler: zodValidator({ params: listParams, querystring: listQuery }),
       serializerCompiler: plainJson,
       schema: {
         tags,
         summary: 'Tickets, newest activity first, paginated',
-        params: jsonSchema(listParams),
-        querystring: jsonSchema(listQuery),
-        response: wrappedResponses({ type: 'array', items: jsonSchema(ticketSchema, 'output') }, 'One page of tickets', true),
+        params: listParams,
+        querystring: listQuery,
+        response: wrappedResponses({ type: 'array', items: jsonSchema(ticketSchema, 'output') }, 'One page of tickets', { paged: true }),
       },
     },
     async (req) => {
@@ -68,7 +68,7 @@ export async function ticketRoutes(app: FastifyInstance, opts: TicketRoutesOptio
       const where: Prisma.TicketWhereInput = { tenant_id: tenantId };
       if (q.mailbox_id !== undefined) where.mailbox_id = q.mailbox_id;
       if (q.status !== undefined) where.status_id = await statusFilter(db, tenantId, q.status);
-      const page: PageRequest = { page: q.page, page_size: q.page_size };
+      const page = pageOf(q);
       const [total, rows] = await Promise.all([
         db.ticket.count({ where }),
         db.ticket.findMany({
@@ -86,12 +86,11 @@ export async function ticketRoutes(app: FastifyInstance, opts: TicketRoutesOptio
     '/tickets/:id',
     {
       onRequest: requireRole(db, 'USER'),
-      validatorCompiler: zodValidator({ params: ticketParams }),
       serializerCompiler: plainJson,
       schema: {
         tags,
         summary: 'One ticket',
-        params: jsonSchema(ticketParams),
+        params: ticketParams,
         response: wrappedResponses(jsonSchema(ticketSchema, 'output'), 'The ticket'),
       },
     },
