@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Queues } from '../queues/queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { IngestContext } from '../ingest/types.js';
 import { withTimeout } from '../util/timeout.js';
 import { adminQueuesRoutes } from './routes/admin-queues.js';
 import { attachmentRoutes } from './routes/attachments.js';
@@ -29,6 +30,8 @@ export interface AppDeps {
   logger: Logger;
   config: Config;
   blobs: BlobStore;
+  /** The process's ingest context (reprocess runs through it). */
+  ingest: IngestContext;
   /** Queue handles (enqueueing from the API, queue depths); absent: those features answer 503. */
   queues?: Queues;
   metrics?: Metrics;
@@ -85,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // [routes:tickets]
   await app.register(ticketRoutes, { prefix: TENANT_PREFIX, db: deps.db });
   // [routes:mailboxes]
-  await app.register(mailboxRoutes, { prefix: TENANT_PREFIX, db: deps.db, config: deps.config, blobs: deps.blobs, logger: deps.logger, queues: deps.queues });
+  await app.register(mailboxRoutes, { prefix: TENANT_PREFIX, db: deps.db, config: deps.config, ingest: deps.ingest, queues: deps.queues });
   // [routes:attachments] the signed download carries its own full path (its signature, not a token, is the credential).
   await app.register(attachmentRoutes, { db: deps.db, blobs: deps.blobs, secretKey: deps.config.secretKey });
   // [routes:ops] /metrics, /docs, /admin/queues

@@ -2,7 +2,8 @@
 // refresh tokens come only from an environment variable or stdin (never from
 // argv, which other users can read in `ps`), and are never printed.
 import type { Config } from '../config/config.js';
-import { createPrisma, type PrismaClient } from '../db/prisma.js';
+import type { PrismaClient } from '../db/prisma.js';
+import type { Services } from '../main/services.js';
 import { isMailroomError, MailroomError } from '../errors.js';
 import { sourceFor } from '../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled } from '../mailboxes/service.js';
@@ -12,7 +13,7 @@ import type { Out } from './io.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 export interface MailboxCommandDeps {
-  config: () => Config;
+  services: () => Services;
   env?: NodeJS.ProcessEnv;
   readStdin?: () => Promise<string>;
 }
@@ -111,12 +112,11 @@ function withId<O extends Flags>(rest: string[], options: O, sub: string) {
 }
 
 async function withDb(deps: MailboxCommandDeps, fn: (db: PrismaClient, config: Config) => Promise<number>): Promise<number> {
-  const config = deps.config();
-  const db = createPrisma(config.databaseUrl, { max: 2 });
+  const services = deps.services();
   try {
-    return await fn(db, config);
+    return await fn(services.db, services.config);
   } finally {
-    await db.$disconnect();
+    await services.close();
   }
 }
 

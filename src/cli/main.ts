@@ -1,14 +1,18 @@
-// The `mailroom` commands. Connections are opened here, per command, and passed
-// into the services; src/main/cli.ts is the process entry point.
+// The `mailroom` commands. Each command that needs the database or Redis gets
+// the process's services (src/main/services.ts), assembled once here; the
+// commands open no connections of their own. src/main/cli.ts is the process
+// entry point.
 import { USAGE, parseCommandArgs, usageError } from './usage.js';
 import { loadConfig, redactUrl } from '../config/config.js';
 import { loadDotenv } from '../config/dotenv.js';
-import { createPrisma } from '../db/prisma.js';
 import { migrate } from '../db/migrate.js';
 import { createTenant } from '../tenants/service.js';
 import type { Role } from '../tokens/principal.js';
 import { createToken } from '../tokens/service.js';
 import { runServer } from '../main/server.js';
+import { createServices, type ServiceOptions, type Services } from '../main/services.js';
+import { createLogger } from '../logging/logger.js';
+import type { Config } from '../config/config.js';
 import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
@@ -41,13 +45,12 @@ export async function main(argv: string[], io: Out): Promise<number> {
     case 'tenant': {
       const { values, positionals } = parseCommandArgs(rest, { name: { type: 'string' } }, { min: 2, max: 2, names: 'sub-command and SLUG (tenant create SLUG)' });
       if (positionals[0] !== 'create') throw usageError(`Unknown sub-command "tenant ${positionals[0]}"; use "tenant create SLUG".`);
-      const config = startupConfig(io);
-      const db = createPrisma(config.databaseUrl, { max: 2 });
+      const { db, close } = commandServices(startupConfig(io));
       try {
         const tenant = await createTenant(db, { slug: positionals[1] ?? '', name: values.name });
         io.out(`Created tenant ${tenant.slug} (id ${tenant.id}).`);
       } finally {
-        await db.$disconnect();
+        await close();
       }
       return 0;
     }
@@ -61,25 +64,24 @@ export async function main(argv: string[], io: Out): Promise<number> {
       if (!values.tenant) throw usageError('Missing --tenant SLUG.');
       const role = values.role?.toUpperCase();
       if (role !== 'USER' && role !== 'ADMIN') throw usageError('--role must be USER or ADMIN.');
-      const config = startupConfig(io);
-      const db = createPrisma(config.databaseUrl, { max: 2 });
+      const { db, close } = commandServices(startupConfig(io));
       try {
         const created = await createToken(db, { tenantSlug: values.tenant, role: role as Role, userEmail: values.user });
         io.err(`Created ${created.role} token for ${created.userEmail} in tenant ${created.tenantSlug}; it is shown only once:`);
         io.out(created.token);
       } finally {
-        await db.$disconnect();
+        await close();
       }
       return 0;
     }
     case 'parse':
       return parseCommand(rest, io);
     case 'reprocess':
-      return reprocessCommand(rest, io, () => startupConfig(io));
+      return reprocessCommand(rest, io, () => commandServices(startupConfig(io)));
     case 'mailbox':
-      return runMailboxCommand(rest, io, { config: () => startupConfig(io) });
+      return runMailboxCommand(rest, io, { services: () => commandServices(startupConfig(io)) });
     case 'status':
-      return statusCommand(rest, io, () => startupConfig(io));
+      return statusCommand(rest, io, (options) => commandServices(startupConfig(io), options));
     case 'api':
     case 'worker':
     case 'start': {
@@ -97,4 +99,10 @@ function startupConfig(io: Out) {
   const dotenv = loadDotenv();
   if (dotenv.generatedSecretKey) io.err(`Generated a development MAILROOM_SECRET_KEY into ${dotenv.file}.`);
   return loadConfig();
+}
+
+/** A command's services: a small pool, and the log quiet unless asked (commands talk on stdout/stderr). */
+function commandServices(config: Config, options: Partial<ServiceOptions> = {}): Services {
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  return createServices(config, { logger, dbPoolMax: 2, ...options });
 }

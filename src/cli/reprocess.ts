@@ -2,15 +2,10 @@
 // re-run stored raw messages through the pipeline (PRODUCT.md "Command
 // line"), with progress on stderr for a batch. Attachment jobs of a new
 // conversation are enqueued like the worker does.
-import type { Config } from '../config/config.js';
-import { createPrisma } from '../db/prisma.js';
 import { describeError } from '../errors.js';
-import type { IngestContext } from '../ingest/types.js';
 import { recordsToReprocess, reprocessRecord } from '../ingest/reprocess.js';
 import type { ReprocessResult } from '../ingest/reprocess.js';
-import { createLogger } from '../logging/logger.js';
-import { closeQueues, createQueues, createRedisConnection, enqueueAttachmentJobs } from '../queues/queues.js';
-import { createBlobStore } from '../storage/blob-store.js';
+import type { Services } from '../main/services.js';
 import type { Out } from './io.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
@@ -26,7 +21,7 @@ function describe(r: ReprocessResult): string {
   return `${r.previousOutcome} → ${now}`;
 }
 
-export async function reprocessCommand(rest: string[], io: Out, loadConfig: () => Config): Promise<number> {
+export async function reprocessCommand(rest: string[], io: Out, services: () => Services): Promise<number> {
   const { values } = parseCommandArgs(
     rest,
     { message: { type: 'string' }, mailbox: { type: 'string' }, outcome: { type: 'string' } },
@@ -39,23 +34,11 @@ export async function reprocessCommand(rest: string[], io: Out, loadConfig: () =
   const messageId = values.message === undefined ? null : positiveId(values.message, '--message');
   const mailboxId = values.mailbox === undefined ? null : positiveId(values.mailbox, '--mailbox');
 
-  const config = loadConfig();
-  const db = createPrisma(config.databaseUrl, { max: 2 });
-  const redis = createRedisConnection(config.redisUrl);
-  redis.on('error', () => undefined);
-  const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
-  const ctx: IngestContext = {
-    db,
-    blobs: createBlobStore(config.storageUrl),
-    secretKey: config.secretKey,
-    publicUrl: config.publicUrl,
-    logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
-    parseLimits: { maxRawBytes: config.maxMessageBytes },
-  };
+  const s = services();
+  const { db } = s;
   const run = async (id: number): Promise<ReprocessResult> => {
-    const result = await reprocessRecord(ctx, id, mailboxId === null ? {} : { mailboxId });
-    const jobs = result.attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey }));
-    if (jobs.length > 0) await enqueueAttachmentJobs(queues.attachments, jobs);
+    const result = await reprocessRecord(s.ingest, id, mailboxId === null ? {} : { mailboxId });
+    await s.enqueueAttachments(result.attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey })));
     return result;
   };
   try {
@@ -84,8 +67,6 @@ export async function reprocessCommand(rest: string[], io: Out, loadConfig: () =
     io.out(`Reprocessed ${ids.length - problems} of ${ids.length} ${outcome} message(s) of mailbox ${mailboxId}${summary ? `: ${summary}` : ''}.`);
     return problems > 0 ? 1 : 0;
   } finally {
-    await closeQueues(queues).catch(() => undefined);
-    redis.disconnect();
-    await db.$disconnect();
+    await s.close();
   }
 }

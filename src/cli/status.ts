@@ -3,15 +3,13 @@
 // database, the depths from Redis; when Redis cannot be reached the mailboxes
 // are still printed, the queues are marked unknown and the exit code is 1, so
 // a script notices while a person still sees what is known.
-import type { Config } from '../config/config.js';
+import type { RedisOptions } from 'ioredis';
 import { redactUrl } from '../config/config.js';
-import { createPrisma } from '../db/prisma.js';
 import { describeError } from '../errors.js';
+import type { Services } from '../main/services.js';
 import { listMailboxes } from '../mailboxes/service.js';
 import type { MailboxView } from '../mailboxes/types.js';
 import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
-import { closeQueues, createQueues, createRedisConnection } from '../queues/queues.js';
-import { withTimeout } from '../util/timeout.js';
 import type { Out } from './io.js';
 import { parseCommandArgs } from './usage.js';
 
@@ -36,12 +34,17 @@ export interface Status {
   queues_error?: string;
 }
 
-export async function statusCommand(rest: string[], io: Out, loadConfig: () => Config): Promise<number> {
+// No reconnects, and a short disconnectTimeout, whose timer (2 s by default) would
+// otherwise keep the process alive after a refused connection: a status command
+// must not wait for Redis to come back.
+const QUICK_REDIS: RedisOptions = { connectTimeout: REDIS_TIMEOUT_MS, retryStrategy: () => null, disconnectTimeout: 100 };
+
+export async function statusCommand(rest: string[], io: Out, services: (options: { redis: RedisOptions; logRedisErrors: boolean }) => Services): Promise<number> {
   const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
-  const config = loadConfig();
-  const db = createPrisma(config.databaseUrl, { max: 2 });
+  const s = services({ redis: QUICK_REDIS, logRedisErrors: false });
+  const { db, config } = s;
   try {
-    const [mailboxes, queues] = await Promise.all([listMailboxes(db).then((r) => r.mailboxes.map(toStatus)), queueDepths(config)]);
+    const [mailboxes, queues] = await Promise.all([listMailboxes(db).then((r) => r.mailboxes.map(toStatus)), queueDepths(s)]);
     const status: Status = { mailboxes, queues: 'depths' in queues ? queues.depths : null, ...('error' in queues ? { queues_error: queues.error } : {}) };
     io.out(values.json ? JSON.stringify(status, null, 2) : render(status));
     if (status.queues_error) {
@@ -50,7 +53,7 @@ export async function statusCommand(rest: string[], io: Out, loadConfig: () => C
     }
     return 0;
   } finally {
-    await db.$disconnect();
+    await s.close();
   }
 }
 
@@ -67,16 +70,12 @@ function toStatus(m: MailboxView): MailboxStatus {
   };
 }
 
-/** Reads the depths on a connection that gives up quickly: a status command must not wait for Redis to come back. */
-async function queueDepths(config: Config): Promise<{ depths: QueueDepths } | { error: string }> {
+/** Reads the depths on the services' quick-to-give-up connection. */
+async function queueDepths({ redis, queues }: Pick<Services, 'redis' | 'queues'>): Promise<{ depths: QueueDepths } | { error: string }> {
   let lastError: Error | null = null;
-  // No reconnects; and a short disconnectTimeout, whose timer (2 s by default) would
-  // otherwise keep the process alive after a refused connection.
-  const redis = createRedisConnection(config.redisUrl, { connectTimeout: REDIS_TIMEOUT_MS, retryStrategy: () => null, lazyConnect: true, disconnectTimeout: 100 });
   redis.on('error', (err: Error) => {
     lastError = err;
   });
-  const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
   // A Queue re-emits connection errors; unheard, an 'error' event would end the process.
   for (const q of [queues.sync, queues.attachments]) q.on('error', () => undefined);
   try {
@@ -85,9 +84,8 @@ async function queueDepths(config: Config): Promise<{ depths: QueueDepths } | { 
     const cause: Error | null = lastError;
     return { error: describeError(cause ?? err) };
   } finally {
-    redis.disconnect();
-    // Closing waits for Redis; a Redis that is down must not hold the terminal.
-    await withTimeout(closeQueues(queues), 500, () => new Error('closing the queues timed out')).catch(() => undefined);
+    // A Redis that is down must not hold the terminal while the queues close.
+    if (lastError) redis.disconnect();
   }
 }
 

@@ -25,7 +25,7 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   // A worker-only replica serves its own counters (ingest outcomes, sync and attachment results) only when asked.
   const serveWorkerMetrics = !serveApi && config.workerMetricsPort !== null;
   const app = serveApi
-    ? await buildApp({ db, redis, logger, config, blobs: services.blobs, metrics, queues })
+    ? await buildApp({ db, redis, logger, config, blobs: services.blobs, ingest: services.ingest, metrics, queues })
     : serveWorkerMetrics
       ? await buildOpsApp({ db, logger, metrics, queues })
       : null;

@@ -3,7 +3,7 @@
 // token cache, the ingest context and the context sources run in. Entry
 // points (the server, the CLI commands) call createServices and hand what they
 // need down; no command, route or worker builds its own.
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { createPrisma, type Db } from '../db/prisma.js';
@@ -14,6 +14,7 @@ import { closeQueues, createQueues, enqueueAttachmentJobs, type AttachmentJobDat
 import type { SourceContext } from '../sources/types.js';
 import { createBlobStore } from '../storage/blob-store.js';
 import type { BlobStore } from '../storage/blob.js';
+import { withTimeout } from '../util/timeout.js';
 
 export interface Services {
   readonly config: Config;
@@ -31,19 +32,30 @@ export interface Services {
 
 export interface ServiceOptions {
   logger: Logger;
-  /** Pool size of the Prisma client (default: Prisma's). */
+  /** Pool size of the Prisma client (default 10; a CLI command needs 2). */
   dbPoolMax?: number;
+  /** Extra ioredis options (a status command gives up on Redis quickly). */
+  redis?: RedisOptions;
+  /** A caller that reports Redis trouble itself (status) keeps it out of the log. */
+  logRedisErrors?: boolean;
+}
+
+/** What ingest needs, from the config and the connections (also for tests that build an app by hand). */
+export function ingestContext(config: Config, deps: Pick<IngestContext, 'db' | 'blobs' | 'logger'>): IngestContext {
+  return { ...deps, secretKey: config.secretKey, publicUrl: config.publicUrl, parseLimits: { maxRawBytes: config.maxMessageBytes } };
 }
 
 export function createServices(config: Config, options: ServiceOptions): Services {
   const { logger } = options;
   const db = createPrisma(config.databaseUrl, options.dbPoolMax === undefined ? undefined : { max: options.dbPoolMax });
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection problem'));
+  // Connected on first use: a command that never needs Redis (mailbox list) never dials it.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, ...options.redis, lazyConnect: true });
+  redis.on('error', (err: Error) => (options.logRedisErrors === false ? undefined : logger.warn({ err: err.message }, 'redis connection problem')));
   const blobs = createBlobStore(config.storageUrl);
-  const queues = createQueues({ connection: redis, prefix: config.queuePrefix });
+  let queues: Queues | null = null;
+  const queuesNow = (): Queues => (queues ??= createQueues({ connection: redis, prefix: config.queuePrefix }));
   const tokens = new AccessTokenCache();
-  const ingest: IngestContext = { db, blobs, secretKey: config.secretKey, publicUrl: config.publicUrl, logger, parseLimits: { maxRawBytes: config.maxMessageBytes } };
+  const ingest = ingestContext(config, { db, blobs, logger });
   const source: SourceContext = {
     secretKeys: [config.secretKey],
     logger,
@@ -60,16 +72,20 @@ export function createServices(config: Config, options: ServiceOptions): Service
     redis,
     logger,
     blobs,
-    queues,
+    get queues() {
+      return queuesNow();
+    },
     tokens,
     ingest,
     source,
     async enqueueAttachments(rows) {
-      await enqueueAttachmentJobs(queues.attachments, rows);
+      if (rows.length > 0) await enqueueAttachmentJobs(queuesNow().attachments, rows);
     },
     async close() {
-      await closeQueues(queues).catch(() => undefined);
-      await Promise.allSettled([db.$disconnect(), redis.quit()]);
+      if (queues) await withTimeout(closeQueues(queues), 1_000, () => new Error('closing the queues timed out')).catch(() => undefined);
+      // A connection never used, or already given up, has nothing to say goodbye to.
+      const quit = redis.status === 'wait' || redis.status === 'end' ? Promise.resolve(redis.disconnect()) : redis.quit().catch(() => redis.disconnect());
+      await Promise.allSettled([db.$disconnect(), quit]);
     },
   };
 }

@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { startAttachmentWorker } from '../attachments/worker.js';
 import { describeError } from '../errors.js';
 import type { Services } from '../main/services.js';
@@ -54,44 +55,12 @@ export async function startWorker(services: Services, deps: { metrics?: Metrics 
   // The BullMQ worker blocks on its connection, so it gets its own; BullMQ does not close a
   // connection it was handed, so stop() does.
   const workerConnection = connection.duplicate();
-  const worker = new Worker<MailboxSyncJobData>(
-    QUEUE_NAMES.sync,
-    async (job: Job<MailboxSyncJobData>) => {
-      const { mailboxId } = parseMailboxSyncJob(job.data);
-      const mine = new AbortController();
-      running.set(mailboxId, mine);
-      try {
-        const outcome = await syncMailbox(syncDeps, mailboxId, { signal: AbortSignal.any([shutdown.signal, mine.signal]) });
-        await followUp(queues, job, outcome.status, shutdown.signal, log);
-        return outcome;
-      } finally {
-        if (running.get(mailboxId) === mine) running.delete(mailboxId);
-      }
-    },
-    { connection: workerConnection, prefix: config.queuePrefix, concurrency: config.syncConcurrency, autorun: true },
-  );
-  worker.on('failed', (job, err) => log.error({ jobId: job?.id, err: describeError(err) }, 'sync job failed'));
-  worker.on('error', (err) => log.warn({ err: describeError(err) }, 'sync worker problem'));
+  const worker = startSyncWorker({ services, syncDeps, connection: workerConnection, running, shutdown: shutdown.signal, log });
 
   // Attachment jobs run in the same process, on their own queue and connection.
   const attachments = await startAttachmentWorker({ config, db, connection, logger: services.logger, metrics: deps.metrics, blobs: services.blobs });
 
-  const watchers =
-    config.idleSeconds > 0
-      ? new Watchers({
-          db,
-          redis: connection,
-          prefix: config.queuePrefix,
-          workerId: `${process.pid}-${randomUUID()}`,
-          source: { ...services.source, logger: log },
-          logger: log.child({ component: 'watch' }),
-          refreshMs: config.idleSeconds * 1000,
-          limit: config.watchLimit,
-          requestSync: async (id) => {
-            await requestMailboxSync(queues.sync, id);
-          },
-        })
-      : null;
+  const watchers = config.idleSeconds > 0 ? createWatchers(services, log) : null;
 
   let reconciling: Promise<void> | null = null;
   const reconcile = () => {
@@ -144,6 +113,48 @@ export async function startWorker(services: Services, deps: { metrics?: Metrics 
       log.info('worker stopped');
     },
   };
+}
+
+/** The BullMQ worker running syncMailbox for each sync job, under MAILROOM_SYNC_CONCURRENCY. */
+function startSyncWorker(w: { services: Services; syncDeps: SyncDeps; connection: Redis; running: Map<number, AbortController>; shutdown: AbortSignal; log: Logger }): Worker<MailboxSyncJobData> {
+  const { config, queues } = w.services;
+  const worker = new Worker<MailboxSyncJobData>(
+    QUEUE_NAMES.sync,
+    async (job: Job<MailboxSyncJobData>) => {
+      const { mailboxId } = parseMailboxSyncJob(job.data);
+      const mine = new AbortController();
+      w.running.set(mailboxId, mine);
+      try {
+        const outcome = await syncMailbox(w.syncDeps, mailboxId, { signal: AbortSignal.any([w.shutdown, mine.signal]) });
+        await followUp(queues, job, outcome.status, w.shutdown, w.log);
+        return outcome;
+      } finally {
+        if (w.running.get(mailboxId) === mine) w.running.delete(mailboxId);
+      }
+    },
+    { connection: w.connection, prefix: config.queuePrefix, concurrency: config.syncConcurrency, autorun: true },
+  );
+  worker.on('failed', (job, err) => w.log.error({ jobId: job?.id, err: describeError(err) }, 'sync job failed'));
+  worker.on('error', (err) => w.log.warn({ err: describeError(err) }, 'sync worker problem'));
+  return worker;
+}
+
+/** One watch per mailbox this process holds a lease for; news becomes a (deduplicated) sync job. */
+function createWatchers(services: Services, log: Logger): Watchers {
+  const { config, queues } = services;
+  return new Watchers({
+    db: services.db,
+    redis: services.redis,
+    prefix: config.queuePrefix,
+    workerId: `${process.pid}-${randomUUID()}`,
+    source: { ...services.source, logger: log },
+    logger: log.child({ component: 'watch' }),
+    refreshMs: config.idleSeconds * 1000,
+    limit: config.watchLimit,
+    requestSync: async (id) => {
+      await requestMailboxSync(queues.sync, id);
+    },
+  });
 }
 
 /**

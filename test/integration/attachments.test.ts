@@ -18,6 +18,7 @@ import { processAttachment } from '../../src/attachments/processor.js';
 import { downloadUrl } from '../../src/attachments/signing.js';
 import { startAttachmentWorker, type AttachmentWorkerHandle } from '../../src/attachments/worker.js';
 import { buildApp } from '../../src/api/app.js';
+import { ingestContext } from '../../src/main/services.js';
 import { downloadUrlFor } from '../../src/api/routes/conversations.js';
 import { conversationDto, conversationInclude } from '../../src/conversations/dto.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -221,7 +222,8 @@ describe('attachment download', () => {
   /** The app as `mailroom api` builds it, reading this file's blob store (or the one given). */
   async function app(deps: { blobs?: BlobStore; logger?: Logger } = {}) {
     const config = loadConfig({ DATABASE_URL: testEnv().databaseUrl, REDIS_URL: testEnv().redisUrl, MAILROOM_SECRET_KEY: testEnv().secretKey, MAILROOM_PUBLIC_URL: 'http://mailroom.test' });
-    return buildApp({ db, redis: connection, logger, config, blobs, ...deps });
+    const store = deps.blobs ?? blobs;
+    return buildApp({ db, redis: connection, logger, config, blobs: store, ingest: ingestContext(config, { db, blobs: store, logger: deps.logger ?? logger }), ...deps });
   }
   /** An OK row for bytes put in this file's blob store, as the worker leaves one. */
   async function okAttachment(bytes: Buffer, filename: string, type = 'application/octet-stream') {

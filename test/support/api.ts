@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
+import { ingestContext } from '../../src/main/services.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { PrismaClient } from '../../src/db/prisma.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -46,7 +47,8 @@ export async function buildTestApp(options: { db?: PrismaClient; queues?: Queues
     ...options.env,
   });
   const blobs = createBlobStore(config.storageUrl);
-  const app = await buildApp({ db, redis, logger: createLogger({ level: 'silent' }), config, blobs, queues: options.queues, metrics: options.metrics });
+  const logger = createLogger({ level: 'silent' });
+  const app = await buildApp({ db, redis, logger, config, blobs, ingest: ingestContext(config, { db, blobs, logger }), queues: options.queues, metrics: options.metrics });
   return {
     app,
     db,

@@ -112,38 +112,51 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   // The board in its own scope, so the guard covers it (pages, API, static
   // files) and nothing else.
-  await app.register(async (board) => {
-    board.addHook('onRequest', async (req, reply) => {
-      if (!SAFE_METHODS.has(req.method) && !sameOrigin(req)) return deny(req, reply, 403, 'Cross-site request refused.', base);
-      const token = tokenFromAuthorization(req.headers.authorization);
-      if (token !== undefined) {
-        const principal = token === null ? null : await principalFor(opts.db, `Bearer ${token}`);
-        if (!principal) return deny(req, reply, 401, 'Unknown or revoked token.', base, true);
-        if (principal.role !== 'ADMIN') return deny(req, reply, 403, 'The queue dashboard needs an ADMIN token.', base);
-        if (!opsTenantAllows(principal.tenantSlug)) return deny(req, reply, 403, OTHER_TENANT, base);
-        return;
-      }
-      const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
-      if (sessionId) {
-        if (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows)) return;
-        // Expired, logged out, or its token revoked or demoted: forget it.
-        await sessions.destroy(sessionId);
-        reply.header('set-cookie', clearedSessionCookie({ secure }));
-      }
-      if (wantsHtml(req)) return reply.redirect(`${base}/login`, 302);
-      // A Basic challenge only where no session was involved: after a session
-      // expires, the dashboard's own fetches must not pop up the browser's
-      // password dialog.
-      return deny(req, reply, 401, `Log in at ${base}/login, or send an ADMIN token as the HTTP Basic password.`, base, !sessionId);
-    });
-    const serverAdapter = new FastifyAdapter().setBasePath(`${base}/queues`);
-    createBullBoard({
-      queues: [opts.queues.sync, opts.queues.attachments].map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
-      serverAdapter,
-      options: { uiConfig: { boardTitle: 'Mailroom queues', hideDocsLink: true, miscLinks: [{ text: 'Log out', url: `${base}/logout` }] } },
-    });
-    await board.register(serverAdapter.registerPlugin(), { prefix: '/queues' });
+  await app.register(async (board) => boardRoutes(board, { opts, base, secure, sessions, sameOrigin, opsTenantAllows }));
+}
+
+interface BoardContext {
+  opts: AdminQueuesOptions;
+  base: string;
+  secure: boolean;
+  sessions: ReturnType<typeof createSessionStore>;
+  sameOrigin: (req: FastifyRequest) => boolean;
+  opsTenantAllows: (slug: string) => boolean;
+}
+
+/** The read-only BullMQ board behind the session or Basic guard. */
+async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<void> {
+  const { opts, base, secure, sessions, sameOrigin, opsTenantAllows } = ctx;
+  board.addHook('onRequest', async (req, reply) => {
+    if (!SAFE_METHODS.has(req.method) && !sameOrigin(req)) return deny(req, reply, 403, 'Cross-site request refused.', base);
+    const token = tokenFromAuthorization(req.headers.authorization);
+    if (token !== undefined) {
+      const principal = token === null ? null : await principalFor(opts.db, `Bearer ${token}`);
+      if (!principal) return deny(req, reply, 401, 'Unknown or revoked token.', base, true);
+      if (principal.role !== 'ADMIN') return deny(req, reply, 403, 'The queue dashboard needs an ADMIN token.', base);
+      if (!opsTenantAllows(principal.tenantSlug)) return deny(req, reply, 403, OTHER_TENANT, base);
+      return;
+    }
+    const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (sessionId) {
+      if (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows)) return;
+      // Expired, logged out, or its token revoked or demoted: forget it.
+      await sessions.destroy(sessionId);
+      reply.header('set-cookie', clearedSessionCookie({ secure }));
+    }
+    if (wantsHtml(req)) return reply.redirect(`${base}/login`, 302);
+    // A Basic challenge only where no session was involved: after a session
+    // expires, the dashboard's own fetches must not pop up the browser's
+    // password dialog.
+    return deny(req, reply, 401, `Log in at ${base}/login, or send an ADMIN token as the HTTP Basic password.`, base, !sessionId);
   });
+  const serverAdapter = new FastifyAdapter().setBasePath(`${base}/queues`);
+  createBullBoard({
+    queues: [opts.queues.sync, opts.queues.attachments].map((queue) => new BullMQAdapter(queue, { readOnlyMode: true })),
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'Mailroom queues', hideDocsLink: true, miscLinks: [{ text: 'Log out', url: `${base}/logout` }] } },
+  });
+  await board.register(serverAdapter.registerPlugin(), { prefix: '/queues' });
 }
 
 const OTHER_TENANT = 'The queue dashboard is for the ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT).';

@@ -15,12 +15,10 @@ import { MailroomError } from '../../errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { IngestContext } from '../../ingest/types.js';
 import { reprocessRecord } from '../../ingest/reprocess.js';
-import type { Logger } from '../../logging/logger.js';
 import { sourceFor } from '../../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
 import type { ConnectionTestResult } from '../../mailboxes/types.js';
 import { enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';
-import type { BlobStore } from '../../storage/blob-store.js';
 import { principal, requireRole } from '../auth.js';
 import { toIngestRecordRow } from '../ingest-records.js';
 import { pageMeta, pageOf, pageQuery } from '../kit/paging.js';
@@ -47,8 +45,7 @@ import {
 export interface MailboxRoutesOptions {
   db: PrismaClient;
   config: Config;
-  blobs: BlobStore;
-  logger: Logger;
+  ingest: IngestContext;
   /** Present: a reprocessed message's attachment jobs are enqueued at once (else the sweeper picks them up). */
   queues?: Queues;
 }
@@ -174,7 +171,7 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
 
 /** The ingest log of a mailbox and the re-run of one stored message. */
 function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
-  const { db, config } = opts;
+  const { db } = opts;
   app.get<{ Params: MailboxParams; Querystring: MessagesQuery }>(
     '/mailboxes/:id/messages',
     {
@@ -215,15 +212,7 @@ function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void
       const { tenantId } = tenantOf(req);
       const mailboxId = req.params.id;
       const mailbox = await getMailboxRow(db, mailboxId, { tenantId });
-      const ctx: IngestContext = {
-        db,
-        blobs: opts.blobs,
-        secretKey: config.secretKey,
-        publicUrl: config.publicUrl,
-        logger: opts.logger,
-        parseLimits: { maxRawBytes: config.maxMessageBytes },
-      };
-      const result = await reprocessRecord(ctx, req.params.message_id, { tenantId, mailboxId });
+      const result = await reprocessRecord(opts.ingest, req.params.message_id, { tenantId, mailboxId });
       if (opts.queues && result.attachments.length > 0) {
         await enqueueAttachmentJobs(
           opts.queues.attachments,

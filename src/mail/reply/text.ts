@@ -209,6 +209,12 @@ function findHeaderBlocks(lines: readonly string[], cls: readonly LineClass[], s
 /**
  * The new text of a plain-text mail body, or '' when it has none (the whole
  * body is quoted history, a forward, or a signature).
+ *
+ * Long on purpose: one pass over precomputed line tables (attributions,
+ * header blocks, next significant line), whose branches share the scan
+ * position and whether new text was seen; split up, each part would need all
+ * of that state handed back and forth, and the order of the rules (which is
+ * the behaviour) would be harder to read.
  */
 export function trimReplyText(text: string, limits: ReplyLimits): string {
   const lines = toLines(text, limits);

@@ -28,8 +28,12 @@ export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Pro
   return new ImapSession(mailbox, client, ctx.maxRawBytes, ctx.logger.child({ mailboxId: mailbox.id }));
 }
 
-/** A logged-in client (no folder open yet), shared by syncing and watching. */
-export async function connectImap(mailbox: Mailbox, ctx: SourceContext, extra: Parameters<typeof createImapClient>[2]): Promise<ImapFlow> {
+/**
+ * A logged-in client (no folder open yet), shared by syncing and watching.
+ * Aborting `signal` while it connects closes the socket at once (a disabled
+ * mailbox must not wait out a connection timeout).
+ */
+export async function connectImap(mailbox: Mailbox, ctx: SourceContext, extra: Parameters<typeof createImapClient>[2], signal?: AbortSignal): Promise<ImapFlow> {
   let client: ImapFlow;
   try {
     client = await createImapClient(
@@ -46,11 +50,15 @@ export async function connectImap(mailbox: Mailbox, ctx: SourceContext, extra: P
     throw classified(mailbox, err, 'connect');
   }
   client.on('error', (err: Error) => ctx.logger.warn({ mailboxId: mailbox.id, err: err.message }, 'IMAP connection error'));
+  const abort = () => client.close();
+  signal?.addEventListener('abort', abort, { once: true });
   try {
     await client.connect();
   } catch (err) {
     client.close();
     throw classified(mailbox, err, 'connect');
+  } finally {
+    signal?.removeEventListener('abort', abort);
   }
   return client;
 }

@@ -11,7 +11,13 @@ import { classified, connectImap } from './session.js';
 
 export async function watchImap(mailbox: Mailbox, ctx: SourceContext, opts: WatchOptions): Promise<'closed' | 'unsupported'> {
   if (opts.signal.aborted) return 'closed';
-  const client = await connectImap(mailbox, ctx, { autoIdleDelay: 200, maxIdleTime: opts.refreshMs });
+  let client;
+  try {
+    client = await connectImap(mailbox, ctx, { autoIdleDelay: 200, maxIdleTime: opts.refreshMs }, opts.signal);
+  } catch (err) {
+    if (opts.signal.aborted) return 'closed';
+    throw err;
+  }
   const closed = new Promise<void>((resolve) => {
     client.once('close', () => resolve());
     opts.signal.addEventListener('abort', () => resolve(), { once: true });
