@@ -9,6 +9,7 @@
 
 import sanitizeHtml from 'sanitize-html';
 import { Parser } from 'htmlparser2';
+import { MailroomError } from '../../errors.js';
 import { ALLOWED_STYLES, isHiddenElement } from './css.js';
 import { classifyUrl, type UrlClass } from './url.js';
 
@@ -173,12 +174,6 @@ export function truncateHtml(html: string, max: number): string {
   return head;
 }
 
-class DepthExceeded extends Error {
-  constructor(readonly at: number) {
-    super('nesting too deep');
-  }
-}
-
 /** Joins the input without the cut ranges (sorted, not overlapping). */
 function withoutRanges(html: string, cuts: readonly [number, number][]): string {
   if (cuts.length === 0) return html;
@@ -212,10 +207,15 @@ function preparse(html: string): string {
   let hiddenDepth = 0;
   let hiddenStart = 0;
   let ending = false;
+  /** Where the parse stopped for nesting too deep (the throw below only unwinds htmlparser2's callbacks). */
+  let stoppedAt = -1;
   const parser: Parser = new Parser({
     onopentag(_name, attribs) {
       depth++;
-      if (depth > PARSER_DEPTH_GUARD) throw new DepthExceeded(parser.startIndex);
+      if (depth > PARSER_DEPTH_GUARD) {
+        stoppedAt = parser.startIndex;
+        throw new MailroomError('MAIL_LIMIT_EXCEEDED', 'HTML nested too deep');
+      }
       if (hiddenDepth === 0 && isHiddenElement(attribs)) {
         hiddenDepth = depth;
         hiddenStart = parser.startIndex;
@@ -244,10 +244,10 @@ function preparse(html: string): string {
     parser.end();
     return withoutRanges(html, cuts);
   } catch (err) {
-    if (!(err instanceof DepthExceeded)) throw err;
-    if (hiddenDepth !== 0) cuts.push([hiddenStart, err.at]);
-    const rest = html.slice(err.at).replace(/<[^<>]*>/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    return withoutRanges(html.slice(0, err.at), cuts) + rest;
+    if (stoppedAt < 0) throw err;
+    if (hiddenDepth !== 0) cuts.push([hiddenStart, stoppedAt]);
+    const rest = html.slice(stoppedAt).replace(/<[^<>]*>/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return withoutRanges(html.slice(0, stoppedAt), cuts) + rest;
   }
 }
 
