@@ -92,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // [routes:attachments] the signed download carries its own full path (its signature, not a token, is the credential).
   await app.register(attachmentRoutes, { db: deps.db, blobs: deps.blobs, secretKey: deps.config.secretKey });
   // [routes:ops] /metrics, /docs, /admin/queues
-  await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues });
+  await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues, redis: { client: deps.redis, prefix: deps.config.queuePrefix } });
   if (deps.queues) await app.register(adminQueuesRoutes, { prefix: '/admin', db: deps.db, redis: deps.redis, config: deps.config, queues: deps.queues });
 
   await app.ready();

@@ -11,7 +11,7 @@ import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { ATTACHMENT_JOB_OPTIONS, QUEUE_NAMES, parseAttachmentJob, type AttachmentJobData, type AttachmentQueue } from '../queues/queues.js';
+import { ATTACHMENT_JOB_OPTIONS, QUEUE_NAMES, parseAttachmentJob, recordSweep, type AttachmentJobData, type AttachmentQueue } from '../queues/queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { clamdScanner, type Scanner } from './clamd.js';
 import { policyLimits } from './policy.js';
@@ -43,6 +43,11 @@ export interface AttachmentWorkerDeps {
 export interface AttachmentWorkerHandle {
   /** The attachments queue (enqueue with enqueueAttachmentJobs). */
   readonly queue: AttachmentQueue;
+  /**
+   * Puts the sweeper's schedule back if Redis lost it (a restart without
+   * persistence): the worker calls it on every reconcile. Idempotent.
+   */
+  ensureSchedule(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,7 +70,11 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
     scanner: deps.scanner !== undefined ? deps.scanner : config.clamdUrl ? clamdScanner(config.clamdUrl) : null,
     attemptBudget,
   };
-  const sweep = () => sweepAttachments({ db, queue, logger: log, staleSeconds: config.attachmentStaleSeconds, attemptBudget });
+  const sweep = async () => {
+    const result = await sweepAttachments({ db, queue, logger: log, staleSeconds: config.attachmentStaleSeconds, attemptBudget });
+    await recordSweep(connection, prefix).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not record the sweep'));
+    return result;
+  };
 
   // BullMQ does not close a connection it was handed, so stop() closes this one.
   const workerConnection = connection.duplicate();
@@ -89,13 +98,17 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: describeError(err) }, 'attachment job failed'));
   worker.on('error', (err) => log.warn({ err: describeError(err) }, 'attachment worker problem'));
 
-  try {
-    // Upserting is idempotent: every replica does it, one schedule results.
+  // Upserting is idempotent: every replica does it, one schedule results. A finished sweep
+  // removes only itself: a `count` would trim every completed job of the shared queue.
+  const ensureSchedule = async () => {
     await sweepQueue.upsertJobScheduler(
       SWEEP_SCHEDULER_ID,
       { every: config.attachmentSweepSeconds * 1000 },
-      { name: SWEEP_JOB_NAME, data: {}, opts: { attempts: 1, removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
+      { name: SWEEP_JOB_NAME, data: {}, opts: { attempts: 1, removeOnComplete: true, removeOnFail: ATTACHMENT_JOB_OPTIONS.removeOnFail } },
     );
+  };
+  try {
+    await ensureSchedule();
   } catch (err) {
     await worker.close();
     await Promise.all([queue.close(), sweepQueue.close()]);
@@ -106,6 +119,7 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
 
   return {
     queue,
+    ensureSchedule,
     async stop() {
       await worker.close();
       await Promise.all([queue.close(), sweepQueue.close()]);

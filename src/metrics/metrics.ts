@@ -25,6 +25,8 @@ export interface Metrics {
   readonly mailboxState: Gauge<'state'>;
   readonly attachmentJobsTotal: Counter<'status'>;
   readonly queueJobs: Gauge<'queue' | 'state'>;
+  /** When the attachment sweeper last ran, any replica (read from Redis at scrape time): alert when it is old. */
+  readonly sweepLastRun: Gauge;
   /** Typed shorthand for ingestTotal.inc. */
   countIngest(outcome: IngestOutcome, classification: IngestClassificationLabel): void;
   observeSync(result: SyncResult, seconds: number): void;
@@ -82,8 +84,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registers: [registry],
   });
 
+  const sweepLastRun = new Gauge({
+    name: 'mailroom_attachment_sweep_last_run_timestamp_seconds',
+    help: 'When the attachment sweeper last ran (Unix seconds, any replica); alert when time() minus this exceeds a few MAILROOM_ATTACHMENT_SWEEP_SECONDS.',
+    registers: [registry],
+  });
+
   return {
     registry,
+    sweepLastRun,
     ingestTotal,
     ingestDuration,
     syncDuration,

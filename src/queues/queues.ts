@@ -89,6 +89,20 @@ export async function closeQueues(queues: Queues): Promise<void> {
 }
 
 export const attachmentJobId = (attachmentId: number): string => `attachment-${attachmentId}`;
+
+/** Where the attachment sweeper notes each run (milliseconds since the epoch), under the queue prefix. */
+const sweepHeartbeatKey = (prefix: string): string => `${prefix}:${QUEUE_NAMES.attachments}:last-sweep`;
+
+export async function recordSweep(redis: Redis, prefix: string, at = Date.now()): Promise<void> {
+  await redis.set(sweepHeartbeatKey(prefix), String(at));
+}
+
+/** When the sweeper last ran (any replica), or null when it never has: /metrics alerts on its age. */
+export async function lastSweep(redis: Redis, prefix: string): Promise<Date | null> {
+  const value = await redis.get(sweepHeartbeatKey(prefix));
+  const ms = Number(value);
+  return value !== null && Number.isFinite(ms) ? new Date(ms) : null;
+}
 export const mailboxSchedulerId = (mailboxId: number): string => `mailbox-${mailboxId}`;
 export const mailboxSyncDeduplicationId = (mailboxId: number): string => `sync-${mailboxId}`;
 

@@ -64,7 +64,8 @@ export async function startWorker(services: Services, deps: { metrics?: Metrics 
 
   let reconciling: Promise<void> | null = null;
   const reconcile = () => {
-    reconciling ??= Promise.all([reconcileSchedules(services, log), watchers?.reconcile()])
+    // Every repeatable job: Redis may have lost the schedules (a restart without persistence).
+    reconciling ??= Promise.all([reconcileSchedules(services, log), watchers?.reconcile(), attachments.ensureSchedule()])
       .then(() => undefined)
       .finally(() => {
         reconciling = null;

@@ -16,7 +16,8 @@ import type { PrismaClient } from '../../db/prisma.js';
 import type { MailboxState } from '../../generated/prisma/enums.js';
 import type { Logger } from '../../logging/logger.js';
 import { createMetrics, readQueueDepths, type Metrics } from '../../metrics/metrics.js';
-import type { Queues } from '../../queues/queues.js';
+import { lastSweep, type Queues } from '../../queues/queues.js';
+import type { Redis } from 'ioredis';
 import { withTimeout } from '../../util/timeout.js';
 
 export interface MetricsRouteOptions {
@@ -26,6 +27,8 @@ export interface MetricsRouteOptions {
   metrics?: Metrics;
   /** Absent: no queue series (a process without queue handles). */
   queues?: Queues;
+  /** With the queue prefix: the sweeper's last run (absent: no such series). */
+  redis?: { client: Redis; prefix: string };
   /** Budget of each scrape-time read. */
   timeoutMs?: number;
 }
@@ -43,7 +46,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
         tags: ['ops'],
         summary: 'Prometheus metrics (no token)',
         description:
-          'Text exposition format: process metrics, mailroom_ingest_total, mailroom_ingest_duration_seconds, mailroom_sync_duration_seconds, mailroom_mailbox_state, mailroom_attachment_jobs_total, mailroom_queue_jobs{queue,state}. Unauthenticated, like /healthz: keep it on a private network.',
+          'Text exposition format: process metrics, mailroom_ingest_total, mailroom_ingest_duration_seconds, mailroom_sync_duration_seconds, mailroom_mailbox_state, mailroom_attachment_jobs_total, mailroom_queue_jobs{queue,state}, mailroom_attachment_sweep_last_run_timestamp_seconds. Unauthenticated, like /healthz: keep it on a private network.',
       },
       // A scrape every few seconds would drown the request log.
       logLevel: 'warn',
@@ -54,6 +57,10 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRouteOpti
         refreshQueues(opts.queues, metrics, timeoutMs).catch((err: unknown) => {
           metrics.setQueueJobs(null);
           logger.warn({ err: String(err) }, 'metrics: queue depths unavailable');
+        }),
+        refreshSweep(opts.redis, metrics, timeoutMs).catch((err: unknown) => {
+          metrics.sweepLastRun.reset();
+          logger.warn({ err: String(err) }, 'metrics: last sweep unavailable');
         }),
         refreshMailboxStates(opts.db, metrics, timeoutMs).catch((err: unknown) => {
           metrics.mailboxState.reset();
@@ -71,6 +78,13 @@ async function refreshQueues(queues: Queues | undefined, metrics: Metrics, timeo
   const depths = await readQueueDepths(queues, timeoutMs);
   // Labelled with the BullMQ queue name, as bull-board and redis keys show it.
   metrics.setQueueJobs({ [queues.sync.name]: depths.sync, [queues.attachments.name]: depths.attachments });
+}
+
+async function refreshSweep(redis: MetricsRouteOptions['redis'], metrics: Metrics, timeoutMs: number): Promise<void> {
+  if (!redis) return;
+  const at = await withTimeout(lastSweep(redis.client, redis.prefix), timeoutMs, () => new Error(`Redis did not answer within ${timeoutMs / 1000} s`));
+  if (at) metrics.sweepLastRun.set(at.getTime() / 1000);
+  else metrics.sweepLastRun.reset();
 }
 
 async function refreshMailboxStates(db: PrismaClient, metrics: Metrics, timeoutMs: number): Promise<void> {
