@@ -11,7 +11,7 @@ import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { ATTACHMENT_JOB_OPTIONS, QUEUE_NAMES, parseAttachmentJob, recordSweep, type AttachmentJobData, type AttachmentQueue } from '../queues/queues.js';
+import { ATTACHMENT_JOB_OPTIONS, QUEUE_NAMES, isRedisConnectionError, parseAttachmentJob, quiet, recordSweep, type AttachmentJobData, type AttachmentQueue } from '../queues/queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { clamdScanner, type Scanner } from './clamd.js';
 import { policyLimits } from './policy.js';
@@ -57,9 +57,9 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
   const prefix = config.queuePrefix;
   const jobOptions: DefaultJobOptions = { ...ATTACHMENT_JOB_OPTIONS, ...deps.jobOptions };
   const attemptBudget = jobOptions.attempts ?? 1;
-  const queue: AttachmentQueue = new Queue(QUEUE_NAMES.attachments, { connection, prefix, defaultJobOptions: jobOptions });
+  const queue: AttachmentQueue = quiet(new Queue(QUEUE_NAMES.attachments, { connection, prefix, defaultJobOptions: jobOptions }));
   // The same queue, typed for the sweep jobs (bullmq types one data shape per Queue object).
-  const sweepQueue = new Queue<SweepJobData>(QUEUE_NAMES.attachments, { connection, prefix });
+  const sweepQueue = quiet(new Queue<SweepJobData>(QUEUE_NAMES.attachments, { connection, prefix }));
 
   const processorDeps: ProcessorDeps = {
     db,
@@ -96,7 +96,7 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
     { connection: workerConnection, prefix, concurrency: config.attachmentConcurrency, autorun: true },
   );
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: describeError(err) }, 'attachment job failed'));
-  worker.on('error', (err) => log.warn({ err: describeError(err) }, 'attachment worker problem'));
+  worker.on('error', (err) => (isRedisConnectionError(err) ? undefined : log.warn({ err: describeError(err) }, 'attachment worker problem')));
 
   // Upserting is idempotent: every replica does it, one schedule results. A finished sweep
   // removes only itself: a `count` would trim every completed job of the shared queue.

@@ -79,9 +79,26 @@ export function createRedisConnection(redisUrl: string, options: RedisOptions = 
 /** Queue objects sharing `connection`; closing them leaves the connection to its owner. */
 export function createQueues({ connection, prefix }: { connection: Redis; prefix: string }): Queues {
   return {
-    sync: new Queue(QUEUE_NAMES.sync, { connection, prefix, defaultJobOptions: SYNC_JOB_OPTIONS }),
-    attachments: new Queue(QUEUE_NAMES.attachments, { connection, prefix, defaultJobOptions: ATTACHMENT_JOB_OPTIONS }),
+    sync: quiet(new Queue(QUEUE_NAMES.sync, { connection, prefix, defaultJobOptions: SYNC_JOB_OPTIONS })),
+    attachments: quiet(new Queue(QUEUE_NAMES.attachments, { connection, prefix, defaultJobOptions: ATTACHMENT_JOB_OPTIONS })),
   };
+}
+
+/**
+ * A Queue re-emits every error of its connection; with no listener, BullMQ
+ * prints each one as a raw multi-line stack trace beside the JSON log. The
+ * connection's owner already logs one structured line per failed attempt.
+ */
+/** Redis being unreachable (refused, reset, timed out, closed): logged once per attempt by the connection's owner. */
+export function isRedisConnectionError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE'].includes(code)) return true;
+  return err instanceof Error && /Connection is closed|connect ETIMEDOUT/.test(err.message);
+}
+
+export function quiet<Q extends Queue>(queue: Q): Q {
+  queue.on('error', () => undefined);
+  return queue;
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

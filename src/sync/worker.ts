@@ -19,7 +19,7 @@ import { describeError } from '../errors.js';
 import type { Services } from '../main/services.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { JOB_NAMES, QUEUE_NAMES, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
+import { JOB_NAMES, QUEUE_NAMES, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
 import type { MailboxSyncJobData, Queues } from '../queues/queues.js';
 import { listenForMailboxChanges } from './changes.js';
 import { syncMailbox } from './sync-mailbox.js';
@@ -136,7 +136,8 @@ function startSyncWorker(w: { services: Services; syncDeps: SyncDeps; connection
     { connection: w.connection, prefix: config.queuePrefix, concurrency: config.syncConcurrency, autorun: true },
   );
   worker.on('failed', (job, err) => w.log.error({ jobId: job?.id, err: describeError(err) }, 'sync job failed'));
-  worker.on('error', (err) => w.log.warn({ err: describeError(err) }, 'sync worker problem'));
+  // Redis being down is logged once per attempt by the shared connection; anything else here is news.
+  worker.on('error', (err) => (isRedisConnectionError(err) ? undefined : w.log.warn({ err: describeError(err) }, 'sync worker problem')));
   return worker;
 }
 

@@ -194,6 +194,17 @@ describe('mailbox disable, enable and remove under a running worker', () => {
   }, 90_000);
 });
 
+describe('mailroom worker with Redis down', () => {
+  it('logs one structured line per reconnect attempt, never a raw stack trace', async () => {
+    const w = startWorker({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    await waitFor(() => w.lines.filter((l) => l.includes('redis connection problem')).length >= 3, 20_000, 'no reconnect attempts were logged');
+    w.child.kill('SIGKILL');
+    await w.exited;
+    const raw = w.lines.flatMap((chunk) => chunk.split('\n')).filter((l) => l.trim() !== '' && !l.startsWith('{'));
+    expect(raw).toEqual([]);
+  }, 60_000);
+});
+
 describe('mailroom reprocess', () => {
   it('re-runs one failed message, and all failed messages of a mailbox with progress', async () => {
     const box = await createTestMailbox(db);
