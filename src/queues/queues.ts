@@ -190,13 +190,16 @@ export async function requestMailboxSync(queue: SyncQueue, mailboxId: number): P
 }
 
 /**
- * A requested sync found the mailbox locked by another run: ask again in a
- * second. At most one such retry is pending per mailbox (deduplicated for that
- * second), so a long backfill elsewhere costs one cheap job a second.
+ * A sync again after `delayMs`: when a requested sync found the mailbox locked
+ * by another run (a second later), or after a failure (when its backoff ends,
+ * rather than at the next poll tick). At most one such retry is pending per
+ * mailbox per half delay, so a long backfill elsewhere costs a couple of cheap
+ * jobs a second.
  */
 export async function retryMailboxSyncSoon(queue: SyncQueue, mailboxId: number, delayMs = 1_000): Promise<void> {
   const data = parseMailboxSyncJob({ mailboxId });
-  await queue.add(JOB_NAMES.sync, data, { delay: delayMs, deduplication: { id: `${mailboxSyncDeduplicationId(mailboxId)}-retry`, ttl: delayMs } });
+  // The window ends well before the delay: the retry's own follow-up (another failure) must not fold into it.
+  await queue.add(JOB_NAMES.sync, data, { delay: delayMs, deduplication: { id: `${mailboxSyncDeduplicationId(mailboxId)}-retry`, ttl: Math.max(1, Math.floor(delayMs / 2)) } });
 }
 
 /**

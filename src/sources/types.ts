@@ -66,8 +66,12 @@ export interface WatchOptions {
 
 /** What a source failure means for the mailbox, in one sentence without secrets. */
 export interface SourceFailure {
-  /** `auth`: needs a person (credentials, missing folder): long backoff, auth_error. `connect`: transient. */
-  readonly kind: 'auth' | 'connect';
+  /**
+   * `auth`: the credentials were refused: needs a person, long backoff, auth_error.
+   * `folder`: the folder is missing or cannot be opened: retried soon (it may be back in a moment).
+   * `connect`: anything else, transient.
+   */
+  readonly kind: 'auth' | 'folder' | 'connect';
   readonly code: ErrorCode;
   readonly message: string;
 }

@@ -10,7 +10,7 @@
 // have. Half a ceiling of spread still scatters N mailboxes that all failed at
 // the same moment (a server restart) instead of reconnecting them in one burst.
 
-export type FailureKind = 'connect' | 'auth';
+export type FailureKind = 'connect' | 'folder' | 'auth';
 
 export interface BackoffPolicy {
   readonly baseMs: number;
@@ -20,6 +20,9 @@ export interface BackoffPolicy {
 export const BACKOFF_POLICIES: Readonly<Record<FailureKind, BackoffPolicy>> = Object.freeze({
   // Network trouble usually clears by itself: retry soon, never wait over 5 minutes.
   connect: Object.freeze({ baseMs: 2_000, capMs: 5 * 60_000 }),
+  // A missing or unopenable folder is often a moment's state (recreated, renamed back): retry
+  // soon like the network, but give up faster on a steady retry rate.
+  folder: Object.freeze({ baseMs: 2_000, capMs: 10 * 60_000 }),
   // Wrong credentials need a person; retrying fast only risks a lockout.
   auth: Object.freeze({ baseMs: 5 * 60_000, capMs: 60 * 60_000 }),
 });

@@ -23,7 +23,7 @@ import { JOB_NAMES, QUEUE_NAMES, isRedisConnectionError, mailboxSchedulerId, par
 import type { MailboxSyncJobData, Queues } from '../queues/queues.js';
 import { listenForMailboxChanges } from './changes.js';
 import { syncMailbox } from './sync-mailbox.js';
-import type { SyncDeps } from './sync-mailbox.js';
+import type { SyncDeps, SyncOutcome } from './sync-mailbox.js';
 import { Watchers } from './watchers.js';
 
 export interface WorkerHandle {
@@ -127,7 +127,7 @@ function startSyncWorker(w: { services: Services; syncDeps: SyncDeps; connection
       w.running.set(mailboxId, mine);
       try {
         const outcome = await syncMailbox(w.syncDeps, mailboxId, { signal: AbortSignal.any([w.shutdown, mine.signal]) });
-        await followUp(queues, job, outcome.status, w.shutdown, w.log);
+        await followUp(queues, job, outcome, w.shutdown, w.log);
         return outcome;
       } finally {
         if (w.running.get(mailboxId) === mine) w.running.delete(mailboxId);
@@ -164,12 +164,14 @@ function createWatchers(services: Services, log: Logger): Watchers {
  * sync is running) asks again shortly, so news a watch announced is never left
  * for the next poll; a sync cut short by a change runs again at once.
  */
-async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, status: string, stopped: AbortSignal, log: Logger): Promise<void> {
+async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, outcome: SyncOutcome, stopped: AbortSignal, log: Logger): Promise<void> {
   if (stopped.aborted) return;
   const mailboxId = job.data.mailboxId;
   try {
-    if (status === 'busy' && job.name === JOB_NAMES.sync) await retryMailboxSyncSoon(queues.sync, mailboxId);
-    else if (status === 'interrupted') await requestMailboxSync(queues.sync, mailboxId);
+    if (outcome.status === 'busy' && job.name === JOB_NAMES.sync) await retryMailboxSyncSoon(queues.sync, mailboxId);
+    else if (outcome.status === 'interrupted') await requestMailboxSync(queues.sync, mailboxId);
+    // Recovery runs on the mailbox's backoff (2 s doubling), not at the next poll tick.
+    else if (outcome.status === 'failed' || outcome.status === 'backoff') await retryMailboxSyncSoon(queues.sync, mailboxId, Math.max(1_000, outcome.retryInMs));
   } catch (err) {
     log.warn({ err: describeError(err), mailboxId }, 'could not request the follow-up sync');
   }

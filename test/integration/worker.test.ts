@@ -14,7 +14,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { removeMailbox, setMailboxEnabled } from '../../src/mailboxes/service.js';
 import { createRedisConnection } from '../../src/queues/queues.js';
 import { CLI, runCli } from '../support/cli.js';
-import { appendMessage, appendMessages, freePort, waitFor } from '../support/dovecot.js';
+import { appendMessage, appendMessages, freePort, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
 import { childEnv, testEnv, testPrisma } from '../support/env.js';
 import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
 
@@ -192,6 +192,35 @@ describe('mailbox disable, enable and remove under a running worker', () => {
       redis.disconnect();
     }
   }, 90_000);
+});
+
+describe('mailroom worker recovering from a failed sync', () => {
+  it('retries on the backoff (seconds), not at the next poll tick a minute later', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db, { poll_seconds: 60 });
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    // Polling only: no watch that would reconnect and ask for a sync on its own.
+    const w = startWorker({ MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_IDLE_SECONDS: '0' });
+    const state = async () => (await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).state;
+    await waitFor(async () => (await state()) === 'idle', 30_000, 'the first sync did not finish');
+    await stopDovecot(dovecot);
+    let restarted = false;
+    try {
+      // The next poll tick fails; what follows must be the backoff's retries.
+      await waitFor(async () => (await state()) === 'connect_error', 70_000, 'the sync never failed');
+      await startDovecot(dovecot);
+      restarted = true;
+      await appendMessage(dovecot, box.user, testMail(box.user));
+      const back = Date.now();
+      await waitFor(async () => (await db.conversation.count({ where: { mailbox_id: box.mailboxId } })) === 1, 30_000, 'the mailbox did not recover before the next poll');
+      expect(Date.now() - back).toBeLessThan(30_000);
+      expect(await state()).toBe('idle');
+    } finally {
+      if (!restarted) await startDovecot(dovecot);
+    }
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 150_000);
 });
 
 describe('mailroom worker with Redis down', () => {

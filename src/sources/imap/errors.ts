@@ -83,8 +83,8 @@ export function classifyImapError(row: Pick<MailboxConnectionRow, 'host' | 'port
   return failure('tcp', `The IMAP session with ${where} failed${code ? ` (${code})` : ''}: ${said.replace(/\.$/, '')}.`);
 }
 
-/** For the sync worker: stages that need a person back off as long as wrong credentials. */
+/** For the sync worker: refused credentials need a person; a folder may be back in a moment; the rest is transient. */
 export function toSourceFailure(f: ImapFailure): SourceFailure {
-  const kind = f.stage === 'auth' || f.stage === 'oauth' || f.stage === 'folder' ? 'auth' : 'connect';
+  const kind = f.stage === 'auth' || f.stage === 'oauth' ? 'auth' : f.stage === 'folder' ? 'folder' : 'connect';
   return { kind, code: f.code, message: f.message };
 }

@@ -16,9 +16,16 @@ import { formatCursor, formatSourceKey, parseCursor, parseSourceKey } from './cu
 import { classifyImapError, STAGE_CODES } from './errors.js';
 import { runPostAction } from './post-action.js';
 
+/**
+ * A sync's socket is never quiet for long (it fetches, stores, fetches): a
+ * minute of silence is a dead or black-holed connection, and the sync fails
+ * (connect_error, backoff) instead of hanging with the mailbox `syncing`.
+ */
+export const SYNC_SOCKET_TIMEOUT_MS = 60_000;
+
 /** Connects, logs in and opens the folder; failures come out classified (see errors.ts). */
 export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Promise<SourceSession> {
-  const client = await connectImap(mailbox, ctx, { disableAutoIdle: true });
+  const client = await connectImap(mailbox, ctx, { disableAutoIdle: true }, { timeouts: { socketTimeout: SYNC_SOCKET_TIMEOUT_MS } });
   try {
     await client.mailboxOpen(mailbox.folder);
   } catch (err) {
@@ -33,7 +40,13 @@ export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Pro
  * Aborting `signal` while it connects closes the socket at once (a disabled
  * mailbox must not wait out a connection timeout).
  */
-export async function connectImap(mailbox: Mailbox, ctx: SourceContext, extra: Parameters<typeof createImapClient>[2], signal?: AbortSignal): Promise<ImapFlow> {
+export async function connectImap(
+  mailbox: Mailbox,
+  ctx: SourceContext,
+  extra: Parameters<typeof createImapClient>[2],
+  opts: { signal?: AbortSignal; timeouts?: Partial<ImapTimeouts> } = {},
+): Promise<ImapFlow> {
+  const { signal } = opts;
   let client: ImapFlow;
   try {
     client = await createImapClient(
@@ -41,7 +54,7 @@ export async function connectImap(mailbox: Mailbox, ctx: SourceContext, extra: P
       {
         secretKeys: ctx.secretKeys,
         logger: false,
-        timeouts: ctx.timeouts as Partial<ImapTimeouts> | undefined,
+        timeouts: { ...opts.timeouts, ...(ctx.timeouts as Partial<ImapTimeouts> | undefined) },
         oauth: { cache: ctx.tokens, onRotated: ctx.onSecretRotated ? (secret) => ctx.onSecretRotated!(mailbox.id, secret) : undefined },
       },
       extra,

@@ -13,7 +13,8 @@ export async function watchImap(mailbox: Mailbox, ctx: SourceContext, opts: Watc
   if (opts.signal.aborted) return 'closed';
   let client;
   try {
-    client = await connectImap(mailbox, ctx, { autoIdleDelay: 200, maxIdleTime: opts.refreshMs }, opts.signal);
+    // IDLE is quiet by design: the socket may be silent until the next restart of IDLE, not longer.
+    client = await connectImap(mailbox, ctx, { autoIdleDelay: 200, maxIdleTime: opts.refreshMs }, { signal: opts.signal, timeouts: { socketTimeout: opts.refreshMs + 60_000 } });
   } catch (err) {
     if (opts.signal.aborted) return 'closed';
     throw err;

@@ -37,7 +37,8 @@ describe('classifyImapError', () => {
     expect(toSourceFailure(auth).kind).toBe('auth');
     const folder = classifyImapError(row, Object.assign(new Error('Command failed'), { mailboxMissing: true }), 'folder');
     expect(folder).toMatchObject({ stage: 'folder', code: 'MAILBOX_FOLDER_FAILED' });
-    expect(toSourceFailure(folder).kind).toBe('auth');
+    // A folder missing for a moment (recreated) is retried soon, not parked like refused credentials.
+    expect(toSourceFailure(folder).kind).toBe('folder');
     const refused = classifyImapError(row, Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'connect');
     expect(refused).toEqual({ stage: 'tcp', code: 'MAILBOX_CONNECT_FAILED', message: 'Nothing accepts connections on imap.example.test:993 (connection refused).' });
     expect(toSourceFailure(refused).kind).toBe('connect');

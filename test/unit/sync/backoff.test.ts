@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BACKOFF_POLICIES, delayCeilingMs, nextDelayMs, type FailureKind } from '../../../src/sync/backoff.js';
 
-const KINDS: FailureKind[] = ['connect', 'auth'];
+const KINDS: FailureKind[] = ['connect', 'folder', 'auth'];
 const low = () => 0;
 const high = () => 0.999999;
 

@@ -19,6 +19,13 @@ describe('mailbox state machine', () => {
     expect(auth).toMatchObject({ state: 'auth_error', consecutive_failures: 2, next_attempt_at: new Date(at.getTime() + 10 * 60_000) });
   });
 
+  it('retries a missing folder soon, as connect_error', () => {
+    expect(transition({ consecutive_failures: 0 }, { type: 'failed', kind: 'folder', message: 'Folder "INBOX" does not exist', at, random: () => 1 })).toMatchObject({
+      state: 'connect_error',
+      next_attempt_at: new Date(at.getTime() + 2_000),
+    });
+  });
+
   it('keeps a long error to 2000 characters', () => {
     const f = transition({ consecutive_failures: 0 }, { type: 'failed', kind: 'connect', message: 'x'.repeat(5000), at });
     expect(f.last_error).toHaveLength(2000);
