@@ -51,6 +51,12 @@ if (args.help) {
   if (args.suite !== 'core') {
     console.log('\n== suite e2e: Mailroom end to end ==');
     const { runE2e } = await import('./e2e/main.js');
-    await runE2e(args.e2e);
+    try {
+      await runE2e(args.e2e);
+    } catch (err) {
+      // The message says what is missing or what timed out (with the worker's last output); a stack adds nothing.
+      console.error(`\nbench e2e failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    }
   }
 }
