@@ -1,0 +1,100 @@
+// The suite's output: one table on stdout, and the same figures as JSON in
+// bench/results/<timestamp>.json and bench/results/latest.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BacklogResult } from './backlog.js';
+import type { BigAttachmentResult } from './big-attachment.js';
+import type { CeilingResult, Rate } from './ceiling.js';
+import type { LatencyResult } from './latency.js';
+import type { ManyResult } from './many.js';
+
+export interface SuiteResult {
+  suite: 'e2e';
+  timestamp: string;
+  machine: { cpu_model: string; cpus: number; memory_gb: number; node: string; platform: string; kernel: string };
+  n: number;
+  seed: number;
+  parts: string[];
+  corpus: { mails: number; mb: number; attachments: number } | null;
+  /** End-to-end msgs/s ÷ fetch+parse msgs/s (cold worker, spawn to last attachment). */
+  ratio: number | null;
+  /** The same with the end-to-end rate from first to last commit (start-up left out). */
+  ratio_steady: number | null;
+  ceiling: CeilingResult | null;
+  e2e: BacklogResult | null;
+  latency: LatencyResult | null;
+  rss: { backlog_peak_rss_mb: number | null; big_attachment: BigAttachmentResult | null } | null;
+  many: ManyResult | null;
+}
+
+export function machineInfo(): SuiteResult['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+    cpus: cpus.length,
+    memory_gb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+    kernel: os.release(),
+  };
+}
+
+export function ratios(ceiling: CeilingResult | null, e2e: BacklogResult | null): { ratio: number | null; ratio_steady: number | null } {
+  const base = ceiling?.fetch_parse.msgs_per_s;
+  if (!base || !e2e) return { ratio: null, ratio_steady: null };
+  const r = (v: number) => Math.round((v / base) * 1000) / 1000;
+  return { ratio: r(e2e.msgs_per_s), ratio_steady: e2e.steady_msgs_per_s === null ? null : r(e2e.steady_msgs_per_s) };
+}
+
+const cell = (v: number | string | null | undefined, w: number) => String(v ?? '–').padStart(w);
+const HEAD = `${'measure'.padEnd(44)}${cell('mails', 7)}${cell('msgs/s', 9)}${cell('MB/s', 8)}${cell('wall ms', 9)}${cell('cpu ms/mail', 12)}${cell('peak RSS MB', 12)}`;
+
+function rateRow(label: string, r: Rate): string {
+  return `${label.padEnd(44)}${cell(r.mails, 7)}${cell(r.msgs_per_s, 9)}${cell(r.mb_per_s, 8)}${cell(r.ms, 9)}${cell(null, 12)}${cell(null, 12)}`;
+}
+
+function backlogRows(label: string, b: BacklogResult): string[] {
+  return [
+    `${label.padEnd(44)}${cell(b.mails, 7)}${cell(b.msgs_per_s, 9)}${cell(b.mb_per_s, 8)}${cell(b.wall_ms, 9)}${cell(b.worker_cpu_ms_per_mail, 12)}${cell(b.peak_rss_mb, 12)}`,
+    `${'  once running (first → last commit)'.padEnd(44)}${cell('', 7)}${cell(b.steady_msgs_per_s, 9)}${cell('', 8)}${cell('', 9)}${cell(b.worker_cpu_ms_per_mail_running, 12)}`,
+    `  first commit after ${b.first_record_ms} ms (startup CPU ${b.worker_startup_cpu_ms} ms), all records after ${b.records_ms} ms; ` +
+      `worker CPU ${b.worker_cpu_ms} ms of ${b.machine_busy_ms} ms busy machine CPU; outcomes ${JSON.stringify(b.outcomes)}, attachments ${JSON.stringify(b.attachment_status)}`,
+  ];
+}
+
+export function formatTable(r: SuiteResult): string {
+  const out: string[] = [];
+  out.push(`machine: ${r.machine.cpus} × ${r.machine.cpu_model}, ${r.machine.memory_gb} GB, node ${r.machine.node}`);
+  if (r.corpus) out.push(`corpus: ${r.corpus.mails} mails, ${r.corpus.mb} MB, seed ${r.seed}`);
+  out.push('', HEAD, '-'.repeat(HEAD.length));
+  if (r.ceiling) out.push(rateRow('ceiling: imapflow fetch 1:* (one connection)', r.ceiling.fetch), rateRow('ceiling: fetch + simpleParser', r.ceiling.fetch_parse));
+  if (r.e2e) out.push(...backlogRows('mailroom end to end (cold worker, 1 mailbox)', r.e2e));
+  if (r.ratio !== null) out.push('', `ratio (end-to-end ÷ fetch+parse msgs/s): ${r.ratio}   once running: ${r.ratio_steady ?? '–'}`);
+  if (r.latency) {
+    const l = r.latency;
+    out.push('', `latency under IDLE (${l.mails} mails, one every ${l.interval_ms} ms), APPEND returned → committed:`);
+    out.push(`  visible to another connection: p50 ${l.committed_ms.p50} ms, p95 ${l.committed_ms.p95} ms, p99 ${l.committed_ms.p99} ms, max ${l.committed_ms.max} ms (polled every 20 ms)`);
+    out.push(`  ingest_records.created stamp:  p50 ${l.db_stamp_ms.p50} ms, p95 ${l.db_stamp_ms.p95} ms, p99 ${l.db_stamp_ms.p99} ms, max ${l.db_stamp_ms.max} ms`);
+  }
+  if (r.rss?.big_attachment) {
+    const b = r.rss.big_attachment;
+    out.push('', ...backlogRows(`one ${b.big_attachment_mb} MB attachment in ${b.mails} mails`, b));
+    out.push(`  the large attachment ended ${b.big_attachment_status}${b.big_attachment_message ? `: ${b.big_attachment_message}` : ''}`);
+  }
+  if (r.many) {
+    const m = r.many;
+    out.push('', ...backlogRows(`${m.mailboxes} mailboxes × ${m.per_mailbox} mails`, m.many), ...backlogRows(`1 mailbox × ${m.mailboxes * m.per_mailbox} mails (same mails)`, m.one_mailbox));
+    out.push(`  many mailboxes take ${m.slowdown}× the time of one`);
+  }
+  return out.join('\n');
+}
+
+export function writeResult(r: SuiteResult, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${r.timestamp.replace(/[:.]/g, '-')}.json`);
+  const json = JSON.stringify(r, null, 2) + '\n';
+  writeFileSync(file, json);
+  writeFileSync(path.join(dir, 'latest.json'), json);
+  return file;
+}

@@ -1,0 +1,132 @@
+// A cold `mailroom worker` child process, spawned as the integration tests do
+// (node with tsx's loader: one process, so its /proc entry is the worker), and
+// what the kernel says about it: CPU time from /proc/<pid>/stat and resident
+// memory from /proc/<pid>/status. Its log is kept only to show on failure.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI } from '../../test/support/cli.js';
+import type { BenchServices, Cleanup } from './services.js';
+
+const TSX_LOADER = import.meta.resolve('tsx');
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+export interface ProcSample {
+  /** user + system CPU time so far. */
+  cpuMs: number;
+  rssKb: number;
+  /** Peak resident set size so far (the kernel's high-water mark). */
+  hwmKb: number;
+}
+
+export function readProc(pid: number): ProcSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ")": utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    return { cpuMs, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/** Busy CPU time of the whole machine (every core), from /proc/stat. */
+export function machineBusyMs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const [, ...nums] = line.trim().split(/\s+/);
+  const v = nums.map(Number);
+  const busy = v.reduce((a, b) => a + b, 0) - (v[3] ?? 0) - (v[4] ?? 0);
+  return (busy * 1000) / CLK_TCK;
+}
+
+export interface WorkerProcess {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  readonly startedAt: number;
+  /** Last samples, taken every 100 ms while it runs; the peak of VmRSS seen. */
+  last: ProcSample;
+  peakRssKb: number;
+  tail(): string;
+  /** SIGTERM, then SIGKILL after 20 s; returns the final sample taken just before. */
+  stop(): Promise<ProcSample>;
+}
+
+export function workerEnv(s: BenchServices, scenario: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    DATABASE_URL: s.databaseUrl,
+    REDIS_URL: s.redisUrl,
+    MAILROOM_QUEUE_PREFIX: `{${s.prefixBase}-${scenario}}`,
+    // Per scenario: content-addressed blobs written by an earlier scenario would make later writes free.
+    MAILROOM_STORAGE_URL: `file://${path.join(s.blobRoot, scenario)}`,
+    MAILROOM_SECRET_KEY: s.secretKeyHex,
+    MAILROOM_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+export function spawnWorker(env: NodeJS.ProcessEnv, cleanup: Cleanup): WorkerProcess {
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-worker-'));
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, 'worker'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error('could not start `mailroom worker`');
+  const pid = child.pid;
+  const lines: string[] = [];
+  const keep = (d: Buffer) => {
+    lines.push(...d.toString('utf8').split('\n').filter(Boolean));
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const w: WorkerProcess = {
+    pid,
+    child,
+    startedAt: performance.now(),
+    last: { cpuMs: 0, rssKb: 0, hwmKb: 0 },
+    peakRssKb: 0,
+    tail: () => lines.slice(-30).join('\n'),
+    async stop() {
+      clearInterval(timer);
+      sample();
+      const final = w.last;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      rmSync(cwd, { recursive: true, force: true });
+      return final;
+    },
+  };
+  const sample = () => {
+    const s = readProc(pid);
+    if (!s) return;
+    w.last = s;
+    w.peakRssKb = Math.max(w.peakRssKb, s.rssKb);
+  };
+  const timer = setInterval(sample, 100);
+  timer.unref();
+  cleanup.add(`stop worker ${pid}`, () => w.stop());
+  return w;
+}
+
+/** Throws with the worker's last output when it exited early. */
+export function assertAlive(w: WorkerProcess): void {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) {
+    throw new Error(`mailroom worker ${w.pid} exited (${w.child.exitCode ?? w.child.signalCode}); its last output:\n${w.tail()}`);
+  }
+}
