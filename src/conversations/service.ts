@@ -20,7 +20,7 @@ import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
 import type { FieldProblem } from '../errors.js';
-import { isUniqueViolation } from '../ingest/store.js';
+import { isUniqueViolation } from '../db/errors.js';
 import { extractReply } from '../mail/reply/extract.js';
 import { EDITORJS_VERSION, htmlToEditorJs, plainPreview, readMinutes, sanitizeMailHtml, textToEditorJs, textToHtml } from '../mail/rich/index.js';
 import type { DTO_editorjs, DTO_rich_text } from '../mail/rich/index.js';

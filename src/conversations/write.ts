@@ -17,7 +17,7 @@
 import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { pgJson, pgText, pgTextOrNull } from '../ingest/pg-text.js';
+import { pgJson, pgText, pgTextOrNull } from '../db/text.js';
 import type { DTO_rich_text } from '../mail/rich/index.js';
 import { uniqueAddresses } from '../wire/addresses.js';
 import { addressDirections } from '../wire/enums.js';

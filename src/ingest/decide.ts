@@ -28,7 +28,12 @@ export interface DuplicateOf {
 export interface IngestLookup extends ThreadLookup {
   /** The conversation already stored under this dedupe key, as its first ingest record. */
   conversationByDedupeKey(tenantId: number, dedupeKey: string): Promise<DuplicateOf | null>;
-  /** The first non-duplicate ingest record of these raw bytes, other than `exceptRecordId`. */
+  /**
+   * The first ingest record of these raw bytes that made something (a
+   * conversation, or a deliberate skip), other than `exceptRecordId`. A failed
+   * one does not count: a copy of it gets its own chance (and its own failed
+   * record, left in the mailbox), never the post-action of a duplicate.
+   */
   recordByRawSha256(tenantId: number, sha256: string, exceptRecordId: number | undefined): Promise<DuplicateOf | null>;
   /** Whether a conversation of the tenant already carries this Message-ID (lower-cased). */
   messageIdUsed(tenantId: number, messageId: string): Promise<boolean>;

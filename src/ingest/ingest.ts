@@ -21,10 +21,11 @@ import { moveCursor } from './cursor.js';
 import { decideIngest, decideUnparsed } from './decide.js';
 import type { IngestDecision } from './decide.js';
 import { PrismaIngestLookup } from './lookup.js';
-import { pgWarnings } from './pg-text.js';
-import { allocateAttachmentIds, isUniqueViolation, writeIngest } from './store.js';
+import { pgWarnings } from '../db/text.js';
+import { allocateAttachmentIds, writeIngest } from './store.js';
+import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { StoredAttachment, TenantContext, WriteInput } from './store.js';
-import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestResult } from './types.js';
+import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult } from './types.js';
 
 /** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
 export type IngestItem = Pick<InboundItem, 'sourceKey' | 'raw' | 'receivedAt' | 'oversize'>;
@@ -34,6 +35,8 @@ export interface IngestOptions {
   cursor: CursorMove | null;
   /** Re-run this existing ingest record (reprocess) instead of creating one. */
   recordId?: number;
+  /** With recordId: its outcome as read; a record changed meanwhile is left alone (CONFLICT). */
+  recordOutcome?: IngestOutcome;
 }
 
 /** Warning on a record whose message was over the size limit: only its header was stored. */
@@ -49,7 +52,12 @@ export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, ite
     // Another process stored the same mail (second mailbox) or this item between our check and commit: run again, it is recognised now.
     ctx.logger.info({ mailboxId: mailbox.id, sourceKey: item.sourceKey }, 'ingest raced with another writer; retrying once');
     const now = opts.recordId === undefined ? await recorded(ctx.db, mailbox, item, opts.cursor) : null;
-    return now ?? attempt(ctx, mailbox, item, opts);
+    if (now) return now;
+    try {
+      return await attempt(ctx, mailbox, item, opts);
+    } catch (again) {
+      return poisonGuard(ctx, mailbox, item, opts, again);
+    }
   }
 }
 
@@ -70,7 +78,8 @@ async function recorded(db: Db, mailbox: IngestMailbox, item: IngestItem, cursor
  * the message is fetched again — a good mail never becomes `failed` for them.
  */
 async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, err: unknown): Promise<IngestResult> {
-  if (isMailroomError(err) && err.retryable) throw err;
+  // Not the message's fault: infrastructure, or a record someone else changed meanwhile.
+  if ((isMailroomError(err) && (err.retryable || err.code === 'CONFLICT')) || isTransientDbError(err)) throw err;
   try {
     await ctx.db.$queryRaw`SELECT 1`;
   } catch {
@@ -83,7 +92,7 @@ async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, item: Ing
 }
 
 function base(mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, raw: WriteInput['raw']) {
-  return { mailbox, sourceKey: item.sourceKey, receivedAt: item.receivedAt, raw, recordId: opts.recordId, cursor: opts.cursor };
+  return { mailbox, sourceKey: item.sourceKey, receivedAt: item.receivedAt, raw, recordId: opts.recordId, recordOutcome: opts.recordOutcome, cursor: opts.cursor };
 }
 
 async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions): Promise<IngestResult> {

@@ -18,7 +18,7 @@ export class PrismaIngestLookup implements IngestLookup {
 
   async recordByRawSha256(tenantId: number, sha256: string, exceptRecordId: number | undefined): Promise<DuplicateOf | null> {
     const r = await this.db.ingestRecord.findFirst({
-      where: { tenant_id: tenantId, raw_sha256: sha256, outcome: { not: 'duplicate' }, ...(exceptRecordId === undefined ? {} : { id: { not: exceptRecordId } }) },
+      where: { tenant_id: tenantId, raw_sha256: sha256, outcome: { notIn: ['duplicate', 'failed'] }, ...(exceptRecordId === undefined ? {} : { id: { not: exceptRecordId } }) },
       orderBy: { id: 'asc' },
       select: { id: true, conversation_id: true, ticket_id: true },
     });

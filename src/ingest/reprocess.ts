@@ -37,7 +37,7 @@ export async function reprocessRecord(ctx: IngestContext, recordId: number, scop
     throw new MailroomError('MAIL_LIMIT_EXCEEDED', `Message ${recordId} was over the size limit and was never downloaded; raise MAILROOM_MAX_MESSAGE_BYTES and let the mailbox re-read it.`);
   }
   const raw = await ctx.blobs.get(record.raw_storage_key);
-  const result = await ingestItem(ctx, record.mailbox, { sourceKey: record.source_key, raw, receivedAt: record.received_at }, { cursor: null, recordId: record.id });
+  const result = await ingestItem(ctx, record.mailbox, { sourceKey: record.source_key, raw, receivedAt: record.received_at }, { cursor: null, recordId: record.id, recordOutcome: record.outcome });
   return { ...result, previousOutcome: record.outcome, rerun: true };
 }
 

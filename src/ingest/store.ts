@@ -8,9 +8,10 @@ import { loadTicket, writeOnNewTicket, writeOnTicket } from '../conversations/wr
 import type { ConversationWrite } from '../conversations/write.js';
 import type { Db } from '../db/prisma.js';
 import type { InboundAttachment } from '../mail/types.js';
+import { MailroomError } from '../errors.js';
 import { moveCursor } from './cursor.js';
 import type { IngestDecision } from './decide.js';
-import { pgText, pgTextOrNull } from './pg-text.js';
+import { pgText, pgTextOrNull } from '../db/text.js';
 import type { CursorMove, IngestedAttachment, IngestMailbox, IngestOutcome, IngestResult } from './types.js';
 
 export interface TenantContext {
@@ -45,14 +46,12 @@ export interface WriteInput {
   attachments?: StoredAttachment[];
   /** Only the header was stored (over the size limit). */
   headerOnly?: boolean;
+  /** With recordId: the outcome the record had when it was read; the update applies only while it still has it. */
+  recordOutcome?: IngestOutcome;
 }
 
 const MAX_SUBJECT_CHARS = 2000;
 const MAX_ID_CHARS = 998;
-
-export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
-}
 
 /** Ids for the attachment rows, taken before the transaction so `cid:` URLs can name them. */
 export async function allocateAttachmentIds(db: Db, count: number): Promise<number[]> {
@@ -65,6 +64,8 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
   return db.$transaction(
     async (txClient) => {
       const tx = txClient as unknown as Db;
+      // First: a cursor someone else moved fails the item before anything is written.
+      if (input.cursor) await moveCursor(tx, mailbox.id, input.cursor);
       let conversationId: number | null = null;
       let ticketId: number | null = null;
       let attachments: IngestedAttachment[] = [];
@@ -72,7 +73,7 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
         conversationId = decision.of.conversationId;
         ticketId = decision.of.ticketId;
       } else if (decision.kind === 'conversation') {
-        if (!mapped || !input.tenant) throw new TypeError('a conversation needs the mapped mail and its tenant');
+        if (!mapped || !input.tenant) throw new MailroomError('INTERNAL', 'A conversation needs the mapped mail and its tenant.');
         const made = await writeConversation(tx, input, { mapped, thread: decision.thread, tenant: input.tenant, attachments: input.attachments ?? [] });
         conversationId = made.conversationId;
         ticketId = made.ticketId;
@@ -106,9 +107,11 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
         recordId = (await tx.ingestRecord.create({ data: { ...record, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, source_key: input.sourceKey }, select: { id: true } })).id;
       } else {
         recordId = input.recordId;
-        await tx.ingestRecord.update({ where: { id: recordId }, data: record });
+        // Only while the record is as the caller read it: two reprocesses of one record cannot both write.
+        const expected = input.recordOutcome === undefined ? {} : { outcome: input.recordOutcome };
+        const updated = await tx.ingestRecord.updateMany({ where: { id: recordId, ...expected }, data: record });
+        if (updated.count !== 1) throw new MailroomError('CONFLICT', `Ingest record ${recordId} changed meanwhile (reprocessed elsewhere); nothing was written.`);
       }
-      if (input.cursor) await moveCursor(tx, mailbox.id, input.cursor);
       const outcome: IngestOutcome = decision.kind;
       return { recordId, outcome, classification: mapped?.classification ?? null, conversationId, ticketId, attachments };
     },
@@ -129,7 +132,7 @@ async function writeConversation(tx: Db, input: WriteInput, outcome: Conversatio
   const tenantId = mailbox.tenant_id;
   const statusNew = tenant.statusIds.get('new');
   const statusOpen = tenant.statusIds.get('open');
-  if (!statusNew || !statusOpen) throw new Error(`Tenant ${tenantId} lacks the statuses new/open`);
+  if (!statusNew || !statusOpen) throw new MailroomError('INTERNAL', `Tenant ${tenantId} lacks the statuses new/open.`);
 
   const conversation: ConversationWrite = {
     type: 'REPLY_INBOUND',
@@ -170,7 +173,7 @@ async function writeConversation(tx: Db, input: WriteInput, outcome: Conversatio
     ({ ticketId, conversationId } = await writeOnNewTicket(tx, tenantId, { subject, status: statusNew, mailboxId: mailbox.id }, conversation));
   } else {
     const ticket = await loadTicket(tx, tenantId, thread.ticketId, { lock: false });
-    if (!ticket) throw new Error(`Ticket ${thread.ticketId} of tenant ${tenantId} does not exist`);
+    if (!ticket) throw new MailroomError('INTERNAL', `Ticket ${thread.ticketId} of tenant ${tenantId} does not exist.`);
     ticketId = ticket.id;
     const [id] = await writeOnTicket(tx, tenantId, ticket, { reopenOnReply: tenant.reopenOnReply, open: statusOpen }, [conversation]);
     conversationId = id!;

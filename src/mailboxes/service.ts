@@ -8,6 +8,7 @@ import type { PrismaClient } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { MailroomError, type FieldProblem } from '../errors.js';
+import { isUniqueViolation } from '../db/errors.js';
 import { parsePostAction, type Mailbox, type MailboxConnectionRow, type MailboxView, type PostAction } from './types.js';
 import { toMailboxView } from './view.js';
 import { transition } from '../sync/mailbox-state.js';
@@ -165,7 +166,6 @@ export function storedFields(s: MailboxSettings, secretKey: Buffer) {
 export type StoredFields = ReturnType<typeof storedFields>;
 
 const conflict = (address: string) => new MailroomError('CONFLICT', `A mailbox for ${address} already exists in this tenant.`);
-const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === 'P2002';
 const withTenant = { tenant: { select: { slug: true } } } as const;
 
 export interface Scope {

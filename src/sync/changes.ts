@@ -38,6 +38,12 @@ export function listenForMailboxChanges(databaseUrl: string, onChange: (mailboxI
     try {
       await c.connect();
       await c.query(`LISTEN ${MAILBOX_CHANGED_CHANNEL}`);
+      if (stopped) {
+        // stop() ran while this reconnect was under way: this connection must not keep the process alive.
+        c.removeAllListeners('end');
+        await c.end().catch(() => undefined);
+        return;
+      }
       client = c;
       failures = 0;
     } catch (err) {

@@ -58,6 +58,8 @@ export class Watchers {
   /** Mailboxes whose server cannot watch, by fingerprint: polled, not retried every round. */
   private readonly unsupported = new Map<number, string>();
   private readonly shutdown = new AbortController();
+  /** Every watch loop still running, including ones ended but not yet closed: stop() waits for all. */
+  private readonly loops = new Set<Promise<void>>();
   private warnedFull = false;
 
   constructor(private readonly deps: WatcherDeps) {}
@@ -73,13 +75,17 @@ export class Watchers {
   /** Renews held leases and takes up watches for enabled mailboxes nobody watches. */
   async reconcile(): Promise<void> {
     if (this.shutdown.signal.aborted) return;
+    // Leases first, and without the database: a slow or unreachable PostgreSQL must not let them lapse.
+    for (const id of [...this.watches.keys()]) {
+      if (!(await this.renew(id))) this.endSoon(id); // another worker took it over
+    }
     const mailboxes = await this.deps.db.mailbox.findMany({ where: { enabled: true }, orderBy: { id: 'asc' } });
     const wanted = new Map(mailboxes.map((m) => [m.id, m]));
-    for (const id of this.watches.keys()) {
+    for (const id of [...this.watches.keys()]) {
       const m = wanted.get(id);
-      if (!m || !shouldWatch(m)) await this.end(id);
+      if (!m || !shouldWatch(m)) this.endSoon(id);
     }
-    for (const m of mailboxes) await this.refreshRow(m);
+    for (const m of mailboxes) await this.refreshRow(m, { renewed: true });
   }
 
   /** After a change notice: end, restart or start the watch of one mailbox. */
@@ -90,16 +96,18 @@ export class Watchers {
       this.unsupported.delete(mailboxId);
       return;
     }
-    await this.refreshRow(m);
+    await this.refreshRow(m, { renewed: false });
   }
 
-  private async refreshRow(m: Mailbox): Promise<void> {
+  private async refreshRow(m: Mailbox, opts: { renewed: boolean }): Promise<void> {
     const source = (this.deps.sources ?? sourceFor)(m.source);
     const fingerprint = fingerprintOf(m);
     const current = this.watches.get(m.id);
-    if (current && current.fingerprint !== fingerprint) await this.end(m.id);
-    else if (current) {
-      if (!(await this.renew(m.id))) await this.end(m.id); // another worker took it over
+    if (current && current.fingerprint !== fingerprint) {
+      // Re-pointed: end it (fast: aborting closes the socket) and watch with the new settings.
+      await this.end(m.id);
+    } else if (current) {
+      if (!opts.renewed && !(await this.renew(m.id))) this.endSoon(m.id);
       return;
     }
     if (!source.watch || !shouldWatch(m) || this.unsupported.get(m.id) === fingerprint) return;
@@ -121,6 +129,8 @@ export class Watchers {
         if (this.watches.get(m.id)?.abort === abort) this.watches.delete(m.id);
         void this.release(m.id);
       });
+    this.loops.add(done);
+    void done.finally(() => this.loops.delete(done));
     this.watches.set(m.id, { abort, done, fingerprint });
   }
 
@@ -157,6 +167,14 @@ export class Watchers {
     this.deps.requestSync(mailboxId).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
   }
 
+  /** Ends one watch without waiting for it (reconcile must not stall on one slow connection). */
+  private endSoon(mailboxId: number): void {
+    const w = this.watches.get(mailboxId);
+    if (!w) return;
+    this.watches.delete(mailboxId);
+    w.abort.abort();
+  }
+
   /** Ends one watch now (disabled, removed, re-pointed, or taken over). */
   async end(mailboxId: number): Promise<void> {
     const w = this.watches.get(mailboxId);
@@ -168,7 +186,7 @@ export class Watchers {
 
   async stop(): Promise<void> {
     this.shutdown.abort();
-    await Promise.all([...this.watches.values()].map((w) => w.done));
+    await Promise.all([...this.loops]);
     this.watches.clear();
   }
 
@@ -189,9 +207,13 @@ export class Watchers {
   }
 }
 
-/** The settings a watch connects with; a change to any of them restarts it. */
+/**
+ * Where a watch connects; a change to any of it restarts the watch. Secrets are
+ * not part of it: a connection already logged in stays valid when a password
+ * changes or a refresh token rotates, and each reconnect reads them afresh.
+ */
 function fingerprintOf(m: Mailbox): string {
-  const parts = [m.source, m.host, m.port, m.tls, m.username, m.auth, m.secret_encrypted, m.oauth_token_url, m.oauth_client_id, m.oauth_client_secret_encrypted, m.oauth_scope, m.folder];
+  const parts = [m.source, m.host, m.port, m.tls, m.username, m.auth, m.oauth_token_url, m.oauth_client_id, m.oauth_scope, m.folder];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 

@@ -40,8 +40,11 @@ export async function startWorker(services: Services, deps: { metrics?: Metrics 
   const { config, db, redis: connection, queues } = services;
   const log = services.logger.child({ component: 'worker' });
   const shutdown = new AbortController();
-  /** Syncs running in this process, to end one at once when its mailbox is disabled or removed. */
-  const running = new Map<number, AbortController>();
+  /**
+   * Sync jobs running in this process per mailbox (one holds the lock, others are about to
+   * find it busy), to end them at once when the mailbox is disabled or removed.
+   */
+  const running = new Map<number, Set<AbortController>>();
   const syncDeps: SyncDeps = {
     db,
     databaseUrl: config.databaseUrl,
@@ -77,7 +80,7 @@ export async function startWorker(services: Services, deps: { metrics?: Metrics 
   const onChange = (mailboxId: number) => {
     void (async () => {
       const m = await db.mailbox.findUnique({ where: { id: mailboxId }, select: { enabled: true } });
-      if (!m?.enabled) running.get(mailboxId)?.abort();
+      if (!m?.enabled) for (const c of running.get(mailboxId) ?? []) c.abort();
       await watchers?.refresh(mailboxId);
       if (m?.enabled) await requestMailboxSync(queues.sync, mailboxId);
       await reconcile();
@@ -117,20 +120,22 @@ export async function startWorker(services: Services, deps: { metrics?: Metrics 
 }
 
 /** The BullMQ worker running syncMailbox for each sync job, under MAILROOM_SYNC_CONCURRENCY. */
-function startSyncWorker(w: { services: Services; syncDeps: SyncDeps; connection: Redis; running: Map<number, AbortController>; shutdown: AbortSignal; log: Logger }): Worker<MailboxSyncJobData> {
+function startSyncWorker(w: { services: Services; syncDeps: SyncDeps; connection: Redis; running: Map<number, Set<AbortController>>; shutdown: AbortSignal; log: Logger }): Worker<MailboxSyncJobData> {
   const { config, queues } = w.services;
   const worker = new Worker<MailboxSyncJobData>(
     QUEUE_NAMES.sync,
     async (job: Job<MailboxSyncJobData>) => {
       const { mailboxId } = parseMailboxSyncJob(job.data);
       const mine = new AbortController();
-      w.running.set(mailboxId, mine);
+      const mailboxJobs = w.running.get(mailboxId) ?? new Set<AbortController>();
+      w.running.set(mailboxId, mailboxJobs.add(mine));
       try {
         const outcome = await syncMailbox(w.syncDeps, mailboxId, { signal: AbortSignal.any([w.shutdown, mine.signal]) });
         await followUp(queues, job, outcome, w.shutdown, w.log);
         return outcome;
       } finally {
-        if (w.running.get(mailboxId) === mine) w.running.delete(mailboxId);
+        mailboxJobs.delete(mine);
+        if (mailboxJobs.size === 0 && w.running.get(mailboxId) === mailboxJobs) w.running.delete(mailboxId);
       }
     },
     { connection: w.connection, prefix: config.queuePrefix, concurrency: config.syncConcurrency, autorun: true },

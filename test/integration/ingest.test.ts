@@ -7,6 +7,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapCursor, ingestMessage } from '../support/ingest.js';
+import { ingestItem } from '../../src/ingest/ingest.js';
+import { reprocessRecord } from '../../src/ingest/reprocess.js';
+import { MailroomError } from '../../src/errors.js';
 import type { FetchedMessage, IngestContext, IngestMailbox } from '../support/ingest.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { createBlobStore } from '../../src/storage/blob-store.js';
@@ -194,5 +197,39 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect(record.error_code).toBe('INTERNAL');
     expect(record.error_message).toMatch(/disk on fire/);
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
+  });
+
+  it('writes nothing when the cursor was moved by someone else (the item is read again later)', async () => {
+    const before = (await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor;
+    const raw = mail('From: anna@example.com\nTo: support@acme.test\nSubject: cursor race\nMessage-ID: <cursor-race@example.com>');
+    await expect(ingestItem(ctx, mailbox, { sourceKey: `${UIDV}:9001`, raw, receivedAt: null }, { cursor: { from: 'not-the-cursor', to: `${UIDV}:9001` } })).rejects.toMatchObject({ code: 'CURSOR_MOVED' });
+    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: `${UIDV}:9001` } })).toBe(0);
+    expect(await db.conversation.count({ where: { tenant_id: tenantId, message_id: 'cursor-race@example.com' } })).toBe(0);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(before);
+  });
+
+  it('never records a good mail as failed because the blob store failed: the error goes back to the sync, the cursor stays', async () => {
+    const before = (await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor;
+    const broken: IngestContext = { ...ctx, blobs: { ...ctx.blobs, put: () => Promise.reject(new MailroomError('STORAGE_FAILED', 'Cannot write blob (disk full).')) } };
+    const raw = mail('From: anna@example.com\nTo: support@acme.test\nSubject: disk full\nMessage-ID: <disk-full@example.com>');
+    await expect(ingestMessage(broken, mailbox, fetched(raw))).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: `${UIDV}:${uid}` } })).toBe(0);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(before);
+    // The same mail, fetched again once the store works, is ingested normally.
+    expect((await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null })).outcome).toBe('conversation');
+  });
+
+  it('lets only one of two concurrent reprocesses of a record write it', async () => {
+    const raw = mail('From: anna@example.com\nTo: support@acme.test\nSubject: twice\nMessage-ID: <reprocess-twice@example.com>');
+    const limited: IngestContext = { ...ctx, parseLimits: { maxRawBytes: 10 } };
+    const failed = await ingestMessage(limited, mailbox, fetched(raw));
+    expect(failed.outcome).toBe('failed');
+    const results = await Promise.allSettled([reprocessRecord(ctx, failed.recordId), reprocessRecord(ctx, failed.recordId)]);
+    const done = results.filter((r) => r.status === 'fulfilled');
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: failed.recordId } });
+    expect(record.outcome).toBe('conversation');
+    expect(await db.conversation.count({ where: { tenant_id: tenantId, message_id: 'reprocess-twice@example.com' } })).toBe(1);
   });
 });

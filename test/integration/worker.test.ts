@@ -155,6 +155,31 @@ describe('mailroom worker', () => {
 });
 
 describe('mailbox disable, enable and remove under a running worker', () => {
+  it('stops a running backlog sync at once when the mailbox is disabled', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db);
+    await appendMessages(dovecot, box.user, Array.from({ length: 300 }, () => testMail(box.user)));
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    const count = () => db.ingestRecord.count({ where: { mailbox_id: box.mailboxId } });
+    const w = startWorker({ MAILROOM_QUEUE_PREFIX: prefix });
+    await waitFor(async () => (await count()) >= 10, 60_000, 'the backlog sync never started');
+    await setMailboxEnabled(db, box.mailboxId, false);
+    // The message in hand is finished; then nothing more. Wait until the count stands still.
+    let last = -1;
+    await waitFor(async () => {
+      const now = await count();
+      const still = now === last;
+      last = now;
+      return still;
+    }, 10_000, 'ingest did not stop after disable');
+    expect(last).toBeLessThan(300);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await count()).toBe(last);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).state).toBe('disabled');
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 120_000);
+
   it('ends a live IDLE watch at once on disable, picks the mail up on enable, and ends it on remove without an error', async () => {
     const dovecot = testEnv().dovecot;
     const box = await createTestMailbox(db);

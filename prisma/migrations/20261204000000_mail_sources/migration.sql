@@ -41,8 +41,24 @@ BEGIN
   RETURN NULL;
 END
 $$;
+CREATE TRIGGER "mailboxes_added_or_removed"
+  AFTER INSERT OR DELETE ON "mailboxes" FOR EACH ROW EXECUTE FUNCTION "mailroom_mailbox_changed"();
+-- Only a real change of a setting: an UPDATE that writes the same value (or only health) notifies nobody.
 CREATE TRIGGER "mailboxes_changed"
-  AFTER INSERT OR DELETE OR UPDATE OF "enabled", "source", "host", "port", "tls", "username", "auth", "secret_encrypted",
-    "oauth_token_url", "oauth_client_id", "oauth_client_secret_encrypted", "oauth_scope", "folder", "post_action",
-    "post_action_folder", "poll_seconds", "since", "address", "aliases"
-  ON "mailboxes" FOR EACH ROW EXECUTE FUNCTION "mailroom_mailbox_changed"();
+  AFTER UPDATE ON "mailboxes" FOR EACH ROW
+  WHEN (
+  OLD."enabled" IS DISTINCT FROM NEW."enabled" OR OLD."source" IS DISTINCT FROM NEW."source" OR
+    OLD."host" IS DISTINCT FROM NEW."host" OR OLD."port" IS DISTINCT FROM NEW."port" OR
+    OLD."tls" IS DISTINCT FROM NEW."tls" OR OLD."username" IS DISTINCT FROM NEW."username" OR
+    OLD."auth" IS DISTINCT FROM NEW."auth" OR
+    OLD."secret_encrypted" IS DISTINCT FROM NEW."secret_encrypted" OR
+    OLD."oauth_token_url" IS DISTINCT FROM NEW."oauth_token_url" OR
+    OLD."oauth_client_id" IS DISTINCT FROM NEW."oauth_client_id" OR
+    OLD."oauth_client_secret_encrypted" IS DISTINCT FROM NEW."oauth_client_secret_encrypted" OR
+    OLD."oauth_scope" IS DISTINCT FROM NEW."oauth_scope" OR OLD."folder" IS DISTINCT FROM NEW."folder" OR
+    OLD."post_action" IS DISTINCT FROM NEW."post_action" OR
+    OLD."post_action_folder" IS DISTINCT FROM NEW."post_action_folder" OR
+    OLD."poll_seconds" IS DISTINCT FROM NEW."poll_seconds" OR OLD."since" IS DISTINCT FROM NEW."since" OR
+    OLD."address" IS DISTINCT FROM NEW."address" OR OLD."aliases" IS DISTINCT FROM NEW."aliases"
+  )
+  EXECUTE FUNCTION "mailroom_mailbox_changed"();

@@ -64,7 +64,8 @@ export function classifyImapError(row: Pick<MailboxConnectionRow, 'host' | 'port
     return failure('auth', `${where} does not offer OAuth2 login (XOAUTH2 or OAUTHBEARER) for user ${row.username}.`);
   }
   if (isMissingFolder(e)) return failure('folder', `Folder "${row.folder}" does not exist for user ${row.username} on ${where}.`);
-  if (during === 'folder') {
+  // Only the server's own refusal (NO/BAD) is about the folder; a connection lost while opening it is the network's.
+  if (during === 'folder' && (e.responseStatus === 'NO' || e.responseStatus === 'BAD')) {
     const said = e.responseText || describeError(err);
     return failure('folder', `Folder "${row.folder}" of user ${row.username} on ${where} cannot be opened: ${said.replace(/\.$/, '')}.`);
   }

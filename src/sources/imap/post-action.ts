@@ -1,8 +1,10 @@
 // The IMAP post-action (PRODUCT.md "Mailbox sync"): \Seen, a move to another
 // folder, or nothing, run only after the message's result is committed. A
-// failing post-action (a folder that is gone) is logged and not retried: the
-// mail is ingested, and retrying on every sync would only repeat the error.
-import type { ImapFlow } from 'imapflow';
+// post-action the server refuses (a folder that is gone) is logged and not
+// retried: the mail is ingested, and retrying on every sync would only repeat
+// the refusal. A lost connection is different: the error propagates, the ack
+// stays due, and the next sync runs it.
+import type { ImapFlow, ImapFlowError } from 'imapflow';
 import { describeError } from '../../errors.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logging/logger.js';
@@ -15,6 +17,8 @@ export async function runPostAction(client: ImapFlow, mailbox: Pick<Mailbox, 'po
       await client.messageMove(String(uid), mailbox.post_action_folder, { uid: true });
     }
   } catch (err) {
-    log.warn({ err: describeError(err), uid: String(uid), action: mailbox.post_action }, 'post-action failed; the message is ingested');
+    const refused = (err as ImapFlowError).responseStatus === 'NO' || (err as ImapFlowError).responseStatus === 'BAD';
+    if (!refused || !client.usable) throw err;
+    log.warn({ err: describeError(err), uid: String(uid), action: mailbox.post_action }, 'post-action refused by the server; the message is ingested');
   }
 }

@@ -17,11 +17,13 @@ import { classifyImapError, STAGE_CODES } from './errors.js';
 import { runPostAction } from './post-action.js';
 
 /**
- * A sync's socket is never quiet for long (it fetches, stores, fetches): a
- * minute of silence is a dead or black-holed connection, and the sync fails
- * (connect_error, backoff) instead of hanging with the mailbox `syncing`.
+ * A sync's socket is quiet only while one item is being stored (bounded by
+ * the ingest transaction's 60 s and the parse limits): two minutes of silence
+ * is a dead or black-holed connection, and the sync fails (connect_error,
+ * backoff) instead of hanging with the mailbox `syncing` for imapflow's
+ * default five.
  */
-export const SYNC_SOCKET_TIMEOUT_MS = 60_000;
+export const SYNC_SOCKET_TIMEOUT_MS = 120_000;
 
 /** Connects, logs in and opens the folder; failures come out classified (see errors.ts). */
 export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Promise<SourceSession> {

@@ -19,15 +19,24 @@ export async function watchImap(mailbox: Mailbox, ctx: SourceContext, opts: Watc
     if (opts.signal.aborted) return 'closed';
     throw err;
   }
+  const c = client;
+  // Aborting closes the socket at once, whatever the connection is doing (an EXAMINE that hangs).
+  let wake = () => undefined as void;
   const closed = new Promise<void>((resolve) => {
-    client.once('close', () => resolve());
-    opts.signal.addEventListener('abort', () => resolve(), { once: true });
+    wake = resolve;
+    c.once('close', () => resolve());
   });
+  const abort = () => {
+    c.close();
+    wake();
+  };
+  opts.signal.addEventListener('abort', abort, { once: true });
   try {
     if (!client.capabilities.has('IDLE')) return 'unsupported';
     try {
       await client.mailboxOpen(mailbox.folder, { readOnly: true });
     } catch (err) {
+      if (opts.signal.aborted) return 'closed';
       throw classified(mailbox, err, 'folder');
     }
     client.on('exists', () => opts.onChange());
@@ -36,6 +45,9 @@ export async function watchImap(mailbox: Mailbox, ctx: SourceContext, opts: Watc
     await closed;
     return 'closed';
   } finally {
-    await client.logout().catch(() => client.close());
+    // The per-mailbox signal lives across reconnects: each attempt removes its own listener.
+    opts.signal.removeEventListener('abort', abort);
+    if (opts.signal.aborted) c.close();
+    else await c.logout().catch(() => c.close());
   }
 }

@@ -1,0 +1,34 @@
+// What a database error means for the caller, in one place: a unique
+// violation (someone else wrote the same row first: look again), or a
+// transient failure that says nothing about the data being written (the
+// server gone, a pool or transaction timeout, a deadlock, a statement
+// cancelled) — never a reason to record a good mail as failed.
+
+/** Prisma's code for a unique-constraint violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
+}
+
+/** Prisma's codes for "could not reach / lost / timed out", not for bad data. */
+const TRANSIENT_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
+/** PostgreSQL SQLSTATEs of the same kind: connection exceptions, serialization and deadlock, cancelled, too many connections, shutdown. */
+const TRANSIENT_SQLSTATE = /^(08\d{3}|40001|40P01|57014|57P0[1-3]|53300|55P03)$/;
+const TRANSIENT_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** Whether `err` (or an error it wraps) is a database failure worth retrying later. */
+export function isTransientDbError(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length > 0) {
+    const e = queue.shift();
+    if (typeof e !== 'object' || e === null || seen.has(e)) continue;
+    seen.add(e);
+    const { code, originalCode, meta, cause } = e as { code?: unknown; originalCode?: unknown; meta?: unknown; cause?: unknown };
+    for (const c of [code, originalCode]) {
+      if (typeof c !== 'string') continue;
+      if (TRANSIENT_PRISMA.has(c) || TRANSIENT_SQLSTATE.test(c) || TRANSIENT_SOCKET.has(c)) return true;
+    }
+    queue.push(cause, meta, (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
+  }
+  return false;
+}

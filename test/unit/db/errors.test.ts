@@ -1,0 +1,29 @@
+// Which database errors are the database's trouble (retry later) rather than
+// the data's: Prisma's connection, pool and transaction codes, PostgreSQL's
+// SQLSTATEs for the same, wherever in the cause chain they sit.
+import { describe, expect, it } from 'vitest';
+import { isTransientDbError, isUniqueViolation } from '../../../src/db/errors.js';
+
+describe('database error meaning', () => {
+  it('knows a unique violation', () => {
+    expect(isUniqueViolation({ code: 'P2002' })).toBe(true);
+    expect(isUniqueViolation({ code: 'P2025' })).toBe(false);
+    expect(isUniqueViolation(null)).toBe(false);
+  });
+
+  it('treats pool and transaction timeouts, deadlocks and lost connections as transient', () => {
+    for (const code of ['P1001', 'P1017', 'P2024', 'P2028', 'P2034']) expect(isTransientDbError({ code })).toBe(true);
+    expect(isTransientDbError({ code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '40P01' } } } })).toBe(true);
+    expect(isTransientDbError(Object.assign(new Error('canceling statement due to statement timeout'), { cause: { code: '57014' } }))).toBe(true);
+    expect(isTransientDbError({ cause: { code: '53300' } })).toBe(true);
+    expect(isTransientDbError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(true);
+  });
+
+  it('does not excuse errors about the data', () => {
+    for (const code of ['P2002', 'P2003', 'P2000', '22021', '23505']) expect(isTransientDbError({ code })).toBe(false);
+    expect(isTransientDbError(new Error('disk on fire'))).toBe(false);
+    const loop: { cause?: unknown } = {};
+    loop.cause = loop;
+    expect(isTransientDbError(loop)).toBe(false);
+  });
+});
