@@ -1,4 +1,36 @@
-// Where a command writes: its lines for stdout and stderr. A leaf of its own so
+// What a command gets from the process that runs it, in a leaf of its own so
 // the commands (mailbox, parse, reprocess, status) and the dispatcher in
-// main.ts import it from below instead of from each other.
+// main.ts import it from below instead of from each other or from src/main:
+// where it writes (stdout, stderr lines), and the entry point's services —
+// src/main/cli.ts assembles them (src/main/services.ts) and hands them in.
+import type { Redis, RedisOptions } from 'ioredis';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/prisma.js';
+import type { IngestContext } from '../ingest/types.js';
+import type { AttachmentJobData, Queues } from '../queues/queues.js';
+
 export type Out = { out: (line: string) => void; err: (line: string) => void };
+
+/** The connections and contexts a command works with; close() ends them all. */
+export interface CommandServices {
+  readonly config: Config;
+  readonly db: Db;
+  readonly redis: Redis;
+  readonly queues: Queues;
+  readonly ingest: IngestContext;
+  enqueueAttachments(rows: AttachmentJobData[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CommandServiceOptions {
+  /** Extra ioredis options (status gives up on Redis quickly). */
+  redis?: RedisOptions;
+  /** Whether Redis trouble is logged (status reports it itself). */
+  logRedisErrors?: boolean;
+}
+
+/** What the process entry point provides: the services of a command, and the long-running server. */
+export interface CliEntry {
+  services(config: Config, options?: CommandServiceOptions): CommandServices;
+  runServer(config: Config, options: { role: 'api' | 'worker' | 'start' }): Promise<void>;
+}

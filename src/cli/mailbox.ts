@@ -3,17 +3,16 @@
 // argv, which other users can read in `ps`), and are never printed.
 import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/prisma.js';
-import type { Services } from '../main/services.js';
 import { isMailroomError, MailroomError } from '../errors.js';
 import { sourceFor } from '../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled } from '../mailboxes/service.js';
 import type { ConnectionTestDetails, ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
 import { requireTenant } from '../tenants/service.js';
-import type { Out } from './io.js';
+import type { CommandServices, Out } from './io.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 export interface MailboxCommandDeps {
-  services: () => Services;
+  services: () => CommandServices;
   env?: NodeJS.ProcessEnv;
   readStdin?: () => Promise<string>;
 }

@@ -1,7 +1,7 @@
 // The `mailroom` commands. Each command that needs the database or Redis gets
-// the process's services (src/main/services.ts), assembled once here; the
-// commands open no connections of their own. src/main/cli.ts is the process
-// entry point.
+// its services from the process entry point (src/main/cli.ts, which assembles
+// them with src/main/services.ts); the commands open no connections of their
+// own.
 import { USAGE, parseCommandArgs, usageError } from './usage.js';
 import { loadConfig, redactUrl } from '../config/config.js';
 import { loadDotenv } from '../config/dotenv.js';
@@ -9,17 +9,18 @@ import { migrate } from '../db/migrate.js';
 import { createTenant } from '../tenants/service.js';
 import type { Role } from '../tokens/principal.js';
 import { createToken } from '../tokens/service.js';
-import { runServer } from '../main/server.js';
-import { createServices, type ServiceOptions, type Services } from '../main/services.js';
-import { createLogger } from '../logging/logger.js';
-import type { Config } from '../config/config.js';
+
 import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
 import { statusCommand } from './status.js';
-import type { Out } from './io.js';
+import type { CliEntry, Out } from './io.js';
 
-export async function main(argv: string[], io: Out): Promise<number> {
+export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<number> {
+  const needEntry = (): CliEntry => {
+    if (!entry) throw new Error('this command needs the process entry point (src/main/cli.ts)');
+    return entry;
+  };
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
@@ -45,7 +46,7 @@ export async function main(argv: string[], io: Out): Promise<number> {
     case 'tenant': {
       const { values, positionals } = parseCommandArgs(rest, { name: { type: 'string' } }, { min: 2, max: 2, names: 'sub-command and SLUG (tenant create SLUG)' });
       if (positionals[0] !== 'create') throw usageError(`Unknown sub-command "tenant ${positionals[0]}"; use "tenant create SLUG".`);
-      const { db, close } = commandServices(startupConfig(io));
+      const { db, close } = needEntry().services(startupConfig(io));
       try {
         const tenant = await createTenant(db, { slug: positionals[1] ?? '', name: values.name });
         io.out(`Created tenant ${tenant.slug} (id ${tenant.id}).`);
@@ -64,7 +65,7 @@ export async function main(argv: string[], io: Out): Promise<number> {
       if (!values.tenant) throw usageError('Missing --tenant SLUG.');
       const role = values.role?.toUpperCase();
       if (role !== 'USER' && role !== 'ADMIN') throw usageError('--role must be USER or ADMIN.');
-      const { db, close } = commandServices(startupConfig(io));
+      const { db, close } = needEntry().services(startupConfig(io));
       try {
         const created = await createToken(db, { tenantSlug: values.tenant, role: role as Role, userEmail: values.user });
         io.err(`Created ${created.role} token for ${created.userEmail} in tenant ${created.tenantSlug}; it is shown only once:`);
@@ -77,17 +78,17 @@ export async function main(argv: string[], io: Out): Promise<number> {
     case 'parse':
       return parseCommand(rest, io);
     case 'reprocess':
-      return reprocessCommand(rest, io, () => commandServices(startupConfig(io)));
+      return reprocessCommand(rest, io, () => needEntry().services(startupConfig(io)));
     case 'mailbox':
-      return runMailboxCommand(rest, io, { services: () => commandServices(startupConfig(io)) });
+      return runMailboxCommand(rest, io, { services: () => needEntry().services(startupConfig(io)) });
     case 'status':
-      return statusCommand(rest, io, (options) => commandServices(startupConfig(io), options));
+      return statusCommand(rest, io, (options) => needEntry().services(startupConfig(io), options));
     case 'api':
     case 'worker':
     case 'start': {
       parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
       const config = startupConfig(io);
-      await runServer(config, { role: command });
+      await needEntry().runServer(config, { role: command });
       return 0;
     }
     default:
@@ -99,10 +100,4 @@ function startupConfig(io: Out) {
   const dotenv = loadDotenv();
   if (dotenv.generatedSecretKey) io.err(`Generated a development MAILROOM_SECRET_KEY into ${dotenv.file}.`);
   return loadConfig();
-}
-
-/** A command's services: a small pool, and the log quiet unless asked (commands talk on stdout/stderr). */
-function commandServices(config: Config, options: Partial<ServiceOptions> = {}): Services {
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
-  return createServices(config, { logger, dbPoolMax: 2, ...options });
 }

@@ -5,8 +5,8 @@
 import { describeError } from '../errors.js';
 import { recordsToReprocess, reprocessRecord } from '../ingest/reprocess.js';
 import type { ReprocessResult } from '../ingest/reprocess.js';
-import type { Services } from '../main/services.js';
-import type { Out } from './io.js';
+import { attachmentJobsFor } from '../queues/queues.js';
+import type { CommandServices, Out } from './io.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 function positiveId(value: string | undefined, flag: string): number {
@@ -21,7 +21,7 @@ function describe(r: ReprocessResult): string {
   return `${r.previousOutcome} → ${now}`;
 }
 
-export async function reprocessCommand(rest: string[], io: Out, services: () => Services): Promise<number> {
+export async function reprocessCommand(rest: string[], io: Out, services: () => CommandServices): Promise<number> {
   const { values } = parseCommandArgs(
     rest,
     { message: { type: 'string' }, mailbox: { type: 'string' }, outcome: { type: 'string' } },
@@ -38,7 +38,7 @@ export async function reprocessCommand(rest: string[], io: Out, services: () => 
   const { db } = s;
   const run = async (id: number): Promise<ReprocessResult> => {
     const result = await reprocessRecord(s.ingest, id, mailboxId === null ? {} : { mailboxId });
-    await s.enqueueAttachments(result.attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey })));
+    await s.enqueueAttachments(attachmentJobsFor(result.attachments));
     return result;
   };
   try {

@@ -6,11 +6,10 @@
 import type { RedisOptions } from 'ioredis';
 import { redactUrl } from '../config/config.js';
 import { describeError } from '../errors.js';
-import type { Services } from '../main/services.js';
 import { listMailboxes } from '../mailboxes/service.js';
 import type { MailboxView } from '../mailboxes/types.js';
 import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
-import type { Out } from './io.js';
+import type { CommandServices, Out } from './io.js';
 import { parseCommandArgs } from './usage.js';
 
 const REDIS_TIMEOUT_MS = 3000;
@@ -39,7 +38,7 @@ export interface Status {
 // must not wait for Redis to come back.
 const QUICK_REDIS: RedisOptions = { connectTimeout: REDIS_TIMEOUT_MS, retryStrategy: () => null, disconnectTimeout: 100 };
 
-export async function statusCommand(rest: string[], io: Out, services: (options: { redis: RedisOptions; logRedisErrors: boolean }) => Services): Promise<number> {
+export async function statusCommand(rest: string[], io: Out, services: (options: { redis: RedisOptions; logRedisErrors: boolean }) => CommandServices): Promise<number> {
   const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
   const s = services({ redis: QUICK_REDIS, logRedisErrors: false });
   const { db, config } = s;
@@ -71,7 +70,7 @@ function toStatus(m: MailboxView): MailboxStatus {
 }
 
 /** Reads the depths on the services' quick-to-give-up connection. */
-async function queueDepths({ redis, queues }: Pick<Services, 'redis' | 'queues'>): Promise<{ depths: QueueDepths } | { error: string }> {
+async function queueDepths({ redis, queues }: Pick<CommandServices, 'redis' | 'queues'>): Promise<{ depths: QueueDepths } | { error: string }> {
   let lastError: Error | null = null;
   redis.on('error', (err: Error) => {
     lastError = err;

@@ -11,7 +11,7 @@ import { MailroomError, type FieldProblem } from '../errors.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { parsePostAction, type Mailbox, type MailboxConnectionRow, type MailboxView, type PostAction } from './types.js';
 import { toMailboxView } from './view.js';
-import { transition } from '../sync/mailbox-state.js';
+import { transition } from './health.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);

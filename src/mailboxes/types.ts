@@ -3,18 +3,10 @@
 // towards the CLI or the API: it has no secret field, only `has_secret` flags,
 // so no code path can echo a password or token by serializing a "mailbox".
 import type { Mailbox, MailboxAuth, MailboxPostAction, MailboxState, MailboxTls } from '../generated/prisma/client.js';
-import type { ErrorCode } from '../errors.js';
 
 export type { Mailbox, MailboxAuth, MailboxPostAction, MailboxState, MailboxTls };
 
-/** The columns needed to connect to a mailbox (a stored row, or one about to be stored). */
-export type MailboxConnectionRow = Pick<
-  Mailbox,
-  'host' | 'port' | 'tls' | 'username' | 'auth' | 'secret_encrypted' | 'oauth_token_url' | 'oauth_client_id' | 'oauth_client_secret_encrypted' | 'oauth_scope' | 'folder'
-> & {
-  /** Absent before the mailbox is stored: then no OAuth2 access token is cached for it. */
-  id?: number;
-};
+export type { ConnectionTestDetails, ConnectionTestResult, ConnectionTestStage, MailboxConnectionRow } from '../sources/types.js';
 
 export interface MailboxView {
   id: number;
@@ -71,24 +63,3 @@ export function parsePostAction(text: string): PostAction | null {
 export function formatPostAction(row: PostAction): string {
   return row.post_action === 'move' ? `move:${row.post_action_folder ?? ''}` : row.post_action;
 }
-
-export type ConnectionTestStage = 'dns' | 'tcp' | 'tls' | 'auth' | 'folder' | 'oauth';
-
-export interface ConnectionTestDetails {
-  host: string;
-  port: number;
-  /** The address the TCP connection went to (the host itself when it is an IP literal). */
-  address: string;
-  tls: MailboxTls;
-  /** Negotiated TLS version (`TLSv1.3`), null for plain text. */
-  tls_protocol: string | null;
-  username: string;
-  folder: string;
-  messages: number;
-  uid_validity: number;
-  uid_next: number;
-}
-
-export type ConnectionTestResult =
-  | { ok: true; details: ConnectionTestDetails }
-  | { ok: false; stage: ConnectionTestStage; code: ErrorCode; message: string };

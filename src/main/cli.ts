@@ -1,12 +1,21 @@
 // Process entry point of the `mailroom` command (bin/mailroom.js loads the build of
 // this file). Maps outcomes to exit codes: 0 ok, 1 runtime failure, 2 usage error.
-import type { Out } from '../cli/io.js';
+import type { CliEntry, Out } from '../cli/io.js';
 import { main } from '../cli/main.js';
 import { describeError, isMailroomError } from '../errors.js';
+import { createLogger } from '../logging/logger.js';
+import { runServer } from './server.js';
+import { createServices } from './services.js';
 
 const io: Out = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
 
-main(process.argv.slice(2), io).then(
+const entry: CliEntry = {
+  // A command's services: a small pool, and the log quiet unless asked (commands talk on stdout/stderr).
+  services: (config, options = {}) => createServices(config, { logger: createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }), dbPoolMax: 2, ...options }),
+  runServer,
+};
+
+main(process.argv.slice(2), io, entry).then(
   (code) => {
     process.exitCode = code;
   },

@@ -9,7 +9,7 @@ import { encryptSecret } from '../crypto/secrets.js';
 import { createPrisma, type Db } from '../db/prisma.js';
 import type { IngestContext } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
-import { AccessTokenCache } from '../mailboxes/oauth.js';
+import { AccessTokenCache } from '../sources/oauth.js';
 import { closeQueues, createQueues, enqueueAttachmentJobs, type AttachmentJobData, type Queues } from '../queues/queues.js';
 import type { SourceContext } from '../sources/types.js';
 import { createBlobStore } from '../storage/blob-store.js';

@@ -12,6 +12,7 @@ import { Queue, type DefaultJobOptions, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { MailroomError } from '../errors.js';
+import type { IngestedAttachment } from '../ingest/types.js';
 import { BLOB_KEY_PATTERN } from '../storage/blob-key.js';
 
 export const QUEUE_NAMES = Object.freeze({ sync: 'mailbox-sync', attachments: 'attachments' } as const);
@@ -130,6 +131,11 @@ export function parseAttachmentJob(data: unknown): AttachmentJobData {
 
 export function parseMailboxSyncJob(data: unknown): MailboxSyncJobData {
   return parsePayload(mailboxSyncJobSchema, data, 'mailbox sync');
+}
+
+/** The jobs for the attachment rows an ingest wrote. */
+export function attachmentJobsFor(attachments: readonly IngestedAttachment[]): AttachmentJobData[] {
+  return attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey }));
 }
 
 /**

@@ -22,11 +22,10 @@
 // registry.ts.
 
 import type { ErrorCode } from '../errors.js';
-import type { Mailbox } from '../generated/prisma/client.js';
+import type { Mailbox, MailboxTls } from '../generated/prisma/client.js';
 import type { InboundItem, IngestOutcome } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
-import type { AccessTokenCache } from '../mailboxes/oauth.js';
-import type { ConnectionTestResult, MailboxConnectionRow } from '../mailboxes/types.js';
+import type { AccessTokenCache } from './oauth.js';
 
 export type { InboundItem };
 
@@ -104,3 +103,33 @@ export interface MailSource {
   /** A source key as readable fields for the ingest log (IMAP: uid_validity, uid). */
   describeKey(sourceKey: string): Record<string, number | string | null>;
 }
+
+/** The columns needed to connect to a mailbox (a stored row, or one about to be stored). */
+export type MailboxConnectionRow = Pick<
+  Mailbox,
+  'host' | 'port' | 'tls' | 'username' | 'auth' | 'secret_encrypted' | 'oauth_token_url' | 'oauth_client_id' | 'oauth_client_secret_encrypted' | 'oauth_scope' | 'folder'
+> & {
+  /** Absent before the mailbox is stored: then no OAuth2 access token is cached for it. */
+  id?: number;
+};
+
+export type ConnectionTestStage = 'dns' | 'tcp' | 'tls' | 'auth' | 'folder' | 'oauth';
+
+export interface ConnectionTestDetails {
+  host: string;
+  port: number;
+  /** The address the TCP connection went to (the host itself when it is an IP literal). */
+  address: string;
+  tls: MailboxTls;
+  /** Negotiated TLS version (`TLSv1.3`), null for plain text. */
+  tls_protocol: string | null;
+  username: string;
+  folder: string;
+  messages: number;
+  uid_validity: number;
+  uid_next: number;
+}
+
+export type ConnectionTestResult =
+  | { ok: true; details: ConnectionTestDetails }
+  | { ok: false; stage: ConnectionTestStage; code: ErrorCode; message: string };

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { nextDelayMs } from './backoff.js';
+import { nextDelayMs } from '../mailboxes/backoff.js';
 
 export const MAILBOX_CHANGED_CHANNEL = 'mailroom_mailbox_changed';
 

@@ -14,13 +14,13 @@ import { ingestItem } from '../ingest/ingest.js';
 import type { IngestContext, IngestResult } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { AttachmentJobData } from '../queues/queues.js';
+import { attachmentJobsFor, type AttachmentJobData } from '../queues/queues.js';
 import { sourceFor } from '../sources/registry.js';
 import type { InboundItem, MailSource, SourceContext, SourceSession } from '../sources/types.js';
-import type { FailureKind } from './backoff.js';
+import type { FailureKind } from '../mailboxes/backoff.js';
 import { tryLockMailbox } from './lock.js';
-import { transition, waitBeforeAttempt } from './mailbox-state.js';
-import type { HealthEvent } from './mailbox-state.js';
+import { transition, waitBeforeAttempt } from '../mailboxes/health.js';
+import type { HealthEvent } from '../mailboxes/health.js';
 
 export interface SyncDeps {
   db: Db;
@@ -134,7 +134,7 @@ class SyncRun {
   private async afterCommit(session: SourceSession, item: InboundItem, result: IngestResult): Promise<void> {
     if (result.attachments.length > 0) {
       try {
-        await this.deps.enqueueAttachments(result.attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey })));
+        await this.deps.enqueueAttachments(attachmentJobsFor(result.attachments));
       } catch (err) {
         // The rows stay UNAVAILABLE; the attachment sweeper re-queues them.
         this.log.error({ err: describeError(err), recordId: result.recordId }, 'could not enqueue attachment jobs');

@@ -19,8 +19,8 @@ import type { Mailbox } from '../generated/prisma/client.js';
 import type { Logger } from '../logging/logger.js';
 import { sourceFor } from '../sources/registry.js';
 import type { MailSource, SourceContext } from '../sources/types.js';
-import { nextDelayMs } from './backoff.js';
-import { shouldWatch } from './mailbox-state.js';
+import { nextDelayMs } from '../mailboxes/backoff.js';
+import { shouldWatch } from '../mailboxes/health.js';
 
 export interface WatcherDeps {
   db: Db;

@@ -16,11 +16,15 @@ import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startAttachmentWorker } from '../attachments/worker.js';
 import { describeError } from '../errors.js';
-import type { Services } from '../main/services.js';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/prisma.js';
+import type { IngestContext } from '../ingest/types.js';
+import type { SourceContext } from '../sources/types.js';
+import type { BlobStore } from '../storage/blob.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { JOB_NAMES, QUEUE_NAMES, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
-import type { MailboxSyncJobData, Queues } from '../queues/queues.js';
+import type { AttachmentJobData, MailboxSyncJobData, Queues } from '../queues/queues.js';
 import { listenForMailboxChanges } from './changes.js';
 import { syncMailbox } from './sync-mailbox.js';
 import type { SyncDeps, SyncOutcome } from './sync-mailbox.js';
@@ -36,7 +40,21 @@ export interface WorkerHandle {
 
 const RECONCILE_MS = 15_000;
 
-export async function startWorker(services: Services, deps: { metrics?: Metrics } = {}): Promise<WorkerHandle> {
+/** What the worker is handed by the process that runs it (src/main/services.ts assembles it). */
+export interface WorkerServices {
+  readonly config: Config;
+  readonly db: Db;
+  /** Shared for commands; the BullMQ workers block on duplicates of it. */
+  readonly redis: Redis;
+  readonly logger: Logger;
+  readonly blobs: BlobStore;
+  readonly queues: Queues;
+  readonly ingest: IngestContext;
+  readonly source: SourceContext;
+  enqueueAttachments(rows: AttachmentJobData[]): Promise<void>;
+}
+
+export async function startWorker(services: WorkerServices, deps: { metrics?: Metrics } = {}): Promise<WorkerHandle> {
   const { config, db, redis: connection, queues } = services;
   const log = services.logger.child({ component: 'worker' });
   const shutdown = new AbortController();
@@ -120,7 +138,7 @@ export async function startWorker(services: Services, deps: { metrics?: Metrics 
 }
 
 /** The BullMQ worker running syncMailbox for each sync job, under MAILROOM_SYNC_CONCURRENCY. */
-function startSyncWorker(w: { services: Services; syncDeps: SyncDeps; connection: Redis; running: Map<number, Set<AbortController>>; shutdown: AbortSignal; log: Logger }): Worker<MailboxSyncJobData> {
+function startSyncWorker(w: { services: WorkerServices; syncDeps: SyncDeps; connection: Redis; running: Map<number, Set<AbortController>>; shutdown: AbortSignal; log: Logger }): Worker<MailboxSyncJobData> {
   const { config, queues } = w.services;
   const worker = new Worker<MailboxSyncJobData>(
     QUEUE_NAMES.sync,
@@ -147,7 +165,7 @@ function startSyncWorker(w: { services: Services; syncDeps: SyncDeps; connection
 }
 
 /** One watch per mailbox this process holds a lease for; news becomes a (deduplicated) sync job. */
-function createWatchers(services: Services, log: Logger): Watchers {
+function createWatchers(services: WorkerServices, log: Logger): Watchers {
   const { config, queues } = services;
   return new Watchers({
     db: services.db,
@@ -183,7 +201,7 @@ async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, outcome: S
 }
 
 /** One poll schedule per enabled mailbox at its interval; none for disabled or removed ones. */
-async function reconcileSchedules({ db, queues }: Pick<Services, 'db' | 'queues'>, log: Logger): Promise<void> {
+async function reconcileSchedules({ db, queues }: Pick<WorkerServices, 'db' | 'queues'>, log: Logger): Promise<void> {
   const enabled = await db.mailbox.findMany({ where: { enabled: true }, select: { id: true, poll_seconds: true } });
   const wanted = new Map(enabled.map((m) => [mailboxSchedulerId(m.id), m]));
   const existing = await queues.sync.getJobSchedulers(0, -1);

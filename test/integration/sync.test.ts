@@ -15,7 +15,7 @@ import { imapCursor, ingestMessage } from '../support/ingest.js';
 import type { SyncDeps } from '../../src/sync/sync-mailbox.js';
 import { tryLockMailbox } from '../../src/sync/lock.js';
 import { Watchers } from '../../src/sync/watchers.js';
-import { AccessTokenCache } from '../../src/mailboxes/oauth.js';
+import { AccessTokenCache } from '../../src/sources/oauth.js';
 import { appendMessage, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
 import { testEnv, testPrisma } from '../support/env.js';
 import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';

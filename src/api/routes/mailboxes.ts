@@ -18,7 +18,7 @@ import { reprocessRecord } from '../../ingest/reprocess.js';
 import { sourceFor } from '../../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
 import type { ConnectionTestResult } from '../../mailboxes/types.js';
-import { enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';
+import { attachmentJobsFor, enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';
 import { principal, requireRole } from '../auth.js';
 import { toIngestRecordRow } from '../ingest-records.js';
 import { pageMeta, pageOf, pageQuery } from '../kit/paging.js';
@@ -216,7 +216,7 @@ function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void
       if (opts.queues && result.attachments.length > 0) {
         await enqueueAttachmentJobs(
           opts.queues.attachments,
-          result.attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey })),
+          attachmentJobsFor(result.attachments),
         );
       }
       const record = await db.ingestRecord.findFirst({ where: { id: result.recordId, tenant_id: tenantId } });

@@ -6,8 +6,8 @@ import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { decryptSecret } from '../../crypto/secrets.js';
 import type { Logger } from '../../logging/logger.js';
-import { refreshAccessToken, type AccessTokenCache, type FetchFn, type RefreshParams } from '../../mailboxes/oauth.js';
-import type { MailboxConnectionRow } from '../../mailboxes/types.js';
+import { refreshAccessToken, type AccessTokenCache, type FetchFn, type RefreshParams } from '../oauth.js';
+import type { MailboxConnectionRow } from '../types.js';
 
 export interface ImapTimeouts {
   /** DNS + TCP + TLS handshake, one budget. */

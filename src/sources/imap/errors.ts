@@ -5,7 +5,7 @@
 // person and back off long, everything else is transient).
 import type { ImapFlowError } from 'imapflow';
 import { describeError, isMailroomError, type ErrorCode } from '../../errors.js';
-import type { ConnectionTestStage, MailboxConnectionRow } from '../../mailboxes/types.js';
+import type { ConnectionTestStage, MailboxConnectionRow } from '../types.js';
 import type { SourceFailure } from '../types.js';
 
 export interface ImapFailure {

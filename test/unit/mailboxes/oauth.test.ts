@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AccessTokenCache, refreshAccessToken, type RefreshParams } from '../../../src/mailboxes/oauth.js';
+import { AccessTokenCache, refreshAccessToken, type RefreshParams } from '../../../src/sources/oauth.js';
 import { MailroomError } from '../../../src/errors.js';
 
 interface Seen {

@@ -1,7 +1,7 @@
 // The mailbox health state machine: every event's columns, backoff on
 // failures, and what enabling, disabling and re-pointing reset.
 import { describe, expect, it } from 'vitest';
-import { shouldWatch, transition, waitBeforeAttempt } from '../../../src/sync/mailbox-state.js';
+import { shouldWatch, transition, waitBeforeAttempt } from '../../../src/mailboxes/health.js';
 
 const at = new Date('2026-12-04T10:00:00Z');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BACKOFF_POLICIES, delayCeilingMs, nextDelayMs, type FailureKind } from '../../../src/sync/backoff.js';
+import { BACKOFF_POLICIES, delayCeilingMs, nextDelayMs, type FailureKind } from '../../../src/mailboxes/backoff.js';
 
 const KINDS: FailureKind[] = ['connect', 'folder', 'auth'];
 const low = () => 0;
