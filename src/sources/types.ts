@@ -51,7 +51,14 @@ export interface SourceSession {
   readonly acks: boolean;
   /** Events past `cursor`, oldest first; stops early when `signal` aborts. */
   pull(cursor: string | null, signal: AbortSignal): AsyncIterable<SourceEvent>;
+  /**
+   * Settles once the post-action ran. A session may defer it (IMAP runs one
+   * command per batch): the driver does not wait for each ack before the next
+   * item, and calls flush() before it ends.
+   */
   ack(ack: ItemAck): Promise<AckResult>;
+  /** Runs every deferred ack now. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -48,6 +48,11 @@ export type SyncOutcome =
   | { status: 'interrupted'; ingested: number }
   | { status: 'failed'; kind: FailureKind; message: string; retryInMs: number };
 
+/** Acks in flight before the sync waits for them (bounds memory on a long backlog). */
+const MAX_PENDING_ACKS = 500;
+/** Done acks marked on their records in one UPDATE. */
+const MARK_EVERY = 100;
+
 export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncOptions): Promise<SyncOutcome> {
   const lock = await tryLockMailbox(deps.databaseUrl, mailboxId);
   if (lock === null) return { status: 'busy' };
@@ -68,6 +73,9 @@ class SyncRun {
   private readonly source: MailSource;
   private readonly started = performance.now();
   private ingested = 0;
+  /** Acks handed to the source and not yet settled; records whose ack is done, not yet marked. */
+  private readonly pendingAcks: Promise<void>[] = [];
+  private readonly acked: number[] = [];
   /** The cursor as this run last read or wrote it: every move starts from it. */
   private cursor: string | null;
 
@@ -104,8 +112,11 @@ class SyncRun {
           phase = 'source';
           await this.afterCommit(session, event.item, result);
         }
+        if (this.pendingAcks.length >= MAX_PENDING_ACKS) await this.settleAcks(session);
+        else if (this.acked.length >= MARK_EVERY) await this.markAcked();
         phase = 'source';
       }
+      await this.settleAcks(session);
       if (this.stop.aborted) return await this.interrupted();
       await this.health({ type: 'synced', at: new Date() });
       this.deps.metrics?.observeSync('ok', this.seconds());
@@ -140,14 +151,34 @@ class SyncRun {
         this.log.error({ err: describeError(err), recordId: result.recordId }, 'could not enqueue attachment jobs');
       }
     }
-    if (session.acks) await this.ack(session, result.recordId, item.sourceKey, result.outcome);
+    if (session.acks) this.deferAck(session, result.recordId, item.sourceKey, result.outcome);
   }
 
-  /** Acknowledged, then marked on the record: a crash in between is caught up by the next sync. */
-  private async ack(session: SourceSession, recordId: number, sourceKey: string, outcome: IngestResult['outcome']): Promise<void> {
-    const done = await session.ack({ sourceKey, outcome });
-    if (done === 'kept') return;
-    await this.deps.db.ingestRecord.updateMany({ where: { id: recordId }, data: { post_action_at: new Date() } });
+  /**
+   * Acknowledged (the source may batch it: the next items do not wait), then
+   * marked on the record in bulk: a crash in between is caught up by the next sync.
+   */
+  private deferAck(session: SourceSession, recordId: number, sourceKey: string, outcome: IngestResult['outcome']): void {
+    const settled = session.ack({ sourceKey, outcome }).then((done) => {
+      if (done !== 'kept') this.acked.push(recordId);
+    });
+    settled.catch(() => undefined); // awaited in settleAcks; a failure surfaces there
+    this.pendingAcks.push(settled);
+  }
+
+  /** Runs the deferred acks, marks them, and fails the sync if the source could not run one. */
+  private async settleAcks(session: SourceSession): Promise<void> {
+    if (this.pendingAcks.length === 0) return this.markAcked();
+    await session.flush();
+    const results = await Promise.allSettled(this.pendingAcks.splice(0));
+    await this.markAcked();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async markAcked(): Promise<void> {
+    const ids = this.acked.splice(0);
+    if (ids.length > 0) await this.deps.db.ingestRecord.updateMany({ where: { id: { in: ids } }, data: { post_action_at: new Date() } });
   }
 
   /** Acks of items committed by a sync that died before acknowledging them. */
@@ -159,9 +190,10 @@ class SyncRun {
       take: 500,
     });
     for (const r of pending) {
-      if (this.stop.aborted) return;
-      await this.ack(session, r.id, r.source_key, r.outcome);
+      if (this.stop.aborted) break;
+      this.deferAck(session, r.id, r.source_key, r.outcome);
     }
+    await this.settleAcks(session);
   }
 
   private async health(event: HealthEvent): Promise<void> {
@@ -181,6 +213,8 @@ class SyncRun {
   }
 
   private async failed(err: unknown, phase: 'source' | 'ingest'): Promise<SyncOutcome> {
+    // What was acknowledged before the failure is marked; acks still queued stay due (caught up next time).
+    await this.markAcked().catch(() => undefined);
     // Disabled or removed while running: that is why it stopped, not a fault of the mailbox.
     const now = await this.deps.db.mailbox.findUnique({ where: { id: this.mailbox.id }, select: { enabled: true } }).catch(() => undefined);
     if (now === null || now?.enabled === false) return { status: 'disabled' };

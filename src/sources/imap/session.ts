@@ -6,15 +6,16 @@
 // are passed over; a message over the size limit is handed over as its header
 // alone. A changed UIDVALIDITY resets the cursor first, so the folder is
 // re-read and ingest recognises what it already has.
-import type { FetchMessageObject, ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { MailroomError } from '../../errors.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logging/logger.js';
-import type { AckResult, ItemAck, SourceContext, SourceEvent, SourceSession } from '../types.js';
+import type { AckResult, InboundItem, ItemAck, SourceContext, SourceEvent, SourceSession } from '../types.js';
 import { createImapClient, type ImapTimeouts } from './client.js';
 import { formatCursor, formatSourceKey, parseCursor, parseSourceKey } from './cursor.js';
 import { classifyImapError, STAGE_CODES } from './errors.js';
-import { runPostAction } from './post-action.js';
+import { AckQueue } from './acks.js';
+import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits } from './fetch-plan.js';
 
 /**
  * A sync's socket is quiet only while one item is being stored (bounded by
@@ -34,7 +35,7 @@ export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Pro
     await client.logout().catch(() => client.close());
     throw classified(mailbox, err, 'folder');
   }
-  return new ImapSession(mailbox, client, ctx.maxRawBytes, ctx.logger.child({ mailboxId: mailbox.id }));
+  return new ImapSession(mailbox, client, { maxRawBytes: ctx.maxRawBytes, ...DEFAULT_BATCH }, ctx.logger.child({ mailboxId: mailbox.id }));
 }
 
 /**
@@ -87,14 +88,16 @@ export function classified(mailbox: Mailbox, err: unknown, during: 'connect' | '
 
 class ImapSession implements SourceSession {
   readonly acks: boolean;
+  private readonly ackQueue: AckQueue;
 
   constructor(
     private readonly mailbox: Mailbox,
     private readonly client: ImapFlow,
-    private readonly maxRawBytes: number,
+    private readonly limits: FetchLimits,
     private readonly log: Logger,
   ) {
     this.acks = mailbox.post_action !== 'none';
+    this.ackQueue = new AckQueue(client, mailbox, log);
   }
 
   private get uidValidity(): bigint {
@@ -119,20 +122,10 @@ class ImapSession implements SourceSession {
     let highestSeen = lastUid;
     // Nothing new since the cursor: UIDNEXT is fresh, this pass just selected the folder.
     if (box.exists > 0 && BigInt(box.uidNext) - 1n > lastUid) {
-      // INTERNALDATE has whole seconds: compare at that precision, or mail arriving in the second the mailbox was added is lost.
-      const start = this.mailbox.since ?? this.mailbox.created;
-      const from = new Date(Math.floor(start.getTime() / 1000) * 1000);
-      const list = await this.client.fetchAll(`${lastUid + 1n}:*`, { uid: true, size: true, internalDate: true }, { uid: true });
-      const pending = list.filter((m) => BigInt(m.uid) > lastUid).sort((a, b) => a.uid - b.uid);
-      for (const meta of pending) {
+      for await (const step of this.steps(lastUid, signal)) {
         if (signal.aborted) break;
-        const uid = BigInt(meta.uid);
-        const receivedAt = toDate(meta.internalDate);
-        const next = formatCursor({ uidValidity, lastUid: uid, highestModseq: null });
-        highestSeen = uid;
-        if (receivedAt !== null && receivedAt < from) continue;
-        const item = await this.download(meta, uidValidity, receivedAt, next);
-        if (item) yield { type: 'item', item };
+        highestSeen = step.uid;
+        if (step.item) yield { type: 'item', item: { ...step.item, cursor: formatCursor({ uidValidity, lastUid: step.uid, highestModseq: null }) } };
       }
     }
     // Passed-over and expunged messages move the cursor too; the modseq is the folder's as selected.
@@ -140,19 +133,75 @@ class ImapSession implements SourceSession {
     if (final !== cursorText) yield { type: 'cursor', cursor: final };
   }
 
-  private async download(meta: FetchMessageObject, uidValidity: bigint, receivedAt: Date | null, cursor: string) {
-    const uid = String(meta.uid);
-    const sourceKey = formatSourceKey(uidValidity, BigInt(meta.uid));
-    const size = meta.size ?? 0;
-    if (size > this.maxRawBytes) {
-      // Not downloaded: the header is kept as the raw so the record says what the mail was.
-      const head = await this.client.fetchOne(uid, { uid: true, headers: true }, { uid: true });
-      const raw = head && head.headers ? head.headers : Buffer.alloc(0);
-      return { sourceKey, raw, receivedAt, cursor, oversize: { size, limit: this.maxRawBytes } };
+  /**
+   * Every message past `lastUid`, in UID order, as planned by planFetch: the
+   * next batch downloads while the current one is being stored, and queued
+   * acks run between downloads. `item` is absent for passed-over or expunged ones.
+   */
+  private async *steps(lastUid: bigint, signal: AbortSignal): AsyncIterable<{ uid: bigint; item?: Omit<InboundItem, 'cursor'> }> {
+    const uidValidity = this.uidValidity;
+    // INTERNALDATE has whole seconds: compare at that precision, or mail arriving in the second the mailbox was added is lost.
+    const start = this.mailbox.since ?? this.mailbox.created;
+    const from = new Date(Math.floor(start.getTime() / 1000) * 1000);
+    const list = await this.client.fetchAll(`${lastUid + 1n}:*`, { uid: true, size: true, internalDate: true }, { uid: true });
+    const listed = list.filter((m) => BigInt(m.uid) > lastUid).map((m) => ({ uid: BigInt(m.uid), size: m.size ?? 0, receivedAt: toDate(m.internalDate) }));
+    const plan = planFetch(listed, from, this.limits);
+    const downloads = new Map<number, Promise<Map<bigint, Omit<InboundItem, 'cursor'>>>>();
+    const download = (i: number) => {
+      const step = plan[i];
+      if (step?.kind !== 'batch') return;
+      const p = this.fetchBatch(step.messages, uidValidity);
+      p.catch(() => undefined); // awaited on its turn; a failure surfaces there
+      downloads.set(i, p);
+    };
+    /** Starts the download of the first batch after step `i`, so it arrives while step `i` is stored. */
+    const prefetchAfter = (i: number) => {
+      const j = plan.findIndex((step, k) => k > i && step.kind === 'batch');
+      if (j >= 0 && !downloads.has(j)) download(j);
+    };
+    prefetchAfter(-1);
+    for (const [i, step] of plan.entries()) {
+      if (signal.aborted) return;
+      if (step.kind === 'pass') {
+        yield { uid: step.message.uid };
+      } else if (step.kind === 'header') {
+        yield { uid: step.message.uid, item: await this.fetchHeader(step.message, uidValidity) };
+      } else {
+        if (!downloads.has(i)) download(i);
+        const got = await downloads.get(i);
+        downloads.delete(i);
+        // The next batch starts downloading while this one is stored; the acks queued so far
+        // run after that download (imapflow runs commands in turn). Not awaited: their
+        // promises settle each ack, and the driver awaits those.
+        prefetchAfter(i);
+        void this.ackQueue.flush();
+        for (const m of step.messages) {
+          if (signal.aborted) return;
+          const item = got?.get(m.uid);
+          yield item ? { uid: m.uid, item } : { uid: m.uid }; // absent: expunged since the listing
+        }
+      }
     }
-    const msg = await this.client.fetchOne(uid, { uid: true, source: true, internalDate: true }, { uid: true });
-    if (!msg || !msg.source) return null; // expunged between the listing and the download
-    return { sourceKey, raw: msg.source, receivedAt: toDate(msg.internalDate) ?? receivedAt, cursor };
+  }
+
+  private async fetchBatch(messages: readonly { uid: bigint; receivedAt: Date | null }[], uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
+    const wanted = new Map(messages.map((m) => [m.uid, m]));
+    const rows = await this.client.fetchAll(uidSet([...wanted.keys()]), { uid: true, source: true, internalDate: true }, { uid: true });
+    const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();
+    for (const row of rows) {
+      const uid = BigInt(row.uid);
+      const listed = wanted.get(uid);
+      if (!listed || !row.source) continue;
+      out.set(uid, { sourceKey: formatSourceKey(uidValidity, uid), raw: row.source, receivedAt: toDate(row.internalDate) ?? listed.receivedAt });
+    }
+    return out;
+  }
+
+  /** Not downloaded: the header is kept as the raw so the record says what the mail was. */
+  private async fetchHeader(m: { uid: bigint; size: number; receivedAt: Date | null }, uidValidity: bigint): Promise<Omit<InboundItem, 'cursor'>> {
+    const head = await this.client.fetchOne(String(m.uid), { uid: true, headers: true }, { uid: true });
+    const raw = head && head.headers ? head.headers : Buffer.alloc(0);
+    return { sourceKey: formatSourceKey(uidValidity, m.uid), raw, receivedAt: m.receivedAt, oversize: { size: m.size, limit: this.limits.maxRawBytes } };
   }
 
   async ack(ack: ItemAck): Promise<AckResult> {
@@ -160,8 +209,12 @@ class ImapSession implements SourceSession {
     if (key === null || key.uidValidity !== this.uidValidity) return 'stale';
     // A failed message stays untouched in the mailbox, for a person to look at.
     if (ack.outcome === 'failed') return 'kept';
-    await runPostAction(this.client, this.mailbox, key.uid, this.log);
+    await this.ackQueue.add(key.uid);
     return 'done';
+  }
+
+  async flush(): Promise<void> {
+    await this.ackQueue.flush();
   }
 
   async close(): Promise<void> {
