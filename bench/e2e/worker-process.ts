@@ -80,7 +80,9 @@ export function workerEnv(s: BenchServices, scenario: string, extra: Record<stri
 
 export function spawnWorker(env: NodeJS.ProcessEnv, cleanup: Cleanup): WorkerProcess {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-worker-'));
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, 'worker'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // MAILROOM_BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const extra = (process.env.MAILROOM_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', TSX_LOADER, CLI, 'worker'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start `mailroom worker`');
   const pid = child.pid;
   const lines: string[] = [];
