@@ -24,10 +24,19 @@ export interface DuplicateOf {
   ticketId: number | null;
 }
 
+/** What is already stored about a mail, asked in one go (one round trip for the database). */
+export interface SameMailFacts {
+  /** The conversation already stored under the mail's dedupe key, as its first ingest record. */
+  sameConversation: DuplicateOf | null;
+  /** See IngestLookup.recordByRawSha256. */
+  sameRaw: DuplicateOf | null;
+  /** Whether a conversation of the tenant already carries the mail's Message-ID (lower-cased). */
+  messageIdUsed: boolean;
+}
+
 /** The facts the rules need, per tenant; the database implements it (lookup.ts). */
 export interface IngestLookup extends ThreadLookup {
-  /** The conversation already stored under this dedupe key, as its first ingest record. */
-  conversationByDedupeKey(tenantId: number, dedupeKey: string): Promise<DuplicateOf | null>;
+  sameMail(q: { tenantId: number; dedupeKey: string; rawSha256: string; exceptRecordId: number | undefined; messageId: string | null }): Promise<SameMailFacts>;
   /**
    * The first ingest record of these raw bytes that made something (a
    * conversation, or a deliberate skip), other than `exceptRecordId`. A failed
@@ -35,8 +44,6 @@ export interface IngestLookup extends ThreadLookup {
    * record, left in the mailbox), never the post-action of a duplicate.
    */
   recordByRawSha256(tenantId: number, sha256: string, exceptRecordId: number | undefined): Promise<DuplicateOf | null>;
-  /** Whether a conversation of the tenant already carries this Message-ID (lower-cased). */
-  messageIdUsed(tenantId: number, messageId: string): Promise<boolean>;
 }
 
 /** The mapped mail as far as the rules look at it (MappedMail has all of it). */
@@ -70,13 +77,11 @@ export async function decideUnparsed(input: DecisionInput, error: { code: ErrorC
 
 export async function decideIngest(input: DecisionInput, mail: DecisionMail, lookup: IngestLookup, secretKey: Buffer): Promise<IngestDecision> {
   const warnings: string[] = [];
-  const same = await lookup.conversationByDedupeKey(input.tenantId, mail.dedupe_key);
-  if (same) return { kind: 'duplicate', of: same, warnings };
-  const earlier = await lookup.recordByRawSha256(input.tenantId, input.rawSha256, input.recordId);
-  if (earlier) return { kind: 'duplicate', of: earlier, warnings };
-
   const messageId = mail.thread.message_id;
-  if (messageId !== null && (await lookup.messageIdUsed(input.tenantId, messageId.toLowerCase()))) {
+  const facts = await lookup.sameMail({ tenantId: input.tenantId, dedupeKey: mail.dedupe_key, rawSha256: input.rawSha256, exceptRecordId: input.recordId, messageId: messageId?.toLowerCase() ?? null });
+  if (facts.sameConversation) return { kind: 'duplicate', of: facts.sameConversation, warnings };
+  if (facts.sameRaw) return { kind: 'duplicate', of: facts.sameRaw, warnings };
+  if (messageId !== null && facts.messageIdUsed) {
     warnings.push(`Message-ID <${messageId}> was already used by a different mail (other From or subject); ingested as a new mail`);
   }
   if (mail.classification === 'own_address') {

@@ -14,7 +14,7 @@
 
 import { mapMail } from '../conversations/from-mail.js';
 import type { Db } from '../db/prisma.js';
-import { MailroomError, describeError, isMailroomError } from '../errors.js';
+import { describeError, isMailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
 import { parseMail } from '../mail/parse.js';
 import { moveCursor } from './cursor.js';
@@ -23,8 +23,9 @@ import type { IngestDecision } from './decide.js';
 import { PrismaIngestLookup } from './lookup.js';
 import { pgWarnings } from '../db/text.js';
 import { allocateAttachmentIds, writeIngest } from './store.js';
+import { loadTenantContext } from './tenant-context.js';
 import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
-import type { StoredAttachment, TenantContext, WriteInput } from './store.js';
+import type { StoredAttachment, WriteInput } from './store.js';
 import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult } from './types.js';
 
 /** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
@@ -115,7 +116,7 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
     return store(ctx, { ...common, decision: await decideUnparsed(facts, error, lookup) });
   }
 
-  const tenant = await tenantContext(db, mailbox.tenant_id);
+  const tenant = await (ctx.tenants ? ctx.tenants.get(db, mailbox.tenant_id) : loadTenantContext(db, mailbox.tenant_id));
   const attachmentIds = mail.attachments.length > 0 ? await allocateAttachmentIds(db, mail.attachments.length) : [];
   const cidUrls = new Map<string, string>();
   mail.attachments.forEach((a, i) => {
@@ -149,28 +150,4 @@ async function store(ctx: IngestContext, input: WriteInput): Promise<IngestResul
     'message ingested',
   );
   return { ...written, alreadyRecorded: false };
-}
-
-async function tenantContext(db: Db, tenantId: number): Promise<TenantContext> {
-  const tenant = await db.tenant.findUnique({
-    where: { id: tenantId },
-    select: {
-      id: true,
-      slug: true,
-      reopen_on_reply: true,
-      users: { where: { is_system: true }, select: { id: true }, take: 1 },
-      statuses: { select: { id: true, key: true, is_closed: true } },
-      mailboxes: { select: { address: true, aliases: true } },
-    },
-  });
-  const system = tenant?.users[0];
-  if (!tenant || !system) throw new MailroomError('INTERNAL', `Tenant ${tenantId} or its system user is missing`);
-  return {
-    id: tenant.id,
-    slug: tenant.slug,
-    reopenOnReply: tenant.reopen_on_reply,
-    systemUserId: system.id,
-    statusIds: new Map(tenant.statuses.map((s) => [s.key, { id: s.id, isClosed: s.is_closed }])),
-    ownAddresses: tenant.mailboxes.flatMap((m) => [m.address, ...m.aliases]),
-  };
 }

@@ -3,17 +3,28 @@
 // over one tenant's rows. Message-IDs are stored and compared lower-cased.
 
 import type { Db } from '../db/prisma.js';
-import type { DuplicateOf, IngestLookup } from './decide.js';
+import type { DuplicateOf, IngestLookup, SameMailFacts } from './decide.js';
 
 export class PrismaIngestLookup implements IngestLookup {
   constructor(private readonly db: Db) {}
 
-  async conversationByDedupeKey(tenantId: number, dedupeKey: string): Promise<DuplicateOf | null> {
-    const same = await this.db.conversation.findUnique({
-      where: { tenant_id_dedupe_key: { tenant_id: tenantId, dedupe_key: dedupeKey } },
-      select: { id: true, ticket_id: true, ingests: { select: { id: true }, orderBy: { id: 'asc' }, take: 1 } },
-    });
-    return same ? { recordId: same.ingests[0]?.id ?? null, conversationId: same.id, ticketId: same.ticket_id } : null;
+  /** The three questions of decideIngest in one statement: this runs once per ingested mail. */
+  async sameMail(q: { tenantId: number; dedupeKey: string; rawSha256: string; exceptRecordId: number | undefined; messageId: string | null }): Promise<SameMailFacts> {
+    const except = q.exceptRecordId ?? null;
+    const rows = await this.db.$queryRaw<{ same: DuplicateOf | null; raw: DuplicateOf | null; mid_used: boolean }[]>`
+      SELECT
+        (SELECT json_build_object('conversationId', c.id, 'ticketId', c.ticket_id,
+                 'recordId', (SELECT min(r.id) FROM ingest_records r WHERE r.conversation_id = c.id))
+           FROM conversations c WHERE c.tenant_id = ${q.tenantId} AND c.dedupe_key = ${q.dedupeKey}) AS same,
+        (SELECT json_build_object('recordId', r.id, 'conversationId', r.conversation_id, 'ticketId', r.ticket_id)
+           FROM ingest_records r
+          WHERE r.tenant_id = ${q.tenantId} AND r.raw_sha256 = ${q.rawSha256}
+            AND r.outcome NOT IN ('duplicate', 'failed') AND (${except}::int IS NULL OR r.id <> ${except}::int)
+          ORDER BY r.id LIMIT 1) AS raw,
+        (${q.messageId}::text IS NOT NULL AND EXISTS (
+           SELECT 1 FROM conversations c WHERE c.tenant_id = ${q.tenantId} AND c.message_id = ${q.messageId}::text)) AS mid_used`;
+    const row = rows[0];
+    return { sameConversation: row?.same ?? null, sameRaw: row?.raw ?? null, messageIdUsed: row?.mid_used === true };
   }
 
   async recordByRawSha256(tenantId: number, sha256: string, exceptRecordId: number | undefined): Promise<DuplicateOf | null> {
@@ -23,10 +34,6 @@ export class PrismaIngestLookup implements IngestLookup {
       select: { id: true, conversation_id: true, ticket_id: true },
     });
     return r ? { recordId: r.id, conversationId: r.conversation_id, ticketId: r.ticket_id } : null;
-  }
-
-  async messageIdUsed(tenantId: number, messageId: string): Promise<boolean> {
-    return (await this.db.conversation.count({ where: { tenant_id: tenantId, message_id: messageId } })) > 0;
   }
 
   async ticketsByMessageIds(tenantId: number, messageIds: readonly string[]): Promise<{ messageId: string; ticketId: number }[]> {

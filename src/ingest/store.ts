@@ -12,16 +12,9 @@ import { MailroomError } from '../errors.js';
 import { moveCursor } from './cursor.js';
 import type { IngestDecision } from './decide.js';
 import { pgText, pgTextOrNull } from '../db/text.js';
-import type { CursorMove, IngestedAttachment, IngestMailbox, IngestOutcome, IngestResult } from './types.js';
+import type { CursorMove, IngestedAttachment, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
 
-export interface TenantContext {
-  id: number;
-  slug: string;
-  reopenOnReply: boolean;
-  systemUserId: number;
-  statusIds: Map<string, { id: number; isClosed: boolean }>;
-  ownAddresses: string[];
-}
+export type TenantContext = TenantFacts;
 
 export interface StoredAttachment {
   id: number;

@@ -53,6 +53,18 @@ export interface IngestContext {
   logger: Logger;
   parseLimits?: Partial<ParseLimits>;
   now?: () => Date;
+  /** Tenant facts cached for a few seconds (the worker's); absent: read for every mail. */
+  tenants?: { get(db: Db, tenantId: number): Promise<TenantFacts> };
+}
+
+/** What ingest reads about a tenant for every mail (see tenant-context.ts). */
+export interface TenantFacts {
+  id: number;
+  slug: string;
+  reopenOnReply: boolean;
+  systemUserId: number;
+  statusIds: Map<string, { id: number; isClosed: boolean }>;
+  ownAddresses: string[];
 }
 
 export interface IngestedAttachment {

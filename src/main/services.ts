@@ -7,6 +7,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { createPrisma, type Db } from '../db/prisma.js';
+import { TenantContextCache } from '../ingest/tenant-context.js';
 import type { IngestContext } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
 import { AccessTokenCache } from '../sources/oauth.js';
@@ -42,7 +43,7 @@ export interface ServiceOptions {
 
 /** What ingest needs, from the config and the connections (also for tests that build an app by hand). */
 export function ingestContext(config: Config, deps: Pick<IngestContext, 'db' | 'blobs' | 'logger'>): IngestContext {
-  return { ...deps, secretKey: config.secretKey, publicUrl: config.publicUrl, parseLimits: { maxRawBytes: config.maxMessageBytes } };
+  return { ...deps, secretKey: config.secretKey, publicUrl: config.publicUrl, parseLimits: { maxRawBytes: config.maxMessageBytes }, tenants: new TenantContextCache() };
 }
 
 export function createServices(config: Config, options: ServiceOptions): Services {

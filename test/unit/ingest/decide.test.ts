@@ -18,15 +18,16 @@ class MemoryLookup implements IngestLookup {
   participants = new Map<number, string[]>();
   tickets = new Map<number, number>();
 
-  async conversationByDedupeKey(_tenantId: number, key: string) {
-    return this.conversations.get(key) ?? null;
+  async sameMail(q: { tenantId: number; dedupeKey: string; rawSha256: string; exceptRecordId: number | undefined; messageId: string | null }) {
+    return {
+      sameConversation: this.conversations.get(q.dedupeKey) ?? null,
+      sameRaw: await this.recordByRawSha256(q.tenantId, q.rawSha256, q.exceptRecordId),
+      messageIdUsed: q.messageId !== null && this.messageIds.has(q.messageId),
+    };
   }
   async recordByRawSha256(_tenantId: number, sha: string, except: number | undefined) {
     const r = this.records.get(sha);
     return r && r.recordId !== except ? r : null;
-  }
-  async messageIdUsed(_tenantId: number, id: string) {
-    return this.messageIds.has(id);
   }
   async ticketsByMessageIds(_tenantId: number, ids: readonly string[]) {
     return ids.flatMap((id) => (this.threads.has(id) ? [{ messageId: id, ticketId: this.threads.get(id)! }] : []));
