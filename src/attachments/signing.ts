@@ -21,7 +21,7 @@ function sign(secretKey: Buffer, tenantSlug: string, attachmentId: number, expir
 }
 
 /** The download path without its signature: what stored `cid:` images point at (signed when read, see dto.ts). */
-export function unsignedDownloadUrl(publicUrl: string, tenantSlug: string, attachmentId: number): string {
+export function unsignedDownloadUrl(publicUrl: string, tenantSlug: string, attachmentId: number | string): string {
   return `${publicUrl.replace(/\/+$/, '')}/api/${encodeURIComponent(tenantSlug)}/v1/attachments/${attachmentId}/download`;
 }
 

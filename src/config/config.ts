@@ -1,6 +1,7 @@
 // Configuration is parsed once from the environment (PRODUCT.md "Environment"),
 // validated with zod, frozen and typed. A bad value fails start-up with one
 // message naming every bad variable; values are never echoed (they may be secrets).
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MailroomError } from '../errors.js';
 import { resolveStorageUrl } from '../storage/storage-url.js';
@@ -68,6 +69,7 @@ const schema = z.object({
   MAILROOM_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(3600).default(300),
   MAILROOM_SYNC_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(20),
   MAILROOM_WATCH_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(100_000).default(1000),
+  MAILROOM_PARSE_THREADS: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(64).optional(),
   MAILROOM_MAX_MESSAGE_BYTES: z.coerce
     .number({ error: 'must be a number of bytes' })
     .int()
@@ -102,6 +104,8 @@ export interface Config {
   readonly syncConcurrency: number;
   /** Mailboxes one worker process watches (one IDLE connection each); the rest are polled or watched by other workers. */
   readonly watchLimit: number;
+  /** Worker threads that parse and map mail in `mailroom worker`/`start` (0: in the main thread). */
+  readonly parseThreads: number;
   /** Largest message downloaded and parsed; larger ones are recorded as failed. */
   readonly maxMessageBytes: number;
   /** Largest attachment accepted; larger ones end as ERROR. */
@@ -153,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idleSeconds: c.MAILROOM_IDLE_SECONDS,
     syncConcurrency: c.MAILROOM_SYNC_CONCURRENCY,
     watchLimit: c.MAILROOM_WATCH_LIMIT,
+    parseThreads: c.MAILROOM_PARSE_THREADS ?? Math.min(4, availableParallelism()),
     maxMessageBytes: c.MAILROOM_MAX_MESSAGE_BYTES,
     maxAttachmentBytes: c.MAILROOM_MAX_ATTACHMENT_BYTES,
     attachmentConcurrency: c.MAILROOM_ATTACHMENT_CONCURRENCY,

@@ -12,11 +12,9 @@
 // `duplicate` record pointing at the first one; without a conversation to
 // match (skipped, failed) the raw sha256 recognises it.
 
-import { mapMail } from '../conversations/from-mail.js';
 import type { Db } from '../db/prisma.js';
 import { describeError, isMailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
-import { parseMail } from '../mail/parse.js';
 import { moveCursor } from './cursor.js';
 import { decideIngest, decideUnparsed } from './decide.js';
 import type { IngestDecision } from './decide.js';
@@ -24,9 +22,11 @@ import { PrismaIngestLookup } from './lookup.js';
 import { pgWarnings } from '../db/text.js';
 import { allocateAttachmentIds, writeIngest } from './store.js';
 import { loadTenantContext } from './tenant-context.js';
+import { inThreadMapper, placeholderToken, withAttachmentIds, type MapResponse } from './mapping.js';
 import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { StoredAttachment, WriteInput } from './store.js';
-import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult } from './types.js';
+import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
+import type { StoredBlob } from '../storage/blob.js';
 
 /** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
 export type IngestItem = Pick<InboundItem, 'sourceKey' | 'raw' | 'receivedAt' | 'oversize'>;
@@ -40,14 +40,56 @@ export interface IngestOptions {
   recordOutcome?: IngestOutcome;
 }
 
+/** Marks the `cid:` placeholders of this process (see mapping.ts). */
+const TOKEN = placeholderToken();
+
 /** Warning on a record whose message was over the size limit: only its header was stored. */
 export const HEADER_ONLY_WARNING = 'raw message not downloaded (over the size limit): only its header is stored';
 
-export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions): Promise<IngestResult> {
+/**
+ * The part of an ingest that depends on nothing stored yet: the raw bytes
+ * stored (content-addressed, so harmless if the item turns out known), the
+ * tenant's facts, and the parse + map (a worker thread, with a pool). A sync
+ * starts it for the next items while the current one commits; everything that
+ * reads what earlier mail stored (duplicates, threading) waits for ingestItem,
+ * in order. Never rejects: a failure is kept and raised where ingestItem needs
+ * the result.
+ */
+export interface PreparedItem {
+  readonly raw: Promise<StoredBlob>;
+  /** Absent for an item over the size limit (it is not parsed). */
+  readonly mapped?: Promise<{ tenant: TenantFacts; res: MapResponse }>;
+}
+
+export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): PreparedItem {
+  const raw = ctx.blobs.put(item.raw);
+  const mapped = item.oversize ? undefined : mapItem(ctx, mailbox, item);
+  raw.catch(() => undefined);
+  mapped?.catch(() => undefined);
+  return { raw, mapped };
+}
+
+async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): Promise<{ tenant: TenantFacts; res: MapResponse }> {
+  const tenant = await (ctx.tenants ? ctx.tenants.get(ctx.db, mailbox.tenant_id) : loadTenantContext(ctx.db, mailbox.tenant_id));
+  // Parse and map: the CPU-heavy part, in a worker thread when the context has a pool.
+  const res = await (ctx.mapper ?? inThreadMapper).map({
+    raw: item.raw,
+    limits: ctx.parseLimits,
+    mailbox: { address: mailbox.address, aliases: mailbox.aliases },
+    ownAddresses: tenant.ownAddresses,
+    receivedAt: item.receivedAt,
+    now: ctx.now?.() ?? new Date(),
+    attachmentUrl: unsignedDownloadUrl(ctx.publicUrl, tenant.slug, '{id}'),
+    token: TOKEN,
+  });
+  return { tenant, res };
+}
+
+export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, prepared?: PreparedItem): Promise<IngestResult> {
   const known = opts.recordId === undefined ? await recorded(ctx.db, mailbox, item, opts.cursor) : null;
   if (known) return known;
   try {
-    return await attempt(ctx, mailbox, item, opts);
+    return await attempt(ctx, mailbox, item, opts, prepared ?? prepareItem(ctx, mailbox, item));
   } catch (err) {
     if (!isUniqueViolation(err)) return poisonGuard(ctx, mailbox, item, opts, err);
     // Another process stored the same mail (second mailbox) or this item between our check and commit: run again, it is recognised now.
@@ -55,7 +97,7 @@ export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, ite
     const now = opts.recordId === undefined ? await recorded(ctx.db, mailbox, item, opts.cursor) : null;
     if (now) return now;
     try {
-      return await attempt(ctx, mailbox, item, opts);
+      return await attempt(ctx, mailbox, item, opts, prepareItem(ctx, mailbox, item));
     } catch (again) {
       return poisonGuard(ctx, mailbox, item, opts, again);
     }
@@ -96,9 +138,9 @@ function base(mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, raw
   return { mailbox, sourceKey: item.sourceKey, receivedAt: item.receivedAt, raw, recordId: opts.recordId, recordOutcome: opts.recordOutcome, cursor: opts.cursor };
 }
 
-async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions): Promise<IngestResult> {
+async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, prepared: PreparedItem): Promise<IngestResult> {
   const { db } = ctx;
-  const raw = await ctx.blobs.put(item.raw);
+  const raw = await prepared.raw;
   const common = base(mailbox, item, opts, raw);
   const lookup = new PrismaIngestLookup(db);
   const facts = { tenantId: mailbox.tenant_id, rawSha256: raw.sha256, recordId: opts.recordId };
@@ -108,34 +150,17 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
     return store(ctx, { ...common, headerOnly: true, decision: { kind: 'failed', error, warnings: [HEADER_ONLY_WARNING] } });
   }
 
-  let mail;
-  try {
-    mail = await parseMail(item.raw, ctx.parseLimits);
-  } catch (err) {
-    const error = isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE' as const, message: `The message cannot be parsed: ${describeError(err)}` };
-    return store(ctx, { ...common, decision: await decideUnparsed(facts, error, lookup) });
-  }
-
-  const tenant = await (ctx.tenants ? ctx.tenants.get(db, mailbox.tenant_id) : loadTenantContext(db, mailbox.tenant_id));
-  const attachmentIds = mail.attachments.length > 0 ? await allocateAttachmentIds(db, mail.attachments.length) : [];
-  const cidUrls = new Map<string, string>();
-  mail.attachments.forEach((a, i) => {
-    if (a.contentId !== null) cidUrls.set(a.contentId, unsignedDownloadUrl(ctx.publicUrl, tenant.slug, attachmentIds[i]!));
-  });
-  const mapped = mapMail(mail, {
-    mailbox: { address: mailbox.address, aliases: mailbox.aliases },
-    ownAddresses: tenant.ownAddresses,
-    receivedAt: item.receivedAt,
-    now: ctx.now?.() ?? new Date(),
-    cidUrls,
-  });
+  const { tenant, res } = await (prepared.mapped ?? mapItem(ctx, mailbox, item));
+  if (!res.ok) return store(ctx, { ...common, decision: await decideUnparsed(facts, res.error, lookup) });
+  const attachmentIds = res.mapped.attachments.length > 0 ? await allocateAttachmentIds(db, res.mapped.attachments.length) : [];
+  const mapped = withAttachmentIds(res.mapped, TOKEN, attachmentIds);
   const decided = await decideIngest(facts, mapped, lookup, ctx.secretKey);
   const decision = { ...decided, warnings: [...mapped.warnings, ...decided.warnings] };
 
   // Attachment bytes are stored before the transaction; content addressing makes a retry harmless.
   const attachments: StoredAttachment[] = [];
   if (decision.kind === 'conversation') {
-    for (const [i, a] of mail.attachments.entries()) {
+    for (const [i, a] of mapped.attachments.entries()) {
       const blob = await ctx.blobs.put(a.content);
       attachments.push({ id: attachmentIds[i] ?? 0, attachment: a, storageKey: blob.key });
     }

@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ParseLimits } from '../mail/parse.js';
 import type { Classification } from '../mail/classify.js';
 import type { BlobStore } from '../storage/blob.js';
+import type { Mapper } from './mapping.js';
 
 export type IngestOutcome = 'conversation' | 'duplicate' | 'skipped' | 'failed';
 
@@ -53,6 +54,8 @@ export interface IngestContext {
   logger: Logger;
   parseLimits?: Partial<ParseLimits>;
   now?: () => Date;
+  /** Runs parse + map (a worker-thread pool in the worker); absent: in this thread. */
+  mapper?: Mapper;
   /** Tenant facts cached for a few seconds (the worker's); absent: read for every mail. */
   tenants?: { get(db: Db, tenantId: number): Promise<TenantFacts> };
 }

@@ -16,7 +16,7 @@ export type ProcessRole = 'api' | 'worker' | 'start';
 
 export async function runServer(config: Config, options: { role: ProcessRole }): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
-  const services = createServices(config, { logger });
+  const services = createServices(config, { logger, mapPool: options.role !== 'api' });
   const { db, redis, queues } = services;
   const metrics = createMetrics();
 

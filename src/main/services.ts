@@ -7,6 +7,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { createPrisma, type Db } from '../db/prisma.js';
+import { MapPool } from '../ingest/map-pool.js';
 import { TenantContextCache } from '../ingest/tenant-context.js';
 import type { IngestContext } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   redis?: RedisOptions;
   /** A caller that reports Redis trouble itself (status) keeps it out of the log. */
   logRedisErrors?: boolean;
+  /** Parse and map in worker threads (config.parseThreads of them): the worker does; commands do not. */
+  mapPool?: boolean;
 }
 
 /** What ingest needs, from the config and the connections (also for tests that build an app by hand). */
@@ -56,7 +59,8 @@ export function createServices(config: Config, options: ServiceOptions): Service
   let queues: Queues | null = null;
   const queuesNow = (): Queues => (queues ??= createQueues({ connection: redis, prefix: config.queuePrefix }));
   const tokens = new AccessTokenCache();
-  const ingest = ingestContext(config, { db, blobs, logger });
+  const pool = options.mapPool && config.parseThreads > 0 ? new MapPool(config.parseThreads) : null;
+  const ingest = { ...ingestContext(config, { db, blobs, logger }), ...(pool ? { mapper: pool } : {}) };
   const source: SourceContext = {
     secretKeys: [config.secretKey],
     logger,
@@ -86,7 +90,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
       if (queues) await withTimeout(closeQueues(queues), 1_000, () => new Error('closing the queues timed out')).catch(() => undefined);
       // A connection never used, or already given up, has nothing to say goodbye to.
       const quit = redis.status === 'wait' || redis.status === 'end' ? Promise.resolve(redis.disconnect()) : redis.quit().catch(() => redis.disconnect());
-      await Promise.allSettled([db.$disconnect(), quit]);
+      await Promise.allSettled([db.$disconnect(), quit, pool?.close()]);
     },
   };
 }

@@ -10,13 +10,14 @@ import type { Db } from '../db/prisma.js';
 import { describeError, isMailroomError } from '../errors.js';
 import type { Mailbox } from '../generated/prisma/client.js';
 import { moveCursor } from '../ingest/cursor.js';
-import { ingestItem } from '../ingest/ingest.js';
-import type { IngestContext, IngestResult } from '../ingest/types.js';
+import { ingestItem, prepareItem, type PreparedItem } from '../ingest/ingest.js';
+import type { IngestContext, IngestMailbox, IngestResult } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { attachmentJobsFor, type AttachmentJobData } from '../queues/queues.js';
 import { sourceFor } from '../sources/registry.js';
-import type { InboundItem, MailSource, SourceContext, SourceSession } from '../sources/types.js';
+import type { InboundItem, MailSource, SourceContext, SourceEvent, SourceSession } from '../sources/types.js';
+import { lookahead } from './lookahead.js';
 import type { FailureKind } from '../mailboxes/backoff.js';
 import { tryLockMailbox } from './lock.js';
 import { transition, waitBeforeAttempt } from '../mailboxes/health.js';
@@ -48,6 +49,13 @@ export type SyncOutcome =
   | { status: 'interrupted'; ingested: number }
   | { status: 'failed'; kind: FailureKind; message: string; retryInMs: number };
 
+/**
+ * Items pulled and prepared (raw stored, parsed and mapped) ahead of the one
+ * being committed: enough to keep the parse threads busy, few enough to bound
+ * memory (at most this many mails of up to MAILROOM_MAX_MESSAGE_BYTES).
+ */
+const LOOKAHEAD = 4;
+const PREPARE_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 /** Acks in flight before the sync waits for them (bounds memory on a long backlog). */
 const MAX_PENDING_ACKS = 500;
 /** Done acks marked on their records in one UPDATE. */
@@ -101,14 +109,16 @@ class SyncRun {
     try {
       await this.health({ type: 'opened' });
       if (session.acks) await this.catchUpAcks(session);
-      for await (const event of session.pull(this.cursor, this.stop)) {
+      // A big mail is prepared on its turn, not ahead: the window must not hold several of them parsed.
+      const prepare = (e: SourceEvent) => (e.type === 'item' && e.item.raw.length <= PREPARE_AHEAD_MAX_BYTES ? prepareItem(this.deps.ingest, this.ingestMailbox, e.item) : undefined);
+      for await (const { event, started } of lookahead(session.pull(this.cursor, this.stop), LOOKAHEAD, prepare)) {
         if (event.type === 'cursor') {
           phase = 'ingest';
           await moveCursor(this.deps.db, this.mailbox.id, { from: this.cursor, to: event.cursor });
           this.cursor = event.cursor;
         } else {
           phase = 'ingest';
-          const result = await this.ingest(event.item);
+          const result = await this.ingest(event.item, started);
           phase = 'source';
           await this.afterCommit(session, event.item, result);
         }
@@ -128,10 +138,14 @@ class SyncRun {
     }
   }
 
-  private async ingest(item: InboundItem): Promise<IngestResult> {
-    const started = performance.now();
+  private get ingestMailbox(): IngestMailbox {
     const m = this.mailbox;
-    const result = await ingestItem(this.deps.ingest, { id: m.id, tenant_id: m.tenant_id, address: m.address, aliases: m.aliases }, item, { cursor: { from: this.cursor, to: item.cursor } });
+    return { id: m.id, tenant_id: m.tenant_id, address: m.address, aliases: m.aliases };
+  }
+
+  private async ingest(item: InboundItem, prepared: PreparedItem | undefined): Promise<IngestResult> {
+    const started = performance.now();
+    const result = await ingestItem(this.deps.ingest, this.ingestMailbox, item, { cursor: { from: this.cursor, to: item.cursor } }, prepared);
     this.cursor = item.cursor;
     this.deps.metrics?.ingestDuration.observe((performance.now() - started) / 1000);
     if (!result.alreadyRecorded) {

@@ -1,0 +1,8 @@
+// The worker-thread side of map-pool.ts: parseAndMap on a request that came
+// over postMessage (its Buffer arrives as a Uint8Array).
+import { parseAndMap, type MapRequest, type MapResponse } from './mapping.js';
+
+export default function map(req: MapRequest): Promise<MapResponse> {
+  const raw = req.raw as Uint8Array;
+  return parseAndMap({ ...req, raw: Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) });
+}

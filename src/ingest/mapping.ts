@@ -1,0 +1,77 @@
+// One raw mail → its mapped conversation (parse with the mail core, then
+// mapMail), as a pure step with plain-data input and output, so that it runs
+// the same in this thread or in a worker thread (map-pool.ts): it is the CPU
+// heavy part of ingest, and a big mail must not hold up IDLE, the API or
+// other mailboxes. The attachment rows' ids are not known yet when it runs
+// (they are taken from the database afterwards), so `cid:` images point at
+// placeholder URLs that withAttachmentIds() replaces with the real ones. The
+// placeholder carries a per-process random token: a mail cannot forge one.
+import { randomBytes } from 'node:crypto';
+import { mapMail, type MappedMail } from '../conversations/from-mail.js';
+import { describeError, isMailroomError, type ErrorCode } from '../errors.js';
+import { parseMail, type ParseLimits } from '../mail/parse.js';
+
+export interface MapRequest {
+  raw: Buffer;
+  limits?: Partial<ParseLimits>;
+  mailbox: { address: string; aliases: string[] };
+  ownAddresses: string[];
+  receivedAt: Date | null;
+  now: Date;
+  /** The URL of attachment `{id}`, with the literal `{id}` where the id goes. */
+  attachmentUrl: string;
+  /** Unguessable per process (placeholderToken()). */
+  token: string;
+}
+
+export type MapResponse = { ok: true; mapped: MappedMail } | { ok: false; error: { code: ErrorCode; message: string } };
+
+/** Anything that runs parseAndMap (in this thread, or a pool of worker threads). */
+export interface Mapper {
+  map(req: MapRequest): Promise<MapResponse>;
+}
+
+export const inThreadMapper: Mapper = { map: parseAndMap };
+
+export function placeholderToken(): string {
+  return randomBytes(12).toString('hex');
+}
+
+const placeholderId = (token: string, i: number) => `mrcid-${token}-${i}`;
+
+export async function parseAndMap(req: MapRequest): Promise<MapResponse> {
+  let mail;
+  try {
+    mail = await parseMail(req.raw, req.limits);
+  } catch (err) {
+    return { ok: false, error: isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE', message: `The message cannot be parsed: ${describeError(err)}` } };
+  }
+  const cidUrls = new Map<string, string>();
+  mail.attachments.forEach((a, i) => {
+    if (a.contentId !== null) cidUrls.set(a.contentId, req.attachmentUrl.replace('{id}', placeholderId(req.token, i)));
+  });
+  const mapped = mapMail(mail, { mailbox: req.mailbox, ownAddresses: req.ownAddresses, receivedAt: req.receivedAt, now: req.now, cidUrls });
+  return { ok: true, mapped };
+}
+
+/** The mapped mail with its `cid:` placeholders pointing at the attachment rows' real ids. */
+export function withAttachmentIds(mapped: MappedMail, token: string, ids: readonly number[]): MappedMail {
+  if (ids.length === 0) return mapped;
+  const pattern = new RegExp(`mrcid-${token}-(\\d+)`, 'g');
+  const swap = (text: string) => text.replace(pattern, (_, i: string) => String(ids[Number(i)] ?? 0));
+  const rich = mapped.sys_content_rich;
+  return {
+    ...mapped,
+    sys_content_rich: { ...rich, html: swap(rich.html), editorjs: JSON.parse(swap(JSON.stringify(rich.editorjs))) as typeof rich.editorjs },
+  };
+}
+
+/** Buffers come back from a worker thread as plain Uint8Arrays: make them Buffers again. */
+export function revive(res: MapResponse): MapResponse {
+  if (!res.ok) return res;
+  for (const a of res.mapped.attachments) {
+    const c = a.content as Uint8Array;
+    if (!Buffer.isBuffer(c)) a.content = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  }
+  return res;
+}

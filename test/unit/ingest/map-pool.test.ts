@@ -1,0 +1,70 @@
+// Parse + map in a worker thread gives what the same step gives in this
+// thread: the mapped conversation, attachment bytes as Buffers, `cid:` images
+// on placeholders that withAttachmentIds turns into the rows' ids; an
+// unreadable mail comes back as an error, not a crash.
+import { afterAll, describe, expect, it } from 'vitest';
+import { MapPool } from '../../../src/ingest/map-pool.js';
+import { parseAndMap, placeholderToken, withAttachmentIds, type MapRequest } from '../../../src/ingest/mapping.js';
+
+const pool = new MapPool(1);
+afterAll(() => pool.close());
+
+const raw = Buffer.from(
+  [
+    'From: Anna <anna@example.com>',
+    'To: support@acme.test',
+    'Subject: Screenshot',
+    'Message-ID: <shot@example.com>',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/related; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<p>See <img src="cid:shot1@example.com"></p>',
+    '--b',
+    'Content-Type: image/png; name="shot.png"',
+    'Content-ID: <shot1@example.com>',
+    'Content-Transfer-Encoding: base64',
+    '',
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==',
+    '--b--',
+    '',
+  ].join('\r\n'),
+);
+
+const request = (bytes: Buffer, token: string): MapRequest => ({
+  raw: bytes,
+  mailbox: { address: 'support@acme.test', aliases: [] },
+  ownAddresses: ['support@acme.test'],
+  receivedAt: new Date('2026-12-01T10:00:00Z'),
+  now: new Date('2026-12-01T10:00:05Z'),
+  attachmentUrl: 'http://mailroom.test/api/acme/v1/attachments/{id}/download',
+  token,
+});
+
+describe('MapPool', () => {
+  it('maps in a worker thread exactly as in this thread', async () => {
+    const token = placeholderToken();
+    const there = await pool.map(request(raw, token));
+    const here = await parseAndMap(request(raw, token));
+    expect(there.ok && here.ok).toBe(true);
+    if (!there.ok || !here.ok) return;
+    expect(Buffer.isBuffer(there.mapped.attachments[0]?.content)).toBe(true);
+    expect(there.mapped.attachments[0]?.content.equals(here.mapped.attachments[0]!.content)).toBe(true);
+    expect(there.mapped.created).toEqual(here.mapped.created);
+    expect({ ...there.mapped, attachments: [] }).toEqual({ ...here.mapped, attachments: [] });
+
+    const html = withAttachmentIds(there.mapped, token, [4711]).sys_content_rich.html;
+    expect(html).toContain('http://mailroom.test/api/acme/v1/attachments/4711/download');
+    expect(html).not.toContain('mrcid-');
+    // Another process's token (or a forged one in the mail) is left alone.
+    expect(withAttachmentIds(there.mapped, placeholderToken(), [1]).sys_content_rich.html).toContain(`mrcid-${token}-0`);
+  });
+
+  it('answers an unreadable mail with its error', async () => {
+    const res = await pool.map(request(Buffer.from([0, 1, 2, 3, 0xff, 0xfe]), placeholderToken()));
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error.code).toMatch(/^MAIL_/);
+  });
+});

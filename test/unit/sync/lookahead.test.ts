@@ -1,0 +1,46 @@
+// lookahead: events in order, each one's work started while earlier ones are
+// still being handled, and the source returned when the reader stops early.
+import { describe, expect, it } from 'vitest';
+import { lookahead } from '../../../src/sync/lookahead.js';
+
+describe('lookahead', () => {
+  it('keeps the order and starts work ahead of the reader', async () => {
+    const started: number[] = [];
+    const seen: number[] = [];
+    async function* source() {
+      for (let i = 1; i <= 6; i++) yield i;
+    }
+    for await (const { event, started: s } of lookahead(source(), 3, (e: number) => (started.push(e), e * 10))) {
+      seen.push(event);
+      expect(s).toBe(event * 10);
+      // While event n is handled, the later ones in the window were already pulled and started.
+      expect(Math.max(...started)).toBeGreaterThanOrEqual(Math.min(6, event + 2));
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('returns the source when the reader stops, and passes its failure on in order', async () => {
+    let finished = false;
+    async function* source() {
+      try {
+        for (let i = 1; ; i++) yield i;
+      } finally {
+        finished = true;
+      }
+    }
+    for await (const { event } of lookahead(source(), 2, () => undefined)) if (event === 3) break;
+    expect(finished).toBe(true);
+
+    async function* failing() {
+      yield 1;
+      throw new Error('connection lost');
+    }
+    const got: number[] = [];
+    await expect(
+      (async () => {
+        for await (const { event } of lookahead(failing(), 4, () => undefined)) got.push(event);
+      })(),
+    ).rejects.toThrow('connection lost');
+    expect(got).toEqual([1]);
+  });
+});
