@@ -34,6 +34,12 @@ export interface BlobStore {
    */
   open(key: string): Promise<OpenedBlob>;
   exists(key: string): Promise<boolean>;
+  /**
+   * Removes what interrupted writes left behind (a file store's temporary
+   * files older than `olderThanMs`, so a write in progress elsewhere is
+   * spared); returns how many. Stores that leave nothing behind omit it.
+   */
+  removeLeftovers?(olderThanMs: number): Promise<number>;
 }
 
 /**

@@ -3,7 +3,7 @@
 // final name: a key that exists always has all of its bytes. Concurrent puts of
 // the same bytes are harmless, as both renames install identical content.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MailroomError } from '../errors.js';
 import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
@@ -87,6 +87,31 @@ export class FileBlobStore implements BlobStore {
     } catch (err) {
       throw new MailroomError('STORAGE_FAILED', `Cannot check blob ${key}.`, { cause: err });
     }
+  }
+
+  /** `.tmp-*` files a killed process left in the store's directories (walks sha256/xx/yy/). */
+  async removeLeftovers(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory() && depth < 3) await walk(full, depth + 1);
+        else if (e.isFile() && e.name.startsWith('.tmp-')) {
+          const s = await stat(full).catch(() => null);
+          if (s && s.mtimeMs < cutoff && (await unlink(full).then(() => true, () => false))) removed++;
+        }
+      }
+    };
+    await walk(this.root, 0);
+    return removed;
   }
 
   /** Only ever called with a validated key, so the path stays under root. */

@@ -117,6 +117,11 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
     reconcile().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reconciling poll schedules and watches failed'));
   }, RECONCILE_MS);
   timer.unref();
+  // Writes a killed worker left half done (never under a blob's name: see file-store.ts) are cleared, off the start path.
+  void services.blobs
+    .removeLeftovers?.(60 * 60_000)
+    .then((n) => (n > 0 ? log.info({ removed: n }, 'removed temporary files of interrupted blob writes') : undefined))
+    .catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not clean temporary blob files'));
   log.info({ concurrency: config.syncConcurrency, idleSeconds: config.idleSeconds, watchLimit: config.watchLimit }, 'worker started');
 
   return {

@@ -26,7 +26,7 @@ import { MailroomError } from '../../src/errors.js';
 import { imapCursor, ingestMessage, type IngestContext, type IngestMailbox } from '../support/ingest.js';
 import { createLogger, type Logger } from '../../src/logging/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import { attachmentJobId, createRedisConnection, enqueueAttachmentJobs } from '../../src/queues/queues.js';
+import { attachmentJobId, createRedisConnection, enqueueAttachmentJobs, lastSweep } from '../../src/queues/queues.js';
 import { createBlobStore, type BlobStore } from '../../src/storage/blob-store.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { PDF, PNG, mailWithAttachments, peExecutable } from '../fixtures/attachments/samples.js';
@@ -214,6 +214,26 @@ describe('attachment worker', () => {
     expect(lostRow).toMatchObject({ status: 'OK', detected_type: 'image/png', attempts: 1 });
     expect(spentRow).toMatchObject({ status: 'ERROR', status_message: 'Processing failed after 5 attempts: the last attempt did not finish.', attempts: 5 });
     expect(finishedRow).toMatchObject({ status: 'OK', attempts: 2 });
+  });
+
+  it('puts a lost sweeper schedule back, notes each sweep, and never trims the queue\'s finished jobs', async () => {
+    const worker = await startWorker({ MAILROOM_ATTACHMENT_SWEEP_SECONDS: '1' });
+    const prefix = worker.queue.opts.prefix ?? '';
+    const done = await ingest(Array.from({ length: 12 }, (_, i) => ({ filename: `f${i}.pdf`, type: 'application/pdf', data: Buffer.concat([PDF, Buffer.from(`% ${i} ${randomBytes(4).toString('hex')}`)]) })));
+    await enqueueAttachmentJobs(worker.queue, done.map(job));
+    await finalRows(done.map((d) => d.id));
+    await until('the completed jobs to be counted', async () => ((await worker.queue.getJobCounts('completed')).completed ?? 0) >= 12);
+    // Sweeps run every second and finish; the dozen completed attachment jobs must all still be there.
+    await until('a sweep to be noted', async () => (await lastSweep(connection, prefix)) !== null, 10_000);
+    const noted = (await lastSweep(connection, prefix))!;
+    await until('a later sweep', async () => ((await lastSweep(connection, prefix))?.getTime() ?? 0) > noted.getTime(), 10_000);
+    expect((await worker.queue.getJobCounts("completed")).completed ?? 0).toBeGreaterThanOrEqual(12);
+
+    // Redis lost the schedule (a restart without persistence): the next reconcile puts it back.
+    await worker.queue.removeJobScheduler('attachments-sweeper');
+    expect(await worker.queue.getJobScheduler('attachments-sweeper')).toBeFalsy();
+    await worker.ensureSchedule();
+    expect(await worker.queue.getJobScheduler('attachments-sweeper')).toBeTruthy();
   });
 });
 

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -68,6 +68,21 @@ describe('createBlobStore', () => {
     const { key } = await store.put(Buffer.from('relative'));
     const other = createBlobStore(`file://${path.join(dir, 'blobs')}`);
     expect((await other.get(key)).toString()).toBe('relative');
+  });
+
+  it('removes temporary files a killed write left behind, sparing fresh ones and blobs', async () => {
+    const store = createBlobStore(`file://${dir}`);
+    const { key } = await store.put(Buffer.from('kept'));
+    const blobDir = path.dirname(path.join(dir, ...key.split('/')));
+    const stale = path.join(blobDir, '.tmp-0123456789abcdef-aaaaaa');
+    const fresh = path.join(blobDir, '.tmp-0123456789abcdef-bbbbbb');
+    await writeFile(stale, 'half a blob');
+    await writeFile(fresh, 'being written now');
+    const hourAgo = new Date(Date.now() - 2 * 60 * 60_000);
+    await utimes(stale, hourAgo, hourAgo);
+    expect(await store.removeLeftovers!(60 * 60_000)).toBe(1);
+    expect((await readdir(blobDir)).sort()).toEqual(['.tmp-0123456789abcdef-bbbbbb', path.basename(key)].sort());
+    expect((await store.get(key)).toString()).toBe('kept');
   });
 });
 
