@@ -40,6 +40,9 @@ export interface IngestOptions {
   recordOutcome?: IngestOutcome;
 }
 
+/** Largest mail handed to the parse threads (see mapItem). */
+const POOL_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Marks the `cid:` placeholders of this process (see mapping.ts). */
 const TOKEN = placeholderToken();
 
@@ -71,8 +74,11 @@ export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: In
 
 async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): Promise<{ tenant: TenantFacts; res: MapResponse }> {
   const tenant = await (ctx.tenants ? ctx.tenants.get(ctx.db, mailbox.tenant_id) : loadTenantContext(ctx.db, mailbox.tenant_id));
-  // Parse and map: the CPU-heavy part, in a worker thread when the context has a pool.
-  const res = await (ctx.mapper ?? inThreadMapper).map({
+  // Parse and map: the CPU-heavy part, in a worker thread when the context has a pool. A mail
+  // over POOL_MAX_BYTES stays in this thread: handing it over copies it (and its attachments
+  // back), which costs more memory than the parse; streaming large parts is the cure for both.
+  const mapper = ctx.mapper && item.raw.length <= POOL_MAX_BYTES ? ctx.mapper : inThreadMapper;
+  const res = await mapper.map({
     raw: item.raw,
     limits: ctx.parseLimits,
     mailbox: { address: mailbox.address, aliases: mailbox.aliases },
