@@ -5,7 +5,13 @@
 // sequential (the cursor, duplicates, threading) stays sequential. An async
 // generator queues next() calls, so pulling ahead is safe; stopping early
 // returns the source once the pulls already asked for have settled.
-export async function* lookahead<T, U>(source: AsyncIterable<T>, size: number, start: (event: T) => U): AsyncGenerator<{ event: T; started: U }> {
+export async function* lookahead<T, U>(
+  source: AsyncIterable<T>,
+  size: number,
+  start: (event: T) => U,
+  /** With `maxWeight`: no more is pulled ahead while the events held weigh more (memory: raw bytes). */
+  budget?: { weight: (event: T) => number; maxWeight: number },
+): AsyncGenerator<{ event: T; started: U }> {
   const it = source[Symbol.asyncIterator]();
   const pull = (): Promise<IteratorResult<{ event: T; started: U }>> => {
     const p = it.next().then((r): IteratorResult<{ event: T; started: U }> => (r.done ? { done: true, value: undefined } : { done: false, value: { event: r.value, started: start(r.value) } }));
@@ -13,12 +19,28 @@ export async function* lookahead<T, U>(source: AsyncIterable<T>, size: number, s
     return p;
   };
   const window: Promise<IteratorResult<{ event: T; started: U }>>[] = [];
+  const weights: number[] = [];
+  let held = 0;
+  const add = () => {
+    const p = pull();
+    window.push(p);
+    const slot = weights.push(0) - 1;
+    void p.then((r) => {
+      const w = r.done || !budget ? 0 : budget.weight(r.value.event);
+      weights[slot] = w;
+      held += w;
+    }, () => undefined);
+  };
+  let taken = 0;
   try {
-    for (let i = 0; i < Math.max(1, size); i++) window.push(pull());
+    add();
     for (;;) {
+      // Ahead of the one being handled: up to `size`, while what they hold stays within the budget.
+      while (window.length < Math.max(1, size) && (!budget || held <= budget.maxWeight)) add();
       const next = await window.shift()!;
+      held -= weights[taken] ?? 0;
+      taken++;
       if (next.done) return;
-      window.push(pull());
       yield next.value;
     }
   } finally {

@@ -51,10 +51,12 @@ export type SyncOutcome =
 
 /**
  * Items pulled and prepared (raw stored, parsed and mapped) ahead of the one
- * being committed: enough to keep the parse threads busy, few enough to bound
- * memory (at most this many mails of up to MAILROOM_MAX_MESSAGE_BYTES).
+ * being committed: enough to keep the parse threads busy; memory is bounded
+ * by LOOKAHEAD_MAX_BYTES of raw mail held ahead.
  */
 const LOOKAHEAD = 4;
+/** Raw bytes held ahead at most (one big mail is still read, on its own). */
+const LOOKAHEAD_MAX_BYTES = 16 * 1024 * 1024;
 const PREPARE_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 /** Acks in flight before the sync waits for them (bounds memory on a long backlog). */
 const MAX_PENDING_ACKS = 500;
@@ -111,7 +113,10 @@ class SyncRun {
       if (session.acks) await this.catchUpAcks(session);
       // A big mail is prepared on its turn, not ahead: the window must not hold several of them parsed.
       const prepare = (e: SourceEvent) => (e.type === 'item' && e.item.raw.length <= PREPARE_AHEAD_MAX_BYTES ? prepareItem(this.deps.ingest, this.ingestMailbox, e.item) : undefined);
-      for await (const { event, started } of lookahead(session.pull(this.cursor, this.stop), LOOKAHEAD, prepare)) {
+      const budget = { weight: (e: SourceEvent) => (e.type === 'item' ? e.item.raw.length : 0), maxWeight: LOOKAHEAD_MAX_BYTES };
+      for await (const { event, started } of lookahead(session.pull(this.cursor, this.stop), LOOKAHEAD, prepare, budget)) {
+        // Disabled, removed or shutting down: the items read ahead are left for the next sync (the cursor moves only with a commit).
+        if (this.stop.aborted) break;
         if (event.type === 'cursor') {
           phase = 'ingest';
           await moveCursor(this.deps.db, this.mailbox.id, { from: this.cursor, to: event.cursor });

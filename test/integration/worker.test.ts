@@ -164,14 +164,11 @@ describe('mailbox disable, enable and remove under a running worker', () => {
     const w = startWorker({ MAILROOM_QUEUE_PREFIX: prefix });
     await waitFor(async () => (await count()) >= 10, 60_000, 'the backlog sync never started');
     await setMailboxEnabled(db, box.mailboxId, false);
-    // The message in hand is finished; then nothing more. Wait until the count stands still.
-    let last = -1;
-    await waitFor(async () => {
-      const now = await count();
-      const still = now === last;
-      last = now;
-      return still;
-    }, 10_000, 'ingest did not stop after disable');
+    // The message in hand is finished; then the sync ends and lets go of the mailbox's lock.
+    const syncing = async () =>
+      (await db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = ${0x4d525359} AND objid = ${box.mailboxId}`)[0]!.n > 0n;
+    await waitFor(async () => !(await syncing()), 10_000, 'the sync did not stop after disable');
+    const last = await count();
     expect(last).toBeLessThan(300);
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await count()).toBe(last);

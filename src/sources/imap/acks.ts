@@ -7,7 +7,7 @@
 // would only repeat it. A lost connection rejects the promises: the acks stay
 // due and the next sync catches them up.
 import type { ImapFlow, ImapFlowError } from 'imapflow';
-import { describeError } from '../../errors.js';
+import { MailroomError } from '../../errors.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logging/logger.js';
 import { uidSet } from './fetch-plan.js';
@@ -54,16 +54,18 @@ export class AckQueue {
 
   private async run(uids: bigint[]): Promise<void> {
     const set = uidSet(uids);
+    let ok: unknown = true;
     try {
-      if (this.mailbox.post_action === 'seen') {
-        await this.client.messageFlagsAdd(set, ['\\Seen'], { uid: true });
-      } else if (this.mailbox.post_action === 'move' && this.mailbox.post_action_folder) {
-        await this.client.messageMove(set, this.mailbox.post_action_folder, { uid: true });
-      }
+      // imapflow answers a refusal or a connection lost mid-command with false, not an error.
+      if (this.mailbox.post_action === 'seen') ok = await this.client.messageFlagsAdd(set, ['\\Seen'], { uid: true });
+      else if (this.mailbox.post_action === 'move' && this.mailbox.post_action_folder) ok = await this.client.messageMove(set, this.mailbox.post_action_folder, { uid: true });
     } catch (err) {
       const status = (err as ImapFlowError).responseStatus;
       if ((status !== 'NO' && status !== 'BAD') || !this.client.usable) throw err;
-      this.log.warn({ err: describeError(err), uids: uids.length, action: this.mailbox.post_action }, 'post-action refused by the server; the messages are ingested');
+      ok = false;
     }
+    if (ok !== false && ok !== undefined) return;
+    if (!this.client.usable || !this.client.mailbox) throw new MailroomError('MAILBOX_CONNECT_FAILED', 'The IMAP connection was lost before the post-action ran; it runs on the next sync.');
+    this.log.warn({ uids: uids.length, action: this.mailbox.post_action }, 'post-action refused by the server; the messages are ingested');
   }
 }

@@ -19,12 +19,13 @@ import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits } from './fetch-plan
 
 /**
  * A sync's socket is quiet only while one item is being stored (bounded by
- * the ingest transaction's 60 s and the parse limits): two minutes of silence
- * is a dead or black-holed connection, and the sync fails (connect_error,
- * backoff) instead of hanging with the mailbox `syncing` for imapflow's
- * default five.
+ * the ingest transaction's 60 s and the parse limits; a slow batch sends a
+ * NOOP every KEEPALIVE_MS, see keepAlive): two minutes of silence is a dead
+ * or black-holed connection, and the sync fails (connect_error, backoff)
+ * instead of hanging with the mailbox `syncing` for imapflow's default five.
  */
 export const SYNC_SOCKET_TIMEOUT_MS = 120_000;
+const KEEPALIVE_MS = 30_000;
 
 /** Connects, logs in and opens the folder; failures come out classified (see errors.ts). */
 export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Promise<SourceSession> {
@@ -89,6 +90,7 @@ export function classified(mailbox: Mailbox, err: unknown, during: 'connect' | '
 class ImapSession implements SourceSession {
   readonly acks: boolean;
   private readonly ackQueue: AckQueue;
+  private lastCommandAt = Date.now();
 
   constructor(
     private readonly mailbox: Mailbox,
@@ -154,10 +156,15 @@ class ImapSession implements SourceSession {
       p.catch(() => undefined); // awaited on its turn; a failure surfaces there
       downloads.set(i, p);
     };
-    /** Starts the download of the first batch after step `i`, so it arrives while step `i` is stored. */
+    /**
+     * Starts the download of the first batch after step `i`, so it arrives while step `i` is
+     * stored; not a batch that is one mail larger than a batch (memory: it downloads on its turn).
+     */
     const prefetchAfter = (i: number) => {
       const j = plan.findIndex((step, k) => k > i && step.kind === 'batch');
-      if (j >= 0 && !downloads.has(j)) download(j);
+      const next = plan[j];
+      if (signal.aborted || next?.kind !== 'batch' || next.bytes > this.limits.batchBytes || downloads.has(j)) return;
+      download(j);
     };
     prefetchAfter(-1);
     for (const [i, step] of plan.entries()) {
@@ -177,6 +184,7 @@ class ImapSession implements SourceSession {
         void this.ackQueue.flush();
         for (const m of step.messages) {
           if (signal.aborted) return;
+          this.keepAlive();
           const item = got?.get(m.uid);
           yield item ? { uid: m.uid, item } : { uid: m.uid }; // absent: expunged since the listing
         }
@@ -184,7 +192,19 @@ class ImapSession implements SourceSession {
     }
   }
 
+  /**
+   * While a batch is being stored the connection is quiet; after KEEPALIVE_MS
+   * of that, a NOOP (queued behind anything in flight) keeps it from timing
+   * out as dead (SYNC_SOCKET_TIMEOUT_MS) however slow the storing is.
+   */
+  private keepAlive(): void {
+    if (Date.now() - this.lastCommandAt < KEEPALIVE_MS) return;
+    this.lastCommandAt = Date.now();
+    this.client.noop().catch(() => undefined); // a dead connection surfaces at the next fetch or ack
+  }
+
   private async fetchBatch(messages: readonly { uid: bigint; receivedAt: Date | null }[], uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
+    this.lastCommandAt = Date.now();
     const wanted = new Map(messages.map((m) => [m.uid, m]));
     const rows = await this.client.fetchAll(uidSet([...wanted.keys()]), { uid: true, source: true, internalDate: true }, { uid: true });
     const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();

@@ -43,4 +43,20 @@ describe('lookahead', () => {
     ).rejects.toThrow('connection lost');
     expect(got).toEqual([1]);
   });
+
+  it('pulls no further ahead while the events held weigh more than the budget', async () => {
+    let pulled = 0;
+    async function* source() {
+      for (let i = 1; i <= 5; i++) {
+        pulled = i;
+        yield i;
+      }
+    }
+    const seenAt: number[] = [];
+    // Each event weighs 10; a budget of 15 keeps at most about two ahead.
+    for await (const { event } of lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 15 })) {
+      seenAt.push(pulled - event);
+    }
+    expect(Math.max(...seenAt)).toBeLessThanOrEqual(3);
+  });
 });
