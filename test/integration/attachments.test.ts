@@ -149,8 +149,13 @@ describe('attachment worker', () => {
     expect(pdf).toMatchObject({ status: 'OK', status_message: null, detected_type: 'application/pdf', attempts: 1 });
     expect(png).toMatchObject({ status: 'OK', status_message: null, detected_type: 'image/png', filename: 'résumé photo.png' });
     expect(exe).toMatchObject({ status: 'ERROR', status_message: 'Blocked file type: the bytes are a Windows executable.', filename: 'invoice.pdf', attempts: 1 });
-    const counted = (await metrics.attachmentJobsTotal.get()).values.map((v) => [v.labels.status, v.value]);
-    expect(Object.fromEntries(counted)).toEqual({ ok: 2, error: 1 });
+    // The counter moves just after the row is final: wait for it rather than read it at once.
+    const counted = async () => Object.fromEntries((await metrics.attachmentJobsTotal.get()).values.map((v) => [v.labels.status, v.value]));
+    await until('the attachment outcomes to be counted', async () => {
+      const c = await counted();
+      return c.ok === 2 && c.error === 1;
+    });
+    expect(await counted()).toEqual({ ok: 2, error: 1 });
     processed = { pdf: pdf!.id, png: png!.id, exe: exe!.id };
 
     // A second job for a final row, or a job naming another tenant, changes nothing.
