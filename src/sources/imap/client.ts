@@ -7,7 +7,9 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { decryptSecret } from '../../crypto/secrets.js';
 import type { Logger } from '../../logging/logger.js';
 import { refreshAccessToken, type AccessTokenCache, type FetchFn, type RefreshParams } from '../oauth.js';
-import type { MailboxConnectionRow } from '../types.js';
+import type { Mailbox } from '../../generated/prisma/client.js';
+import type { MailboxConnectionRow, SourceContext } from '../types.js';
+import { classified } from './errors.js';
 
 export interface ImapTimeouts {
   /** DNS + TCP + TLS handshake, one budget. */
@@ -112,5 +114,46 @@ export async function createImapClient(row: MailboxConnectionRow, deps: ImapClie
   client.on('error', (err: Error) => {
     if (deps.logger) deps.logger.warn({ mailbox_id: row.id ?? null, host: row.host, err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'IMAP connection error');
   });
+  return client;
+}
+
+/**
+ * A logged-in client (no folder open yet), shared by syncing and watching.
+ * Aborting `signal` while it connects closes the socket at once (a disabled
+ * mailbox must not wait out a connection timeout).
+ */
+export async function connectImap(
+  mailbox: Mailbox,
+  ctx: SourceContext,
+  extra: Parameters<typeof createImapClient>[2],
+  opts: { signal?: AbortSignal; timeouts?: Partial<ImapTimeouts> } = {},
+): Promise<ImapFlow> {
+  const { signal } = opts;
+  let client: ImapFlow;
+  try {
+    client = await createImapClient(
+      mailbox,
+      {
+        secretKeys: ctx.secretKeys,
+        logger: false,
+        timeouts: { ...opts.timeouts, ...(ctx.timeouts as Partial<ImapTimeouts> | undefined) },
+        oauth: { cache: ctx.tokens, onRotated: ctx.onSecretRotated ? (secret) => ctx.onSecretRotated!(mailbox.id, secret) : undefined },
+      },
+      extra,
+    );
+  } catch (err) {
+    throw classified(mailbox, err, 'connect');
+  }
+  client.on('error', (err: Error) => ctx.logger.warn({ mailboxId: mailbox.id, err: err.message }, 'IMAP connection error'));
+  const abort = () => client.close();
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    await client.connect();
+  } catch (err) {
+    client.close();
+    throw classified(mailbox, err, 'connect');
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
   return client;
 }

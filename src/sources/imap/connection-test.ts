@@ -8,20 +8,18 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import type { ImapFlow } from 'imapflow';
-import { describeError, isMailroomError, MailroomError, type ErrorCode } from '../../errors.js';
+import { describeError, isMailroomError, MailroomError } from '../../errors.js';
 import { refreshAccessToken } from '../oauth.js';
 import type { ConnectionTestDetails, ConnectionTestResult, ConnectionTestStage, MailboxConnectionRow } from '../types.js';
 import { withTimeout } from '../../util/timeout.js';
 import { createImapClient, oauthParams, type ImapClientDeps } from './client.js';
-import { CERT_CODE, classifyImapError, errCode, STAGE_CODES, tlsReason } from './errors.js';
+import { CERT_CODE, classified, errCode, STAGE_CODES, stageOfCode, tlsReason } from './errors.js';
 
 export interface ConnectionTestOptions extends Omit<ImapClientDeps, 'timeouts'> {
   mailbox: MailboxConnectionRow;
   /** Budget of each network stage. */
   timeoutMs?: number;
 }
-
-const STAGES = new Map<ErrorCode, ConnectionTestStage>(Object.entries(STAGE_CODES).map(([stage, code]) => [code, stage as ConnectionTestStage]));
 
 /** A failed stage, as a registry error (its code names the stage). */
 function stageFailure(stage: ConnectionTestStage, message: string): MailroomError {
@@ -119,11 +117,11 @@ export async function testMailboxConnection(options: ConnectionTestOptions): Pro
     );
     client = c;
     await c.connect().catch((err: unknown) => {
-      throw asStage(classifyImapError(row, err, 'connect'));
+      throw classified(row, err, 'connect');
     });
     if (row.tls === 'starttls' && c.tls) tlsProtocol = c.tls.version ?? null;
     const box = await c.mailboxOpen(row.folder, { readOnly: true }).catch((err: unknown) => {
-      throw asStage(classifyImapError(row, err, 'folder'));
+      throw classified(row, err, 'folder');
     });
     const details: ConnectionTestDetails = {
       host: row.host,
@@ -141,7 +139,7 @@ export async function testMailboxConnection(options: ConnectionTestOptions): Pro
     client = null;
     return { ok: true, details };
   } catch (err) {
-    const stage = isMailroomError(err) ? STAGES.get(err.code) : undefined;
+    const stage = isMailroomError(err) ? stageOfCode(err.code) : undefined;
     if (isMailroomError(err) && stage) return { ok: false, stage, code: err.code, message: err.message };
     // Secrets that cannot be decrypted: the stored credentials are unusable, an auth problem for the admin.
     if (isMailroomError(err, 'SECRET_DECRYPT_FAILED')) return { ok: false, stage: 'auth', code: err.code, message: err.message };
@@ -149,8 +147,4 @@ export async function testMailboxConnection(options: ConnectionTestOptions): Pro
   } finally {
     client?.close();
   }
-}
-
-function asStage(f: { stage: ConnectionTestStage; message: string }): MailroomError {
-  return stageFailure(f.stage, f.message);
 }

@@ -4,7 +4,7 @@
 // a sync turns it into the mailbox's health (credentials and folders need a
 // person and back off long, everything else is transient).
 import type { ImapFlowError } from 'imapflow';
-import { describeError, isMailroomError, type ErrorCode } from '../../errors.js';
+import { describeError, isMailroomError, MailroomError, type ErrorCode } from '../../errors.js';
 import type { ConnectionTestStage, MailboxConnectionRow } from '../types.js';
 import type { SourceFailure } from '../types.js';
 
@@ -22,6 +22,20 @@ export const STAGE_CODES: Readonly<Record<ConnectionTestStage, ErrorCode>> = Obj
   auth: 'MAILBOX_AUTH_FAILED',
   folder: 'MAILBOX_FOLDER_FAILED',
 });
+
+const STAGE_OF_CODE = new Map<ErrorCode, ConnectionTestStage>(Object.entries(STAGE_CODES).map(([stage, code]) => [code, stage as ConnectionTestStage]));
+
+/** The stage a registry code stands for (MAILBOX_AUTH_FAILED → auth), if it is one of them. */
+export function stageOfCode(code: ErrorCode): ConnectionTestStage | undefined {
+  return STAGE_OF_CODE.get(code);
+}
+
+/** The registry error for an imapflow failure (the original as its cause); one already classified is kept. */
+export function classified(row: Parameters<typeof classifyImapError>[0], err: unknown, during: 'connect' | 'folder' | 'session'): MailroomError {
+  if (err instanceof MailroomError && stageOfCode(err.code)) return err;
+  const f = classifyImapError(row, err, during);
+  return new MailroomError(f.code, f.message, { cause: err });
+}
 
 /** Node's error codes for a certificate that failed verification. */
 export const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME/;
@@ -82,6 +96,12 @@ export function classifyImapError(row: Pick<MailboxConnectionRow, 'host' | 'port
   if (code === 'ENOTFOUND') return failure('dns', `The host name ${row.host} does not exist.`);
   const said = e.responseText || describeError(err);
   return failure('tcp', `The IMAP session with ${where} failed${code ? ` (${code})` : ''}: ${said.replace(/\.$/, '')}.`);
+}
+
+/** What anything a session or watch threw means for the mailbox (MailSource.classify). */
+export function sourceFailure(row: Parameters<typeof classifyImapError>[0], err: unknown): SourceFailure {
+  const stage = isMailroomError(err) ? stageOfCode(err.code) : undefined;
+  return toSourceFailure(isMailroomError(err) && stage ? { stage, code: err.code, message: err.message } : classifyImapError(row, err, 'session'));
 }
 
 /** For the sync worker: refused credentials need a person; a folder may be back in a moment; the rest is transient. */

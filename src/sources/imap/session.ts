@@ -11,9 +11,9 @@ import { MailroomError } from '../../errors.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logging/logger.js';
 import type { AckResult, InboundItem, ItemAck, SourceContext, SourceEvent, SourceSession } from '../types.js';
-import { createImapClient, type ImapTimeouts } from './client.js';
+import { connectImap } from './client.js';
 import { formatCursor, formatSourceKey, parseCursor, parseSourceKey } from './cursor.js';
-import { classifyImapError, STAGE_CODES } from './errors.js';
+import { classified } from './errors.js';
 import { AckQueue } from './acks.js';
 import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits } from './fetch-plan.js';
 
@@ -37,54 +37,6 @@ export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Pro
     throw classified(mailbox, err, 'folder');
   }
   return new ImapSession(mailbox, client, { maxRawBytes: ctx.maxRawBytes, ...DEFAULT_BATCH }, ctx.logger.child({ mailboxId: mailbox.id }));
-}
-
-/**
- * A logged-in client (no folder open yet), shared by syncing and watching.
- * Aborting `signal` while it connects closes the socket at once (a disabled
- * mailbox must not wait out a connection timeout).
- */
-export async function connectImap(
-  mailbox: Mailbox,
-  ctx: SourceContext,
-  extra: Parameters<typeof createImapClient>[2],
-  opts: { signal?: AbortSignal; timeouts?: Partial<ImapTimeouts> } = {},
-): Promise<ImapFlow> {
-  const { signal } = opts;
-  let client: ImapFlow;
-  try {
-    client = await createImapClient(
-      mailbox,
-      {
-        secretKeys: ctx.secretKeys,
-        logger: false,
-        timeouts: { ...opts.timeouts, ...(ctx.timeouts as Partial<ImapTimeouts> | undefined) },
-        oauth: { cache: ctx.tokens, onRotated: ctx.onSecretRotated ? (secret) => ctx.onSecretRotated!(mailbox.id, secret) : undefined },
-      },
-      extra,
-    );
-  } catch (err) {
-    throw classified(mailbox, err, 'connect');
-  }
-  client.on('error', (err: Error) => ctx.logger.warn({ mailboxId: mailbox.id, err: err.message }, 'IMAP connection error'));
-  const abort = () => client.close();
-  signal?.addEventListener('abort', abort, { once: true });
-  try {
-    await client.connect();
-  } catch (err) {
-    client.close();
-    throw classified(mailbox, err, 'connect');
-  } finally {
-    signal?.removeEventListener('abort', abort);
-  }
-  return client;
-}
-
-/** The registry error for an imapflow failure, the original as its cause. */
-export function classified(mailbox: Mailbox, err: unknown, during: 'connect' | 'folder' | 'session'): MailroomError {
-  if (err instanceof MailroomError && Object.values(STAGE_CODES).includes(err.code)) return err;
-  const f = classifyImapError(mailbox, err, during);
-  return new MailroomError(f.code, f.message, { cause: err });
 }
 
 class ImapSession implements SourceSession {

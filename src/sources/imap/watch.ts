@@ -7,7 +7,8 @@
 // after which servers may drop it.
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { SourceContext, WatchOptions } from '../types.js';
-import { classified, connectImap } from './session.js';
+import { connectImap } from './client.js';
+import { classified } from './errors.js';
 
 export async function watchImap(mailbox: Mailbox, ctx: SourceContext, opts: WatchOptions): Promise<'closed' | 'unsupported'> {
   if (opts.signal.aborted) return 'closed';
