@@ -14,7 +14,6 @@ import type { IngestDecision } from './decide.js';
 import { pgText, pgTextOrNull } from '../db/text.js';
 import type { CursorMove, IngestedAttachment, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
 
-export type TenantContext = TenantFacts;
 
 export interface StoredAttachment {
   id: number;
@@ -35,7 +34,7 @@ export interface WriteInput {
   /** Absent when the mail could not be parsed. */
   mapped?: MappedMail;
   /** For a conversation: the tenant and the attachment blobs already stored. */
-  tenant?: TenantContext;
+  tenant?: TenantFacts;
   attachments?: StoredAttachment[];
   /** Only the header was stored (over the size limit). */
   headerOnly?: boolean;
@@ -115,7 +114,7 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
 interface ConversationParts {
   mapped: MappedMail;
   thread: Extract<IngestDecision, { kind: 'conversation' }>['thread'];
-  tenant: TenantContext;
+  tenant: TenantFacts;
   attachments: StoredAttachment[];
 }
 

@@ -5,9 +5,9 @@
 // changed is seen soon after.
 import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
-import type { TenantContext } from './store.js';
+import type { TenantFacts } from './types.js';
 
-export async function loadTenantContext(db: Db, tenantId: number): Promise<TenantContext> {
+export async function loadTenantContext(db: Db, tenantId: number): Promise<TenantFacts> {
   const tenant = await db.tenant.findUnique({
     where: { id: tenantId },
     select: {
@@ -32,11 +32,11 @@ export async function loadTenantContext(db: Db, tenantId: number): Promise<Tenan
 }
 
 export class TenantContextCache {
-  private readonly entries = new Map<number, { at: number; value: Promise<TenantContext> }>();
+  private readonly entries = new Map<number, { at: number; value: Promise<TenantFacts> }>();
 
   constructor(private readonly ttlMs = 5_000, private readonly now: () => number = Date.now) {}
 
-  get(db: Db, tenantId: number): Promise<TenantContext> {
+  get(db: Db, tenantId: number): Promise<TenantFacts> {
     const hit = this.entries.get(tenantId);
     if (hit && this.now() - hit.at < this.ttlMs) return hit.value;
     const value = loadTenantContext(db, tenantId);

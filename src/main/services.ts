@@ -6,30 +6,22 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { encryptSecret } from '../crypto/secrets.js';
-import { createPrisma, type Db } from '../db/prisma.js';
+import { createPrisma } from '../db/prisma.js';
 import { MapPool } from '../ingest/map-pool.js';
 import { TenantContextCache } from '../ingest/tenant-context.js';
 import type { IngestContext } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
 import { AccessTokenCache } from '../sources/oauth.js';
-import { closeQueues, createQueues, enqueueAttachmentJobs, type AttachmentJobData, type Queues } from '../queues/queues.js';
+import { closeQueues, createQueues, enqueueAttachmentJobs, type Queues } from '../queues/queues.js';
 import type { SourceContext } from '../sources/types.js';
 import { createBlobStore } from '../storage/blob-store.js';
-import type { BlobStore } from '../storage/blob.js';
 import { withTimeout } from '../util/timeout.js';
+import type { CommandServices } from '../cli/io.js';
+import type { WorkerServices } from '../sync/worker.js';
 
-export interface Services {
-  readonly config: Config;
-  readonly db: Db;
-  readonly redis: Redis;
-  readonly logger: Logger;
-  readonly blobs: BlobStore;
-  readonly queues: Queues;
+/** Everything the worker (WorkerServices) and the commands (CommandServices) are handed, and the token cache. */
+export interface Services extends WorkerServices, CommandServices {
   readonly tokens: AccessTokenCache;
-  readonly ingest: IngestContext;
-  readonly source: SourceContext;
-  enqueueAttachments(rows: AttachmentJobData[]): Promise<void>;
-  close(): Promise<void>;
 }
 
 export interface ServiceOptions {
