@@ -94,14 +94,19 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
     return reconciling;
   };
 
-  // A mailbox changed (CLI, API, SQL): end its running sync and watch if it is off, else (re)start both now.
+  // A mailbox changed (CLI, API, SQL): end its running sync, watch and schedule if it is off, else
+  // (re)start all three now. Only this mailbox: the periodic reconcile covers everything else.
   const onChange = (mailboxId: number) => {
     void (async () => {
-      const m = await db.mailbox.findUnique({ where: { id: mailboxId }, select: { enabled: true } });
+      const m = await db.mailbox.findUnique({ where: { id: mailboxId }, select: { enabled: true, poll_seconds: true } });
       if (!m?.enabled) for (const c of running.get(mailboxId) ?? []) c.abort();
       await watchers?.refresh(mailboxId);
-      if (m?.enabled) await requestMailboxSync(queues.sync, mailboxId);
-      await reconcile();
+      if (m?.enabled) {
+        await scheduleMailboxPoll(queues.sync, mailboxId, m.poll_seconds);
+        await requestMailboxSync(queues.sync, mailboxId);
+      } else {
+        await unscheduleMailboxPoll(queues.sync, mailboxId);
+      }
     })().catch((err: unknown) => log.warn({ mailboxId, err: describeError(err) }, 'could not apply a mailbox change'));
   };
   const changes = listenForMailboxChanges(config.databaseUrl, onChange, log);
