@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from '../../test/support/redis.js';
 import pg from 'pg';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { ADMIN_URL, createTestDatabase, dropTestDatabase } from '../../test/support/database.js';
@@ -90,20 +91,4 @@ export async function setUpServices(users: string[], cleanup: Cleanup): Promise<
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
   cleanup.add('close the SQL pool', () => pool.end());
   return { dovecot, databaseUrl, redisUrl: REDIS_URL, prefixBase, blobRoot, secretKeyHex: randomBytes(32).toString('hex'), prisma, pool };
-}
-
-async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

@@ -3,7 +3,7 @@
 // them removed afterwards (Redis keys under the prefix included).
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
-import { Redis } from 'ioredis';
+import { deleteRedisPrefix } from './redis.js';
 import { createDovecot, destroyDovecot, type DovecotInfo } from './dovecot.js';
 import { createTestDatabase, dropTestDatabase } from './database.js';
 
@@ -47,20 +47,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await dropTestDatabase(db.name);
     await deleteRedisPrefix(redisUrl, env.queuePrefix).catch((err: unknown) => console.error('could not clean Redis:', err));
   };
-}
-
-async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-  try {
-    let cursor = '0';
-    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
