@@ -127,7 +127,8 @@ export class Watchers {
       .catch((err: unknown) => this.deps.logger.error({ mailboxId: m.id, err: describeError(err) }, 'watch ended unexpectedly'))
       .finally(() => {
         if (this.watches.get(m.id)?.abort === abort) this.watches.delete(m.id);
-        void this.release(m.id);
+        // Awaited by end(): a watch restarted with new settings must find the lease free.
+        return this.release(m.id);
       });
     this.loops.add(done);
     void done.finally(() => this.loops.delete(done));
