@@ -93,7 +93,10 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
       // The queue (and /admin/queues) is shared by every tenant: keep the verdict, not its message, which can name files.
       return result.status === 'skipped' ? result : { status: result.status };
     },
-    { connection: workerConnection, prefix, concurrency: config.attachmentConcurrency, autorun: true },
+    // A job in flight in a worker that died is taken up again once its lock lapses and a stalled
+    // check sees it: 20 s + at most 10 s (BullMQ's defaults, 30 s + 30 s, left its attachment
+    // UNAVAILABLE for a minute). The lock is renewed every 10 s while the job runs.
+    { connection: workerConnection, prefix, concurrency: config.attachmentConcurrency, autorun: true, lockDuration: 20_000, stalledInterval: 10_000 },
   );
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: describeError(err) }, 'attachment job failed'));
   worker.on('error', (err) => (isRedisConnectionError(err) ? undefined : log.warn({ err: describeError(err) }, 'attachment worker problem')));

@@ -68,6 +68,7 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   MAILROOM_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(3600).default(300),
   MAILROOM_SYNC_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(20),
+  MAILROOM_IMAP_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(3600).default(120),
   MAILROOM_WATCH_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(100_000).default(1000),
   MAILROOM_PARSE_THREADS: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(64).optional(),
   MAILROOM_MAX_MESSAGE_BYTES: z.coerce
@@ -102,6 +103,8 @@ export interface Config {
   readonly idleSeconds: number;
   /** Mailbox syncs one worker process runs at once. */
   readonly syncConcurrency: number;
+  /** A sync's IMAP connection silent this long is dead: the sync fails (connect_error) and retries on its backoff. */
+  readonly imapTimeoutSeconds: number;
   /** Mailboxes one worker process watches (one IDLE connection each); the rest are polled or watched by other workers. */
   readonly watchLimit: number;
   /** Worker threads that parse and map mail in `mailroom worker`/`start` (0: in the main thread). */
@@ -156,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     idleSeconds: c.MAILROOM_IDLE_SECONDS,
     syncConcurrency: c.MAILROOM_SYNC_CONCURRENCY,
+    imapTimeoutSeconds: c.MAILROOM_IMAP_TIMEOUT_SECONDS,
     watchLimit: c.MAILROOM_WATCH_LIMIT,
     parseThreads: c.MAILROOM_PARSE_THREADS ?? Math.min(4, availableParallelism()),
     maxMessageBytes: c.MAILROOM_MAX_MESSAGE_BYTES,

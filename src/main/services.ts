@@ -58,6 +58,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     logger,
     tokens,
     maxRawBytes: config.maxMessageBytes,
+    silenceTimeoutMs: config.imapTimeoutSeconds * 1000,
     // A rotated OAuth2 refresh token must be stored, or the next refresh may fail.
     onSecretRotated: async (mailboxId, secret) => {
       await db.mailbox.updateMany({ where: { id: mailboxId, auth: 'oauth2' }, data: { secret_encrypted: encryptSecret(secret, config.secretKey) } });

@@ -92,6 +92,8 @@ export interface SourceContext {
   readonly maxRawBytes: number;
   /** The source rotated a stored secret (an OAuth2 refresh token): store it encrypted. */
   readonly onSecretRotated?: (mailboxId: number, secret: string) => Promise<void>;
+  /** A sync's connection silent this long is dead (MAILROOM_IMAP_TIMEOUT_SECONDS); default: the source's own. */
+  readonly silenceTimeoutMs?: number;
   /** Protocol timeouts in ms, for tests; each source names its own. */
   readonly timeouts?: Readonly<Record<string, number>>;
 }

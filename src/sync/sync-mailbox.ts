@@ -47,7 +47,13 @@ export type SyncOutcome =
   | { status: 'ok'; ingested: number }
   /** Stopped early without a fault (shutdown, or the cursor was moved by an admin's change): sync again. */
   | { status: 'interrupted'; ingested: number }
-  | { status: 'failed'; kind: FailureKind; message: string; retryInMs: number };
+  | { status: 'failed'; kind: FailureKind; message: string; retryInMs: number }
+  /**
+   * The database (or the lock's connection to it) was unreachable before the
+   * sync could start or record anything: not the mailbox's fault, and no health
+   * can be written. The caller retries on its own backoff.
+   */
+  | { status: 'unavailable'; message: string };
 
 /**
  * Items pulled and prepared (raw stored, parsed and mapped) ahead of the one
@@ -64,11 +70,21 @@ const MAX_PENDING_ACKS = 500;
 const MARK_EVERY = 100;
 
 export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncOptions): Promise<SyncOutcome> {
-  const lock = await tryLockMailbox(deps.databaseUrl, mailboxId);
+  let lock: Awaited<ReturnType<typeof tryLockMailbox>>;
+  try {
+    lock = await tryLockMailbox(deps.databaseUrl, mailboxId);
+  } catch (err) {
+    return { status: 'unavailable', message: `the mailbox lock could not be taken: ${describeError(err)}` };
+  }
   if (lock === null) return { status: 'busy' };
   const stop = AbortSignal.any([opts.signal, lock.lost]);
   try {
-    const mailbox = await deps.db.mailbox.findUnique({ where: { id: mailboxId } });
+    let mailbox: Mailbox | null;
+    try {
+      mailbox = await deps.db.mailbox.findUnique({ where: { id: mailboxId } });
+    } catch (err) {
+      return { status: 'unavailable', message: `the mailbox could not be read: ${describeError(err)}` };
+    }
     if (!mailbox || !mailbox.enabled) return { status: 'disabled' };
     const wait = waitBeforeAttempt(mailbox, new Date());
     if (wait > 0) return { status: 'backoff', retryInMs: wait };
@@ -100,7 +116,11 @@ class SyncRun {
   }
 
   async run(): Promise<SyncOutcome> {
-    await this.health({ type: 'connecting' });
+    try {
+      await this.health({ type: 'connecting' });
+    } catch (err) {
+      return { status: 'unavailable', message: `the mailbox state could not be written: ${describeError(err)}` };
+    }
     let session: SourceSession;
     try {
       session = await this.source.open(this.mailbox, this.deps.source);

@@ -76,7 +76,7 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
   // The BullMQ worker blocks on its connection, so it gets its own; BullMQ does not close a
   // connection it was handed, so stop() does.
   const workerConnection = connection.duplicate();
-  const worker = startSyncWorker({ services, syncDeps, connection: workerConnection, running, shutdown: shutdown.signal, log });
+  const worker = startSyncWorker({ services, syncDeps, connection: workerConnection, running, outages: new Map(), shutdown: shutdown.signal, log });
 
   // Attachment jobs run in the same process, on their own queue and connection.
   const attachments = await startAttachmentWorker({ config, db, connection, logger: services.logger, metrics: deps.metrics, blobs: services.blobs });
@@ -148,7 +148,15 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
 }
 
 /** The BullMQ worker running syncMailbox for each sync job, under MAILROOM_SYNC_CONCURRENCY. */
-function startSyncWorker(w: { services: WorkerServices; syncDeps: SyncDeps; connection: Redis; running: Map<number, Set<AbortController>>; shutdown: AbortSignal; log: Logger }): Worker<MailboxSyncJobData> {
+function startSyncWorker(w: {
+  services: WorkerServices;
+  syncDeps: SyncDeps;
+  connection: Redis;
+  running: Map<number, Set<AbortController>>;
+  outages: Map<number, number>;
+  shutdown: AbortSignal;
+  log: Logger;
+}): Worker<MailboxSyncJobData> {
   const { config, queues } = w.services;
   const worker = new Worker<MailboxSyncJobData>(
     QUEUE_NAMES.sync,
@@ -158,8 +166,14 @@ function startSyncWorker(w: { services: WorkerServices; syncDeps: SyncDeps; conn
       const mailboxJobs = w.running.get(mailboxId) ?? new Set<AbortController>();
       w.running.set(mailboxId, mailboxJobs.add(mine));
       try {
-        const outcome = await syncMailbox(w.syncDeps, mailboxId, { signal: AbortSignal.any([w.shutdown, mine.signal]) });
-        await followUp(queues, job, outcome, w.shutdown, w.log);
+        let outcome: SyncOutcome;
+        try {
+          outcome = await syncMailbox(w.syncDeps, mailboxId, { signal: AbortSignal.any([w.shutdown, mine.signal]) });
+        } catch (err) {
+          // Whatever it was, the mailbox must not wait for its next poll tick: retried like an outage.
+          outcome = { status: 'unavailable', message: describeError(err) };
+        }
+        await followUp(queues, job, outcome, w.shutdown, w.log, w.outages);
         return outcome;
       } finally {
         mailboxJobs.delete(mine);
@@ -197,10 +211,20 @@ function createWatchers(services: WorkerServices, log: Logger): Watchers {
  * sync is running) asks again shortly, so news a watch announced is never left
  * for the next poll; a sync cut short by a change runs again at once.
  */
-async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, outcome: SyncOutcome, stopped: AbortSignal, log: Logger): Promise<void> {
+async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, outcome: SyncOutcome, stopped: AbortSignal, log: Logger, outages: Map<number, number>): Promise<void> {
   if (stopped.aborted) return;
   const mailboxId = job.data.mailboxId;
+  if (outcome.status !== 'unavailable') outages.delete(mailboxId);
   try {
+    if (outcome.status === 'unavailable') {
+      // The database is away (restart, failover): 2 s doubling to a minute, per mailbox, in this process.
+      const n = (outages.get(mailboxId) ?? 0) + 1;
+      outages.set(mailboxId, n);
+      const retryInMs = Math.min(60_000, 1_000 * 2 ** Math.min(n, 6));
+      log.warn({ mailboxId, retryInMs, err: outcome.message }, 'mailbox sync could not start; retrying');
+      await retryMailboxSyncSoon(queues.sync, mailboxId, retryInMs);
+      return;
+    }
     if (outcome.status === 'busy' && job.name === JOB_NAMES.sync) await retryMailboxSyncSoon(queues.sync, mailboxId);
     else if (outcome.status === 'interrupted') await requestMailboxSync(queues.sync, mailboxId);
     // Recovery runs on the mailbox's backoff (2 s doubling), not at the next poll tick.

@@ -11,7 +11,7 @@ import { MailroomError } from '../../errors.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logging/logger.js';
 import type { AckResult, InboundItem, ItemAck, SourceContext, SourceEvent, SourceSession } from '../types.js';
-import { connectImap } from './client.js';
+import { connectImap, DEFAULT_IMAP_TIMEOUTS } from './client.js';
 import { formatCursor, formatSourceKey, parseCursor, parseSourceKey } from './cursor.js';
 import { classified } from './errors.js';
 import { AckQueue } from './acks.js';
@@ -20,23 +20,27 @@ import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits } from './fetch-plan
 /**
  * A sync's socket is quiet only while one item is being stored (bounded by
  * the ingest transaction's 60 s and the parse limits; a slow batch sends a
- * NOOP every KEEPALIVE_MS, see keepAlive): two minutes of silence is a dead
- * or black-holed connection, and the sync fails (connect_error, backoff)
- * instead of hanging with the mailbox `syncing` for imapflow's default five.
+ * NOOP every quarter of the timeout, see keepAlive): two minutes of silence
+ * (MAILROOM_IMAP_TIMEOUT_SECONDS) is a dead or black-holed connection, and
+ * the sync fails (connect_error, backoff) instead of hanging with the mailbox
+ * `syncing` for imapflow's default five. Connecting and the greeting get no
+ * longer than that either.
  */
 export const SYNC_SOCKET_TIMEOUT_MS = 120_000;
-const KEEPALIVE_MS = 30_000;
+const KEEPALIVE_MAX_MS = 30_000;
 
 /** Connects, logs in and opens the folder; failures come out classified (see errors.ts). */
 export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Promise<SourceSession> {
-  const client = await connectImap(mailbox, ctx, { disableAutoIdle: true }, { timeouts: { socketTimeout: SYNC_SOCKET_TIMEOUT_MS } });
+  const silence = ctx.silenceTimeoutMs ?? SYNC_SOCKET_TIMEOUT_MS;
+  const timeouts = { socketTimeout: silence, connectionTimeout: Math.min(DEFAULT_IMAP_TIMEOUTS.connectionTimeout, silence), greetingTimeout: Math.min(DEFAULT_IMAP_TIMEOUTS.greetingTimeout, silence) };
+  const client = await connectImap(mailbox, ctx, { disableAutoIdle: true }, { timeouts });
   try {
     await client.mailboxOpen(mailbox.folder);
   } catch (err) {
     await client.logout().catch(() => client.close());
     throw classified(mailbox, err, 'folder');
   }
-  return new ImapSession(mailbox, client, { maxRawBytes: ctx.maxRawBytes, ...DEFAULT_BATCH }, ctx.logger.child({ mailboxId: mailbox.id }));
+  return new ImapSession(mailbox, client, { maxRawBytes: ctx.maxRawBytes, ...DEFAULT_BATCH }, ctx.logger.child({ mailboxId: mailbox.id }), Math.min(KEEPALIVE_MAX_MS, silence / 4));
 }
 
 class ImapSession implements SourceSession {
@@ -49,6 +53,8 @@ class ImapSession implements SourceSession {
     private readonly client: ImapFlow,
     private readonly limits: FetchLimits,
     private readonly log: Logger,
+    /** A NOOP after this much quiet while a batch is stored. */
+    private readonly keepAliveMs: number,
   ) {
     this.acks = mailbox.post_action !== 'none';
     this.ackQueue = new AckQueue(client, mailbox, log);
@@ -145,12 +151,12 @@ class ImapSession implements SourceSession {
   }
 
   /**
-   * While a batch is being stored the connection is quiet; after KEEPALIVE_MS
+   * While a batch is being stored the connection is quiet; after keepAliveMs
    * of that, a NOOP (queued behind anything in flight) keeps it from timing
-   * out as dead (SYNC_SOCKET_TIMEOUT_MS) however slow the storing is.
+   * out as dead (the silence timeout) however slow the storing is.
    */
   private keepAlive(): void {
-    if (Date.now() - this.lastCommandAt < KEEPALIVE_MS) return;
+    if (Date.now() - this.lastCommandAt < this.keepAliveMs) return;
     this.lastCommandAt = Date.now();
     this.client.noop().catch(() => undefined); // a dead connection surfaces at the next fetch or ack
   }
