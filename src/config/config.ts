@@ -68,7 +68,7 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   MAILROOM_IDLE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(3600).default(300),
   MAILROOM_SYNC_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(20),
-  MAILROOM_IMAP_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(3600).default(120),
+  MAILROOM_IMAP_TIMEOUT_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(5).max(3600).default(60),
   MAILROOM_WATCH_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(100_000).default(1000),
   MAILROOM_PARSE_THREADS: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(64).optional(),
   MAILROOM_MAX_MESSAGE_BYTES: z.coerce

@@ -26,6 +26,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { JOB_NAMES, QUEUE_NAMES, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
 import type { AttachmentJobData, MailboxSyncJobData, Queues } from '../queues/queues.js';
 import { listenForMailboxChanges } from './changes.js';
+import { followUpOf } from './follow-up.js';
 import { syncMailbox } from './sync-mailbox.js';
 import type { SyncDeps, SyncOutcome } from './sync-mailbox.js';
 import { Watchers } from './watchers.js';
@@ -206,29 +207,18 @@ function createWatchers(services: WorkerServices, log: Logger): Watchers {
   });
 }
 
-/**
- * A requested sync that found the mailbox locked (a poll or another worker's
- * sync is running) asks again shortly, so news a watch announced is never left
- * for the next poll; a sync cut short by a change runs again at once.
- */
+/** Runs what followUpOf (follow-up.ts) asks for after a sync job; `outages` counts unavailable outcomes in a row per mailbox. */
 async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, outcome: SyncOutcome, stopped: AbortSignal, log: Logger, outages: Map<number, number>): Promise<void> {
   if (stopped.aborted) return;
   const mailboxId = job.data.mailboxId;
-  if (outcome.status !== 'unavailable') outages.delete(mailboxId);
+  const inARow = outcome.status === 'unavailable' ? (outages.get(mailboxId) ?? 0) + 1 : 0;
+  if (inARow > 0) outages.set(mailboxId, inARow);
+  else outages.delete(mailboxId);
+  const next = followUpOf(outcome, job.name === JOB_NAMES.sync, inARow);
+  if (outcome.status === 'unavailable' && next.kind === 'retry') log.warn({ mailboxId, retryInMs: next.delayMs, err: outcome.message }, 'mailbox sync could not start; retrying');
   try {
-    if (outcome.status === 'unavailable') {
-      // The database is away (restart, failover): 2 s doubling to a minute, per mailbox, in this process.
-      const n = (outages.get(mailboxId) ?? 0) + 1;
-      outages.set(mailboxId, n);
-      const retryInMs = Math.min(60_000, 1_000 * 2 ** Math.min(n, 6));
-      log.warn({ mailboxId, retryInMs, err: outcome.message }, 'mailbox sync could not start; retrying');
-      await retryMailboxSyncSoon(queues.sync, mailboxId, retryInMs);
-      return;
-    }
-    if (outcome.status === 'busy' && job.name === JOB_NAMES.sync) await retryMailboxSyncSoon(queues.sync, mailboxId);
-    else if (outcome.status === 'interrupted') await requestMailboxSync(queues.sync, mailboxId);
-    // Recovery runs on the mailbox's backoff (2 s doubling), not at the next poll tick.
-    else if (outcome.status === 'failed' || outcome.status === 'backoff') await retryMailboxSyncSoon(queues.sync, mailboxId, Math.max(1_000, outcome.retryInMs));
+    if (next.kind === 'now') await requestMailboxSync(queues.sync, mailboxId);
+    else if (next.kind === 'retry') await retryMailboxSyncSoon(queues.sync, mailboxId, next.delayMs);
   } catch (err) {
     log.warn({ err: describeError(err), mailboxId }, 'could not request the follow-up sync');
   }

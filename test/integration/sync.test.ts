@@ -16,7 +16,7 @@ import type { SyncDeps } from '../../src/sync/sync-mailbox.js';
 import { tryLockMailbox } from '../../src/sync/lock.js';
 import { Watchers } from '../../src/sync/watchers.js';
 import { AccessTokenCache } from '../../src/sources/oauth.js';
-import { appendMessage, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
+import { appendMessage, freePort, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
 import { testEnv, testPrisma } from '../support/env.js';
 import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
 
@@ -129,6 +129,15 @@ describe('syncMailbox', () => {
     expect(records.map((r) => r.outcome)).toEqual(['conversation', 'failed', 'conversation']);
     expect(records[1]?.error_code).toBe('MAIL_UNREADABLE');
     expect(await deps.ingest.blobs.exists(records[1]!.raw_storage_key)).toBe(true);
+  });
+
+  it('reports a sync that cannot reach PostgreSQL for its lock as unavailable, not as a thrown job', async () => {
+    const box = await createTestMailbox(db);
+    const closed = `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`;
+    const result = await syncMailbox({ ...deps, databaseUrl: closed }, box.mailboxId, { signal: never });
+    expect(result).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/mailbox lock/) });
+    // Nothing was recorded against the mailbox: the database was the problem, not the mailbox.
+    expect(await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).toMatchObject({ consecutive_failures: 0, last_error: null });
   });
 
   it('records a message over the size limit as failed without downloading it', async () => {

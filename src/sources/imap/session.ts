@@ -20,13 +20,13 @@ import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits } from './fetch-plan
 /**
  * A sync's socket is quiet only while one item is being stored (bounded by
  * the ingest transaction's 60 s and the parse limits; a slow batch sends a
- * NOOP every quarter of the timeout, see keepAlive): two minutes of silence
+ * NOOP every quarter of the timeout, see keepAlive): a minute of silence
  * (MAILROOM_IMAP_TIMEOUT_SECONDS) is a dead or black-holed connection, and
  * the sync fails (connect_error, backoff) instead of hanging with the mailbox
  * `syncing` for imapflow's default five. Connecting and the greeting get no
  * longer than that either.
  */
-export const SYNC_SOCKET_TIMEOUT_MS = 120_000;
+export const SYNC_SOCKET_TIMEOUT_MS = 60_000;
 const KEEPALIVE_MAX_MS = 30_000;
 
 /** Connects, logs in and opens the folder; failures come out classified (see errors.ts). */

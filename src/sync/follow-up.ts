@@ -1,0 +1,36 @@
+// What a finished sync job asks for next (pure: the worker owns the queue).
+// News must never wait for the next poll tick: a sync that found the mailbox
+// locked asks again in a second, one cut short by a change runs again at
+// once, a failed one runs again when the mailbox's backoff ends, and one that
+// could not even start because PostgreSQL was away (a restart, a failover)
+// retries on a backoff of its own, since no health could be recorded for it.
+import type { SyncOutcome } from './sync-mailbox.js';
+
+export type FollowUp = { kind: 'none' } | { kind: 'now' } | { kind: 'retry'; delayMs: number };
+
+/** 2 s doubling to a minute, by the number of `unavailable` outcomes in a row (1 for the first). */
+export function outageDelayMs(inARow: number): number {
+  return Math.min(60_000, 1_000 * 2 ** Math.min(Math.max(1, inARow), 6));
+}
+
+/**
+ * `requested`: the job was a requested sync (a watch's news, a change), not a
+ * poll tick — a poll that found the mailbox busy is simply the next poll's.
+ * `outagesInARow`: `unavailable` outcomes of this mailbox in a row, this one included.
+ */
+export function followUpOf(outcome: SyncOutcome, requested: boolean, outagesInARow: number): FollowUp {
+  switch (outcome.status) {
+    case 'busy':
+      return requested ? { kind: 'retry', delayMs: 1_000 } : { kind: 'none' };
+    case 'interrupted':
+      return { kind: 'now' };
+    case 'failed':
+    case 'backoff':
+      return { kind: 'retry', delayMs: Math.max(1_000, outcome.retryInMs) };
+    case 'unavailable':
+      return { kind: 'retry', delayMs: outageDelayMs(outagesInARow) };
+    case 'ok':
+    case 'disabled':
+      return { kind: 'none' };
+  }
+}
