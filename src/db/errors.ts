@@ -4,9 +4,9 @@
 // server gone, a pool or transaction timeout, a deadlock, a statement
 // cancelled) — never a reason to record a good mail as failed.
 
-/** Prisma's code for a unique-constraint violation. */
+/** A unique-constraint violation: Prisma's P2002 from a model call, SQLSTATE 23505 from a raw statement. */
 export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'P2002';
+  return someCode(err, (c) => c === 'P2002' || c === '23505');
 }
 
 /** Prisma's codes for "could not reach / lost / timed out", not for bad data. */
@@ -17,6 +17,11 @@ const TRANSIENT_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
 
 /** Whether `err` (or an error it wraps) is a database failure worth retrying later. */
 export function isTransientDbError(err: unknown): boolean {
+  return someCode(err, (c) => TRANSIENT_PRISMA.has(c) || TRANSIENT_SQLSTATE.test(c) || TRANSIENT_SOCKET.has(c));
+}
+
+/** Whether `err` or an error it wraps (cause, Prisma's meta and driver adapter error) carries a code that `match`es. */
+function someCode(err: unknown, match: (code: string) => boolean): boolean {
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   while (queue.length > 0) {
@@ -24,10 +29,7 @@ export function isTransientDbError(err: unknown): boolean {
     if (typeof e !== 'object' || e === null || seen.has(e)) continue;
     seen.add(e);
     const { code, originalCode, meta, cause } = e as { code?: unknown; originalCode?: unknown; meta?: unknown; cause?: unknown };
-    for (const c of [code, originalCode]) {
-      if (typeof c !== 'string') continue;
-      if (TRANSIENT_PRISMA.has(c) || TRANSIENT_SQLSTATE.test(c) || TRANSIENT_SOCKET.has(c)) return true;
-    }
+    for (const c of [code, originalCode]) if (typeof c === 'string' && match(c)) return true;
     queue.push(cause, meta, (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
   }
   return false;

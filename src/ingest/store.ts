@@ -7,6 +7,7 @@ import type { MappedMail } from '../conversations/from-mail.js';
 import { loadTicket, writeOnNewTicket, writeOnTicket } from '../conversations/write.js';
 import type { ConversationWrite } from '../conversations/write.js';
 import type { Db } from '../db/prisma.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { InboundAttachment } from '../mail/types.js';
 import { MailroomError } from '../errors.js';
 import { moveCursor } from './cursor.js';
@@ -56,8 +57,8 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
   return db.$transaction(
     async (txClient) => {
       const tx = txClient as unknown as Db;
-      // First: a cursor someone else moved fails the item before anything is written.
-      if (input.cursor) await moveCursor(tx, mailbox.id, input.cursor);
+      // A reprocess (an existing record) moves no cursor; a new record moves it in its own statement (insertRecord).
+      if (input.recordId !== undefined && input.cursor) await moveCursor(tx, mailbox.id, input.cursor);
       let conversationId: number | null = null;
       let ticketId: number | null = null;
       let attachments: IngestedAttachment[] = [];
@@ -96,7 +97,7 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
       };
       let recordId: number;
       if (input.recordId === undefined) {
-        recordId = (await tx.ingestRecord.create({ data: { ...record, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, source_key: input.sourceKey }, select: { id: true } })).id;
+        recordId = await insertRecord(tx, { ...record, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, source_key: input.sourceKey }, input.cursor);
       } else {
         recordId = input.recordId;
         // Only while the record is as the caller read it: two reprocesses of one record cannot both write.
@@ -109,6 +110,39 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
+}
+
+type RecordRow = Omit<Prisma.IngestRecordUncheckedCreateInput, 'id' | 'post_action_at' | 'created' | 'last_updated' | 'warnings'> & { warnings: string[] };
+
+/**
+ * The new record and the cursor move in one statement: the move is a
+ * compare-and-set from the cursor this sync last wrote, and a cursor someone
+ * else moved meanwhile (a sync whose lock was lost, an admin re-pointing the
+ * mailbox) inserts nothing and fails the item with CURSOR_MOVED, so the whole
+ * transaction rolls back.
+ */
+async function insertRecord(tx: Db, r: RecordRow, cursor: CursorMove | null): Promise<number> {
+  const now = new Date().toISOString();
+  const moves = cursor !== null && cursor.from !== cursor.to;
+  const [row] = await tx.$queryRaw<{ id: number }[]>`
+    WITH cur AS (
+      UPDATE mailboxes SET cursor = ${cursor?.to ?? null}::text, last_updated = (${now}::timestamptz AT TIME ZONE 'UTC')
+       WHERE id = ${r.mailbox_id}::int AND ${moves}::boolean AND cursor IS NOT DISTINCT FROM ${cursor?.from ?? null}::text
+      RETURNING id
+    )
+    INSERT INTO ingest_records (tenant_id, mailbox_id, source_key, message_id, "from", subject, received_at, size_bytes, raw_storage_key, raw_sha256,
+                                outcome, classification, thread_reason, conversation_id, ticket_id, duplicate_of_id, warnings, error_code, error_message,
+                                header_only, created, last_updated)
+    SELECT ${r.tenant_id}::int, ${r.mailbox_id}::int, ${r.source_key}::text, ${r.message_id ?? null}::text, ${r.from ?? null}::text, ${r.subject ?? null}::text,
+           (${r.received_at ? new Date(r.received_at).toISOString() : null}::timestamptz AT TIME ZONE 'UTC'), ${r.size_bytes ?? 0}::int, ${r.raw_storage_key}::text, ${r.raw_sha256}::text,
+           ${r.outcome}::"IngestOutcome", ${r.classification ?? null}::"Classification", ${r.thread_reason ?? null}::"ThreadReason",
+           ${r.conversation_id ?? null}::int, ${r.ticket_id ?? null}::int, ${r.duplicate_of_id ?? null}::int, ${r.warnings}::text[],
+           ${r.error_code ?? null}::text, ${r.error_message ?? null}::text, ${r.header_only ?? false}::boolean,
+           (${now}::timestamptz AT TIME ZONE 'UTC'), (${now}::timestamptz AT TIME ZONE 'UTC')
+     WHERE NOT ${moves}::boolean OR EXISTS (SELECT 1 FROM cur)
+    RETURNING id`;
+  if (!row) throw new MailroomError('CURSOR_MOVED', `The cursor of mailbox ${r.mailbox_id} moved meanwhile (another sync, or the mailbox was changed or removed).`);
+  return row.id;
 }
 
 interface ConversationParts {
