@@ -33,35 +33,8 @@ import type { ConversationEffect, StatusRef, TicketRules } from './ticket-effect
 /** The requester: an existing contact of the tenant, or one by email (created on first sight). */
 export type ContactRef = { id: number } | { email: string; name: string };
 
-/** Columns write.ts fills itself; everything else of a conversation row is the origin's. */
-type WrittenColumns =
-  | 'id'
-  | 'tenant_id'
-  | 'ticket_id'
-  | 'type'
-  | 'sys_status_id'
-  | 'requester_id'
-  | 'created_by_id'
-  | 'last_updated_by_id'
-  | 'last_message_extracted'
-  | 'html'
-  | 'plain_preview'
-  | 'editorjs'
-  | 'read_minutes'
-  | 'created'
-  | 'last_updated'
-  | 'email_addresses'
-  | 'attachments'
-  | 'ingests';
-
-/** Where the conversation came from, as conversation columns (mail: mailbox, Message-ID, dedupe key, ...). */
-export type ConversationOrigin = Pick<Prisma.ConversationUncheckedCreateInput, Exclude<keyof Prisma.ConversationUncheckedCreateInput, WrittenColumns>>;
-
-/** Every origin column, so that a column added to the model cannot be left out of the insert unnoticed (types). */
-const ORIGIN_COLUMNS = ['message_id', 'dedupe_key', 'in_reply_to', 'references', 'mailbox_id', 'source_key'] as const satisfies readonly (keyof ConversationOrigin)[];
-type Missing = Exclude<keyof ConversationOrigin, (typeof ORIGIN_COLUMNS)[number]>;
-const allOriginColumns: Missing extends never ? true : Missing = true;
-void allOriginColumns;
+/** Where the conversation came from, as conversation columns (mail: mailbox, Message-ID, dedupe key, thread headers, source key). */
+export type ConversationOrigin = Pick<Prisma.ConversationUncheckedCreateInput, 'message_id' | 'dedupe_key' | 'in_reply_to' | 'references' | 'mailbox_id' | 'source_key'>;
 
 /** An attachment row made with the conversation (its bytes are stored, its processing is still to come). */
 export interface NewAttachment {
