@@ -15,9 +15,15 @@ const TRANSIENT_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', '
 const TRANSIENT_SQLSTATE = /^(08\d{3}|40001|40P01|57014|57P0[1-3]|53300|55P03)$/;
 const TRANSIENT_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/**
+ * The driver adapter's kinds of the same: a raw statement ($queryRaw) that loses its connection
+ * fails as P2010 whose driver error has only a `kind` (no code): ConnectionClosed, not a bad row.
+ */
+const TRANSIENT_ADAPTER_KIND = new Set(['ConnectionClosed', 'DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict', 'TlsConnectionError']);
+
 /** Whether `err` (or an error it wraps) is a database failure worth retrying later. */
 export function isTransientDbError(err: unknown): boolean {
-  return someCode(err, (c) => TRANSIENT_PRISMA.has(c) || TRANSIENT_SQLSTATE.test(c) || TRANSIENT_SOCKET.has(c));
+  return someCode(err, (c) => TRANSIENT_PRISMA.has(c) || TRANSIENT_SQLSTATE.test(c) || TRANSIENT_SOCKET.has(c) || TRANSIENT_ADAPTER_KIND.has(c));
 }
 
 /** Whether `err` or an error it wraps (cause, Prisma's meta and driver adapter error) carries a code that `match`es. */
@@ -28,8 +34,8 @@ function someCode(err: unknown, match: (code: string) => boolean): boolean {
     const e = queue.shift();
     if (typeof e !== 'object' || e === null || seen.has(e)) continue;
     seen.add(e);
-    const { code, originalCode, meta, cause } = e as { code?: unknown; originalCode?: unknown; meta?: unknown; cause?: unknown };
-    for (const c of [code, originalCode]) if (typeof c === 'string' && match(c)) return true;
+    const { code, originalCode, kind, meta, cause } = e as { code?: unknown; originalCode?: unknown; kind?: unknown; meta?: unknown; cause?: unknown };
+    for (const c of [code, originalCode, kind]) if (typeof c === 'string' && match(c)) return true;
     queue.push(cause, meta, (meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError);
   }
   return false;

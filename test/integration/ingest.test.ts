@@ -2,6 +2,7 @@
 // covers fetching): the one-transaction write, threading, loop rules and
 // exactly-once recognition.
 import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,8 @@ import { createLogger } from '../../src/logging/logger.js';
 import { decodeSecretKey } from '../../src/config/config.js';
 import { formatSignedMessageId } from '../../src/threading/message-id.js';
 import { testEnv, testPrisma } from '../support/env.js';
+import { createPrisma } from '../../src/db/prisma.js';
+import { isTransientDbError } from '../../src/db/errors.js';
 
 const db = testPrisma();
 let ctx: IngestContext;
@@ -217,6 +220,43 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(before);
     // The same mail, fetched again once the store works, is ingested normally.
     expect((await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null })).outcome).toBe('conversation');
+  });
+
+  it('never records a good mail as failed because its database connection was reset mid-statement', async () => {
+    // A proxy in front of PostgreSQL resets the connection as the conversation insert goes by (a pgbouncer
+    // restart, a firewall): the raw statement fails with only a driver error kind, which must read as transient.
+    const target = new URL(testEnv().databaseUrl);
+    let armed = true;
+    const proxy = net.createServer((client) => {
+      const server = net.connect({ host: target.hostname, port: Number(target.port || 5432) });
+      server.on('error', () => client.destroy());
+      client.on('error', () => server.destroy());
+      client.on('data', (d: Buffer) => {
+        if (armed && d.includes('INSERT INTO conversations')) {
+          armed = false;
+          client.resetAndDestroy();
+          server.destroy();
+          return;
+        }
+        server.write(d);
+      });
+      server.pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const via = new URL(target);
+    via.port = String((proxy.address() as net.AddressInfo).port);
+    const flaky = createPrisma(via.toString(), { max: 2 });
+    try {
+      const msg = fetched(mail(`From: reset@example.com\nTo: support@acme.test\nSubject: Reset mid-statement\nMessage-ID: <reset-mid@example.com>`));
+      await expect(ingestMessage({ ...ctx, db: flaky }, mailbox, msg)).rejects.toSatisfy(isTransientDbError);
+      expect(armed).toBe(false);
+      expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: `${UIDV}:${msg.uid}` } })).toBe(0);
+      // Read again once the database is reachable: a conversation, not a failed record.
+      expect(await ingestMessage(ctx, mailbox, msg)).toMatchObject({ outcome: 'conversation' });
+    } finally {
+      await flaky.$disconnect();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it('lets only one of two concurrent reprocesses of a record write it', async () => {

@@ -19,6 +19,18 @@ describe('database error meaning', () => {
     expect(isTransientDbError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(true);
   });
 
+  it('treats a raw statement that lost its connection as transient (P2010 with only a driver error kind)', () => {
+    // As Prisma 7 reports a $queryRaw whose connection was reset mid-statement.
+    const closed = { name: 'PrismaClientKnownRequestError', code: 'P2010', meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } } } };
+    expect(isTransientDbError(closed)).toBe(true);
+    for (const kind of ['DatabaseNotReachable', 'SocketTimeout', 'TooManyConnections']) {
+      expect(isTransientDbError({ code: 'P2010', meta: { driverAdapterError: { cause: { kind } } } })).toBe(true);
+    }
+    // A raw statement that failed on the data stays the data's.
+    expect(isTransientDbError({ code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'NullConstraintViolation', originalCode: '23502' } } } })).toBe(false);
+    expect(isUniqueViolation({ code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', originalCode: '23505' } } } })).toBe(true);
+  });
+
   it('does not excuse errors about the data', () => {
     for (const code of ['P2002', 'P2003', 'P2000', '22021', '23505']) expect(isTransientDbError({ code })).toBe(false);
     expect(isTransientDbError(new Error('disk on fire'))).toBe(false);
