@@ -134,11 +134,11 @@ export async function runDrill(opts: DrillOptions): Promise<PhaseResult[]> {
 }
 
 export function formatDrillTable(results: PhaseResult[]): string {
-  const head = ['fault', 'mails', 'down s', 'committed s', 'settled s', 'warnings', 'lost', 'dup', 'stuck', 'att. ERROR', 'wrongly failed', 'worker exits', 'result'];
+  const head = ['fault', 'mails', 'at %', 'down s', 'committed s', 'settled s', 'warnings', 'lost', 'dup', 'stuck', 'att. ERROR', 'wrongly failed', 'worker exits', 'result'];
   const rows = results.map((r) =>
     r.skipped
-      ? [r.label, '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', `skipped: ${r.skipped}`]
-      : [r.label, String(r.mails + 2), fmt(r.downS), fmt(r.committedS), fmt(r.recoverS), String(r.warnings), String(r.lost), String(r.duplicated), String(r.stuck), String(r.attachmentErrors), String(r.wronglyFailed), String(r.workerExits), r.ok ? 'ok' : 'FAILED'],
+      ? [r.label, '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', '–', `skipped: ${r.skipped}`]
+      : [r.label, String(r.mails + 2), r.atShare === null ? '–' : r.atShare.toFixed(0), fmt(r.downS), fmt(r.committedS), fmt(r.recoverS), String(r.warnings), String(r.lost), String(r.duplicated), String(r.stuck), String(r.attachmentErrors), String(r.wronglyFailed), String(r.workerExits), r.ok ? 'ok' : 'FAILED'],
   );
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

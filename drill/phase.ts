@@ -4,7 +4,7 @@
 // alone: every good mail exactly one conversation, none lost, no attachment
 // left UNAVAILABLE or failed, no acknowledgement left undone, `failed` records
 // only for the malformed mails, and how long recovery took.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { addMailbox } from '../src/mailboxes/service.js';
 import { createTenant } from '../src/tenants/service.js';
@@ -43,6 +43,8 @@ export interface PhaseResult {
   committedS: number | null;
   /** Warnings and errors the worker logged during the phase: the fault was felt. */
   warnings: number;
+  /** Per cent of the backlog with an ingest record when the fault struck (100: it came too late to matter). */
+  atShare: number | null;
   lost: number;
   duplicated: number;
   /** Attachments still UNAVAILABLE, plus mails whose post-action never ran. */
@@ -59,19 +61,23 @@ export interface PhaseResult {
 interface Tally {
   cursor: string | null;
   conversations: Map<string, number>;
+  /** raw_sha256 of every `failed` record. */
   failedHashes: Set<string>;
-  failedOther: number;
   attachments: Record<string, number>;
   unacked: number;
   records: number;
 }
 
 const MALFORMED = 2;
+/** How a malformed mail of the drill starts (control characters: no header field can). */
+const MALFORMED_MARK = '\u0001\u0002';
+const isMalformed = (raw: Buffer) => raw.subarray(0, 2).toString('latin1') === MALFORMED_MARK;
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 export async function runPhase(cfg: PhaseConfig, fault: Fault, index: number, user: string): Promise<PhaseResult> {
   const base = { fault: fault.name, label: fault.label, mails: cfg.mails };
   const skipped = fault.unavailable?.(cfg.world) ?? null;
-  if (skipped) return { ...base, skipped, downS: null, recoverS: null, committedS: null, warnings: 0, lost: 0, duplicated: 0, stuck: 0, attachmentErrors: 0, wronglyFailed: 0, workerExits: 0, ok: true, notes: [] };
+  if (skipped) return { ...base, skipped, downS: null, recoverS: null, committedS: null, warnings: 0, atShare: null, lost: 0, duplicated: 0, stuck: 0, attachmentErrors: 0, wronglyFailed: 0, workerExits: 0, ok: true, notes: [] };
 
   const seed = cfg.seed * 100 + index;
   const rng = createRng(seedOf('drill', seed));
@@ -104,6 +110,7 @@ export async function runPhase(cfg: PhaseConfig, fault: Fault, index: number, us
 
   const worker = new SupervisedWorker(cfg.workerEnv);
   const over = new AbortController();
+  let committedAtStrike: number | null = null;
   const handle: PhaseHandle = {
     world: cfg.world,
     worker,
@@ -113,11 +120,16 @@ export async function runPhase(cfg: PhaseConfig, fault: Fault, index: number, us
     downMs: cfg.downMs,
     random: () => rng.next(),
     progress: async (share) => {
+      // Once the phase is over a late strike must not break the next phase's services: it fails here instead.
       while (!over.signal.aborted) {
         const n = await count(cfg.pool, mailbox.id);
         if (n !== null && n >= Math.floor(share * (cfg.mails + MALFORMED))) return;
         await sleep(20);
       }
+      throw new Error('the phase is over');
+    },
+    mark: async () => {
+      if (!over.signal.aborted) committedAtStrike = await count(cfg.pool, mailbox.id);
     },
     raws: () => raws,
   };
@@ -150,12 +162,14 @@ export async function runPhase(cfg: PhaseConfig, fault: Fault, index: number, us
     notes.push(err instanceof Error ? err.message : String(err));
   } finally {
     over.abort();
+    cfg.world.proxy.disarm();
     await worker.stop();
   }
-  tally ??= await read(cfg.pool, mailbox.id).catch(() => null);
+  // The verdict from the database as the stopped worker left it (not as it was when the phase settled).
+  tally = (await read(cfg.pool, mailbox.id).catch(() => null)) ?? tally;
   await cfg.prisma.mailbox.updateMany({ where: { id: mailbox.id }, data: { enabled: false, state: 'disabled' } }).catch(() => undefined);
 
-  const verdict = judge(tally, seed, expected);
+  const verdict = judge(tally, seed, expected, new Set(raws.filter(isMalformed).map(sha256)));
   const state = await cfg.pool.query<{ state: string; last_error: string | null }>('SELECT state, last_error FROM mailboxes WHERE id = $1', [mailbox.id]).catch(() => null);
   if (settledAt === null) notes.push(`not settled within ${cfg.settleMs / 1000} s: ${JSON.stringify(summary(tally, expected))}; mailbox ${state?.rows[0]?.state ?? '?'} (${state?.rows[0]?.last_error ?? 'no error'})`);
   notes.push(...worker.unexpectedExits.map((e) => `worker exited by itself: ${e}`));
@@ -169,6 +183,7 @@ export async function runPhase(cfg: PhaseConfig, fault: Fault, index: number, us
     recoverS: struck && settledAt !== null ? round(Math.max(0, settledAt - struck.restoredAt) / 1000) : null,
     committedS: struck && committedAt !== null ? round(Math.max(0, committedAt - struck.restoredAt) / 1000) : null,
     warnings: worker.grep(/"level":(40|50|60)/).length,
+    atShare: committedAtStrike === null ? null : round((100 * committedAtStrike) / raws.length),
     ...verdict,
     workerExits: worker.unexpectedExits.length,
     ok,
@@ -186,7 +201,7 @@ function backlog(cfg: PhaseConfig, fault: Fault, seed: number, user: string, rng
   }
   for (let k = 0; k < MALFORMED; k++) {
     const at = 1 + Math.floor(rng.next() * (raws.length - 1));
-    raws.splice(at, 0, Buffer.from(`\u0001\u0002 drill ${seed} malformed ${k}: bytes that are no mail\r\n`));
+    raws.splice(at, 0, Buffer.from(`${MALFORMED_MARK} drill ${seed} malformed ${k}: bytes that are no mail\r\n`));
   }
   return raws;
 }
@@ -202,7 +217,7 @@ async function count(pool: pg.Pool, mailboxId: number): Promise<number | null> {
 
 async function read(pool: pg.Pool, mailboxId: number): Promise<Tally> {
   const conv = await pool.query<{ message_id: string | null; n: string }>('SELECT message_id, count(*) AS n FROM conversations WHERE mailbox_id = $1 GROUP BY 1', [mailboxId]);
-  const failed = await pool.query<{ raw_sha256: string; error_code: string | null }>("SELECT raw_sha256, error_code FROM ingest_records WHERE mailbox_id = $1 AND outcome = 'failed'", [mailboxId]);
+  const failed = await pool.query<{ raw_sha256: string }>("SELECT raw_sha256 FROM ingest_records WHERE mailbox_id = $1 AND outcome = 'failed'", [mailboxId]);
   const att = await pool.query<{ status: string; n: string }>(
     'SELECT a.status, count(*) AS n FROM attachments a JOIN conversations c ON c.id = a.conversation_id WHERE c.mailbox_id = $1 GROUP BY 1',
     [mailboxId],
@@ -212,12 +227,10 @@ async function read(pool: pg.Pool, mailboxId: number): Promise<Tally> {
     [mailboxId],
   );
   const box = await pool.query<{ cursor: string | null }>('SELECT cursor FROM mailboxes WHERE id = $1', [mailboxId]);
-  const unreadable = failed.rows.filter((r) => r.error_code === 'MAIL_UNREADABLE');
   return {
     cursor: box.rows[0]?.cursor?.split(':').slice(0, 2).join(':') ?? null,
     conversations: new Map(conv.rows.map((r) => [r.message_id ?? '', Number(r.n)])),
-    failedHashes: new Set(unreadable.map((r) => r.raw_sha256)),
-    failedOther: failed.rows.length - unreadable.length,
+    failedHashes: new Set(failed.rows.map((r) => r.raw_sha256)),
     attachments: Object.fromEntries(att.rows.map((r) => [r.status, Number(r.n)])),
     unacked: Number(rec.rows[0]?.unacked ?? 0),
     records: Number(rec.rows[0]?.records ?? 0),
@@ -229,7 +242,8 @@ function settled(t: Tally, expected: { mails: number; attachments: number }): bo
   return t.conversations.size >= expected.mails && t.failedHashes.size >= MALFORMED && attachments >= expected.attachments && !t.attachments.UNAVAILABLE && t.unacked === 0;
 }
 
-function judge(t: Tally | null, seed: number, expected: { mails: number; attachments: number }) {
+/** `malformed`: sha256 of the malformed mails, the only ones that may be `failed` (each must be). */
+function judge(t: Tally | null, seed: number, expected: { mails: number; attachments: number }, malformed: Set<string>) {
   if (!t) return { lost: expected.mails, duplicated: 0, stuck: 0, attachmentErrors: 0, wronglyFailed: 0 };
   let lost = 0;
   let duplicated = 0;
@@ -244,13 +258,13 @@ function judge(t: Tally | null, seed: number, expected: { mails: number; attachm
     duplicated,
     stuck: (t.attachments.UNAVAILABLE ?? 0) + Math.max(0, expected.attachments - attachments) + t.unacked,
     attachmentErrors: t.attachments.ERROR ?? 0,
-    wronglyFailed: t.failedOther + Math.max(0, MALFORMED - t.failedHashes.size),
+    wronglyFailed: [...t.failedHashes].filter((h) => !malformed.has(h)).length + [...malformed].filter((h) => !t.failedHashes.has(h)).length,
   };
 }
 
 function summary(t: Tally | null, expected: { mails: number; attachments: number }) {
   if (!t) return { database: 'unreachable' };
-  return { records: t.records, conversations: t.conversations.size, of: expected.mails, failed: t.failedHashes.size + t.failedOther, attachments: t.attachments, unacked: t.unacked };
+  return { records: t.records, conversations: t.conversations.size, of: expected.mails, failed: t.failedHashes.size, attachments: t.attachments, unacked: t.unacked };
 }
 
 /** `uidvalidity:last uid` of the folder now (the server may have just restarted: retried). */

@@ -45,6 +45,11 @@ export class TcpProxy {
     });
   }
 
+  /** A cut armed but never fired (its phase ended) must not hit the next phase. */
+  disarm(): void {
+    this.cut = null;
+  }
+
   blackHole(): void {
     this.holing = true;
     for (const l of this.links) this.silence(l);

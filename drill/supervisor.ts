@@ -21,6 +21,7 @@ export class SupervisedWorker {
   /** Exits the drill did not cause, with what the worker said last. */
   readonly unexpectedExits: string[] = [];
   starts = 0;
+  kills = 0;
 
   constructor(private readonly env: NodeJS.ProcessEnv) {}
 
@@ -44,10 +45,21 @@ export class SupervisedWorker {
     this.child = child;
   }
 
-  /** SIGKILL now; the supervisor starts it again a second later. Resolves once it is dead. */
+  /** Resolves with the running worker (waiting for a restart in progress). */
+  async running(timeoutMs = 30_000): Promise<ChildProcess> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const child = this.child;
+      if (child && child.exitCode === null && child.signalCode === null) return child;
+      if (this.stopping || Date.now() > deadline) throw new Error('the worker is not running');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** SIGKILL the running worker (after a restart in progress); the supervisor starts it again a second later. Resolves once it is dead. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const child = await this.running();
+    this.kills += 1;
     this.killing = true;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');

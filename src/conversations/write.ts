@@ -133,11 +133,12 @@ export async function ticketRules(tx: Db, tenantId: number): Promise<TicketRules
 export async function writeOnNewTicket(tx: Db, tenantId: number, ticket: NewTicket, item: ConversationWrite): Promise<{ ticketId: number; conversationId: number }> {
   const requesterId = await requesterOf(tx, tenantId, item.requester);
   // The tenant's next number and the ticket in one statement (the counter row stays locked until commit).
+  const now = utc(new Date());
   const [created] = await tx.$queryRaw<{ id: number }[]>`
-    WITH n AS (UPDATE tenants SET ticket_counter = ticket_counter + 1 WHERE id = ${tenantId}::int RETURNING ticket_counter)
+    WITH n AS (UPDATE tenants SET ticket_counter = ticket_counter + 1, last_updated = ${now} WHERE id = ${tenantId}::int RETURNING ticket_counter)
     INSERT INTO tickets (tenant_id, number, subject, status_id, requester_id, mailbox_id, created, last_updated, last_activity)
     SELECT ${tenantId}::int, n.ticket_counter, ${pgText(ticket.subject)}::text, ${ticket.status.id}::int, ${requesterId}::int, ${ticket.mailboxId}::int,
-           ${utc(item.created)}, ${utc(new Date())}, ${utc(item.created)}
+           ${utc(item.created)}, ${now}, ${utc(item.created)}
       FROM n
     RETURNING id`;
   if (!created) throw new MailroomError('INTERNAL', `Tenant ${tenantId} does not exist.`);

@@ -8,6 +8,7 @@
 
 import type { Db } from '../db/prisma.js';
 import { describeError, isMailroomError } from '../errors.js';
+import { isTransientDbError } from '../db/errors.js';
 import type { Mailbox } from '../generated/prisma/client.js';
 import { moveCursor } from '../ingest/cursor.js';
 import { ingestItem, prepareItem, type PreparedItem } from '../ingest/ingest.js';
@@ -74,7 +75,7 @@ export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncO
   try {
     lock = await tryLockMailbox(deps.databaseUrl, mailboxId);
   } catch (err) {
-    return { status: 'unavailable', message: `the mailbox lock could not be taken: ${describeError(err)}` };
+    return unavailable(err, 'the mailbox lock could not be taken');
   }
   if (lock === null) return { status: 'busy' };
   const stop = AbortSignal.any([opts.signal, lock.lost]);
@@ -83,7 +84,7 @@ export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncO
     try {
       mailbox = await deps.db.mailbox.findUnique({ where: { id: mailboxId } });
     } catch (err) {
-      return { status: 'unavailable', message: `the mailbox could not be read: ${describeError(err)}` };
+      return unavailable(err, 'the mailbox could not be read');
     }
     if (!mailbox || !mailbox.enabled) return { status: 'disabled' };
     const wait = waitBeforeAttempt(mailbox, new Date());
@@ -92,6 +93,12 @@ export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncO
   } finally {
     await lock.release();
   }
+}
+
+/** The database away (restart, failover) is an outage to wait out; anything else is a bug and is thrown. */
+function unavailable(err: unknown, what: string): SyncOutcome {
+  if (!isTransientDbError(err)) throw err;
+  return { status: 'unavailable', message: `${what}: ${describeError(err)}` };
 }
 
 class SyncRun {
@@ -119,7 +126,7 @@ class SyncRun {
     try {
       await this.health({ type: 'connecting' });
     } catch (err) {
-      return { status: 'unavailable', message: `the mailbox state could not be written: ${describeError(err)}` };
+      return unavailable(err, 'the mailbox state could not be written');
     }
     let session: SourceSession;
     try {

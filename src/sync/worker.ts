@@ -167,13 +167,8 @@ function startSyncWorker(w: {
       const mailboxJobs = w.running.get(mailboxId) ?? new Set<AbortController>();
       w.running.set(mailboxId, mailboxJobs.add(mine));
       try {
-        let outcome: SyncOutcome;
-        try {
-          outcome = await syncMailbox(w.syncDeps, mailboxId, { signal: AbortSignal.any([w.shutdown, mine.signal]) });
-        } catch (err) {
-          // Whatever it was, the mailbox must not wait for its next poll tick: retried like an outage.
-          outcome = { status: 'unavailable', message: describeError(err) };
-        }
+        // An outage comes back as `unavailable` (retried on a backoff); anything thrown is a bug: the job fails, logged as an error.
+        const outcome = await syncMailbox(w.syncDeps, mailboxId, { signal: AbortSignal.any([w.shutdown, mine.signal]) });
         await followUp(queues, job, outcome, w.shutdown, w.log, w.outages);
         return outcome;
       } finally {

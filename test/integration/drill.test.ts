@@ -1,5 +1,5 @@
 // The short variant of `npm run drill` (drill/): every fault struck once while
-// a worker ingests a small backlog, against the drill's own PostgreSQL, Redis,
+// a worker ingests a small backlog (30 mails and two malformed ones), against the drill's own PostgreSQL, Redis,
 // Dovecot, proxy and blob store, which it kills and restores. Each fault must
 // leave 0 lost, 0 duplicated, 0 stuck, failed records only for the malformed
 // mails, and a worker that recovered by itself.
@@ -12,13 +12,13 @@ const lines: string[] = [];
 
 beforeAll(async () => {
   drill = await createDrill({
-    mails: 20,
+    mails: 30,
     seed: 1,
     only: FAULTS.map((f) => f.name),
     downMs: 1_500,
     // A black-holed sync gives up after this; the full drill runs with Mailroom's default.
     imapTimeoutSeconds: 8,
-    settleMs: 90_000,
+    settleMs: 60_000,
     log: (line) => lines.push(line),
   });
 }, 120_000);
@@ -36,6 +36,10 @@ describe('fault drills (short)', () => {
       return;
     }
     const verdict = { lost: r.lost, duplicated: r.duplicated, stuck: r.stuck, attachmentErrors: r.attachmentErrors, wronglyFailed: r.wronglyFailed, workerExits: r.workerExits, settled: r.recoverS !== null };
-    expect(verdict, `${r.label}\n${r.notes.join('\n')}\n${lines.join('\n')}`).toEqual({ lost: 0, duplicated: 0, stuck: 0, attachmentErrors: 0, wronglyFailed: 0, workerExits: 0, settled: true });
-  }, 180_000);
+    const why = `${r.label}\n${r.notes.join('\n')}\n${lines.join('\n')}`;
+    expect(verdict, why).toEqual({ lost: 0, duplicated: 0, stuck: 0, attachmentErrors: 0, wronglyFailed: 0, workerExits: 0, settled: true });
+    // The fault struck while mail was still coming in, so the verdict is about a fault that mattered.
+    expect(r.atShare, why).not.toBeNull();
+    expect(r.atShare!, why).toBeLessThan(100);
+  }, 300_000);
 });

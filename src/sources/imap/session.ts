@@ -47,6 +47,7 @@ class ImapSession implements SourceSession {
   readonly acks: boolean;
   private readonly ackQueue: AckQueue;
   private lastCommandAt = Date.now();
+  private readonly keepAliveTimer: NodeJS.Timeout;
 
   constructor(
     private readonly mailbox: Mailbox,
@@ -58,6 +59,9 @@ class ImapSession implements SourceSession {
   ) {
     this.acks = mailbox.post_action !== 'none';
     this.ackQueue = new AckQueue(client, mailbox, log);
+    // A timer, not a step of the loop: one slow item (a big mail parsed here, a slow commit) must not starve it.
+    this.keepAliveTimer = setInterval(() => this.keepAlive(), Math.max(1_000, keepAliveMs / 2));
+    this.keepAliveTimer.unref();
   }
 
   private get uidValidity(): bigint {
@@ -142,7 +146,6 @@ class ImapSession implements SourceSession {
         void this.ackQueue.flush();
         for (const m of step.messages) {
           if (signal.aborted) return;
-          this.keepAlive();
           const item = got?.get(m.uid);
           yield item ? { uid: m.uid, item } : { uid: m.uid }; // absent: expunged since the listing
         }
@@ -153,7 +156,8 @@ class ImapSession implements SourceSession {
   /**
    * While a batch is being stored the connection is quiet; after keepAliveMs
    * of that, a NOOP (queued behind anything in flight) keeps it from timing
-   * out as dead (the silence timeout) however slow the storing is.
+   * out as dead (the silence timeout) however slow the storing is. A server
+   * that does not answer it is what the timeout is for.
    */
   private keepAlive(): void {
     if (Date.now() - this.lastCommandAt < this.keepAliveMs) return;
@@ -196,6 +200,7 @@ class ImapSession implements SourceSession {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.keepAliveTimer);
     await this.client.logout().catch(() => this.client.close());
   }
 }
