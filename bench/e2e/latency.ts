@@ -27,8 +27,9 @@ export interface LatencyResult {
   db_stamp_ms: Percentiles;
 }
 
-const now = () => performance.timeOrigin + performance.now();
-const POLL_MS = 20;
+/** Wall-clock ms with sub-ms precision (compared with the database's epoch stamps). */
+export const now = () => performance.timeOrigin + performance.now();
+export const POLL_MS = 20;
 
 export function percentiles(values: number[]): Percentiles {
   const v = [...values].sort((a, b) => a - b);
@@ -48,8 +49,8 @@ async function waitForWatch(s: BenchServices, worker: WorkerProcess, mailboxId: 
   }
 }
 
-/** Every new committed conversation of the mailbox, with when the bench first saw it. */
-function watchCommits(s: BenchServices, mailboxId: number) {
+/** Every new committed conversation of the mailboxes, with when the bench first saw it. */
+export function watchCommits(s: BenchServices, mailboxIds: number[]) {
   const seen = new Map<string, { seenAt: number; created: number }>();
   let lastId = 0;
   let stopped = false;
@@ -57,8 +58,8 @@ function watchCommits(s: BenchServices, mailboxId: number) {
     while (!stopped) {
       // Timestamps are stored as UTC without a zone: the epoch is read in SQL, not by the pg driver's local-time parser.
       const { rows } = await s.pool.query<{ id: number; message_id: string | null; created_ms: string }>(
-        'SELECT c.id, c.message_id, extract(epoch FROM r.created) * 1000 AS created_ms FROM conversations c JOIN ingest_records r ON r.conversation_id = c.id WHERE c.mailbox_id = $1 AND c.id > $2 ORDER BY c.id',
-        [mailboxId, lastId],
+        'SELECT c.id, c.message_id, extract(epoch FROM r.created) * 1000 AS created_ms FROM conversations c JOIN ingest_records r ON r.conversation_id = c.id WHERE c.mailbox_id = ANY($1) AND c.id > $2 ORDER BY c.id',
+        [mailboxIds, lastId],
       );
       const at = now();
       for (const r of rows) {
@@ -82,7 +83,7 @@ export async function measureLatency(s: BenchServices, cleanup: Cleanup, opts: {
   const env = workerEnv(s, 'latency');
   const worker = spawnWorker(env, cleanup);
   await waitForWatch(s, worker, mailboxId!, String(env.MAILROOM_QUEUE_PREFIX));
-  const commits = watchCommits(s, mailboxId!);
+  const commits = watchCommits(s, [mailboxId!]);
   const client = imapClient(s.dovecot, opts.user);
   client.on('error', () => undefined);
   await client.connect();

@@ -1,12 +1,14 @@
 // The end-to-end suite: one run against its own throw-away services, measuring
 // the ceiling (how fast the mail can be read and parsed at all), Mailroom end
-// to end from a cold worker, latency under IDLE, memory, and many mailboxes.
+// to end from a cold worker, latency under IDLE, memory, many mailboxes, and
+// one worker watching a thousand idle mailboxes.
 // See bench/README.md for how to read the figures.
 import path from 'node:path';
 import { appendCorpus } from './append.js';
 import { ingestBacklog, type BacklogResult } from './backlog.js';
 import { measureBigAttachment } from './big-attachment.js';
 import { measureCeiling } from './ceiling.js';
+import { idleUser, measureIdle } from './idle.js';
 import { measureLatency } from './latency.js';
 import { addBenchMailboxes } from './mailboxes.js';
 import { measureMany } from './many.js';
@@ -14,13 +16,14 @@ import { parseE2eOptions, type E2eOptions } from './options.js';
 import { formatTable, machineInfo, ratios, writeResult, type SuiteResult } from './report.js';
 import { Cleanup, setUpServices, type BenchServices } from './services.js';
 
-const USERS = { backlog: 'backlog@bench.test', latency: 'latency@bench.test', big: 'big@bench.test', single: 'many-single@bench.test' };
+const USERS = { backlog: 'backlog@bench.test', latency: 'latency@bench.test', big: 'big@bench.test', single: 'many-single@bench.test', idleFloor: 'idle-floor@bench.test' };
 const manyUser = (j: number) => `many-${String(j).padStart(4, '0')}@bench.test`;
 const step = (what: string) => console.log(`[e2e] ${new Date().toISOString().slice(11, 19)} ${what}`);
 
 function usersFor(o: E2eOptions): string[] {
   const users = [USERS.backlog, USERS.latency, USERS.big, USERS.single];
   if (o.only.has('many')) for (let j = 0; j < o.mailboxes; j++) users.push(manyUser(j));
+  if (o.only.has('idle')) users.push(USERS.idleFloor, ...Array.from({ length: o.idleMailboxes }, (_, j) => idleUser(j)));
   return users;
 }
 
@@ -57,6 +60,10 @@ async function runParts(s: BenchServices, cleanup: Cleanup, o: E2eOptions, r: Su
     const users = Array.from({ length: o.mailboxes }, (_, j) => manyUser(j));
     r.many = await measureMany(s, cleanup, { users, singleUser: USERS.single, seed: o.seed, perMailbox: o.perMailbox });
   }
+  if (o.only.has('idle')) {
+    step(`idle: ${o.idleMailboxes} quiet mailboxes watched by one worker, then ${o.idleProbes + 1} probe mails`);
+    r.idle = await measureIdle(s, cleanup, { mailboxes: o.idleMailboxes, probes: o.idleProbes, intervalMs: o.idleProbeIntervalMs, quietMs: 60_000, seed: o.seed, floorUser: USERS.idleFloor, step });
+  }
 }
 
 /** Runs the suite; services are removed whatever happens, Ctrl-C included. */
@@ -84,10 +91,12 @@ export async function runE2e(args: string[]): Promise<void> {
     latency: null,
     rss: null,
     many: null,
+    idle: null,
   };
   try {
     step('starting throw-away Dovecot, database, Redis prefix, blob dir');
-    const s = await setUpServices(usersFor(o), cleanup);
+    // The idle part holds one IMAP session per mailbox: Dovecot's defaults refuse well before 1,000.
+    const s = await setUpServices(usersFor(o), cleanup, o.only.has('idle') ? { connections: o.idleMailboxes } : {});
     await runParts(s, cleanup, o, r);
   } finally {
     step('cleaning up');

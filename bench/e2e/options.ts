@@ -1,7 +1,7 @@
 // Flags of the end-to-end suite (`npm run bench -- --suite e2e --help`).
 import { parseArgs } from 'node:util';
 
-export const PARTS = ['ceiling', 'e2e', 'latency', 'rss', 'many'] as const;
+export const PARTS = ['ceiling', 'e2e', 'latency', 'rss', 'many', 'idle'] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface E2eOptions {
@@ -14,6 +14,9 @@ export interface E2eOptions {
   bigBacklog: number;
   mailboxes: number;
   perMailbox: number;
+  idleMailboxes: number;
+  idleProbes: number;
+  idleProbeIntervalMs: number;
   outDir: string;
 }
 
@@ -27,6 +30,9 @@ export const E2E_USAGE = `end-to-end suite (throw-away Dovecot, database, Redis 
   --big-backlog N        mails around it (default 20)
   --mailboxes M          many-mailboxes run: M mailboxes (default 200)
   --per-mailbox K        ... with K mails each (default 5)
+  --idle-mailboxes N     idle run: N quiet mailboxes watched by one worker (default 1000)
+  --idle-probes N        ... probe mails to random mailboxes after the one to the last (default 20)
+  --idle-probe-interval MS  between two probe mails (default 500)
   --out DIR              where results go (default bench/results)`;
 
 export const E2E_FLAGS = {
@@ -39,6 +45,9 @@ export const E2E_FLAGS = {
   'big-backlog': { type: 'string' },
   mailboxes: { type: 'string' },
   'per-mailbox': { type: 'string' },
+  'idle-mailboxes': { type: 'string' },
+  'idle-probes': { type: 'string' },
+  'idle-probe-interval': { type: 'string' },
   out: { type: 'string' },
 } as const;
 
@@ -66,6 +75,9 @@ export function parseE2eOptions(args: string[], defaultOut: string): E2eOptions 
     bigBacklog: count('big-backlog', values['big-backlog'], 20),
     mailboxes: count('mailboxes', values.mailboxes, 200),
     perMailbox: count('per-mailbox', values['per-mailbox'], 5),
+    idleMailboxes: count('idle-mailboxes', values['idle-mailboxes'], 1000),
+    idleProbes: count('idle-probes', values['idle-probes'], 20, 0),
+    idleProbeIntervalMs: count('idle-probe-interval', values['idle-probe-interval'], 500, 0),
     outDir: values.out ?? defaultOut,
   };
 }

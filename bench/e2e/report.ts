@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BacklogResult } from './backlog.js';
 import type { BigAttachmentResult } from './big-attachment.js';
 import type { CeilingResult, Rate } from './ceiling.js';
+import type { IdlePhase, IdleResult } from './idle.js';
 import type { LatencyResult } from './latency.js';
 import type { ManyResult } from './many.js';
 
@@ -26,6 +27,7 @@ export interface SuiteResult {
   latency: LatencyResult | null;
   rss: { backlog_peak_rss_mb: number | null; big_attachment: BigAttachmentResult | null } | null;
   many: ManyResult | null;
+  idle: IdleResult | null;
 }
 
 export function machineInfo(): SuiteResult['machine'] {
@@ -63,6 +65,29 @@ function backlogRows(label: string, b: BacklogResult): string[] {
   ];
 }
 
+function idlePhaseRow(label: string, p: IdlePhase): string {
+  return (
+    `  ${label}: every lease after ${p.all_leases_ms} ms, every session in IDLE after ${p.all_idle_ms} ms, syncs done after ${p.syncs_settled_ms} ms; ` +
+    `RSS ${p.rss_mb} MB (${p.kb_per_mailbox} KB per mailbox), peak ${p.peak_rss_mb} MB; ${p.open_files} open files, ≤ ${p.pg_connections_max} PostgreSQL connections; stop ${p.stop_ms} ms`
+  );
+}
+
+function idleRows(i: IdleResult): string[] {
+  const p = i.probes;
+  const inotify = i.inotify_instances.found === i.inotify_instances.used ? `${i.inotify_instances.found}` : `${i.inotify_instances.found} → ${i.inotify_instances.used} for the run`;
+  return [
+    `${i.mailboxes} idle mailboxes, one worker (fs.inotify.max_user_instances ${inotify}):`,
+    `  live: RSS with no mailbox ${i.live.rss_empty_mb} MB; ${i.mailboxes} added in ${i.live.add_ms} ms`,
+    idlePhaseRow('live', i.live),
+    idlePhaseRow('cold', i.cold),
+    `  quiet ${i.quiet.ms} ms: worker CPU ${i.quiet.worker_cpu_pct} % of a core, machine busy ${i.quiet.machine_busy_pct} % of one core; ${i.quiet.syncs} syncs (polls)`,
+    `  ${p.mails} probe mails (one every ${p.interval_ms} ms), APPEND returned → committed: last mailbox (${p.last_mailbox_id}) ${p.last_mailbox_ms} ms; ` +
+      `p50 ${p.committed_ms.p50} ms, p95 ${p.committed_ms.p95} ms, p99 ${p.committed_ms.p99} ms, max ${p.committed_ms.max} ms (db stamp p50 ${p.db_stamp_ms.p50}, p99 ${p.db_stamp_ms.p99} ms)`,
+    `  of which Dovecot's own IDLE announcement (APPEND returned → EXISTS at a bare client): p50 ${p.dovecot_floor_ms.p50} ms, max ${p.dovecot_floor_ms.max} ms`,
+    `  ${i.bare_imapflow.clients} bare imapflow IDLE clients in one process, after GC: ${i.bare_imapflow.rss_kb_per_client} KB RSS, ${i.bare_imapflow.heap_kb_per_client} KB JS heap each`,
+  ];
+}
+
 export function formatTable(r: SuiteResult): string {
   const out: string[] = [];
   out.push(`machine: ${r.machine.cpus} × ${r.machine.cpu_model}, ${r.machine.memory_gb} GB, node ${r.machine.node}`);
@@ -87,6 +112,7 @@ export function formatTable(r: SuiteResult): string {
     out.push('', ...backlogRows(`${m.mailboxes} mailboxes × ${m.per_mailbox} mails`, m.many), ...backlogRows(`1 mailbox × ${m.mailboxes * m.per_mailbox} mails (same mails)`, m.one_mailbox));
     out.push(`  many mailboxes take ${m.slowdown}× the time of one`);
   }
+  if (r.idle) out.push('', ...idleRows(r.idle));
   return out.join('\n');
 }
 

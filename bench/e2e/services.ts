@@ -12,7 +12,7 @@ import { deleteRedisPrefix } from '../../test/support/redis.js';
 import pg from 'pg';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { ADMIN_URL, createTestDatabase, dropTestDatabase } from '../../test/support/database.js';
-import { createDovecot, destroyDovecot, type DovecotInfo } from '../../test/support/dovecot.js';
+import { createDovecot, destroyDovecot, type DovecotInfo, type DovecotOptions } from '../../test/support/dovecot.js';
 
 export const REDIS_URL = process.env.MAILROOM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -77,18 +77,21 @@ async function createDatabase(cleanup: Cleanup): Promise<string> {
 }
 
 /** Dovecot is created with every user the run needs, so none has to wait for a users-file reload. */
-export async function setUpServices(users: string[], cleanup: Cleanup): Promise<BenchServices> {
+export async function setUpServices(users: string[], cleanup: Cleanup, dovecotOptions: DovecotOptions = {}): Promise<BenchServices> {
   await checkRedis(REDIS_URL);
   const prefixBase = `mailroom-bench-${randomBytes(4).toString('hex')}`;
   cleanup.add(`delete Redis keys {${prefixBase}-*`, () => deleteRedisPrefix(REDIS_URL, `{${prefixBase}-`));
   const blobRoot = mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-blobs-'));
   cleanup.add(`remove ${blobRoot}`, () => rmSync(blobRoot, { recursive: true, force: true }));
   const databaseUrl = await createDatabase(cleanup);
-  const dovecot = await createDovecot(users);
+  const dovecot = await createDovecot(users, dovecotOptions);
   cleanup.add('stop Dovecot', () => destroyDovecot(dovecot));
-  const prisma = createPrisma(databaseUrl, { max: 4 });
+  // The bench's own connections are named, so counting the worker's (pg_stat_activity) can leave them out.
+  const benchUrl = new URL(databaseUrl);
+  benchUrl.searchParams.set('application_name', 'mailroom-bench');
+  const prisma = createPrisma(benchUrl.toString(), { max: 4 });
   cleanup.add('disconnect Prisma', () => prisma.$disconnect());
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 3 });
+  const pool = new pg.Pool({ connectionString: benchUrl.toString(), max: 3 });
   cleanup.add('close the SQL pool', () => pool.end());
   return { dovecot, databaseUrl, redisUrl: REDIS_URL, prefixBase, blobRoot, secretKeyHex: randomBytes(32).toString('hex'), prisma, pool };
 }

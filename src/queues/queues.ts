@@ -155,13 +155,26 @@ export async function enqueueAttachmentJobs(
   return queue.addBulk(jobs);
 }
 
+/**
+ * Routine syncs — the poll schedule, the catch-up when a worker starts or a
+ * watch (re)connects — carry this BullMQ priority; syncs for news (a watch's
+ * notice, an admin's change, a retry) carry none, and BullMQ takes every job
+ * without a priority before any prioritized one. So a mail IDLE announced
+ * never waits behind a thousand polls that came due at once (1,000 watched
+ * mailboxes polled every minute: a p99 of 4.7 s before, bench part `idle`).
+ */
+export const ROUTINE_SYNC_PRIORITY = 10;
+
+/** What a requested sync is for: `news` goes ahead of everything `routine`. */
+export type SyncLane = 'news' | 'routine';
+
 /** Creates or updates the mailbox's poll schedule; calling it again never adds a second schedule. */
 export async function scheduleMailboxPoll(queue: SyncQueue, mailboxId: number, everySeconds: number): Promise<void> {
   const data = parseMailboxSyncJob({ mailboxId });
   if (!Number.isFinite(everySeconds) || everySeconds < 1) {
     throw new MailroomError('VALIDATION', 'The poll interval must be at least 1 second.');
   }
-  await queue.upsertJobScheduler(mailboxSchedulerId(mailboxId), { every: Math.round(everySeconds * 1000) }, { name: JOB_NAMES.poll, data });
+  await queue.upsertJobScheduler(mailboxSchedulerId(mailboxId), { every: Math.round(everySeconds * 1000) }, { name: JOB_NAMES.poll, data, opts: { priority: ROUTINE_SYNC_PRIORITY } });
 }
 
 /**
@@ -182,16 +195,19 @@ export async function unscheduleMailboxPoll(queue: SyncQueue, mailboxId: number)
 }
 
 /**
- * Asks for a sync now. A burst of requests makes at most one waiting job; a
- * request while that mailbox's sync is running is kept (`keepLastIfActive`) and
- * becomes one job when the running one finishes, so mail that arrived during a
- * sync is not left for the next poll. Returns the new job, or the waiting or
- * running one the request was folded into.
+ * Asks for a sync now. A burst of requests makes at most one waiting job per
+ * lane; a request while that mailbox's sync is running is kept
+ * (`keepLastIfActive`) and becomes one job when the running one finishes, so
+ * mail that arrived during a sync is not left for the next poll. The lanes
+ * fold separately: news must not join a routine job waiting at the back.
+ * Returns the new job, or the waiting or running one the request was folded into.
  */
-export async function requestMailboxSync(queue: SyncQueue, mailboxId: number): Promise<Job<MailboxSyncJobData>> {
+export async function requestMailboxSync(queue: SyncQueue, mailboxId: number, lane: SyncLane = 'news'): Promise<Job<MailboxSyncJobData>> {
   const data = parseMailboxSyncJob({ mailboxId });
+  const id = lane === 'news' ? mailboxSyncDeduplicationId(mailboxId) : `${mailboxSyncDeduplicationId(mailboxId)}-routine`;
   return queue.add(JOB_NAMES.sync, data, {
-    deduplication: { id: mailboxSyncDeduplicationId(mailboxId), keepLastIfActive: true },
+    deduplication: { id, keepLastIfActive: true },
+    ...(lane === 'routine' ? { priority: ROUTINE_SYNC_PRIORITY } : {}),
   });
 }
 
@@ -215,7 +231,8 @@ export async function retryMailboxSyncSoon(queue: SyncQueue, mailboxId: number, 
  */
 export async function requestMailboxSyncUnique(queue: SyncQueue, mailboxId: number, tag: string): Promise<Job<MailboxSyncJobData>> {
   const data = parseMailboxSyncJob({ mailboxId });
-  return queue.add(JOB_NAMES.sync, data, { jobId: `sync-${mailboxId}-${tag}` });
+  // Routine: a restart's catch-up of every mailbox must not hold up news from the watches.
+  return queue.add(JOB_NAMES.sync, data, { jobId: `sync-${mailboxId}-${tag}`, priority: ROUTINE_SYNC_PRIORITY });
 }
 
 function parsePayload<T>(schema: z.ZodType<T>, data: unknown, what: string): T {

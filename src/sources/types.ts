@@ -66,8 +66,12 @@ export interface WatchOptions {
   readonly signal: AbortSignal;
   /** Re-establish the wait this often (IMAP: restart IDLE), so a silently dead connection is noticed. */
   readonly refreshMs: number;
-  /** New items may be there: ask for a sync. Called once right after the watch is established, too. */
-  readonly onChange: () => void;
+  /**
+   * New items may be there: ask for a sync. `news`: the server announced a
+   * change. `established`: the watch is in place (each time it connects): what
+   * arrived before it was not announced, so a catch-up is due, not urgent.
+   */
+  readonly onChange: (why: 'news' | 'established') => void;
 }
 
 /** What a source failure means for the mailbox, in one sentence without secrets. */

@@ -21,6 +21,7 @@ import { sourceFor } from '../sources/registry.js';
 import type { MailSource, SourceContext } from '../sources/types.js';
 import { nextDelayMs } from '../mailboxes/backoff.js';
 import { shouldWatch } from '../mailboxes/health.js';
+import type { SyncLane } from '../queues/queues.js';
 
 export interface WatcherDeps {
   db: Db;
@@ -35,8 +36,12 @@ export interface WatcherDeps {
   refreshMs: number;
   /** Most watches this process holds. */
   limit: number;
-  /** A watch saw news: sync this mailbox soon. */
-  requestSync: (mailboxId: number) => Promise<void>;
+  /**
+   * Sync this mailbox soon. `news`: the server announced mail (ahead of routine
+   * syncs); `routine`: the watch (re)connected or failed (a catch-up, or a sync
+   * that records the failure's health).
+   */
+  requestSync: (mailboxId: number, lane: SyncLane) => Promise<void>;
   sources?: (kind: string) => MailSource;
 }
 
@@ -144,7 +149,7 @@ export class Watchers {
       if (!m || !m.enabled || !shouldWatch(m) || !source.watch) return;
       const started = Date.now();
       try {
-        const result = await source.watch(m, this.deps.source, { signal, refreshMs: this.deps.refreshMs, onChange: () => this.ask(mailboxId, log) });
+        const result = await source.watch(m, this.deps.source, { signal, refreshMs: this.deps.refreshMs, onChange: (why) => this.ask(mailboxId, why === 'news' ? 'news' : 'routine', log) });
         if (result === 'unsupported') {
           log.info('the server cannot watch (no IDLE): the mailbox is polled');
           this.unsupported.set(mailboxId, fingerprint);
@@ -157,15 +162,15 @@ export class Watchers {
         failures += 1;
         const f = source.classify(m, err);
         log.warn({ kind: f.kind, failures, err: f.message }, 'watch failed');
-        this.ask(mailboxId, log);
+        this.ask(mailboxId, 'routine', log);
         if (f.kind === 'auth') return; // the sync records auth_error; the next reconcile after a fix watches again
       }
       await sleep(Math.max(500, nextDelayMs(failures, 'connect')), signal);
     }
   }
 
-  private ask(mailboxId: number, log: Logger): void {
-    this.deps.requestSync(mailboxId).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
+  private ask(mailboxId: number, lane: SyncLane, log: Logger): void {
+    this.deps.requestSync(mailboxId, lane).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
   }
 
   /** Ends one watch without waiting for it (reconcile must not stall on one slow connection). */

@@ -23,7 +23,7 @@ import type { SourceContext } from '../sources/types.js';
 import type { BlobStore } from '../storage/blob.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { JOB_NAMES, QUEUE_NAMES, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
+import { JOB_NAMES, QUEUE_NAMES, ROUTINE_SYNC_PRIORITY, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
 import type { AttachmentJobData, MailboxSyncJobData, Queues } from '../queues/queues.js';
 import { listenForMailboxChanges } from './changes.js';
 import { followUpOf } from './follow-up.js';
@@ -196,8 +196,8 @@ function createWatchers(services: WorkerServices, log: Logger): Watchers {
     logger: log.child({ component: 'watch' }),
     refreshMs: config.idleSeconds * 1000,
     limit: config.watchLimit,
-    requestSync: async (id) => {
-      await requestMailboxSync(queues.sync, id);
+    requestSync: async (id, lane) => {
+      await requestMailboxSync(queues.sync, id, lane);
     },
   });
 }
@@ -227,8 +227,8 @@ async function reconcileSchedules({ db, queues }: Pick<WorkerServices, 'db' | 'q
   const have = new Map(existing.map((s) => [s.key, s]));
   for (const [key, m] of wanted) {
     const current = have.get(key);
-    // Redis hands numbers back as strings: compare as numbers.
-    if (current !== undefined && Number(current.every) === m.poll_seconds * 1000) continue;
+    // Redis hands numbers back as strings: compare as numbers. A schedule without the routine priority predates it.
+    if (current !== undefined && Number(current.every) === m.poll_seconds * 1000 && Number(current.template?.opts?.priority ?? 0) === ROUTINE_SYNC_PRIORITY) continue;
     await scheduleMailboxPoll(queues.sync, m.id, m.poll_seconds);
     log.debug({ mailboxId: m.id, pollSeconds: m.poll_seconds }, 'poll scheduled');
   }

@@ -12,6 +12,7 @@ import {
   createRedisConnection,
   enqueueAttachmentJobs,
   requestMailboxSync,
+  requestMailboxSyncUnique,
   scheduleMailboxPoll,
   unscheduleMailboxPoll,
   type AttachmentJobData,
@@ -147,5 +148,30 @@ describe('requestMailboxSync', () => {
     expect(processed[0]).toBe(first.id);
     expect(processed[1]).not.toBe(first.id);
     expect(await queues.sync.getJobCounts('waiting', 'delayed', 'completed')).toEqual({ waiting: 0, delayed: 0, completed: 2 });
+  });
+
+  it('runs a sync for news before every routine one already waiting (polls, catch-ups)', async () => {
+    // Routine: three polls due now, a start-up catch-up and a watch's catch-up; then news for mailbox 9.
+    for (const id of [1, 2, 3]) await scheduleMailboxPoll(queues.sync, id, 60);
+    await requestMailboxSyncUnique(queues.sync, 4, 'start');
+    await requestMailboxSync(queues.sync, 5, 'routine');
+    // A routine request folds into the waiting routine job, never into news (and the other way round).
+    const news = await requestMailboxSync(queues.sync, 9);
+    const routine9 = await requestMailboxSync(queues.sync, 9, 'routine');
+    expect(routine9.id).not.toBe(news.id);
+    expect(await queues.sync.getJobCounts('waiting', 'prioritized')).toEqual({ waiting: 1, prioritized: 6 });
+
+    const order: number[] = [];
+    const worker = new Worker<MailboxSyncJobData>(
+      QUEUE_NAMES.sync,
+      async (job: Job<MailboxSyncJobData>) => {
+        order.push(job.data.mailboxId);
+      },
+      { connection, prefix, concurrency: 1 },
+    );
+    workers.push(worker);
+    await until('every sync to run', async () => order.length === 7);
+    expect(order[0]).toBe(9);
+    expect(order.slice(1).sort()).toEqual([1, 2, 3, 4, 5, 9]);
   });
 });

@@ -189,6 +189,7 @@ describe('syncMailbox', () => {
     const box = await createTestMailbox(db);
     const prefix = `${env.queuePrefix}-watch`;
     let asked = 0;
+    const lanes: string[] = [];
     // What the worker's queue does with a watch's request, in order: run one sync of the mailbox.
     let syncs: Promise<unknown> = Promise.resolve();
     const watchers = new Watchers({
@@ -202,9 +203,10 @@ describe('syncMailbox', () => {
       // Earlier test files leave enabled mailboxes behind; every one of them may be watched.
       limit: 10_000,
       // Mailboxes of earlier tests are watched too; only this test's mailbox is synced here.
-      requestSync: async (id) => {
+      requestSync: async (id, lane) => {
         if (id !== box.mailboxId) return;
         asked += 1;
+        lanes.push(lane);
         syncs = syncs.then(() => once(id));
       },
     });
@@ -213,6 +215,8 @@ describe('syncMailbox', () => {
       expect(watchers.isWatching(box.mailboxId)).toBe(true);
       expect(await redis.get(`${prefix}:watch:${box.mailboxId}`)).toBe('sync-test');
       await waitFor(async () => asked >= 1, 10_000, 'the watch never asked for its first sync');
+      // Connecting asks for a catch-up, which must not go ahead of news from other mailboxes.
+      expect(lanes).toEqual(['routine']);
       await syncs;
       // Watching holds no mailbox lock: a sync runs beside it; while one holds the lock, another is a no-op.
       const lock = await tryLockMailbox(env.databaseUrl, box.mailboxId);
@@ -225,6 +229,7 @@ describe('syncMailbox', () => {
       const appended = Date.now();
       await waitFor(async () => (await db.conversation.count({ where: { mailbox_id: box.mailboxId } })) === 1, 2_000, 'the mail was not ingested within 2 s');
       expect(Date.now() - appended).toBeLessThan(2_000);
+      expect(lanes).toContain('news');
     } finally {
       await watchers.stop();
     }

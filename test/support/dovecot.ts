@@ -22,6 +22,8 @@ export interface DovecotInfo {
   configFile: string;
   /** Unix user Dovecot runs as (null: the current user). */
   runAs: string | null;
+  /** Start with the soft open-files limit raised to the hard one (runuser starts at 1,024). */
+  raiseFdLimit?: boolean;
 }
 
 export const DEFAULT_PASSWORD = 'secret';
@@ -45,7 +47,32 @@ function asDovecotUser(info: DovecotInfo, cmd: string, args: string[]): [string,
   return info.runAs ? ['runuser', ['-u', info.runAs, '--', cmd, ...args]] : [cmd, args];
 }
 
-export async function createDovecot(users: string[] = ['support@example.test', 'sales@example.test']): Promise<DovecotInfo> {
+export interface DovecotOptions {
+  /**
+   * Hold this many IMAP connections at once (the bench's idle part: one IDLE per
+   * mailbox, and the syncs beside them). Unset: Dovecot's defaults, which refuse
+   * well before 1,000 (imap-login at default_process_limit = 100 logins at once,
+   * imap at 1,024 processes, anvil and auth at default_client_limit = 1,000).
+   * Set, imap-login runs in high-performance mode (service_count = 0: a few
+   * long-lived processes, each serving many logins) and every limit is raised
+   * above `connections`; process titles then show each session's user and
+   * command (verbose_proctitle), so a session parked in IDLE can be counted.
+   */
+  connections?: number;
+}
+
+/** The config lines that let Dovecot hold `connections` sessions (see DovecotOptions). */
+export function scaleSettings(connections: number | undefined): { global: string; imapLogin: string; services: string } {
+  if (connections === undefined) return { global: '', imapLogin: '', services: '' };
+  // Headroom over the watches: syncs, the bench's own APPENDs, connections still closing.
+  const n = Math.ceil(connections * 1.25) + 100;
+  const global = `default_client_limit = ${n * 2}\ndefault_process_limit = ${n}\nverbose_proctitle = yes\n`;
+  const imapLogin = `  service_count = 0\n  process_min_avail = ${Math.max(1, os.availableParallelism())}\n  process_limit = ${Math.max(4, os.availableParallelism() * 2)}\n  client_limit = ${n}\n`;
+  const services = `service imap {\n  process_limit = ${n}\n}\n`;
+  return { global, imapLogin, services };
+}
+
+export async function createDovecot(users: string[] = ['support@example.test', 'sales@example.test'], options: DovecotOptions = {}): Promise<DovecotInfo> {
   try {
     execFileSync('dovecot', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -62,6 +89,7 @@ export async function createDovecot(users: string[] = ['support@example.test', '
     mailRoot: path.join(base, 'mail'),
     configFile: path.join(base, 'dovecot.conf'),
     runAs: isRoot() ? RUN_AS : null,
+    ...(options.connections === undefined ? {} : { raiseFdLimit: true }),
   };
   for (const d of ['run', 'state', 'log', 'ssl', 'mail']) mkdirSync(path.join(base, d), { recursive: true });
   execFileSync('openssl', [
@@ -90,6 +118,7 @@ export async function createDovecot(users: string[] = ['support@example.test', '
     user = me.username;
     group = execFileSync('id', ['-gn']).toString().trim();
   }
+  const scale = scaleSettings(options.connections);
   writeFileSync(info.configFile, `# Test-only Dovecot config (Mailroom test run) -- NOT for production.
 protocols = imap
 listen = 127.0.0.1
@@ -105,12 +134,12 @@ first_valid_uid = ${uid}
 last_valid_uid = ${uid}
 first_valid_gid = ${gid}
 last_valid_gid = ${gid}
-service anvil {
+${scale.global}service anvil {
   chroot =
 }
 service imap-login {
   chroot =
-  inet_listener imap {
+${scale.imapLogin}  inet_listener imap {
     address = 127.0.0.1
     port = ${info.imapPort}
   }
@@ -120,7 +149,7 @@ service imap-login {
     ssl = yes
   }
 }
-ssl = yes
+${scale.services}ssl = yes
 ssl_cert = <${info.certFile}
 ssl_key = <${base}/ssl/key.pem
 disable_plaintext_auth = no
@@ -157,7 +186,10 @@ namespace inbox {
 }
 
 export async function startDovecot(info: DovecotInfo): Promise<void> {
-  const [cmd, args] = asDovecotUser(info, 'dovecot', ['-c', info.configFile]);
+  // runuser's session starts at a soft limit of 1,024 files: a login process serving many clients needs more.
+  const [cmd, args] = info.raiseFdLimit
+    ? asDovecotUser(info, 'sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec dovecot -c "$0"', info.configFile])
+    : asDovecotUser(info, 'dovecot', ['-c', info.configFile]);
   // The master daemonizes and would keep inherited pipes open: give it none.
   execFileSync(cmd, args, { stdio: 'ignore' });
   await waitFor(() => portOpen(info.imapPort), 10_000, `Dovecot did not open port ${info.imapPort} (log: ${info.base}/log/dovecot.log)`);

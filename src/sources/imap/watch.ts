@@ -40,9 +40,9 @@ export async function watchImap(mailbox: Mailbox, ctx: SourceContext, opts: Watc
       if (opts.signal.aborted) return 'closed';
       throw classified(mailbox, err, 'folder');
     }
-    client.on('exists', () => opts.onChange());
+    client.on('exists', () => opts.onChange('news'));
     // Mail that arrived between the last sync and this IDLE is not announced by the server.
-    opts.onChange();
+    opts.onChange('established');
     await closed;
     return 'closed';
   } finally {
