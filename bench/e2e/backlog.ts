@@ -3,7 +3,7 @@
 // a committed ingest record and no attachment is UNAVAILABLE. Shared by the
 // end-to-end, memory and many-mailboxes measurements.
 import type { Cleanup, BenchServices } from './services.js';
-import { disableMailboxes, outcomes, progress, recordSpan, waitUntil } from './mailboxes.js';
+import { databaseSessions, disableMailboxes, outcomes, progress, recordSpan, waitUntil, workerDbConnections } from './mailboxes.js';
 import { machineBusyMs, readProc, spawnWorker, workerEnv } from './worker-process.js';
 
 export interface BacklogInput {
@@ -38,6 +38,10 @@ export interface BacklogResult {
   /** Busy CPU of the whole machine over the run: the worker plus PostgreSQL, Dovecot, Redis, this bench. */
   machine_busy_ms: number;
   peak_rss_mb: number;
+  /** Most connections the worker had to PostgreSQL at once (pg_stat_activity, sampled every 100 ms). */
+  pg_connections_max: number;
+  /** PostgreSQL sessions opened during the run (pg_stat_database.sessions; the bench's own stay open): null before PostgreSQL 14. */
+  pg_sessions_opened: number | null;
   outcomes: Record<string, number>;
   attachment_status: Record<string, number>;
 }
@@ -48,7 +52,16 @@ const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
 export async function ingestBacklog(s: BenchServices, cleanup: Cleanup, input: BacklogInput): Promise<BacklogResult> {
   const timeoutMs = 120_000 + input.mails * 500;
   const busy0 = machineBusyMs();
+  const database = new URL(s.databaseUrl).pathname.slice(1);
+  const sessions0 = await databaseSessions(s.pool, database);
   const worker = spawnWorker(workerEnv(s, input.scenario, input.env), cleanup);
+  const pg = { max: 0, stopped: false };
+  const sampling = (async () => {
+    while (!pg.stopped) {
+      pg.max = Math.max(pg.max, await workerDbConnections(s.pool, database).catch(() => 0));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   const since = () => performance.now() - worker.startedAt;
   let firstAt: number | null = null;
   let startupCpu = 0;
@@ -66,6 +79,9 @@ export async function ingestBacklog(s: BenchServices, cleanup: Cleanup, input: B
   const wall = since();
   const final = readProc(worker.pid) ?? worker.last;
   const busy = machineBusyMs() - busy0;
+  pg.stopped = true;
+  await sampling;
+  const sessions1 = await databaseSessions(s.pool, database);
   await worker.stop();
   await disableMailboxes(s, input.mailboxIds);
   const span = await recordSpan(s.pool, input.mailboxIds);
@@ -87,6 +103,8 @@ export async function ingestBacklog(s: BenchServices, cleanup: Cleanup, input: B
     worker_cpu_ms_per_mail_running: round((final.cpuMs - startupCpu) / input.mails, 2),
     machine_busy_ms: Math.round(busy),
     peak_rss_mb: round(Math.max(final.hwmKb, worker.peakRssKb) / 1024),
+    pg_connections_max: pg.max,
+    pg_sessions_opened: sessions0 === null || sessions1 === null ? null : sessions1 - sessions0,
     outcomes: out.ingest,
     attachment_status: out.attachments,
   };

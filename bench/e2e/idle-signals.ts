@@ -1,12 +1,10 @@
 // What the idle part reads to know where a worker with many watches stands,
 // each from outside the worker: IMAP sessions parked in IDLE as Dovecot's own
 // process titles show them (verbose_proctitle: "imap [user ip IDLE]"), the
-// watch leases in Redis (counted with SCAN), the sync queue's backlog, the
-// worker's PostgreSQL connections (pg_stat_activity) and its open files
-// (/proc/<pid>/fd). Also the host's inotify budget, without which Dovecot
+// watch leases in Redis (counted with SCAN), the sync queue's backlog and the
+// worker's open files (/proc/<pid>/fd). Also the host's inotify budget, without which Dovecot
 // cannot announce new mail at once to a thousand IDLE sessions.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import type { DovecotInfo } from '../../test/support/dovecot.js';
 import type { Cleanup } from './services.js';
@@ -49,12 +47,6 @@ export async function syncBacklog(redis: Redis, prefix: string): Promise<number>
   const base = `${prefix}:mailbox-sync`;
   const [wait, active, prioritized] = await Promise.all([redis.llen(`${base}:wait`), redis.llen(`${base}:active`), redis.zcard(`${base}:prioritized`)]);
   return wait + active + prioritized;
-}
-
-/** Connections to the database other than the bench's own (which carry application_name mailroom-bench). */
-export async function workerDbConnections(pool: pg.Pool, database: string): Promise<number> {
-  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'mailroom-bench'", [database]);
-  return Number(rows[0]?.n ?? 0);
 }
 
 export function openFiles(pid: number): number {

@@ -74,6 +74,18 @@ export async function outcomes(pool: pg.Pool, mailboxIds: number[]): Promise<{ i
   return { ingest: toMap(ingest.rows), attachments: toMap(att.rows) };
 }
 
+/** Connections to the bench's database other than the bench's own (which carry application_name mailroom-bench): the worker's. */
+export async function workerDbConnections(pool: pg.Pool, database: string): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'mailroom-bench'", [database]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Sessions ever opened to the database (pg_stat_database.sessions, PostgreSQL 14+), or null. */
+export async function databaseSessions(pool: pg.Pool, database: string): Promise<number | null> {
+  const { rows } = await pool.query<{ n: string | null }>('SELECT sessions AS n FROM pg_stat_database WHERE datname = $1', [database]).catch(() => ({ rows: [] as { n: string | null }[] }));
+  return rows[0]?.n == null ? null : Number(rows[0].n);
+}
+
 /** The span of commits as the database stamped them (ingest_records.created), in ms since the epoch. */
 export async function recordSpan(pool: pg.Pool, mailboxIds: number[]): Promise<{ first: number; last: number } | null> {
   const { rows } = await pool.query<{ first: string | null; last: string | null }>(

@@ -61,7 +61,8 @@ function backlogRows(label: string, b: BacklogResult): string[] {
     `${label.padEnd(44)}${cell(b.mails, 7)}${cell(b.msgs_per_s, 9)}${cell(b.mb_per_s, 8)}${cell(b.wall_ms, 9)}${cell(b.worker_cpu_ms_per_mail, 12)}${cell(b.peak_rss_mb, 12)}`,
     `${'  once running (first → last commit)'.padEnd(44)}${cell('', 7)}${cell(b.steady_msgs_per_s, 9)}${cell('', 8)}${cell('', 9)}${cell(b.worker_cpu_ms_per_mail_running, 12)}`,
     `  first commit after ${b.first_record_ms} ms (startup CPU ${b.worker_startup_cpu_ms} ms), all records after ${b.records_ms} ms; ` +
-      `worker CPU ${b.worker_cpu_ms} ms of ${b.machine_busy_ms} ms busy machine CPU; outcomes ${JSON.stringify(b.outcomes)}, attachments ${JSON.stringify(b.attachment_status)}`,
+      `worker CPU ${b.worker_cpu_ms} ms of ${b.machine_busy_ms} ms busy machine CPU; PostgreSQL: ≤ ${b.pg_connections_max} connections at once, ${b.pg_sessions_opened ?? '–'} opened; ` +
+      `outcomes ${JSON.stringify(b.outcomes)}, attachments ${JSON.stringify(b.attachment_status)}`,
   ];
 }
 

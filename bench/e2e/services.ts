@@ -91,7 +91,8 @@ export async function setUpServices(users: string[], cleanup: Cleanup, dovecotOp
   benchUrl.searchParams.set('application_name', 'mailroom-bench');
   const prisma = createPrisma(benchUrl.toString(), { max: 4 });
   cleanup.add('disconnect Prisma', () => prisma.$disconnect());
-  const pool = new pg.Pool({ connectionString: benchUrl.toString(), max: 3 });
+  // Never closed when idle: sessions opened during a run (pg_stat_database) are then the worker's.
+  const pool = new pg.Pool({ connectionString: benchUrl.toString(), max: 3, idleTimeoutMillis: 0 });
   cleanup.add('close the SQL pool', () => pool.end());
   return { dovecot, databaseUrl, redisUrl: REDIS_URL, prefixBase, blobRoot, secretKeyHex: randomBytes(32).toString('hex'), prisma, pool };
 }

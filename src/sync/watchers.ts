@@ -73,6 +73,11 @@ export class Watchers {
     return this.watches.size;
   }
 
+  /** The most watches this process holds. */
+  get limit(): number {
+    return this.deps.limit;
+  }
+
   isWatching(mailboxId: number): boolean {
     return this.watches.has(mailboxId);
   }

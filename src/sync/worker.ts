@@ -29,6 +29,7 @@ import { listenForMailboxChanges } from './changes.js';
 import { followUpOf } from './follow-up.js';
 import { syncMailbox } from './sync-mailbox.js';
 import type { SyncDeps, SyncOutcome } from './sync-mailbox.js';
+import { readOpenFilesLimit, watchBudget } from './watch-budget.js';
 import { Watchers } from './watchers.js';
 
 export interface WorkerHandle {
@@ -128,7 +129,7 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
     .removeLeftovers?.(60 * 60_000)
     .then((n) => (n > 0 ? log.info({ removed: n }, 'removed temporary files of interrupted blob writes') : undefined))
     .catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not clean temporary blob files'));
-  log.info({ concurrency: config.syncConcurrency, idleSeconds: config.idleSeconds, watchLimit: config.watchLimit }, 'worker started');
+  log.info({ concurrency: config.syncConcurrency, idleSeconds: config.idleSeconds, watchLimit: watchers?.limit ?? 0 }, 'worker started');
 
   return {
     queues,
@@ -187,6 +188,14 @@ function startSyncWorker(w: {
 /** One watch per mailbox this process holds a lease for; news becomes a (deduplicated) sync job. */
 function createWatchers(services: WorkerServices, log: Logger): Watchers {
   const { config, queues } = services;
+  // Each watch holds a socket: what the watches take, the syncs cannot have (watch-budget.ts).
+  const budget = watchBudget({ watchLimit: config.watchLimit, openFilesLimit: readOpenFilesLimit(), syncConcurrency: config.syncConcurrency, attachmentConcurrency: config.attachmentConcurrency });
+  if (budget.cappedByOpenFiles !== null) {
+    log.warn(
+      { watchLimit: config.watchLimit, openFilesLimit: budget.cappedByOpenFiles, watches: budget.limit },
+      'the open-files limit leaves room for fewer watches than MAILROOM_WATCH_LIMIT: the other mailboxes are polled (raise `ulimit -n` / LimitNOFILE)',
+    );
+  }
   return new Watchers({
     db: services.db,
     redis: services.redis,
@@ -195,7 +204,7 @@ function createWatchers(services: WorkerServices, log: Logger): Watchers {
     source: { ...services.source, logger: log },
     logger: log.child({ component: 'watch' }),
     refreshMs: config.idleSeconds * 1000,
-    limit: config.watchLimit,
+    limit: budget.limit,
     requestSync: async (id, lane) => {
       await requestMailboxSync(queues.sync, id, lane);
     },
