@@ -17,6 +17,7 @@ import type { SourceContext } from '../sources/types.js';
 import { createBlobStore } from '../storage/blob-store.js';
 import { withTimeout } from '../util/timeout.js';
 import type { CommandServices } from '../cli/io.js';
+import { createMailboxLocks } from '../sync/lock.js';
 import type { WorkerServices } from '../sync/worker.js';
 
 /** Everything the worker (WorkerServices) and the commands (CommandServices) are handed, and the token cache. */
@@ -51,6 +52,8 @@ export function createServices(config: Config, options: ServiceOptions): Service
   let queues: Queues | null = null;
   const queuesNow = (): Queues => (queues ??= createQueues({ connection: redis, prefix: config.queuePrefix }));
   const tokens = new AccessTokenCache();
+  // Connected when the first sync asks: a command that runs no sync never opens it.
+  const locks = createMailboxLocks({ databaseUrl: config.databaseUrl, applicationName: 'mailroom-sync-locks' });
   const pool = options.mapPool && config.parseThreads > 0 ? new MapPool(config.parseThreads) : null;
   const ingest = { ...ingestContext(config, { db, blobs, logger }), ...(pool ? { mapper: pool } : {}) };
   const source: SourceContext = {
@@ -76,6 +79,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     tokens,
     ingest,
     source,
+    locks,
     async enqueueAttachments(rows) {
       if (rows.length > 0) await enqueueAttachmentJobs(queuesNow().attachments, rows);
     },
@@ -83,7 +87,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
       if (queues) await withTimeout(closeQueues(queues), 1_000, () => new Error('closing the queues timed out')).catch(() => undefined);
       // A connection never used, or already given up, has nothing to say goodbye to.
       const quit = redis.status === 'wait' || redis.status === 'end' ? Promise.resolve(redis.disconnect()) : redis.quit().catch(() => redis.disconnect());
-      await Promise.allSettled([db.$disconnect(), quit, pool?.close()]);
+      await Promise.allSettled([db.$disconnect(), quit, pool?.close(), locks.close()]);
     },
   };
 }

@@ -20,13 +20,14 @@ import { sourceFor } from '../sources/registry.js';
 import type { InboundItem, MailSource, SourceContext, SourceEvent, SourceSession } from '../sources/types.js';
 import { lookahead } from './lookahead.js';
 import type { FailureKind } from '../mailboxes/backoff.js';
-import { tryLockMailbox } from './lock.js';
+import type { HeldLock, MailboxLocks } from './lock.js';
 import { transition, waitBeforeAttempt } from '../mailboxes/health.js';
 import type { HealthEvent } from '../mailboxes/health.js';
 
 export interface SyncDeps {
   db: Db;
-  databaseUrl: string;
+  /** The worker process's mailbox locks (one connection for all of its syncs). */
+  locks: MailboxLocks;
   ingest: IngestContext;
   source: SourceContext;
   logger: Logger;
@@ -71,9 +72,9 @@ const MAX_PENDING_ACKS = 500;
 const MARK_EVERY = 100;
 
 export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncOptions): Promise<SyncOutcome> {
-  let lock: Awaited<ReturnType<typeof tryLockMailbox>>;
+  let lock: HeldLock | null;
   try {
-    lock = await tryLockMailbox(deps.databaseUrl, mailboxId);
+    lock = await deps.locks.tryLock(mailboxId);
   } catch (err) {
     return unavailable(err, 'the mailbox lock could not be taken');
   }

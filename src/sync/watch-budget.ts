@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 
 /** Files a worker holds with no watch and nothing running (about 85 measured: pools, Redis, threads), with room to spare. */
 export const FILES_FOR_THE_PROCESS = 128;
-/** Files one running sync or attachment job may hold at once: its IMAP socket, blob files, a connection. */
+/** Files one running sync or attachment job may hold at once: its IMAP socket, blob files being written or read ahead. */
 export const FILES_PER_JOB = 4;
 
 export interface WatchBudget {

@@ -21,6 +21,7 @@ import type { Db } from '../db/prisma.js';
 import type { IngestContext } from '../ingest/types.js';
 import type { SourceContext } from '../sources/types.js';
 import type { BlobStore } from '../storage/blob.js';
+import type { MailboxLocks } from './lock.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { JOB_NAMES, QUEUE_NAMES, ROUTINE_SYNC_PRIORITY, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
@@ -53,6 +54,8 @@ export interface WorkerServices {
   readonly queues: Queues;
   readonly ingest: IngestContext;
   readonly source: SourceContext;
+  /** Every sync's mailbox lock, on one PostgreSQL connection of this process (connected on first use). */
+  readonly locks: MailboxLocks;
   enqueueAttachments(rows: AttachmentJobData[]): Promise<void>;
 }
 
@@ -67,7 +70,7 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
   const running = new Map<number, Set<AbortController>>();
   const syncDeps: SyncDeps = {
     db,
-    databaseUrl: config.databaseUrl,
+    locks: services.locks,
     ingest: { ...services.ingest, logger: log },
     source: { ...services.source, logger: log },
     logger: log,

@@ -13,7 +13,7 @@ import type { Queues } from '../../src/queues/queues.js';
 import { syncMailbox } from '../../src/sync/sync-mailbox.js';
 import { imapCursor, ingestMessage } from '../support/ingest.js';
 import type { SyncDeps } from '../../src/sync/sync-mailbox.js';
-import { tryLockMailbox } from '../../src/sync/lock.js';
+import { createMailboxLocks, type MailboxLocks } from '../../src/sync/lock.js';
 import { Watchers } from '../../src/sync/watchers.js';
 import { AccessTokenCache } from '../../src/sources/oauth.js';
 import { appendMessage, freePort, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
@@ -24,6 +24,7 @@ const db = testPrisma();
 let redis: Redis;
 let queues: Queues;
 let deps: SyncDeps;
+let locks: MailboxLocks;
 const never = new AbortController().signal;
 const once = (mailboxId: number) => syncMailbox(deps, mailboxId, { signal: never });
 
@@ -32,9 +33,10 @@ beforeAll(async () => {
   redis = createRedisConnection(env.redisUrl);
   queues = createQueues({ connection: redis, prefix: `${env.queuePrefix}-sync` });
   const logger = createLogger({ level: 'silent' });
+  locks = createMailboxLocks({ databaseUrl: env.databaseUrl });
   deps = {
     db,
-    databaseUrl: env.databaseUrl,
+    locks,
     ingest: { db, blobs: createBlobStore(`file://${mkdtempSync(path.join(tmpdir(), 'mailroom-sync-'))}`), secretKey: secretKey(), publicUrl: 'http://mailroom.test', logger },
     source: { secretKeys: [secretKey()], logger, tokens: new AccessTokenCache(), maxRawBytes: 1024 * 1024 },
     logger,
@@ -44,6 +46,7 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
+  await locks.close();
   await closeQueues(queues);
   redis.disconnect();
   await db.$disconnect();
@@ -131,15 +134,6 @@ describe('syncMailbox', () => {
     expect(await deps.ingest.blobs.exists(records[1]!.raw_storage_key)).toBe(true);
   });
 
-  it('reports a sync that cannot reach PostgreSQL for its lock as unavailable, not as a thrown job', async () => {
-    const box = await createTestMailbox(db);
-    const closed = `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`;
-    const result = await syncMailbox({ ...deps, databaseUrl: closed }, box.mailboxId, { signal: never });
-    expect(result).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/mailbox lock/) });
-    // Nothing was recorded against the mailbox: the database was the problem, not the mailbox.
-    expect(await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).toMatchObject({ consecutive_failures: 0, last_error: null });
-  });
-
   it('records a message over the size limit as failed without downloading it', async () => {
     const dovecot = testEnv().dovecot;
     const box = await createTestMailbox(db);
@@ -184,6 +178,19 @@ describe('syncMailbox', () => {
     expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(1);
   });
 
+  it('reports unavailable, writing nothing, when the lock cannot be taken because the database is unreachable', async () => {
+    const box = await createTestMailbox(db);
+    const before = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
+    const dead = createMailboxLocks({ databaseUrl: `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`, connectTimeoutMs: 2_000 });
+    try {
+      const outcome = await syncMailbox({ ...deps, locks: dead }, box.mailboxId, { signal: never });
+      expect(outcome).toMatchObject({ status: 'unavailable', message: expect.stringMatching(/mailbox lock could not be taken/) });
+    } finally {
+      await dead.close();
+    }
+    expect(await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).toEqual(before);
+  });
+
   it('sees mail appended while a watch idles within 2 seconds, holding no sync, and lets only one sync run per mailbox', async () => {
     const env = testEnv();
     const box = await createTestMailbox(db);
@@ -218,11 +225,13 @@ describe('syncMailbox', () => {
       // Connecting asks for a catch-up, which must not go ahead of news from other mailboxes.
       expect(lanes).toEqual(['routine']);
       await syncs;
-      // Watching holds no mailbox lock: a sync runs beside it; while one holds the lock, another is a no-op.
-      const lock = await tryLockMailbox(env.databaseUrl, box.mailboxId);
+      // Watching holds no mailbox lock: a sync runs beside it; while another process holds the lock, a sync is a no-op.
+      const other = createMailboxLocks({ databaseUrl: env.databaseUrl });
+      const lock = await other.tryLock(box.mailboxId);
       expect(lock).not.toBeNull();
       expect(await once(box.mailboxId)).toEqual({ status: 'busy' });
       await lock!.release();
+      await other.close();
       // Give imapflow's auto-IDLE (200 ms after EXAMINE) time to start.
       await new Promise((r) => setTimeout(r, 400));
       await appendMessage(env.dovecot, box.user, testMail(box.user));
