@@ -15,6 +15,17 @@ import { parseCommandArgs } from './usage.js';
 const REDIS_TIMEOUT_MS = 3000;
 const SHOWN_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 
+/**
+ * A column of the table. WAITING is every job not started yet: BullMQ keeps
+ * jobs with a priority (routine syncs) in `prioritized` and jobs waiting for
+ * their children in `waiting-children`, apart from `waiting`. The JSON keeps
+ * BullMQ's own states, as /metrics does.
+ */
+function shown(depths: Record<string, number>, state: (typeof SHOWN_STATES)[number]): number {
+  if (state !== 'waiting') return depths[state] ?? 0;
+  return (depths.waiting ?? 0) + (depths.prioritized ?? 0) + (depths['waiting-children'] ?? 0);
+}
+
 export interface MailboxStatus {
   id: number;
   tenant: string;
@@ -108,7 +119,7 @@ function render(status: Status): string {
         );
   const queues = table(
     ['QUEUE', ...SHOWN_STATES.map((s) => s.toUpperCase())],
-    (['sync', 'attachments'] as const).map((name) => [name, ...SHOWN_STATES.map((s) => (status.queues ? String(status.queues[name][s]) : 'unknown'))]),
+    (['sync', 'attachments'] as const).map((name) => [name, ...SHOWN_STATES.map((s) => (status.queues ? String(shown(status.queues[name], s)) : 'unknown'))]),
   );
   return ['Mailboxes', ...mailboxes, '', 'Queues', ...queues].join('\n');
 }
