@@ -14,6 +14,13 @@ import { parseCommandArgs } from './usage.js';
 
 const REDIS_TIMEOUT_MS = 3000;
 const SHOWN_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+type QueueCounts = QueueDepths[keyof QueueDepths];
+/**
+ * A cell of the text table. WAITING counts every job due to run: BullMQ keeps
+ * jobs with a priority (routine syncs: polls, catch-ups) apart from `waiting`,
+ * but to an operator they wait all the same. --json keeps BullMQ's states.
+ */
+const shown = (counts: QueueCounts, state: (typeof SHOWN_STATES)[number]): number => (state === 'waiting' ? counts.waiting + counts.prioritized : counts[state]);
 
 export interface MailboxStatus {
   id: number;
@@ -108,7 +115,7 @@ function render(status: Status): string {
         );
   const queues = table(
     ['QUEUE', ...SHOWN_STATES.map((s) => s.toUpperCase())],
-    (['sync', 'attachments'] as const).map((name) => [name, ...SHOWN_STATES.map((s) => (status.queues ? String(status.queues[name][s]) : 'unknown'))]),
+    (['sync', 'attachments'] as const).map((name) => [name, ...SHOWN_STATES.map((s) => (status.queues ? String(shown(status.queues[name], s)) : 'unknown'))]),
   );
   return ['Mailboxes', ...mailboxes, '', 'Queues', ...queues].join('\n');
 }
