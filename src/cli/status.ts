@@ -14,7 +14,6 @@ import { parseCommandArgs } from './usage.js';
 
 const REDIS_TIMEOUT_MS = 3000;
 const SHOWN_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
-
 /**
  * A column of the table. WAITING is every job not started yet: BullMQ keeps
  * jobs with a priority (routine syncs) in `prioritized` and jobs waiting for
