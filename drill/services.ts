@@ -6,35 +6,15 @@
 // removed at the end, also on failure or Ctrl-C (Cleanup).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.js';
 import type { Cleanup } from '../bench/e2e/services.js';
-import { createDovecot, destroyDovecot, freePort, startDovecot, type DovecotInfo } from '../test/support/dovecot.js';
+import { createDovecot, destroyDovecot, freePort, portOpen, startDovecot, waitFor, type DovecotInfo } from '../test/support/dovecot.js';
 
 const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
-
-async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 /** The directory of initdb/pg_ctl: MAILROOM_DRILL_PG_BIN, else the newest /usr/lib/postgresql/N/bin. */
 function postgresBin(): string {
@@ -88,7 +68,7 @@ export class DrillPostgres {
 
   async start(): Promise<void> {
     this.run('pg_ctl', ['-D', this.data, '-l', path.join(this.dir, 'server.log'), '-w', '-t', '60', 'start']);
-    await waitFor('the drill PostgreSQL to accept connections', () => portOpen(this.port), 30_000);
+    await waitFor(() => portOpen(this.port), 30_000, 'the drill PostgreSQL did not accept connections');
   }
 
   /** `fast`: clients are disconnected, a clean shutdown; `immediate`: as if the server crashed. */
@@ -136,7 +116,7 @@ export class DrillRedis {
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
     child.once('error', () => undefined);
     this.child = child;
-    await waitFor('the drill Redis', async () => {
+    await waitFor(async () => {
       const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       c.on('error', () => undefined);
       try {
@@ -147,7 +127,7 @@ export class DrillRedis {
       } finally {
         c.disconnect();
       }
-    }, 10_000);
+    }, 10_000, 'the drill Redis did not answer PING');
   }
 
   /** SIGKILL: the process and everything it held are gone. */
@@ -184,7 +164,7 @@ export async function killDovecot(info: DovecotInfo): Promise<void> {
   } catch {
     // none left
   }
-  await waitFor('Dovecot to die', async () => !(await portOpen(info.imapPort)), 10_000);
+  await waitFor(async () => !(await portOpen(info.imapPort)), 10_000, 'the killed Dovecot still listens');
 }
 
 export async function restartDovecot(info: DovecotInfo): Promise<void> {
@@ -220,11 +200,11 @@ export class DrillBlobStore {
 
   /** Remounts read-only; a write in flight makes the kernel answer EBUSY, so it tries again. */
   async readOnly(): Promise<void> {
-    await waitFor('a read-only remount of the blob store', () => this.remount('ro'), 10_000);
+    await waitFor(() => this.remount('ro'), 10_000, 'the blob store could not be remounted read-only');
   }
 
   async writable(): Promise<void> {
-    await waitFor('a read-write remount of the blob store', () => this.remount('rw'), 10_000);
+    await waitFor(() => this.remount('rw'), 10_000, 'the blob store could not be remounted read-write');
   }
 
   private remount(mode: 'ro' | 'rw'): boolean {
