@@ -29,9 +29,13 @@ export const BACKOFF_POLICIES: Readonly<Record<FailureKind, BackoffPolicy>> = Ob
 
 /** The largest delay after `consecutiveFailures` failures: base·2^(n−1), capped; 0 for none. */
 export function delayCeilingMs(consecutiveFailures: number, kind: FailureKind): number {
+  return policyCeilingMs(consecutiveFailures, BACKOFF_POLICIES[kind]);
+}
+
+/** The same doubling for any policy (the worker's retry of a sync the database was away for uses it too). */
+export function policyCeilingMs(consecutiveFailures: number, { baseMs, capMs }: BackoffPolicy): number {
   const n = Number.isFinite(consecutiveFailures) ? Math.floor(consecutiveFailures) : consecutiveFailures > 0 ? Infinity : 0;
   if (n <= 0) return 0;
-  const { baseMs, capMs } = BACKOFF_POLICIES[kind];
   // 2^40 · base is far past any cap; clamping the exponent avoids Infinity·0 oddities.
   return Math.min(capMs, baseMs * 2 ** Math.min(n - 1, 40));
 }

@@ -4,13 +4,17 @@
 // once, a failed one runs again when the mailbox's backoff ends, and one that
 // could not even start because PostgreSQL was away (a restart, a failover)
 // retries on a backoff of its own, since no health could be recorded for it.
+import { policyCeilingMs } from '../mailboxes/backoff.js';
 import type { SyncOutcome } from './sync-mailbox.js';
 
 export type FollowUp = { kind: 'none' } | { kind: 'now' } | { kind: 'retry'; delayMs: number };
 
-/** 2 s doubling to a minute, by the number of `unavailable` outcomes in a row (1 for the first). */
+/** The database away: 2 s doubling to a minute (it is the whole worker's outage, not the mailbox's). */
+const OUTAGE_POLICY = { baseMs: 2_000, capMs: 60_000 };
+
+/** By the number of `unavailable` outcomes in a row (1 for the first). */
 export function outageDelayMs(inARow: number): number {
-  return Math.min(60_000, 1_000 * 2 ** Math.min(Math.max(1, inARow), 6));
+  return policyCeilingMs(Math.max(1, inARow), OUTAGE_POLICY);
 }
 
 /**
