@@ -148,10 +148,11 @@ export async function runPhase(cfg: PhaseConfig, fault: Fault, index: number, us
     const deadline = struck.restoredAt + cfg.settleMs;
     // Read to its end: the cursor stands at the folder's last UID as the server has it now.
     const end = await folderEnd(cfg, user, folder);
+    let reported = 0;
     while (Date.now() < deadline) {
       tally = await read(cfg.pool, mailbox.id).catch(() => null);
       if (tally && tally.conversations.size >= expected.mails) committedAt ??= Date.now();
-      if (process.env.MAILROOM_DRILL_DEBUG && Date.now() % 5000 < 100) cfg.log(`${fault.name}: ${JSON.stringify({ end, cursor: tally?.cursor, ...summary(tally, expected) })}`);
+      if (process.env.MAILROOM_DRILL_DEBUG && Date.now() - reported >= 5_000 && (reported = Date.now())) cfg.log(`${fault.name}: ${JSON.stringify({ end, cursor: tally?.cursor, ...summary(tally, expected) })}`);
       if (tally && tally.cursor === end && settled(tally, expected)) {
         settledAt = Date.now();
         break;
