@@ -8,11 +8,16 @@ for user in $(grep -v '^#' /etc/dovecot/users | cut -d: -f1); do
   [ -d "$maildir/cur" ] && continue
   mkdir -p "$maildir/cur" "$maildir/new" "$maildir/tmp"
   n=0
+  now=$(date +%s)
   if [ "$user" = "support@demo.example" ]; then
+    # In name order (the sample mails are numbered: a reply after its request), one second apart:
+    # Dovecot takes the arrival time (IMAP INTERNALDATE, Mailroom's `created`) from the file's mtime.
     for mail in /seed/*.eml; do
       [ -f "$mail" ] || continue
       n=$((n + 1))
-      cp "$mail" "$maildir/new/$(date +%s).seed$n.mailroom-dev"
+      file="$maildir/new/$((now + n)).seed$(printf '%04d' "$n").mailroom-dev"
+      cp "$mail" "$file"
+      touch -d "@$((now + n))" "$file"
     done
   fi
   chown -R 1000:1000 "/srv/mail/$user"
