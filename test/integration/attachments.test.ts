@@ -90,8 +90,8 @@ async function ingest(parts: { filename: string; type: string; data: Buffer }[])
   return result.attachments.map((a) => ({ id: a.id, attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey }));
 }
 
-/** The job payload for an ingested row, as the sync enqueues it. */
-const job = ({ attachmentId, tenantId, storageKey }: { attachmentId: number; tenantId: number; storageKey: string }) => ({ attachmentId, tenantId, storageKey });
+/** The job payload for an ingested row, as the sync enqueues it: ids only (no blob key, which is the file's sha256). */
+const job = ({ attachmentId, tenantId }: { attachmentId: number; tenantId: number }) => ({ attachmentId, tenantId });
 
 /** The rows, in the given order, once none of them is UNAVAILABLE. */
 async function finalRows(ids: number[], timeoutMs = 20_000) {
@@ -339,7 +339,7 @@ describe('attachment download', () => {
     expect(before.sys_content_rich.html).toContain(`src="http://mailroom.test/api/${tenantSlug}/v1/attachments/${image!.id}/download"`);
     expect(before.sys_content_rich.html).not.toContain('sig=');
 
-    await processAttachment({ db, blobs, logger, limits: DEFAULT_POLICY_LIMITS, attemptBudget: 5 }, { attachmentId: image!.id, tenantId: image!.tenantId, storageKey: image!.storageKey }, { attempt: 1, maxAttempts: 5 });
+    await processAttachment({ db, blobs, logger, limits: DEFAULT_POLICY_LIMITS, attemptBudget: 5 }, { attachmentId: image!.id, tenantId: image!.tenantId }, { attempt: 1, maxAttempts: 5 });
     const after = await read();
     const src = /<img[^>]* src="([^"]+)"/.exec(after.sys_content_rich.html)?.[1]?.replaceAll('&amp;', '&');
     expect(src).toMatch(/\/download\?expires=\d+&sig=[0-9a-f]{64}$/);
