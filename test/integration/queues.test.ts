@@ -81,6 +81,14 @@ describe('enqueueAttachmentJobs', () => {
     expect(isMailroomError(err, 'VALIDATION')).toBe(true);
     expect(await queues.attachments.count()).toBe(0);
   });
+
+  it("refuses anything beyond the ids: a blob key is the sha256 of a customer's file, and jobs are shown on the shared dashboard", async () => {
+    const withKey = { attachmentId: 4, tenantId: 1, storageKey: `sha256/ab/cd/abcd${'0'.repeat(60)}` };
+    const err = await enqueueAttachmentJobs(queues.attachments, [withKey]).catch((e: unknown) => e);
+    expect(isMailroomError(err, 'VALIDATION')).toBe(true);
+    expect((err as Error).message).toContain('storageKey');
+    expect(await queues.attachments.count()).toBe(0);
+  });
 });
 
 describe('mailbox poll schedules', () => {
