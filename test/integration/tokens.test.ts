@@ -215,3 +215,15 @@ describe('mailroom token create|list|revoke', () => {
     expect((await ticketsWith(globex, token)).statusCode).toBe(401);
   });
 });
+
+describe('/docs', () => {
+  it('documents the token routes', async () => {
+    const res = await app.inject({ url: '/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = res.json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>> }>().paths;
+    expect(Object.keys(paths['/api/{tenant}/v{version}/tokens'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(paths['/api/{tenant}/v{version}/tokens/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
+    const body = paths['/api/{tenant}/v{version}/tokens']?.post?.requestBody?.content['application/json']?.schema;
+    expect(Object.keys(body?.properties ?? {}).sort()).toEqual(['expires_in', 'role', 'user']);
+  });
+});
