@@ -29,7 +29,7 @@ export async function runTokenCommand(args: string[], io: Out, deps: TokenComman
         const { tokens } = await listTokens(db, { tenantId });
         if (values.json) io.out(JSON.stringify(tokens, null, 2));
         else if (tokens.length === 0) io.out(values.tenant ? `Tenant ${values.tenant} has no API tokens.` : 'No API tokens.');
-        else io.out(table(tokens));
+        else io.out(tokenTable(tokens));
         return 0;
       });
     }
@@ -98,7 +98,8 @@ function printable(text: string): string {
 
 const minute = (iso: string | null) => (iso === null ? '-' : iso.slice(0, 16).replace('T', ' '));
 
-function table(tokens: TokenView[]): string {
+/** The human list: one line per token, times in UTC to the minute, user names escaped. */
+export function tokenTable(tokens: TokenView[]): string {
   const rows = tokens.map((t) => [String(t.id), t.tenant, t.role, printable(t.user), t.token_prefix + '…', minute(t.created), minute(t.last_used_at), minute(t.expires_at), t.state]);
   const header = ['ID', 'TENANT', 'ROLE', 'USER', 'TOKEN', 'CREATED', 'LAST USED', 'EXPIRES', 'STATE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -2,8 +2,10 @@
 // and the command line's refusals, which happen before any database is needed.
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { tokenTable } from '../../../src/cli/token.js';
 import { isMailroomError } from '../../../src/errors.js';
 import { parseAttachmentJob } from '../../../src/queues/queues.js';
+import { blobKeyFor, redactBlobKeys, sha256Hex } from '../../../src/storage/blob-key.js';
 import { lastUseIsStale, MAX_EXPIRY_MS, parseDuration, tokenState, tokenUsable } from '../../../src/tokens/lifecycle.js';
 
 describe('parseDuration', () => {
@@ -48,6 +50,13 @@ describe('attachment job payloads', () => {
     const old = { attachmentId: 7, tenantId: 2, storageKey: `sha256/ab/cd/abcd${'0'.repeat(60)}` };
     expect(parseAttachmentJob(old)).toEqual({ attachmentId: 7, tenantId: 2 });
   });
+
+  it("lose blob keys and hashes from texts the shared queue keeps", () => {
+    const hash = sha256Hex(Buffer.from('a customer file'));
+    expect(redactBlobKeys(`Cannot read blob ${blobKeyFor(hash)} from S3 (timeout).`)).toBe('Cannot read blob sha256:… from S3 (timeout).');
+    expect(redactBlobKeys(`checksum ${hash.toUpperCase()} differs`)).toBe('checksum sha256:… differs');
+    expect(redactBlobKeys('attachment 12 of tenant 3')).toBe('attachment 12 of tenant 3');
+  });
 });
 
 describe('mailroom token: usage errors', () => {
@@ -69,5 +78,20 @@ describe('mailroom token: usage errors', () => {
     expect(await usage(['token', 'revoke'])).toBe('Missing token ID (token revoke ID).');
     expect(await usage(['token', 'list', '--all'])).toMatch(/--all/);
     expect(await usage(['token', 'rotate'])).toBe('Unknown sub-command "token rotate"; use create, list or revoke.');
+  });
+});
+
+describe('mailroom token list', () => {
+  it('prints one line per token, to the minute, with control characters escaped', () => {
+    const base = { tenant: 'acme', token_prefix: 'mr_Ab12Cd', created: '2026-12-06T09:14:33.120Z', revoked_at: null };
+    const out = tokenTable([
+      { ...base, id: 1, role: 'ADMIN', user: 'mailroom@system.invalid', last_used_at: '2026-12-06T17:02:59.000Z', expires_at: null, state: 'active' },
+      { ...base, id: 22, role: 'USER', user: 'x\u001b[2J@acme.test', last_used_at: null, expires_at: '2027-03-06T09:14:33.120Z', state: 'expired' },
+    ]).split('\n');
+    expect(out[0]).toMatch(/^ID\s+TENANT\s+ROLE\s+USER\s+TOKEN\s+CREATED\s+LAST USED\s+EXPIRES\s+STATE$/);
+    expect(out[1]).toMatch(/^1\s+acme\s+ADMIN\s+mailroom@system\.invalid\s+mr_Ab12Cd…\s+2026-12-06 09:14\s+2026-12-06 17:02\s+-\s+active$/);
+    expect(out[2]).toContain('x\\u001b[2J@acme.test');
+    expect(out[2]).toMatch(/\s-\s+2027-03-06 09:14\s+expired$/);
+    expect(out.join('\n')).not.toContain('\u001b');
   });
 });
