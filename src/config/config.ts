@@ -93,7 +93,7 @@ export interface Config {
   readonly publicUrl: string;
   readonly queuePrefix: string;
   readonly port: number;
-  /** The operators' tenant: only its ADMIN tokens may open /admin/queues; null: any ADMIN token may. */
+  /** The operators' tenant: only its ADMIN tokens may open /admin/queues; null: ADMIN tokens may only while a single tenant exists. */
   readonly opsTenant: string | null;
   /** `mailroom worker` serves /healthz and /metrics on HOST:this port; null: it serves no HTTP. */
   readonly workerMetricsPort: number | null;

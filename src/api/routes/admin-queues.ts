@@ -3,10 +3,12 @@
 //
 // Access: the queues are shared by all tenants (one `mailbox-sync` and one
 // `attachments` queue per deployment), so there is no per-tenant view to give;
-// job payloads carry tenant, mailbox and attachment ids and blob keys (never
-// mail content or credentials). With MAILROOM_OPS_TENANT set, only ADMIN
-// tokens of that (operators') tenant may look, so a customer's admin sees
-// nothing of other customers; unset (a single-tenant install), any ADMIN may.
+// job payloads carry tenant, mailbox and attachment ids only (no mail content,
+// credentials, blob keys or content hashes of a customer's files). So the board
+// is for operators: with MAILROOM_OPS_TENANT set, only ADMIN tokens of that
+// (operators') tenant may look; unset, the board is open to ADMIN tokens only
+// while a single tenant exists (a single-tenant install), and refused to
+// everyone once there are more — the login page says why.
 // Because one tenant's admin must not be able to disturb another tenant's work,
 // the board is read-only: bull-board refuses retry, clean, pause, empty, add
 // and the like (405) on the server, not just in the UI. Recovery goes through
@@ -18,7 +20,7 @@
 //   cookie; unauthenticated page loads are redirected to the login page;
 // - curl and scripts: the token as the HTTP Basic password (or a bearer token)
 //   on each request; no session is made.
-// A token that is unknown or revoked gets 401, a USER token 403.
+// A token that is unknown, revoked or expired gets 401, a USER token 403.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -36,6 +38,7 @@ import {
   tokenFromAuthorization,
   type SessionStore,
 } from '../admin-session.js';
+import { tokenUsable } from '../../tokens/lifecycle.js';
 import { principalFor } from '../auth.js';
 
 export interface AdminQueuesOptions {
@@ -52,7 +55,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesOptions): Promise<void> {
   const base = app.prefix;
   const secure = opts.config.publicUrl.startsWith('https:');
-  const opsTenantAllows = (slug: string) => opts.config.opsTenant === null || slug === opts.config.opsTenant;
+  const refusal = (slug: string) => accessRefusal(opts.db, opts.config.opsTenant, slug);
   const sessions = createSessionStore(opts.redis, opts.config.queuePrefix);
   const publicOrigin = new URL(opts.config.publicUrl).origin;
 
@@ -81,8 +84,8 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   app.get('/login', async (req, reply) => {
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (sessionId && (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows))) return reply.redirect(`${base}/queues`, 303);
-    return sendPage(reply, 200, loginPage(base));
+    if (sessionId && (await sessionIsValid(opts.db, sessions, sessionId, refusal))) return reply.redirect(`${base}/queues`, 303);
+    return sendPage(reply, 200, loginPage(base, { closed: await closedToAll(opts.db, opts.config.opsTenant) }));
   });
 
   app.post('/login', async (req, reply) => {
@@ -90,9 +93,10 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
     const body = (req.body ?? {}) as Record<string, unknown>;
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const principal = token === '' ? null : await principalFor(opts.db, `Bearer ${token}`);
-    if (!principal) return sendPage(reply, 401, loginPage(base, 'Unknown or revoked token.'));
-    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, 'This is a USER token; the queue dashboard needs an ADMIN token.'));
-    if (!opsTenantAllows(principal.tenantSlug)) return sendPage(reply, 403, loginPage(base, OTHER_TENANT));
+    if (!principal) return sendPage(reply, 401, loginPage(base, { error: 'Unknown, revoked or expired token.' }));
+    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, { error: 'This is a USER token; the queue dashboard needs an ADMIN token.' }));
+    const refused = await refusal(principal.tenantSlug);
+    if (refused) return sendPage(reply, 403, loginPage(base, { error: refused }));
     const sessionId = await sessions.create(principal.tokenId);
     req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin dashboard login');
     reply.header('set-cookie', sessionCookie(sessionId, { secure }));
@@ -112,7 +116,7 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   // The board in its own scope, so the guard covers it (pages, API, static
   // files) and nothing else.
-  await app.register(async (board) => boardRoutes(board, { opts, base, secure, sessions, sameOrigin, opsTenantAllows }));
+  await app.register(async (board) => boardRoutes(board, { opts, base, secure, sessions, sameOrigin, refusal }));
 }
 
 interface BoardContext {
@@ -121,26 +125,28 @@ interface BoardContext {
   secure: boolean;
   sessions: ReturnType<typeof createSessionStore>;
   sameOrigin: (req: FastifyRequest) => boolean;
-  opsTenantAllows: (slug: string) => boolean;
+  /** Why this tenant's ADMIN may not look, or null. */
+  refusal: (slug: string) => Promise<string | null>;
 }
 
 /** The read-only BullMQ board behind the session or Basic guard. */
 async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<void> {
-  const { opts, base, secure, sessions, sameOrigin, opsTenantAllows } = ctx;
+  const { opts, base, secure, sessions, sameOrigin, refusal } = ctx;
   board.addHook('onRequest', async (req, reply) => {
     if (!SAFE_METHODS.has(req.method) && !sameOrigin(req)) return deny(req, reply, 403, 'Cross-site request refused.', base);
     const token = tokenFromAuthorization(req.headers.authorization);
     if (token !== undefined) {
       const principal = token === null ? null : await principalFor(opts.db, `Bearer ${token}`);
-      if (!principal) return deny(req, reply, 401, 'Unknown or revoked token.', base, true);
+      if (!principal) return deny(req, reply, 401, 'Unknown, revoked or expired token.', base, true);
       if (principal.role !== 'ADMIN') return deny(req, reply, 403, 'The queue dashboard needs an ADMIN token.', base);
-      if (!opsTenantAllows(principal.tenantSlug)) return deny(req, reply, 403, OTHER_TENANT, base);
+      const refused = await refusal(principal.tenantSlug);
+      if (refused) return deny(req, reply, 403, refused, base);
       return;
     }
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sessionId) {
-      if (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows)) return;
-      // Expired, logged out, or its token revoked or demoted: forget it.
+      if (await sessionIsValid(opts.db, sessions, sessionId, refusal)) return;
+      // Expired, logged out, its token revoked, expired or demoted, or the board closed to its tenant: forget it.
       await sessions.destroy(sessionId);
       reply.header('set-cookie', clearedSessionCookie({ secure }));
     }
@@ -160,13 +166,33 @@ async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<v
 }
 
 const OTHER_TENANT = 'The queue dashboard is for the ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT).';
+export const NO_OPS_TENANT =
+  'The queue dashboard shows the jobs of every tenant, so with more than one tenant it is open only to the operators\u2019 tenant, and MAILROOM_OPS_TENANT (its slug) is not set.';
+const RULE =
+  'Only ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT) may log in; while that is not set, the dashboard is open only as long as a single tenant exists.';
 
-/** A session counts only while its API token still exists, is not revoked and is still ADMIN (of the ops tenant, when one is set). */
-async function sessionIsValid(db: PrismaClient, sessions: SessionStore, sessionId: string, tenantAllowed: (slug: string) => boolean): Promise<boolean> {
+/**
+ * The access rule of the board, asked on every login, Basic request and
+ * session check (so a second tenant created later closes an open board at
+ * once): why an ADMIN of `slug` may not look, or null.
+ */
+async function accessRefusal(db: PrismaClient, opsTenant: string | null, slug: string): Promise<string | null> {
+  if (opsTenant !== null) return slug === opsTenant ? null : OTHER_TENANT;
+  return (await closedToAll(db, opsTenant)) ? NO_OPS_TENANT : null;
+}
+
+/** Without MAILROOM_OPS_TENANT, more than one tenant closes the board to everyone. */
+async function closedToAll(db: PrismaClient, opsTenant: string | null): Promise<boolean> {
+  if (opsTenant !== null) return false;
+  return (await db.tenant.findMany({ select: { id: true }, take: 2 })).length > 1;
+}
+
+/** A session counts only while its API token exists, is neither revoked nor expired, is still ADMIN, and the board is open to its tenant. */
+async function sessionIsValid(db: PrismaClient, sessions: SessionStore, sessionId: string, refusal: (slug: string) => Promise<string | null>): Promise<boolean> {
   const session = await sessions.get(sessionId);
   if (!session) return false;
-  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { revoked_at: true, role: true, tenant: { select: { slug: true } } } });
-  return row !== null && row.revoked_at === null && row.role === 'ADMIN' && tenantAllowed(row.tenant.slug);
+  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { revoked_at: true, expires_at: true, role: true, tenant: { select: { slug: true } } } });
+  return row !== null && tokenUsable(row) && row.role === 'ADMIN' && (await refusal(row.tenant.slug)) === null;
 }
 
 function wantsHtml(req: FastifyRequest): boolean {
@@ -196,20 +222,23 @@ body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1f2328;display
 main{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:2rem;width:22rem}
 h1{font-size:1.25rem;margin:0 0 1rem}label{display:block;margin-bottom:.25rem}
 input{box-sizing:border-box;width:100%;padding:.5rem;margin-bottom:1rem;font:inherit}
-button{padding:.5rem 1rem;font:inherit;cursor:pointer}.error{color:#b42318;margin:0 0 1rem}
+button{padding:.5rem 1rem;font:inherit;cursor:pointer}.error{color:#b42318;margin:0 0 1rem}.rule{color:#57606a;font-size:.875rem;margin:1rem 0 0}
 </style></head><body><main>${body}</main></body></html>`;
 }
 
-function loginPage(base: string, error?: string): string {
+/** `closed`: the board is refused to everyone (no MAILROOM_OPS_TENANT, several tenants); the page says so before anyone tries. */
+function loginPage(base: string, options: { error?: string; closed?: boolean } = {}): string {
+  const alert = options.error ?? (options.closed ? `Closed: ${NO_OPS_TENANT}` : undefined);
   return layout(
     'Log in',
     `<h1>Mailroom queues</h1>
-${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+${alert ? `<p class="error" role="alert">${escapeHtml(alert)}</p>` : ''}
 <form method="post" action="${base}/login">
 <label for="token">ADMIN API token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Log in</button>
-</form>`,
+</form>
+<p class="rule">${escapeHtml(RULE)}</p>`,
   );
 }
 
