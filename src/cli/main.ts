@@ -14,7 +14,7 @@ import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
 import { statusCommand } from './status.js';
-import type { CliEntry, Out } from './io.js';
+import { printable, type CliEntry, type Out } from './io.js';
 
 export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<number> {
   const needEntry = (): CliEntry => {
@@ -49,7 +49,7 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
       const { db, close } = needEntry().services(startupConfig(io));
       try {
         const tenant = await createTenant(db, { slug: positionals[1] ?? '', name: values.name });
-        io.out(`Created tenant ${tenant.slug} (id ${tenant.id}).`);
+        io.out(`Created tenant ${printable(tenant.slug)} (id ${tenant.id}).`);
       } finally {
         await close();
       }
@@ -68,7 +68,7 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
       const { db, close } = needEntry().services(startupConfig(io));
       try {
         const created = await createToken(db, { tenantSlug: values.tenant, role: role as Role, userEmail: values.user });
-        io.err(`Created ${created.role} token for ${created.userEmail} in tenant ${created.tenantSlug}; it is shown only once:`);
+        io.err(`Created ${created.role} token for ${printable(created.userEmail)} in tenant ${printable(created.tenantSlug)}; it is shown only once:`);
         io.out(created.token);
       } finally {
         await close();
