@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccessTokenCache, refreshAccessToken, type RefreshParams } from '../../../src/sources/oauth.js';
 import { MailroomError } from '../../../src/errors.js';
-import { parseAllowList } from '../../../src/net/policy.js';
+import { parseAllowList, STRICT_POLICY } from '../../../src/net/policy.js';
 
 const allowed = parseAllowList('127.0.0.1');
 if ('error' in allowed) throw new Error(allowed.error);
@@ -136,6 +136,42 @@ describe('refreshAccessToken', () => {
     await new Promise((resolve) => closed.close(resolve));
     const err = await failure(refreshAccessToken(params({ tokenUrl: `http://127.0.0.1:${port}/token` }), local));
     expect(err.message).toBe(`The OAuth2 token endpoint http://127.0.0.1:${port}/token cannot be reached (ECONNREFUSED).`);
+  });
+});
+
+describe('the connection policy on the token endpoint', () => {
+  const strict = { policy: STRICT_POLICY };
+
+  it('refuses http://, internal literals in any spelling and names resolving to loopback, before any request', async () => {
+    const port = new URL(baseUrl).port;
+    const cases: [string, RegExp][] = [
+      [`http://127.0.0.1:${port}/token`, /^The OAuth2 token URL http:\/\/127\.0\.0\.1:\d+\/token must be an https:\/\/ URL \(http:\/\/ only to a host MAILROOM_ALLOW_PRIVATE_HOSTS allows\)\.$/],
+      [`http://tokens.example/token`, /must be an https:\/\/ URL/],
+      [`https://127.1:${port}/token`, /^The OAuth2 token endpoint https:\/\/127\.0\.0\.1:\d+\/token is not used: 127\.0\.0\.1 is a loopback address; Mailroom refuses private, loopback and link-local addresses unless MAILROOM_ALLOW_PRIVATE_HOSTS allows them\.$/],
+      [`https://0x7f000001:${port}/token`, /127\.0\.0\.1 is a loopback address/],
+      [`https://2130706433:${port}/token`, /127\.0\.0\.1 is a loopback address/],
+      [`https://localhost:${port}/token`, /^The OAuth2 token endpoint https:\/\/localhost:\d+\/token is not used: localhost resolves to (127\.0\.0\.1|::1), a loopback address; Mailroom refuses/],
+      [`https://id:pw@login.example/token`, /must not contain a user name or password\.$/],
+    ];
+    for (const [tokenUrl, message] of cases) {
+      const err = await refreshAccessToken(params({ tokenUrl }), strict).catch((e: unknown) => e);
+      expect(err, tokenUrl).toBeInstanceOf(MailroomError);
+      expect((err as MailroomError).code, tokenUrl).toBe('CONNECTION_NOT_ALLOWED');
+      expect((err as MailroomError).message, tokenUrl).toMatch(message);
+      expect((err as MailroomError).message).not.toMatch(/ECONNREFUSED|pw@/);
+    }
+    expect(seen).toHaveLength(0);
+  });
+
+  it('quotes no raw body: an error code outside RFC 6749 is not quoted, a description is cleaned and cut short', async () => {
+    replies.push({ status: 400, body: JSON.stringify({ error: 'bad\u001b[2J', error_description: `\u001b]0;owned\u0007${'x'.repeat(500)}` }) });
+    const err = await failure(refreshAccessToken(params(), local));
+    expect(err.message).toMatch(/^The OAuth2 token endpoint .* refused the refresh token with HTTP 400: no recognizable error code\.$/);
+    replies.push({ status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: `\u001b]0;owned\u0007${'x'.repeat(500)}` }) });
+    const second = await failure(refreshAccessToken(params(), local));
+    expect(second.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(second.message).toMatch(/HTTP 400: invalid_grant \(\uFFFD\]0;owned\uFFFDx+…\)\.$/);
+    expect(second.message.length).toBeLessThan(300);
   });
 });
 
