@@ -13,7 +13,7 @@ import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
 import { statusCommand } from './status.js';
 import { runTokenCommand } from './token.js';
-import type { CliEntry, Out } from './io.js';
+import { printable, type CliEntry, type Out } from './io.js';
 
 export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<number> {
   const needEntry = (): CliEntry => {
@@ -48,7 +48,7 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
       const { db, close } = needEntry().services(startupConfig(io));
       try {
         const tenant = await createTenant(db, { slug: positionals[1] ?? '', name: values.name });
-        io.out(`Created tenant ${tenant.slug} (id ${tenant.id}).`);
+        io.out(`Created tenant ${printable(tenant.slug)} (id ${tenant.id}).`);
       } finally {
         await close();
       }

@@ -8,7 +8,7 @@ import { requireTenant } from '../tenants/service.js';
 import { DURATION_HINT, parseDuration } from '../tokens/lifecycle.js';
 import type { Role } from '../tokens/principal.js';
 import { createToken, listTokens, revokeToken, type TokenView } from '../tokens/service.js';
-import type { CommandServices, Out } from './io.js';
+import { printable, printableJson, type CommandServices, type Out } from './io.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 export interface TokenCommandDeps {
@@ -27,8 +27,8 @@ export async function runTokenCommand(args: string[], io: Out, deps: TokenComman
       return withServices(deps, async ({ db }) => {
         const tenantId = values.tenant === undefined ? undefined : (await requireTenant(db, values.tenant)).id;
         const { tokens } = await listTokens(db, { tenantId });
-        if (values.json) io.out(JSON.stringify(tokens, null, 2));
-        else if (tokens.length === 0) io.out(values.tenant ? `Tenant ${values.tenant} has no API tokens.` : 'No API tokens.');
+        if (values.json) io.out(printableJson(tokens));
+        else if (tokens.length === 0) io.out(values.tenant ? `Tenant ${printable(values.tenant)} has no API tokens.` : 'No API tokens.');
         else io.out(tokenTable(tokens));
         return 0;
       });
@@ -89,11 +89,6 @@ async function withServices(deps: TokenCommandDeps, fn: (services: CommandServic
   } finally {
     await services.close();
   }
-}
-
-/** Control characters (a stored email, a mistyped argument) are shown as escapes, never sent to the terminal raw. */
-function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const minute = (iso: string | null) => (iso === null ? '-' : iso.slice(0, 16).replace('T', ' '));

@@ -96,7 +96,7 @@ function readRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
     },
     async (req) => {
       const row = await getMailboxRow(db, req.params.id, tenantOf(req));
-      return wrap(req, await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] }));
+      return wrap(req, await sourceFor(row.source).test(row, { secretKeys: [config.secretKey], policy: config.connectionPolicy }));
     },
   );
 }
@@ -122,9 +122,10 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
       let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
       try {
         const view = await addMailbox(db, config.secretKey, principal(req).tenantId, input, {
+          policy: config.connectionPolicy,
           beforeStore: async (fields) => {
             if (!test) return;
-            const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey] });
+            const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey], policy: config.connectionPolicy });
             if (!result.ok) {
               failed = result;
               throw new MailroomError(result.code, result.message);
@@ -158,7 +159,7 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
       if (keys.length === 1 && keys[0] === 'enabled' && typeof req.body.enabled === 'boolean') {
         return wrap(req, await setMailboxEnabled(db, req.params.id, req.body.enabled, tenantOf(req)));
       }
-      return wrap(req, await updateMailbox(db, config.secretKey, req.params.id, req.body, tenantOf(req)));
+      return wrap(req, await updateMailbox(db, config.secretKey, req.params.id, req.body, tenantOf(req), { policy: config.connectionPolicy }));
     },
   );
 
