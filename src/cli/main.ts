@@ -86,9 +86,12 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
     case 'api':
     case 'worker':
     case 'start': {
+      if (command === 'worker' && rest.some((a) => a === '--port' || a.startsWith('--port='))) {
+        throw usageError('"mailroom worker" serves no API, so it takes no --port; its /metrics port is MAILROOM_WORKER_METRICS_PORT.');
+      }
       const { values } = parseCommandArgs(rest, command === 'worker' ? {} : { port: { type: 'string' } }, { min: 0, max: 0, names: '' });
       const port = values.port as string | undefined;
-      if (port !== undefined && !/^\d{1,5}$/.test(port)) throw usageError('--port must be a port number (0-65535).');
+      if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw usageError('--port must be a port number (0-65535).');
       // --port wins over PORT (and .env): the one listen port of this run.
       const config = startupConfig(io, port === undefined ? {} : { PORT: port });
       await needEntry().runServer(config, { role: command });

@@ -80,10 +80,13 @@ describe('mailroom start when a service is not ready', () => {
     expect(r.stderr).not.toContain('hunter2');
   });
 
-  it('refuses a --port that is not a port number as a usage error', async () => {
+  it('refuses a --port that is not a port number, and --port for a worker, as usage errors', async () => {
     const r = await runCli(['start', '--port', 'eighty'], { env: childEnv() });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--port must be a port number/);
+    const w = await runCli(['worker', '--port', '4000'], { env: childEnv() });
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/takes no --port; its \/metrics port is MAILROOM_WORKER_METRICS_PORT/);
   });
 });
 
