@@ -1,5 +1,6 @@
 // The demo's pure parts: MAILROOM_DEMO_IMAP_URL, the sample mails, the summary.
 import { describe, expect, it } from 'vitest';
+import { DovecotMissingError } from '../../../dev/dovecot.js';
 import { parseImapUrl, readSampleMails } from '../../../demo/mailbox.js';
 import { countsOf, skipReason, summaryLines, type DemoResult } from '../../../demo/summary.js';
 
@@ -16,6 +17,12 @@ describe('MAILROOM_DEMO_IMAP_URL', () => {
     expect(() => parseImapUrl('https://u:p@h')).toThrow(/imaps:\/\/ or imap:\/\//);
     expect(() => parseImapUrl('imaps://h')).toThrow(/needs a user, a password and a host/);
     expect(() => parseImapUrl('imaps://bob:pw@h')).toThrow(/\?address=ADDR/);
+  });
+});
+
+describe('without Dovecot', () => {
+  it('names the one command that installs it', () => {
+    expect(new DovecotMissingError().message).toMatch(/^Dovecot is not installed: run `sudo apt-get install dovecot-imapd`/);
   });
 });
 
