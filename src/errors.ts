@@ -21,6 +21,8 @@ export const ERRORS = {
   CONFLICT: { status: 409, retryable: false, message: 'Already exists' },
   CURSOR_MOVED: { status: 409, retryable: true, message: 'The mailbox cursor moved meanwhile (another sync, or the mailbox was changed)' },
   DATABASE_UNAVAILABLE: { status: 503, retryable: true, message: 'The database cannot be reached' },
+  /** Start refuses a database that is missing or behind the code's migrations: `mailroom migrate` fixes it. */
+  DATABASE_NOT_MIGRATED: { status: 503, retryable: false, message: 'The database is not migrated; run "mailroom migrate"' },
   REDIS_UNAVAILABLE: { status: 503, retryable: true, message: 'Redis cannot be reached' },
   MIGRATION_FAILED: { status: 500, retryable: false, message: 'A database migration failed' },
   SECRET_DECRYPT_FAILED: { status: 500, retryable: false, message: 'A stored secret cannot be decrypted with the configured key' },

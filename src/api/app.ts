@@ -2,7 +2,7 @@
 // app.inject(). Dependencies are passed in; nothing is opened here. Routes live
 // in plugins under ./routes; auth (./auth.ts) and the response wrap with the
 // one error handler (./wrap.ts) are shared by all of them.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -14,6 +14,7 @@ import type { IngestContext } from '../ingest/types.js';
 import { withTimeout } from '../util/timeout.js';
 import { adminQueuesRoutes } from './routes/admin-queues.js';
 import { attachmentRoutes } from './routes/attachments.js';
+import { landingRoutes } from './routes/landing.js';
 import { mailboxRoutes } from './routes/mailboxes.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { installErrorHandler } from './kit/wrap.js';
@@ -48,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Mail-sized JSON (conversations with HTML) but not unbounded.
     bodyLimit: 10 * 1024 * 1024,
     // Fastify's own request lines carry the full URL, and a download URL's query is a credential.
-    disableRequestLogging: true,
+    logController: quietRequests(),
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, path: req.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');
@@ -94,6 +95,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tokenRoutes, { prefix: TENANT_PREFIX, db: deps.db });
   // [routes:attachments] the signed download carries its own full path (its signature, not a token, is the credential).
   await app.register(attachmentRoutes, { db: deps.db, blobs: deps.blobs, secretKey: deps.config.secretKey });
+  // [routes:landing] GET /: what this is, linking the rest
+  await app.register(landingRoutes);
   // [routes:ops] /metrics, /docs, /admin/queues
   await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues, redis: { client: deps.redis, prefix: deps.config.queuePrefix } });
   if (deps.queues) await app.register(adminQueuesRoutes, { prefix: '/admin', db: deps.db, redis: deps.redis, config: deps.config, queues: deps.queues });
@@ -107,11 +110,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
  * /healthz and /metrics (its own counters), nothing of the tenant API.
  */
 export async function buildOpsApp(deps: Pick<AppDeps, 'db' | 'logger' | 'metrics' | 'queues'>): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: quietRequests() });
   app.get('/healthz', async () => ({ status: 'ok' }));
   await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues });
   await app.ready();
   return app;
+}
+
+/** No per-request lines from Fastify itself (the onResponse hook logs the path without the query); the top-level disableRequestLogging option is deprecated (FSTDEP023). */
+function quietRequests(): LogController {
+  return new LogController({ disableRequestLogging: true });
 }
 
 async function probe(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<'ok' | 'unavailable'> {

@@ -34,7 +34,7 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
     case 'migrate': {
       parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
       const config = startupConfig(io);
-      const result = await migrate(config.databaseUrl, { log: (m) => io.err(m) });
+      const result = await migrate(config.databaseUrl, { log: (m) => io.err(m), createDatabase: true });
       io.out(
         result.applied.length
           ? `Applied ${result.applied.length} migration(s) to ${redactUrl(config.databaseUrl)}.`
@@ -67,8 +67,14 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
     case 'api':
     case 'worker':
     case 'start': {
-      parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
-      const config = startupConfig(io);
+      if (command === 'worker' && rest.some((a) => a === '--port' || a.startsWith('--port='))) {
+        throw usageError('"mailroom worker" serves no API, so it takes no --port; its /metrics port is MAILROOM_WORKER_METRICS_PORT.');
+      }
+      const { values } = parseCommandArgs(rest, command === 'worker' ? {} : { port: { type: 'string' } }, { min: 0, max: 0, names: '' });
+      const port = values.port as string | undefined;
+      if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) throw usageError('--port must be a port number (0-65535).');
+      // --port wins over PORT (and .env): the one listen port of this run.
+      const config = startupConfig(io, port === undefined ? {} : { PORT: port });
       await needEntry().runServer(config, { role: command });
       return 0;
     }
@@ -77,8 +83,8 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
   }
 }
 
-function startupConfig(io: Out) {
+function startupConfig(io: Out, overrides: Record<string, string> = {}) {
   const dotenv = loadDotenv();
   if (dotenv.generatedSecretKey) io.err(`Generated a development MAILROOM_SECRET_KEY into ${dotenv.file}.`);
-  return loadConfig();
+  return loadConfig({ ...process.env, ...overrides });
 }

@@ -10,10 +10,11 @@ export function usageError(message: string): MailroomError {
 export const USAGE = `Usage: mailroom <command> [options]
 
 Commands:
-  start                          API and worker in one process
+  start [--port N]               API and worker in one process (--port overrides PORT)
   worker                         IMAP sync and attachment processing only
-  api                            HTTP API only
-  migrate                        apply database migrations
+  api [--port N]                 HTTP API only
+  migrate                        apply database migrations (creates the database
+                                 when it does not exist yet)
   tenant create SLUG [--name NAME]
                                  create a tenant (slug: 2+ chars, a-z 0-9 -)
   token create --tenant SLUG --role USER|ADMIN [--user EMAIL] [--expires-in DURATION]
@@ -50,14 +51,15 @@ Commands:
   status [--json]                mailbox health and queue depths (exit 1: Redis unreachable)
   help                           show this help
 
-Configuration comes from the environment (and ./.env): DATABASE_URL, REDIS_URL,
+Configuration comes from the environment and the .env file in the Mailroom folder
+(or MAILROOM_ENV_FILE): DATABASE_URL, REDIS_URL,
 MAILROOM_SECRET_KEY, MAILROOM_STORAGE_URL, MAILROOM_PUBLIC_URL,
 MAILROOM_QUEUE_PREFIX, PORT, HOST, LOG_LEVEL, MAILROOM_WORKER_METRICS_PORT,
 MAILROOM_OPS_TENANT, MAILROOM_IDLE_SECONDS, MAILROOM_IMAP_TIMEOUT_SECONDS,
 MAILROOM_SYNC_CONCURRENCY, MAILROOM_WATCH_LIMIT, MAILROOM_PARSE_THREADS, MAILROOM_MAX_MESSAGE_BYTES,
 MAILROOM_MAX_ATTACHMENT_BYTES, MAILROOM_ATTACHMENT_CONCURRENCY,
 MAILROOM_ATTACHMENT_SWEEP_SECONDS, MAILROOM_ATTACHMENT_STALE_SECONDS,
-MAILROOM_CLAMD_URL, MAILROOM_ALLOW_PRIVATE_HOSTS (see the README's Configuration table).
+MAILROOM_CLAMD_URL, MAILROOM_ALLOW_PRIVATE_HOSTS, MAILROOM_ENV_FILE (see the README's Configuration table).
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage error.`;
 

@@ -54,7 +54,8 @@ const schema = z.object({
       }
     })
     .default('file://./data/blobs'),
-  MAILROOM_PUBLIC_URL: url(['http:', 'https:'], 'http(s)').default('http://127.0.0.1:3000'),
+  // Unset: http://127.0.0.1:PORT, so `mailroom start --port N` signs download URLs that work.
+  MAILROOM_PUBLIC_URL: url(['http:', 'https:'], 'http(s)').optional(),
   MAILROOM_QUEUE_PREFIX: z
     .string()
     .min(1)
@@ -94,6 +95,8 @@ const schema = z.object({
       return parsed.policy;
     })
     .optional(),
+  // Read by src/config/dotenv.ts before this schema runs; listed here so the README and --help name it too.
+  MAILROOM_ENV_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
@@ -164,7 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: c.REDIS_URL,
     secretKey: c.MAILROOM_SECRET_KEY,
     storageUrl: c.MAILROOM_STORAGE_URL,
-    publicUrl: c.MAILROOM_PUBLIC_URL.replace(/\/+$/, ''),
+    publicUrl: (c.MAILROOM_PUBLIC_URL ?? `http://127.0.0.1:${c.PORT}`).replace(/\/+$/, ''),
     queuePrefix: c.MAILROOM_QUEUE_PREFIX,
     port: c.PORT,
     workerMetricsPort: c.MAILROOM_WORKER_METRICS_PORT ?? null,

@@ -1,18 +1,32 @@
-// Development convenience (PRODUCT.md): `.env` in the working directory is read
-// at start-up (never overriding the real environment), and outside production a
-// missing MAILROOM_SECRET_KEY is generated into `.env` once, so the quick start
-// needs no manual key. In production the key must be given.
+// Development convenience (PRODUCT.md): `.env` is read at start-up (never
+// overriding the real environment), and outside production a missing
+// MAILROOM_SECRET_KEY is generated into `.env` once, so the quick start needs no
+// manual key. In production the key must be given.
+//
+// Which `.env`: MAILROOM_ENV_FILE when set (relative to the working directory),
+// else the one in the project root (the folder of package.json), never the
+// working directory's: `npx mailroom` run from another folder must not generate a
+// second key that cannot decrypt the mailboxes the first one encrypted.
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root: this file is src/config/dotenv.ts, or dist/config/dotenv.js in a build. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The `.env` file Mailroom reads (and generates a development key into). */
+export function dotenvPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), root = PROJECT_ROOT): string {
+  const chosen = env.MAILROOM_ENV_FILE;
+  return chosen ? path.resolve(cwd, chosen) : path.join(root, '.env');
+}
 
 export interface DotenvResult {
   generatedSecretKey: boolean;
   file: string;
 }
 
-export function loadDotenv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): DotenvResult {
-  const file = path.join(cwd, '.env');
+export function loadDotenv(env: NodeJS.ProcessEnv = process.env, file = dotenvPath(env)): DotenvResult {
   if (existsSync(file)) {
     for (const [name, value] of Object.entries(parseDotenv(readFileSync(file, 'utf8')))) {
       if (env[name] === undefined) env[name] = value;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { MailroomError } from '../errors.js';
+import { createDatabase, isDatabaseMissing } from './create-database.js';
 
 export const DEFAULT_MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations');
 const PRISMA_ADVISORY_LOCK = 72707369;
@@ -35,13 +36,19 @@ export async function readMigrations(dir = DEFAULT_MIGRATIONS_DIR): Promise<Migr
   return out;
 }
 
-export async function migrate(databaseUrl: string, options: { dir?: string; log?: (msg: string) => void } = {}): Promise<MigrateResult> {
+export async function migrate(databaseUrl: string, options: { dir?: string; log?: (msg: string) => void; createDatabase?: boolean } = {}): Promise<MigrateResult> {
   const migrations = await readMigrations(options.dir);
-  const client = new pg.Client({ connectionString: databaseUrl });
+  let client = new pg.Client({ connectionString: databaseUrl });
   try {
     await client.connect();
   } catch (err) {
-    throw new MailroomError('DATABASE_UNAVAILABLE', `Cannot connect to the database: ${(err as Error).message}.`, { cause: err });
+    if (!(options.createDatabase && isDatabaseMissing(err))) {
+      throw new MailroomError('DATABASE_UNAVAILABLE', `Cannot connect to the database: ${(err as Error).message}.`, { cause: err });
+    }
+    // A fresh server: create the database, then migrate it like any other.
+    options.log?.(`created database ${await createDatabase(databaseUrl)}`);
+    client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
   }
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
@@ -92,4 +99,19 @@ export async function migrate(databaseUrl: string, options: { dir?: string; log?
     await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK]).catch(() => undefined);
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * The migrations of `dir` not (successfully) applied to the database `client` is
+ * connected to: `mailroom start` refuses to run on a database behind the code.
+ */
+export async function pendingMigrations(client: pg.ClientBase, dir = DEFAULT_MIGRATIONS_DIR): Promise<string[]> {
+  const migrations = await readMigrations(dir);
+  const table = await client.query<{ t: string | null }>(`SELECT to_regclass('"_prisma_migrations"')::text AS t`);
+  if (!table.rows[0]?.t) return migrations.map((m) => m.name);
+  const { rows } = await client.query<{ migration_name: string }>(
+    'SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL AND finished_at IS NOT NULL',
+  );
+  const done = new Set(rows.map((r) => r.migration_name));
+  return migrations.filter((m) => !done.has(m.name)).map((m) => m.name);
 }

@@ -29,5 +29,7 @@ main(process.argv.slice(2), io, entry).then(
       io.err(`mailroom: ${describeError(err)}`);
       process.exitCode = 1;
     }
+    // A part that had started before the failure (a listener retrying, a BullMQ worker) must not keep a failed command alive.
+    setTimeout(() => process.exit(), 3_000).unref();
   },
 );

@@ -10,11 +10,15 @@ import { createLogger } from '../logging/logger.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { startWorker } from '../sync/worker.js';
 import type { WorkerHandle } from '../sync/worker.js';
+import { nextSteps } from './next-steps.js';
+import { preflight } from './preflight.js';
 import { createServices } from './services.js';
 
 export type ProcessRole = 'api' | 'worker' | 'start';
 
 export async function runServer(config: Config, options: { role: ProcessRole }): Promise<void> {
+  // PostgreSQL, Redis and the migrations, checked in a few seconds: a start that cannot work says so and exits.
+  await preflight(config);
   const logger = createLogger({ level: config.logLevel });
   const services = createServices(config, { logger, mapPool: options.role !== 'api' });
   const { db, redis, queues } = services;
@@ -40,6 +44,7 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
     throw err;
   }
   logger.info({ role: options.role, database: redactUrl(config.databaseUrl), redis: redactUrl(config.redisUrl) }, 'mailroom started');
+  logger.info(nextSteps(options.role, serveApi ? app?.server.address() : null));
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -14,11 +14,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs in a fresh temporary working directory unless `cwd` is given (the CLI reads ./.env). */
+/**
+ * Runs in a fresh temporary working directory unless `cwd` is given, reading that
+ * directory's .env (MAILROOM_ENV_FILE, unless the env names one): never the
+ * developer's .env in the project root.
+ */
 export function runCli(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number }): Promise<CliResult> {
   const cwd = options.cwd ?? mkdtempSync(path.join(os.tmpdir(), 'mailroom-cli-'));
+  const env = { MAILROOM_ENV_FILE: path.join(cwd, '.env'), ...options.env };
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [CLI, ...args], { cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [CLI, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     // Buffers, decoded once at the end: a chunk boundary may split a UTF-8 character.
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
