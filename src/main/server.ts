@@ -16,7 +16,8 @@ export type ProcessRole = 'api' | 'worker' | 'start';
 
 export async function runServer(config: Config, options: { role: ProcessRole }): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
-  const services = createServices(config, { logger, mapPool: options.role !== 'api' });
+  // The API sanitizes posted conversations in the same pool the worker parses mail in.
+  const services = createServices(config, { logger, mapPool: true });
   const { db, redis, queues } = services;
   const metrics = createMetrics();
 
@@ -25,7 +26,7 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   // A worker-only replica serves its own counters (ingest outcomes, sync and attachment results) only when asked.
   const serveWorkerMetrics = !serveApi && config.workerMetricsPort !== null;
   const app = serveApi
-    ? await buildApp({ db, redis, logger, config, blobs: services.blobs, ingest: services.ingest, metrics, queues })
+    ? await buildApp({ db, redis, logger, config, blobs: services.blobs, ingest: services.ingest, preparer: services.preparer, metrics, queues })
     : serveWorkerMetrics
       ? await buildOpsApp({ db, logger, metrics, queues })
       : null;
