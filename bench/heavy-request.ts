@@ -107,6 +107,8 @@ export async function runHeavyRequest(argv: string[]): Promise<void> {
     const ticket = await prisma.ticket.create({ data: { tenant_id: tenant.id, number: 1, subject: 'heavy', status_id: status.id, created: new Date(), last_activity: new Date() } });
     const auth = { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' };
 
+    // Warm up (first requests compile their code paths), then the idle figure.
+    for (let i = 0; i < 20; i++) await fetch(`${base}/healthz`).then((r) => r.text());
     let stopIdle = false;
     const idleProbe = healthProbe(base, () => stopIdle);
     await new Promise((r) => setTimeout(r, 2000));
