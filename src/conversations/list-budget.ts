@@ -8,24 +8,41 @@ import type { DTO_ticket_conversation } from './dto.js';
 /** What a truncated body keeps of each of html, editorjs (JSON) and last_message_extracted, in characters. */
 export const TRUNCATED_BODY_CHARS = 4096;
 
-/** The content of a conversation in UTF-8 bytes: html, editorjs (as JSON) and the extracted text. */
-export function bodyBytes(c: DTO_ticket_conversation): number {
-  const rich = c.sys_content_rich;
-  return Buffer.byteLength(rich.html) + Buffer.byteLength(JSON.stringify(rich.editorjs)) + Buffer.byteLength(c.last_message_extracted);
+/** A stored conversation's content as PostgreSQL measures it (list-read.ts). */
+export interface BodySize {
+  id: number;
+  /** html + editorjs (as text) + last_message_extracted, in bytes. */
+  bytes: number;
+  html_chars: number;
+  text_chars: number;
+  blocks: number;
 }
 
-export function fitPage(items: readonly DTO_ticket_conversation[], budgetBytes: number): DTO_ticket_conversation[] {
+/**
+ * Which conversations of a page (ids in page order) are kept whole: oldest
+ * first while their content fits the budget, and any small enough that a
+ * cut would not shorten it. The rest are cut (truncateBody).
+ */
+export function planPage(ids: readonly number[], sizes: readonly BodySize[], budgetBytes: number): Set<number> {
+  const byId = new Map(sizes.map((s) => [s.id, s]));
+  const whole = new Set<number>();
   let used = 0;
-  return items.map((item) => {
-    const size = bodyBytes(item);
-    if (used + size <= budgetBytes) {
-      used += size;
-      return item;
+  for (const id of ids) {
+    const bytes = byId.get(id)?.bytes ?? 0;
+    if (bytes <= TRUNCATED_BODY_CHARS || used + bytes <= budgetBytes) {
+      whole.add(id);
+      used += bytes;
+    } else {
+      used += Math.min(bytes, 3 * TRUNCATED_BODY_CHARS);
     }
-    const cut = truncateBody(item, TRUNCATED_BODY_CHARS);
-    used += bodyBytes(cut);
-    return cut;
-  });
+  }
+  return whole;
+}
+
+/** Whether a body read as a prefix (list-read.ts) lost anything against its stored size. */
+export function wasCut(size: BodySize | undefined, dto: DTO_ticket_conversation): boolean {
+  if (!size) return false;
+  return size.html_chars > dto.sys_content_rich.html.length || size.text_chars > dto.last_message_extracted.length || size.blocks > dto.sys_content_rich.editorjs.blocks.length;
 }
 
 /** The conversation with html, editorjs and last_message_extracted cut to about `chars` each; unchanged if nothing was cut. */

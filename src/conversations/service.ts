@@ -15,7 +15,7 @@
 // - REPLY_INBOUND, REPLY_OUTBOUND and FORWARD move the ticket's last activity;
 //   notes and suggested replies do not.
 
-import { pageWindow, type PageRequest } from '../db/page.js';
+import type { PageRequest } from '../db/page.js';
 import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
@@ -28,7 +28,7 @@ import type { Principal } from '../tokens/principal.js';
 import { conversationDto, conversationInclude, OUTBOUND_TYPES } from './dto.js';
 import type { DownloadUrlFn, DTO_ticket_conversation } from './dto.js';
 import { conversationsInput } from './input.js';
-import { fitPage } from './list-budget.js';
+import { readConversationPage } from './list-read.js';
 import type { ConversationInput } from './input.js';
 import { resolveReferences, type Resolved } from './references.js';
 import { conversationTypes } from '../wire/enums.js';
@@ -188,16 +188,8 @@ export async function listConversations(
   const ticket = await db.ticket.findFirst({ where: { id: ticketId, tenant_id: principal.tenantId }, select: { id: true } });
   if (!ticket) throw new MailroomError('NOT_FOUND', `Ticket ${ticketId} does not exist.`);
   const where = { ticket_id: ticketId, tenant_id: principal.tenantId };
-  const [total, rows] = await Promise.all([
-    db.conversation.count({ where }),
-    db.conversation.findMany({
-      where,
-      include: conversationInclude,
-      orderBy: [{ created: 'asc' }, { id: 'asc' }],
-      ...pageWindow(page),
-    }),
-  ]);
-  return { items: fitPage(rows.map((row) => conversationDto(row, downloadUrl)), listMaxBytes), total };
+  const [total, items] = await Promise.all([db.conversation.count({ where }), readConversationPage(db, where, page, downloadUrl, listMaxBytes)]);
+  return { items, total };
 }
 
 /** One conversation of a ticket, its content whole; 404 when either is not the tenant's. */

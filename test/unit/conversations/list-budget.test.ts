@@ -1,9 +1,9 @@
 // A list page's byte budget (src/conversations/list-budget.ts): bodies stay
 // whole while they fit, later large ones are cut (never inside a tag, an
-// entity or a surrogate pair) and marked; small ones after a cut still fit.
+// entity or a surrogate pair) and marked; small ones after a cut stay whole.
 import { describe, expect, it } from 'vitest';
 import type { DTO_ticket_conversation } from '../../../src/conversations/dto.js';
-import { bodyBytes, fitPage, truncateBody } from '../../../src/conversations/list-budget.js';
+import { planPage, truncateBody, wasCut } from '../../../src/conversations/list-budget.js';
 
 function conversation(id: number, html: string, text = ''): DTO_ticket_conversation {
   return {
@@ -28,21 +28,26 @@ function conversation(id: number, html: string, text = ''): DTO_ticket_conversat
   };
 }
 
-describe('fitPage', () => {
-  it('keeps bodies whole within the budget, cuts the later large ones, and lets a small one after a cut through', () => {
-    const big = '<p>' + 'a'.repeat(20_000) + '</p>';
-    const page = [conversation(1, big), conversation(2, big), conversation(3, '<p>short</p>')];
-    const out = fitPage(page, 50_000);
-    expect(out[0]).toBe(page[0]);
-    expect(out[1]!.content_truncated).toBe(true);
-    expect(out[1]!.sys_content_rich.editorjs.blocks).toEqual([]);
-    expect(out[2]).toBe(page[2]);
-    expect(out.reduce((n, c) => n + bodyBytes(c), 0)).toBeLessThan(50_000);
+describe('planPage', () => {
+  const size = (id: number, bytes: number) => ({ id, bytes, html_chars: bytes, text_chars: 0, blocks: 1 });
+
+  it('keeps bodies whole, oldest first, within the budget; cuts the later large ones; keeps small ones after a cut', () => {
+    const whole = planPage([1, 2, 3, 4], [size(1, 30_000), size(2, 30_000), size(3, 500), size(4, 5_000)], 50_000);
+    expect([...whole]).toEqual([1, 3, 4]);
   });
 
-  it('leaves a page within its budget untouched', () => {
-    const page = [conversation(1, '<p>a</p>'), conversation(2, '<p>b</p>')];
-    expect(fitPage(page, 10_000)).toEqual(page);
+  it('keeps a page within its budget whole, and cuts a single body over it', () => {
+    expect([...planPage([1, 2], [size(1, 100), size(2, 200)], 10_000)]).toEqual([1, 2]);
+    expect([...planPage([1], [size(1, 2_000_000)], 1_000_000)]).toEqual([]);
+  });
+});
+
+describe('wasCut', () => {
+  it('compares what was shown with the stored sizes', () => {
+    const c = conversation(1, '<p>hello</p>', 'hello');
+    expect(wasCut({ id: 1, bytes: 0, html_chars: 12, text_chars: 5, blocks: 1 }, c)).toBe(false);
+    expect(wasCut({ id: 1, bytes: 0, html_chars: 9000, text_chars: 5, blocks: 1 }, c)).toBe(true);
+    expect(wasCut({ id: 1, bytes: 0, html_chars: 12, text_chars: 5, blocks: 7 }, c)).toBe(true);
   });
 });
 
