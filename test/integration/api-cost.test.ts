@@ -137,6 +137,9 @@ describe('rate limit per token', () => {
     expect(body.meta.request_id).toEqual(expect.any(String));
     // Per token: the tenant's other token has its own count.
     expect((await get(tenant.adminToken)).statusCode).toBe(200);
+    // Checked before the token is looked up: a flood of bad tokens is refused without a lookup each.
+    for (let i = 0; i < 3; i++) expect((await get('not-a-token')).statusCode).toBe(401);
+    expect((await get('not-a-token')).statusCode).toBe(429);
     for (const path of ['/healthz', '/readyz', '/metrics']) {
       for (let i = 0; i < 5; i++) expect((await t.app.inject({ method: 'GET', url: path })).statusCode, path).not.toBe(429);
     }

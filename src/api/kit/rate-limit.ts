@@ -22,7 +22,9 @@ export async function installRateLimit(app: FastifyInstance, deps: { config: Con
   const { rateLimit: max, rateWindowSeconds } = deps.config.apiLimits;
   if (max === 0) return;
   await app.register(rateLimit, {
-    global: true,
+    // Not per route: one app-level onRequest hook (below), so the limit is checked before a route's
+    // own hooks — a flood of bad tokens is refused without a token lookup each.
+    global: false,
     max,
     timeWindow: rateWindowSeconds * 1000,
     // Keys kept at once (least recently used dropped first): bounded memory whatever the clients send.
@@ -32,4 +34,5 @@ export async function installRateLimit(app: FastifyInstance, deps: { config: Con
     errorResponseBuilder: (_req, ctx) =>
       new MailroomError('RATE_LIMITED', `Too many requests: at most ${ctx.max} per ${rateWindowSeconds} s for one token; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s.`),
   });
+  app.addHook('onRequest', app.rateLimit());
 }
