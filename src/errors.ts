@@ -18,6 +18,10 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, retryable: false, message: 'Missing or invalid token' },
   FORBIDDEN: { status: 403, retryable: false, message: 'Not allowed' },
   NOT_FOUND: { status: 404, retryable: false, message: 'Not found' },
+  /** A request over a configured cost limit (docs/api-limits.md); names the field. */
+  TOO_LARGE: { status: 413, retryable: false, message: 'The request is larger than allowed' },
+  /** Too many requests from one token in the window; the response carries Retry-After. */
+  RATE_LIMITED: { status: 429, retryable: true, message: 'Too many requests' },
   CONFLICT: { status: 409, retryable: false, message: 'Already exists' },
   CURSOR_MOVED: { status: 409, retryable: true, message: 'The mailbox cursor moved meanwhile (another sync, or the mailbox was changed)' },
   DATABASE_UNAVAILABLE: { status: 503, retryable: true, message: 'The database cannot be reached' },

@@ -11,6 +11,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Queues } from '../queues/queues.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { IngestContext } from '../ingest/types.js';
+import type { ContentPreparer } from '../conversations/content.js';
+import { installRateLimit } from './kit/rate-limit.js';
 import { withTimeout } from '../util/timeout.js';
 import { adminQueuesRoutes } from './routes/admin-queues.js';
 import { attachmentRoutes } from './routes/attachments.js';
@@ -37,6 +39,8 @@ export interface AppDeps {
   /** Queue handles (enqueueing from the API, queue depths); absent: those features answer 503. */
   queues?: Queues;
   metrics?: Metrics;
+  /** Where posted conversations are sanitized (the parse pool); absent: in the event loop's thread. */
+  preparer?: ContentPreparer;
 }
 
 /** Every tenant route sits under this prefix (PRODUCT.md "HTTP API"). */
@@ -57,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   // One validator for every route: zod (src/api/kit/validate.ts), naming every bad field (PRODUCT.md: "400 naming each bad field").
   installValidation(app);
+  // [rate-limit] per token on /api/ (src/api/kit/rate-limit.ts); /healthz, /readyz, /metrics are never limited.
+  await installRateLimit(app, { config: deps.config });
   // [docs] OpenAPI (@fastify/swagger) is registered here, before every route, so it sees their schemas.
   await app.register(swagger, {
     openapi: {
@@ -86,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // [routes] Tenant routes: `await app.register(plugin, { prefix: TENANT_PREFIX, ...options })`, one line each.
   // [routes:conversations]
-  await app.register(conversationRoutes, { prefix: TENANT_PREFIX, db: deps.db, config: deps.config });
+  await app.register(conversationRoutes, { prefix: TENANT_PREFIX, db: deps.db, config: deps.config, preparer: deps.preparer });
   // [routes:tickets]
   await app.register(ticketRoutes, { prefix: TENANT_PREFIX, db: deps.db });
   // [routes:mailboxes]

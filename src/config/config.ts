@@ -97,6 +97,12 @@ const schema = z.object({
     .optional(),
   // Read by src/config/dotenv.ts before this schema runs; listed here so the README and --help name it too.
   MAILROOM_ENV_FILE: z.string().optional(),
+  // [api-cost] What one API request may cost (docs/api-limits.md).
+  MAILROOM_API_MAX_HTML_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  MAILROOM_API_MAX_REQUEST_HTML_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1024).max(256 * 1024 * 1024).default(4 * 1024 * 1024),
+  MAILROOM_API_LIST_MAX_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1024).max(256 * 1024 * 1024).default(2 * 1024 * 1024),
+  MAILROOM_API_RATE_LIMIT: z.coerce.number({ error: 'must be a whole number' }).int().min(0).max(1_000_000).default(600),
+  MAILROOM_API_RATE_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(86400).default(60),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
@@ -122,7 +128,7 @@ export interface Config {
   readonly imapTimeoutSeconds: number;
   /** Mailboxes one worker process watches (one IDLE connection each); the rest are polled or watched by other workers. */
   readonly watchLimit: number;
-  /** Worker threads that parse and map mail in `mailroom worker`/`start` (0: in the main thread). */
+  /** Worker threads that parse and map mail, and sanitize API-posted conversations, in server processes (0: in the main thread). */
   readonly parseThreads: number;
   /** Largest message downloaded and parsed; larger ones are recorded as failed. */
   readonly maxMessageBytes: number;
@@ -138,6 +144,20 @@ export interface Config {
   readonly clamdUrl: string | null;
   /** Which internal hosts/CIDRs a tenant's mailbox or token URL may reach (MAILROOM_ALLOW_PRIVATE_HOSTS; unset: none). */
   readonly connectionPolicy: ConnectionPolicy;
+  /** What one API request may cost (docs/api-limits.md). */
+  readonly apiLimits: ApiLimits;
+}
+
+export interface ApiLimits {
+  /** Rich content (html + editorjs, UTF-8 bytes) of one posted conversation. */
+  readonly maxHtmlBytes: number;
+  /** Rich content of all conversations of one POST together. */
+  readonly maxRequestHtmlBytes: number;
+  /** Conversation content a list page carries whole; past it, bodies are truncated (content_truncated). */
+  readonly listMaxBytes: number;
+  /** Requests per window per token on /api/ (0: no limit). */
+  readonly rateLimit: number;
+  readonly rateWindowSeconds: number;
 }
 
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
@@ -186,6 +206,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attachmentStaleSeconds: c.MAILROOM_ATTACHMENT_STALE_SECONDS,
     clamdUrl: c.MAILROOM_CLAMD_URL ?? null,
     connectionPolicy: c.MAILROOM_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
+    apiLimits: Object.freeze({
+      maxHtmlBytes: c.MAILROOM_API_MAX_HTML_BYTES,
+      maxRequestHtmlBytes: c.MAILROOM_API_MAX_REQUEST_HTML_BYTES,
+      listMaxBytes: c.MAILROOM_API_LIST_MAX_BYTES,
+      rateLimit: c.MAILROOM_API_RATE_LIMIT,
+      rateWindowSeconds: c.MAILROOM_API_RATE_WINDOW_SECONDS,
+    }),
   });
 }
 

@@ -66,6 +66,10 @@ export const conversationSchema = z
     email_addresses: z.array(emailAddressSchema),
     sys_content_rich: richTextSchema,
     message_id: z.string().optional().describe('REPLY_OUTBOUND and FORWARD only: the signed Message-ID the mail must be sent with (read-only)'),
+    content_truncated: z
+      .boolean()
+      .optional()
+      .describe('Lists only: true when html, editorjs and last_message_extracted were cut to keep the page small; the single read has them whole'),
   })
   .meta({ title: 'DTO_ticket_conversation' });
 

@@ -15,20 +15,20 @@
 // - REPLY_INBOUND, REPLY_OUTBOUND and FORWARD move the ticket's last activity;
 //   notes and suggested replies do not.
 
-import { pageWindow, type PageRequest } from '../db/page.js';
+import type { PageRequest } from '../db/page.js';
 import type { Db } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
 import type { FieldProblem } from '../errors.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { extractReply } from '../mail/reply/extract.js';
-import { EDITORJS_VERSION, htmlToEditorJs, plainPreview, readMinutes, sanitizeMailHtml, textToEditorJs, textToHtml } from '../mail/rich/index.js';
-import type { DTO_editorjs, DTO_rich_text } from '../mail/rich/index.js';
+import type { ApiLimits } from '../config/config.js';
+import { checkContentCost, inThreadPreparer, type ContentPreparer, type PreparedContent } from './content.js';
 import { formatSignedMessageId } from '../threading/message-id.js';
 import type { Principal } from '../tokens/principal.js';
 import { conversationDto, conversationInclude, OUTBOUND_TYPES } from './dto.js';
 import type { DownloadUrlFn, DTO_ticket_conversation } from './dto.js';
-import { conversationsInput, sanitizeEditorJs } from './input.js';
+import { conversationsInput } from './input.js';
+import { readConversationPage } from './list-read.js';
 import type { ConversationInput } from './input.js';
 import { resolveReferences, type Resolved } from './references.js';
 import { conversationTypes } from '../wire/enums.js';
@@ -41,6 +41,10 @@ export interface ConversationDeps {
   /** MAILROOM_PUBLIC_URL: its host is the Message-ID's domain, its base the URL of `cid:` images. */
   publicUrl: string;
   downloadUrl: DownloadUrlFn;
+  /** What one request's content may cost (config.apiLimits). */
+  limits: Pick<ApiLimits, 'maxHtmlBytes' | 'maxRequestHtmlBytes'>;
+  /** Where sanitizing runs (the parse pool's worker threads); absent: in this thread. */
+  preparer?: ContentPreparer;
   now?: () => Date;
 }
 
@@ -83,6 +87,7 @@ export async function createConversations(
   deps: ConversationDeps,
 ): Promise<DTO_ticket_conversation[]> {
   const inputs = parseConversations(items, ticketId);
+  checkContentCost(inputs, deps.limits);
   try {
     return await writeConversations(db, principal, ticketId, inputs, deps);
   } catch (err) {
@@ -96,7 +101,7 @@ export async function createConversations(
 async function writeConversations(db: Db, principal: Principal, ticketId: number, inputs: ConversationInput[], deps: ConversationDeps): Promise<DTO_ticket_conversation[]> {
   const tenantId = principal.tenantId;
   const now = (deps.now ?? (() => new Date()))();
-  const prepared = await prepareContent(db, principal, inputs, deps, now);
+  const prepared = await prepareAll(db, principal, inputs, deps, now);
   return db.$transaction(
     async (txClient) => {
       const tx = txClient as unknown as Db;
@@ -119,7 +124,7 @@ interface ItemContext {
   deps: ConversationDeps;
   resolved: Resolved;
   /** Sanitized and derived content, made before the transaction (it holds the ticket's row lock). */
-  prepared: { extracted: string; rich: DTO_rich_text };
+  prepared: PreparedContent;
 }
 
 /** A posted item as the write path takes it: the requester defaults to the ticket's, outbound types get a signed Message-ID. */
@@ -148,47 +153,27 @@ function conversationWrite(principal: Principal, ticket: TicketState, item: Conv
 }
 
 /**
- * sys_content_rich and last_message_extracted of an item. The html is
- * sanitized first and everything else is derived from the sanitized html, so
- * nothing the sanitizer removed (a `javascript:` link) reappears as text.
- */
-/**
  * Sanitizes and derives every item's content before the transaction, so the
- * ticket's row lock is never held while HTML is parsed. `cid:` images point
- * at the tenant's attachments the items name (their content ids never change;
- * ids that are not the tenant's are refused inside the transaction).
+ * ticket's row lock is never held while HTML is parsed, and off this thread
+ * when a pool is given (content.ts). `cid:` images point at the tenant's
+ * attachments the items name (their content ids never change; ids that are
+ * not the tenant's are refused inside the transaction).
  */
-async function prepareContent(db: Db, principal: Principal, inputs: ConversationInput[], deps: ConversationDeps, now: Date) {
+async function prepareAll(db: Db, principal: Principal, inputs: ConversationInput[], deps: ConversationDeps, now: Date): Promise<PreparedContent[]> {
   const ids = [...new Set(inputs.flatMap((item) => (item.sys_attachments ?? []).map((a) => a.id)))];
   const rows = ids.length === 0 ? [] : await db.attachment.findMany({ where: { id: { in: ids }, tenant_id: principal.tenantId }, select: { id: true, content_id: true } });
   const contentIds = new Map(rows.map((r) => [r.id, r.content_id]));
-  return inputs.map((item) => {
-    const cidUrls = new Map<string, string>();
-    for (const { id } of item.sys_attachments ?? []) {
-      const cid = contentIds.get(id);
-      if (cid) cidUrls.set(cid, unsignedDownloadUrl(deps.publicUrl, principal.tenantSlug, id));
-    }
-    return richContent(item, cidUrls, now.getTime());
-  });
-}
-
-export function richContent(item: ConversationInput, cidUrls: ReadonlyMap<string, string>, time: number): { extracted: string; rich: DTO_rich_text } {
-  const given = item.sys_content_rich;
-  const rawHtml = given?.html ?? '';
-  let html: string;
-  let extracted: string;
-  let editorjs: DTO_editorjs;
-  if (rawHtml.trim() !== '') {
-    html = sanitizeMailHtml(rawHtml, { cidUrls });
-    extracted = item.last_message_extracted ?? extractReply({ html, text: null });
-    editorjs = htmlToEditorJs(html, { time });
-  } else {
-    extracted = item.last_message_extracted ?? '';
-    html = extracted.trim() === '' ? '' : sanitizeMailHtml(textToHtml(extracted));
-    editorjs = textToEditorJs(extracted, { time });
-  }
-  if (given?.editorjs) editorjs = sanitizeEditorJs(given.editorjs, time, EDITORJS_VERSION);
-  return { extracted, rich: { html, editorjs, plain_preview: plainPreview(extracted), read_minutes: given?.read_minutes ?? readMinutes(extracted) } };
+  const preparer = deps.preparer ?? inThreadPreparer;
+  return Promise.all(
+    inputs.map((item) => {
+      const cidUrls: [string, string][] = [];
+      for (const { id } of item.sys_attachments ?? []) {
+        const cid = contentIds.get(id);
+        if (cid) cidUrls.push([cid, unsignedDownloadUrl(deps.publicUrl, principal.tenantSlug, id)]);
+      }
+      return preparer.prepare({ item: { sys_content_rich: item.sys_content_rich, last_message_extracted: item.last_message_extracted }, cidUrls, time: now.getTime() });
+    }),
+  );
 }
 
 /** Conversations of a ticket, oldest first; 404 when the ticket is not the tenant's. */
@@ -198,18 +183,19 @@ export async function listConversations(
   ticketId: number,
   page: PageRequest,
   downloadUrl: DownloadUrlFn,
+  listMaxBytes: number,
 ): Promise<{ items: DTO_ticket_conversation[]; total: number }> {
   const ticket = await db.ticket.findFirst({ where: { id: ticketId, tenant_id: principal.tenantId }, select: { id: true } });
   if (!ticket) throw new MailroomError('NOT_FOUND', `Ticket ${ticketId} does not exist.`);
   const where = { ticket_id: ticketId, tenant_id: principal.tenantId };
-  const [total, rows] = await Promise.all([
-    db.conversation.count({ where }),
-    db.conversation.findMany({
-      where,
-      include: conversationInclude,
-      orderBy: [{ created: 'asc' }, { id: 'asc' }],
-      ...pageWindow(page),
-    }),
-  ]);
-  return { items: rows.map((row) => conversationDto(row, downloadUrl)), total };
+  const [total, items] = await Promise.all([db.conversation.count({ where }), readConversationPage(db, where, page, downloadUrl, listMaxBytes)]);
+  return { items, total };
+}
+
+/** One conversation of a ticket, its content whole; 404 when either is not the tenant's. */
+export async function getConversation(db: Db, principal: Principal, ticketId: number, conversationId: number, downloadUrl: DownloadUrlFn): Promise<DTO_ticket_conversation> {
+  const row = await db.conversation.findFirst({ where: { id: conversationId, ticket_id: ticketId, tenant_id: principal.tenantId }, include: conversationInclude });
+  if (row) return conversationDto(row, downloadUrl);
+  const ticket = await db.ticket.findFirst({ where: { id: ticketId, tenant_id: principal.tenantId }, select: { id: true } });
+  throw new MailroomError('NOT_FOUND', ticket ? `Conversation ${conversationId} does not exist on ticket ${ticketId}.` : `Ticket ${ticketId} does not exist.`);
 }

@@ -1,5 +1,7 @@
 // The worker-thread side of map-pool.ts: parseAndMap on a request that came
-// over postMessage (its Buffer arrives as a Uint8Array).
+// over postMessage (its Buffer arrives as a Uint8Array), and `prepare`: the
+// content of an API-posted conversation (conversations/content.ts).
+export { prepareContent as prepare } from '../conversations/content.js';
 import { parseAndMap, type MapRequest, type MapResponse } from './mapping.js';
 
 export default function map(req: MapRequest): Promise<MapResponse> {

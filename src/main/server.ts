@@ -20,7 +20,8 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   // PostgreSQL, Redis and the migrations, checked in a few seconds: a start that cannot work says so and exits.
   await preflight(config);
   const logger = createLogger({ level: config.logLevel });
-  const services = createServices(config, { logger, mapPool: options.role !== 'api' });
+  // The API sanitizes posted conversations in the same pool the worker parses mail in.
+  const services = createServices(config, { logger, mapPool: true });
   const { db, redis, queues } = services;
   const metrics = createMetrics();
 
@@ -29,7 +30,7 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   // A worker-only replica serves its own counters (ingest outcomes, sync and attachment results) only when asked.
   const serveWorkerMetrics = !serveApi && config.workerMetricsPort !== null;
   const app = serveApi
-    ? await buildApp({ db, redis, logger, config, blobs: services.blobs, ingest: services.ingest, metrics, queues })
+    ? await buildApp({ db, redis, logger, config, blobs: services.blobs, ingest: services.ingest, preparer: services.preparer, metrics, queues })
     : serveWorkerMetrics
       ? await buildOpsApp({ db, logger, metrics, queues })
       : null;

@@ -7,6 +7,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { createPrisma } from '../db/prisma.js';
+import type { ContentPreparer } from '../conversations/content.js';
 import { MapPool } from '../ingest/map-pool.js';
 import { TenantContextCache } from '../ingest/tenant-context.js';
 import type { IngestContext } from '../ingest/types.js';
@@ -23,6 +24,8 @@ import type { WorkerServices } from '../sync/worker.js';
 /** Everything the worker (WorkerServices) and the commands (CommandServices) are handed, and the token cache. */
 export interface Services extends WorkerServices, CommandServices {
   readonly tokens: AccessTokenCache;
+  /** The parse pool, which also sanitizes API-posted conversations; absent: that runs in the main thread. */
+  readonly preparer?: ContentPreparer;
 }
 
 export interface ServiceOptions {
@@ -33,7 +36,7 @@ export interface ServiceOptions {
   redis?: RedisOptions;
   /** A caller that reports Redis trouble itself (status) keeps it out of the log. */
   logRedisErrors?: boolean;
-  /** Parse and map in worker threads (config.parseThreads of them): the worker does; commands do not. */
+  /** Parse and map (and sanitize API content) in worker threads (config.parseThreads of them): servers do; commands do not. */
   mapPool?: boolean;
 }
 
@@ -78,6 +81,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
       return queuesNow();
     },
     tokens,
+    ...(pool ? { preparer: pool } : {}),
     ingest,
     source,
     locks,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/api/app.js';
+import type { ContentPreparer } from '../../src/conversations/content.js';
 import { ingestContext } from '../../src/main/services.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { PrismaClient } from '../../src/db/prisma.js';
@@ -31,7 +32,9 @@ export interface TestApp {
 }
 
 /** `env` overrides configuration variables (e.g. MAILROOM_MAX_MESSAGE_BYTES). Closing leaves `db` open when it was handed in. */
-export async function buildTestApp(options: { db?: PrismaClient; queues?: Queues; metrics?: Metrics; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function buildTestApp(
+  options: { db?: PrismaClient; queues?: Queues; metrics?: Metrics; env?: Record<string, string>; preparer?: ContentPreparer } = {},
+): Promise<TestApp> {
   const env = testEnv();
   const db = options.db ?? testPrisma();
   const redis = createRedisConnection(env.redisUrl);
@@ -49,7 +52,7 @@ export async function buildTestApp(options: { db?: PrismaClient; queues?: Queues
   });
   const blobs = createBlobStore(config.storageUrl);
   const logger = createLogger({ level: 'silent' });
-  const app = await buildApp({ db, redis, logger, config, blobs, ingest: ingestContext(config, { db, blobs, logger }), queues: options.queues, metrics: options.metrics });
+  const app = await buildApp({ db, redis, logger, config, blobs, ingest: ingestContext(config, { db, blobs, logger }), queues: options.queues, metrics: options.metrics, preparer: options.preparer });
   return {
     app,
     db,

@@ -50,6 +50,21 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the API cost limits (docs/api-limits.md), with their defaults, and names a bad one', () => {
+    expect(loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX }).apiLimits).toEqual({
+      maxHtmlBytes: 1024 * 1024,
+      maxRequestHtmlBytes: 4 * 1024 * 1024,
+      listMaxBytes: 2 * 1024 * 1024,
+      rateLimit: 600,
+      rateWindowSeconds: 60,
+    });
+    const c = loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX, MAILROOM_API_RATE_LIMIT: '0', MAILROOM_API_MAX_HTML_BYTES: '5000' });
+    expect(c.apiLimits).toMatchObject({ rateLimit: 0, maxHtmlBytes: 5000 });
+    expect(() => loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX, MAILROOM_API_LIST_MAX_BYTES: 'lots', MAILROOM_API_RATE_WINDOW_SECONDS: '0' })).toThrow(
+      /MAILROOM_API_LIST_MAX_BYTES.*MAILROOM_API_RATE_WINDOW_SECONDS/,
+    );
+  });
+
   it('requires MAILROOM_SECRET_KEY', () => {
     expect(() => loadConfig({})).toThrow(/MAILROOM_SECRET_KEY is required/);
   });

@@ -4,6 +4,7 @@
 // unreadable mail comes back as an error, not a crash.
 import { afterAll, describe, expect, it } from 'vitest';
 import { MapPool } from '../../../src/ingest/map-pool.js';
+import { prepareContent, type ContentJob } from '../../../src/conversations/content.js';
 import { parseAndMap, placeholderToken, withAttachmentIds, type MapRequest } from '../../../src/ingest/mapping.js';
 
 const pool = new MapPool(1);
@@ -66,5 +67,21 @@ describe('MapPool', () => {
     const res = await pool.map(request(Buffer.from([0, 1, 2, 3, 0xff, 0xfe]), placeholderToken()));
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.error.code).toMatch(/^MAIL_/);
+  });
+
+  it("prepares an API conversation's content in a worker thread exactly as in this thread, and several at once", async () => {
+    const job = (i: number): ContentJob => ({
+      item: {
+        sys_content_rich: { html: `<p>Hi ${i} <a href="javascript:alert(1)">x</a> <img src="cid:logo@x"></p><blockquote>old</blockquote>` },
+        last_message_extracted: null,
+      },
+      cidUrls: [['logo@x', 'http://mailroom.test/api/acme/v1/attachments/7/download']],
+      time: 1_700_000_000_000,
+    });
+    // More jobs than the one content slot of a one-thread pool: they queue and all finish.
+    const there = await Promise.all([0, 1, 2].map((i) => pool.prepare(job(i))));
+    expect(there).toEqual([0, 1, 2].map((i) => prepareContent(job(i))));
+    expect(there[0]!.rich.html).toContain('attachments/7/download');
+    expect(there[0]!.rich.html).not.toContain('javascript:');
   });
 });
