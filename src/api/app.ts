@@ -13,6 +13,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { IngestContext } from '../ingest/types.js';
 import { withTimeout } from '../util/timeout.js';
 import { adminQueuesRoutes } from './routes/admin-queues.js';
+import { consoleRoutes } from './console/plugin.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { mailboxRoutes } from './routes/mailboxes.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -93,7 +94,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(attachmentRoutes, { db: deps.db, blobs: deps.blobs, secretKey: deps.config.secretKey });
   // [routes:ops] /metrics, /docs, /admin/queues
   await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues, redis: { client: deps.redis, prefix: deps.config.queuePrefix } });
-  if (deps.queues) await app.register(adminQueuesRoutes, { prefix: '/admin', db: deps.db, redis: deps.redis, config: deps.config, queues: deps.queues });
+  await app.register(adminQueuesRoutes, { prefix: '/admin', db: deps.db, redis: deps.redis, config: deps.config, queues: deps.queues });
+  // [routes:console] /admin: the admin console (same login as /admin/queues).
+  await app.register(consoleRoutes, { prefix: '/admin', ...deps });
 
   await app.ready();
   return app;

@@ -140,7 +140,7 @@ describe('/admin/queues for scripts (HTTP Basic)', () => {
 });
 
 describe('/admin/queues with MAILROOM_OPS_TENANT', () => {
-  it("refuses the ADMIN tokens of every other tenant, by Basic auth or at the login form", async () => {
+  it("refuses the ADMIN tokens of every other tenant, by Basic auth or after a login (which is for their console)", async () => {
     const scoped = await buildTestApp({ db, queues, env: { MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_OPS_TENANT: tenant.slug } });
     try {
       const customer = await createApiTenant(db, 'cust');
@@ -155,8 +155,15 @@ describe('/admin/queues with MAILROOM_OPS_TENANT', () => {
         payload: new URLSearchParams({ token: customer.adminToken }).toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
-      expect(login.statusCode).toBe(403);
-      expect(login.headers['set-cookie']).toBeUndefined();
+      // The login is the admin console's too, where a customer's ADMIN sees their own tenant; the board stays closed.
+      expect(login.statusCode).toBe(303);
+      const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+      const board = await scoped.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } });
+      expect(board.statusCode).toBe(403);
+      expect(board.body).toContain('MAILROOM_OPS_TENANT');
+      // Refused, not logged out: the console still works with the same session.
+      expect(board.headers['set-cookie']).toBeUndefined();
+      expect((await scoped.app.inject({ url: '/admin', headers: { cookie } })).statusCode).toBe(200);
     } finally {
       await scoped.close();
     }
@@ -186,7 +193,7 @@ describe('/admin/login and the session cookie', () => {
     const created = await createToken(db, { tenantSlug: tenant.slug, role: 'ADMIN' });
     const login = await form(created.token);
     expect(login.statusCode).toBe(303);
-    expect(login.headers.location).toBe('/admin/queues');
+    expect(login.headers.location).toBe('/admin');
     const setCookie = String(login.headers['set-cookie']);
     expect(setCookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{43}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=28800$`));
     const cookie = setCookie.split(';')[0] ?? '';
@@ -227,11 +234,13 @@ describe.skipIf(!HAS_CHROMIUM)(`/admin/queues in headless Chromium (${CHROMIUM})
     await page.fill('input[name="token"]', tenant.userToken);
     const [refused] = await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
     expect(refused?.status()).toBe(403);
-    expect(await page.innerText('body')).toContain('This is a USER token; the queue dashboard needs an ADMIN token.');
+    expect(await page.innerText('body')).toContain('This is a USER token; the admin console and the queue dashboard need an ADMIN token.');
     expect(await context.cookies()).toEqual([]);
 
     await page.fill('input[name="token"]', tenant.adminToken);
-    await Promise.all([page.waitForURL(`${baseUrl}/admin/queues`), page.click('button[type="submit"]')]);
+    // The login lands on the admin console, which links the board.
+    await Promise.all([page.waitForURL(`${baseUrl}/admin`), page.click('button[type="submit"]')]);
+    await Promise.all([page.waitForURL(`${baseUrl}/admin/queues`), page.getByRole('link', { name: 'Queues' }).click()]);
 
     // One card per queue (the board renders them client-side from its API).
     const card = (name: string) => page.locator('main li').filter({ has: page.locator(`a[title="${name}"]`) });

@@ -15,7 +15,10 @@
 // Two ways in, and the token never travels in a URL or lands in a log:
 // - a browser: the token typed once on /admin/login becomes a server-side
 //   session (../admin-session.ts), whose id is the HttpOnly SameSite=Strict
-//   cookie; unauthenticated page loads are redirected to the login page;
+//   cookie; unauthenticated page loads are redirected to the login page. The
+//   same login serves the admin console (../console), where it lands: any
+//   tenant's ADMIN may log in there, and the board refuses (403) a session of
+//   another tenant than MAILROOM_OPS_TENANT without ending it;
 // - curl and scripts: the token as the HTTP Basic password (or a bearer token)
 //   on each request; no session is made.
 // A token that is unknown or revoked gets 401, a USER token 403.
@@ -37,14 +40,19 @@ import {
   type SessionStore,
 } from '../admin-session.js';
 import { principalFor } from '../auth.js';
+import type { Principal } from '../../tokens/principal.js';
 
 export interface AdminQueuesOptions {
   db: PrismaClient;
   /** Holds the login sessions, under the queue prefix. */
   redis: Redis;
   config: Config;
-  queues: Queues;
+  /** Absent: only the login (for the console), no board. */
+  queues?: Queues;
 }
+
+/** Where a login lands: the admin console, which links the queue board. */
+const LANDING = (base: string) => base;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -81,7 +89,7 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   app.get('/login', async (req, reply) => {
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (sessionId && (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows))) return reply.redirect(`${base}/queues`, 303);
+    if (sessionId && (await sessionPrincipal(opts.db, sessions, sessionId))) return reply.redirect(LANDING(base), 303);
     return sendPage(reply, 200, loginPage(base));
   });
 
@@ -91,12 +99,13 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const principal = token === '' ? null : await principalFor(opts.db, `Bearer ${token}`);
     if (!principal) return sendPage(reply, 401, loginPage(base, 'Unknown or revoked token.'));
-    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, 'This is a USER token; the queue dashboard needs an ADMIN token.'));
-    if (!opsTenantAllows(principal.tenantSlug)) return sendPage(reply, 403, loginPage(base, OTHER_TENANT));
+    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, 'This is a USER token; the admin console and the queue dashboard need an ADMIN token.'));
+    // Any tenant's ADMIN may use the console (it shows only that tenant); the
+    // queue board checks MAILROOM_OPS_TENANT on every request of its own.
     const sessionId = await sessions.create(principal.tokenId);
-    req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin dashboard login');
+    req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin login');
     reply.header('set-cookie', sessionCookie(sessionId, { secure }));
-    return reply.redirect(`${base}/queues`, 303);
+    return reply.redirect(LANDING(base), 303);
   });
 
   app.route({
@@ -112,11 +121,12 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   // The board in its own scope, so the guard covers it (pages, API, static
   // files) and nothing else.
-  await app.register(async (board) => boardRoutes(board, { opts, base, secure, sessions, sameOrigin, opsTenantAllows }));
+  const queues = opts.queues;
+  if (queues) await app.register(async (board) => boardRoutes(board, { opts: { ...opts, queues }, base, secure, sessions, sameOrigin, opsTenantAllows }));
 }
 
 interface BoardContext {
-  opts: AdminQueuesOptions;
+  opts: AdminQueuesOptions & { queues: Queues };
   base: string;
   secure: boolean;
   sessions: ReturnType<typeof createSessionStore>;
@@ -139,7 +149,10 @@ async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<v
     }
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sessionId) {
-      if (await sessionIsValid(opts.db, sessions, sessionId, opsTenantAllows)) return;
+      const principal = await sessionPrincipal(opts.db, sessions, sessionId);
+      if (principal && opsTenantAllows(principal.tenantSlug)) return;
+      // Logged in for the console of a customer tenant: the session stays, the board is not theirs.
+      if (principal) return deny(req, reply, 403, OTHER_TENANT, base);
       // Expired, logged out, or its token revoked or demoted: forget it.
       await sessions.destroy(sessionId);
       reply.header('set-cookie', clearedSessionCookie({ secure }));
@@ -161,13 +174,19 @@ async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<v
 
 const OTHER_TENANT = 'The queue dashboard is for the ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT).';
 
-/** A session counts only while its API token still exists, is not revoked and is still ADMIN (of the ops tenant, when one is set). */
-async function sessionIsValid(db: PrismaClient, sessions: SessionStore, sessionId: string, tenantAllowed: (slug: string) => boolean): Promise<boolean> {
+/**
+ * The principal of a browser session: only while its API token still exists,
+ * is not revoked and is still ADMIN. The admin console (../console) takes its
+ * tenant from here.
+ */
+export async function sessionPrincipal(db: PrismaClient, sessions: SessionStore, sessionId: string): Promise<Principal | null> {
   const session = await sessions.get(sessionId);
-  if (!session) return false;
-  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { revoked_at: true, role: true, tenant: { select: { slug: true } } } });
-  return row !== null && row.revoked_at === null && row.role === 'ADMIN' && tenantAllowed(row.tenant.slug);
+  if (!session) return null;
+  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { id: true, tenant_id: true, user_id: true, revoked_at: true, role: true, tenant: { select: { slug: true } } } });
+  if (row === null || row.revoked_at !== null || row.role !== 'ADMIN') return null;
+  return { tokenId: row.id, tenantId: row.tenant_id, tenantSlug: row.tenant.slug, userId: row.user_id, role: row.role };
 }
+
 
 function wantsHtml(req: FastifyRequest): boolean {
   return (req.headers.accept ?? '').includes('text/html');
@@ -203,7 +222,7 @@ button{padding:.5rem 1rem;font:inherit;cursor:pointer}.error{color:#b42318;margi
 function loginPage(base: string, error?: string): string {
   return layout(
     'Log in',
-    `<h1>Mailroom queues</h1>
+    `<h1>Mailroom admin</h1>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="${base}/login">
 <label for="token">ADMIN API token</label>
