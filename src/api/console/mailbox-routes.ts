@@ -13,7 +13,7 @@ import { MAX_PAGE_SIZE } from '../kit/paging.js';
 import { BASE } from './layout.js';
 import { logPage, OUTCOMES, type Outcome } from './log-views.js';
 import { mailboxFormPage, mailboxListPage, mailboxPage, mailboxPath, removePage, valuesOf, type FieldErrors, type FormValues } from './mailbox-views.js';
-import type { ConsoleDeps } from './plugin.js';
+import type { ConsoleDeps } from './types.js';
 
 /** A bulk reprocess runs at most this many records per click (a request must end; the button stays while more are left). */
 export const BULK_REPROCESS_LIMIT = 200;

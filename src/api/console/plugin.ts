@@ -12,21 +12,18 @@
 // 'self'), one stylesheet of its own, no JavaScript at all; every value is
 // escaped by the html`` builder (html.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Config } from '../../config/config.js';
-import type { PrismaClient } from '../../db/prisma.js';
-import type { IngestContext } from '../../ingest/types.js';
-import type { Queues } from '../../queues/queues.js';
 import { SESSION_COOKIE, clearedSessionCookie, createSessionStore, readCookie, tokenFromAuthorization } from '../admin-session.js';
 import { principalFor } from '../auth.js';
 import { sessionPrincipal } from '../routes/admin-queues.js';
-import type { Principal } from '../../tokens/principal.js';
 import { describeError, isMailroomError } from '../../errors.js';
 import { CSRF_FIELD, crossSiteProblem, csrfToken, csrfTokenMatches } from './csrf.js';
-import { BASE, bare, type Notice, type PageContext } from './layout.js';
+import { BASE, bare, type Notice } from './layout.js';
 import type { Html } from './html.js';
+import type { ConsoleAuth, ConsoleDeps, ConsoleOptions } from './types.js';
 import { mailboxConsoleRoutes } from './mailbox-routes.js';
 import { ticketConsoleRoutes } from './ticket-routes.js';
+
+export type { ConsoleOptions } from './types.js';
 import { CONSOLE_CSS } from './style.js';
 
 declare module 'fastify' {
@@ -37,31 +34,6 @@ declare module 'fastify' {
 }
 
 const FLASH_COOKIE = 'mailroom_flash';
-
-/** A logged-in console request: who, and the CSRF token of its session. */
-export interface ConsoleAuth {
-  principal: Principal;
-  csrf: string;
-}
-
-/** What the console needs of the app's dependencies (AppDeps). */
-export interface ConsoleOptions {
-  db: PrismaClient;
-  redis: Redis;
-  config: Config;
-  ingest: IngestContext;
-  queues?: Queues;
-}
-
-export interface ConsoleDeps extends ConsoleOptions {
-  /** The session of a request (set by the guard); throws when there is none. */
-  auth(req: FastifyRequest): ConsoleAuth;
-  /** The page context of a request: its auth and the notice left by the last redirect. */
-  context(req: FastifyRequest, reply: FastifyReply, notice?: Notice | null): PageContext;
-  /** POST → redirect → GET, carrying a short notice in a cookie of its own. */
-  redirectWith(reply: FastifyReply, location: string, notice: Notice): FastifyReply;
-  send(reply: FastifyReply, status: number, body: Html | string): FastifyReply;
-}
 
 export async function consoleRoutes(app: FastifyInstance, deps: ConsoleOptions): Promise<void> {
   const { db, config } = deps;

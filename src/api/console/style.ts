@@ -52,6 +52,9 @@ dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
 ol.stages{list-style:none;padding:0;margin:.5rem 0}
 ol.stages li{padding:.15rem 0}
 ol.stages .mark{display:inline-block;width:1.5rem;font-weight:700}
+.mark.ok{color:var(--ok)}
+.filters a[aria-current]{font-weight:700;text-decoration:none;color:var(--fg)}
+details{margin-top:.75rem}summary{cursor:pointer;font-weight:600}
 .filters{display:flex;flex-wrap:wrap;gap:.25rem .75rem;margin:0 0 .75rem;padding:0;list-style:none}
 .pager{display:flex;gap:1rem;align-items:center;margin:.75rem 0}
 .conversation{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 1.25rem;padding:1rem 1.25rem}

@@ -6,11 +6,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listConversations } from '../../conversations/service.js';
 import { getTicket, listStatuses, listTickets } from '../../conversations/tickets.js';
 import { isMailroomError } from '../../errors.js';
-import { listMailboxes } from '../../mailboxes/service.js';
+import { getMailbox, listMailboxes } from '../../mailboxes/service.js';
 import { MAX_PAGE_SIZE } from '../kit/paging.js';
 import { downloadUrlFor } from '../routes/conversations.js';
 import { idParam, pageParam } from './mailbox-routes.js';
-import type { ConsoleDeps } from './plugin.js';
+import type { ConsoleDeps } from './types.js';
 import { conversationDocument, ticketListPage, ticketPage } from './ticket-views.js';
 
 const TICKET_PAGE_SIZE = 50;
@@ -45,7 +45,11 @@ export function ticketConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): vo
     const ticket = await getTicket(db, principal.tenantId, id);
     const page = { page: pageParam(req.query.page), page_size: CONVERSATION_PAGE_SIZE };
     const { items, total } = await listConversations(db, principal, id, page, downloadUrlFor(config, principal.tenantSlug));
-    return deps.send(reply, 200, ticketPage(deps.context(req, reply), { ticket, conversations: items, page: { ...page, total } }));
+    const mailbox = ticket.mailbox_id === null ? null : await getMailbox(db, ticket.mailbox_id, { tenantId: principal.tenantId }).catch((err: unknown) => {
+      if (isMailroomError(err, 'NOT_FOUND')) return null;
+      throw err;
+    });
+    return deps.send(reply, 200, ticketPage(deps.context(req, reply), { ticket, mailbox, conversations: items, page: { ...page, total } }));
   });
 
   app.get<{ Params: { id: string; conversation: string }; Querystring: { page?: string } }>('/tickets/:id/conversations/:conversation/html', async (req, reply) => {

@@ -68,6 +68,8 @@ ${pager(`${BASE}/tickets`, { status: p.filter.status, mailbox_id: p.filter.mailb
 
 export interface TicketPage {
   ticket: DTO_ticket;
+  /** The ticket's mailbox, when it still exists. */
+  mailbox: MailboxView | null;
   conversations: DTO_ticket_conversation[];
   page: { page: number; page_size: number; total: number };
 }
@@ -120,7 +122,7 @@ export function ticketPage(ctx: PageContext, p: TicketPage): Html {
 <section class="card"><dl class="facts">
 <dt>Status</dt><dd>${badge(t.sys_status.label, 'status')}</dd>
 <dt>Requester</dt><dd>${contact(t.requester) || html`<span class="muted">none</span>`}</dd>
-<dt>Mailbox</dt><dd>${t.mailbox_id === null ? html`<span class="muted">none</span>` : html`<a href="${mailboxPath(t.mailbox_id)}">mailbox ${t.mailbox_id}</a>`}</dd>
+<dt>Mailbox</dt><dd>${p.mailbox ? html`<a href="${mailboxPath(p.mailbox.id)}">${p.mailbox.address}</a>` : html`<span class="muted">${t.mailbox_id === null ? 'none' : `mailbox ${t.mailbox_id} (removed)`}</span>`}</dd>
 <dt>Created</dt><dd>${when(t.created)}</dd>
 <dt>Last activity</dt><dd>${when(t.last_activity)}</dd>
 <dt>Conversations</dt><dd>${t.conversation_count}</dd>
