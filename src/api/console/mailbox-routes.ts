@@ -9,7 +9,6 @@ import { addMailboxTested, testNewMailbox, testStoredMailbox } from '../../mailb
 import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
 import type { MailboxView } from '../../mailboxes/types.js';
 import { listIngestLog, reprocessLogRecord } from '../ingest-records.js';
-import { MAX_PAGE_SIZE } from '../kit/paging.js';
 import { BASE } from './layout.js';
 import { logPage, OUTCOMES, type Outcome } from './log-views.js';
 import { mailboxFormPage, mailboxListPage, mailboxPage, mailboxPath, removePage, valuesOf, type FieldErrors, type FormValues } from './mailbox-views.js';
@@ -18,6 +17,7 @@ import type { ConsoleDeps } from './types.js';
 /** A bulk reprocess runs at most this many records per click (a request must end; the button stays while more are left). */
 export const BULK_REPROCESS_LIMIT = 200;
 const LOG_PAGE_SIZE = 50;
+const MAILBOX_PAGE_SIZE = 50;
 
 type IdParams = { Params: { id: string } };
 
@@ -103,11 +103,12 @@ export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): v
   const secretKey = config.secretKey;
   const tenantOf = (req: FastifyRequest) => deps.auth(req).principal.tenantId;
 
-  app.get('/', async (req, reply) => {
+  app.get<{ Querystring: { page?: string } }>('/', async (req, reply) => {
     const tenantId = tenantOf(req);
-    const { mailboxes } = await listMailboxes(db, { tenantId, page: { page: 1, page_size: MAX_PAGE_SIZE } });
+    const page = { page: pageParam(req.query.page), page_size: MAILBOX_PAGE_SIZE };
+    const { mailboxes, total } = await listMailboxes(db, { tenantId, page });
     const rows = await Promise.all(mailboxes.map(async (mailbox) => ({ mailbox, failed: await failedCount(deps, tenantId, mailbox.id) })));
-    return deps.send(reply, 200, mailboxListPage(deps.context(req, reply), rows));
+    return deps.send(reply, 200, mailboxListPage(deps.context(req, reply), rows, { ...page, total }));
   });
 
   app.get('/mailboxes', async (_req, reply) => reply.redirect(BASE, 302));

@@ -5,7 +5,7 @@
 // always empty.
 import type { ConnectionTestResult, ConnectionTestStage, MailboxView } from '../../mailboxes/types.js';
 import { html, type Html } from './html.js';
-import { BASE, badge, csrfField, page, postButton, when, type PageContext } from './layout.js';
+import { BASE, badge, csrfField, page, pager, postButton, when, type PageContext } from './layout.js';
 
 export interface MailboxRow {
   mailbox: MailboxView;
@@ -21,10 +21,10 @@ export function stateBadge(m: Pick<MailboxView, 'state' | 'enabled'>): Html {
   return badge(m.state.replace('_', ' '), `st-${m.state}`);
 }
 
-export function mailboxListPage(ctx: PageContext, rows: MailboxRow[]): Html {
+export function mailboxListPage(ctx: PageContext, rows: MailboxRow[], p: { page: number; page_size: number; total: number }): Html {
   const body = rows.length
     ? html`<table>
-<caption>${rows.length} mailbox${rows.length === 1 ? '' : 'es'}. Backlog: failed mail waiting to be reprocessed.</caption>
+<caption>${p.total} mailbox${p.total === 1 ? '' : 'es'}. Backlog: failed mail waiting to be reprocessed.</caption>
 <thead><tr><th scope="col">Address</th><th scope="col">Server</th><th scope="col">State</th><th scope="col">Last success</th><th scope="col">Last error</th><th scope="col" class="num">Consecutive failures</th><th scope="col" class="num">Backlog</th><th scope="col">Ingest log</th></tr></thead>
 <tbody>
 ${rows.map(
@@ -40,14 +40,15 @@ ${rows.map(
 </tr>`,
 )}
 </tbody></table>`
-    : html`<p class="card">No mailboxes yet.</p>`;
+    : html`<p class="card">No mailboxes${p.page > 1 ? ' on this page' : ' yet'}.</p>`;
   return page(
     ctx,
     'Mailboxes',
     'mailboxes',
     html`<h1>Mailboxes</h1>
 <p class="actions"><a class="button" href="${BASE}/mailboxes/new">Add a mailbox</a></p>
-${body}`,
+${body}
+${pager(BASE, {}, p)}`,
   );
 }
 

@@ -19,6 +19,7 @@ header.top form{display:inline}header.top button{background:none;border:1px soli
 main{max-width:78rem;margin:0 auto;padding:1.25rem 1.5rem 3rem}
 h1{font-size:1.5rem;margin:.25rem 0 1rem}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}h3{font-size:1rem;margin:1rem 0 .25rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem 1.25rem;margin:0 0 1rem}
+.card>h2:first-child{margin-top:0}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:8px}
 caption{text-align:left;color:var(--muted);padding:.25rem 0;caption-side:top}
 th,td{text-align:left;vertical-align:top;padding:.45rem .6rem;border-bottom:1px solid var(--line)}
