@@ -180,7 +180,7 @@ describe('mailboxes', () => {
   it('tests a stored mailbox and says which stage failed', async () => {
     const res = await post(`/admin/mailboxes/${id}/test`, { _csrf: csrf });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('Connection test failed: tcp connection failed');
+    expect(res.body).toContain('Connection test failed: TCP connection failed');
     expect(res.body).toMatch(/DNS lookup: passed/);
     expect(res.body).toMatch(/Authentication: not reached/);
   });

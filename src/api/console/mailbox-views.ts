@@ -171,7 +171,8 @@ export function testResult(result: ConnectionTestResult, tls: string, auth: stri
 <ol class="stages">${items}</ol>
 <p>Logged in to ${d.host}:${d.port} (${d.address}${d.tls_protocol ? `, ${d.tls_protocol}` : ''}) as ${d.username}; folder ${d.folder} has ${d.messages} message(s), UIDNEXT ${d.uid_next}.</p></section>`;
   }
-  const label = (STAGES.find((s) => s.stage === result.stage)?.label ?? result.stage).toLowerCase();
+  // "authentication failed", "folder failed", but "DNS lookup failed", "TCP connection failed".
+  const label = (STAGES.find((s) => s.stage === result.stage)?.label ?? result.stage).replace(/^[A-Z][a-z]/, (m) => m.toLowerCase());
   return html`<section class="notice bad" role="alert" aria-labelledby="test-title"><h2 id="test-title">Connection test failed: ${label} failed</h2>
 <ol class="stages">${items}</ol></section>`;
 }
