@@ -129,7 +129,7 @@ ${errorSummary(errors)}
 <form class="stack card" method="post" action="${BASE}/mailboxes" novalidate>
 ${csrfField(ctx)}
 ${mailboxFields(v, errors, 'add', false)}
-<span></span><label class="full-inline"><input type="checkbox" name="enabled"${v.enabled === 'off' ? '' : html` checked`}> Sync it as soon as it is added</label>
+<span></span><label><input type="checkbox" name="enabled"${v.enabled === 'off' ? '' : html` checked`}> Sync it as soon as it is added</label>
 <span></span><label><input type="checkbox" name="skip_test"${v.skip_test === 'on' ? html` checked` : ''}> Store it without testing the connection</label>
 <div class="full actions">
 <button type="submit" class="primary" name="action" value="add">Add mailbox</button>
