@@ -39,6 +39,8 @@ export const ERRORS = {
   MAILBOX_AUTH_FAILED: { status: 502, retryable: false, message: 'The mail server rejected the credentials' },
   MAILBOX_FOLDER_FAILED: { status: 502, retryable: false, message: 'The mailbox folder cannot be opened' },
   OAUTH_FAILED: { status: 502, retryable: false, message: 'The OAuth2 token endpoint did not issue an access token' },
+  /** The connection policy (src/net/policy.ts) refused the address a tenant's mailbox or token URL leads to. */
+  CONNECTION_NOT_ALLOWED: { status: 502, retryable: false, message: 'The connection policy refuses this address (see MAILROOM_ALLOW_PRIVATE_HOSTS)' },
   STORAGE_FAILED: { status: 500, retryable: true, message: 'The blob store cannot be read or written' },
   INTERNAL: { status: 500, retryable: false, message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;

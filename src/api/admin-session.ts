@@ -4,7 +4,7 @@
 // never put in a cookie, a URL or a log line, and Redis holds only the sha256
 // of the session id (a dump of Redis does not yield usable cookies) next to the
 // API token's row id, which is checked again on every request so that revoking
-// the token ends its sessions at once.
+// the token, or its expiry, ends its sessions at once (src/api/routes/admin-queues.ts).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 

@@ -24,6 +24,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { conversationRoutes } from './routes/conversations.js';
 import { ticketRoutes } from './routes/tickets.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export interface AppDeps {
   db: PrismaClient;
@@ -90,6 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(ticketRoutes, { prefix: TENANT_PREFIX, db: deps.db });
   // [routes:mailboxes]
   await app.register(mailboxRoutes, { prefix: TENANT_PREFIX, db: deps.db, config: deps.config, ingest: deps.ingest, queues: deps.queues });
+  // [routes:tokens] the tenant's API tokens: list, create, revoke (ADMIN).
+  await app.register(tokenRoutes, { prefix: TENANT_PREFIX, db: deps.db });
   // [routes:attachments] the signed download carries its own full path (its signature, not a token, is the credential).
   await app.register(attachmentRoutes, { db: deps.db, blobs: deps.blobs, secretKey: deps.config.secretKey });
   // [routes:ops] /metrics, /docs, /admin/queues

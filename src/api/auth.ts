@@ -1,6 +1,8 @@
 // Bearer-token auth for the tenant routes, in the order PRODUCT.md fixes:
 //   401 missing/invalid token → 403 another tenant's token or a role too low
 //   → 400 bad path, query or body → 404 unknown id.
+// A revoked or expired token is an invalid one (401). Its last use is noted by
+// the token service, at most once a minute per token.
 // Both checks run as onRequest hooks, so they answer before Fastify validates
 // params, query or body. A tenant segment that is not a slug at all (e.g. one
 // character) cannot name any tenant: that is a bad path (400), not a 403.
@@ -8,8 +10,8 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import type { PrismaClient } from '../db/prisma.js';
 import { MailroomError } from '../errors.js';
 import { slugProblem } from '../tenants/defaults.js';
-import { hashToken } from '../tokens/tokens.js';
 import type { Principal, Role } from '../tokens/principal.js';
+import { authenticateToken } from '../tokens/service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,13 +21,15 @@ declare module 'fastify' {
 
 const RANK: Record<Role, number> = { USER: 1, ADMIN: 2 };
 
-/** The principal of a bearer token, or null. The token is looked up by its sha256: the secret itself is never compared. */
+/**
+ * The principal of a bearer token, or null when it is missing, unknown, revoked
+ * or expired (src/tokens/service.ts: read from the database on every request,
+ * no cache, so a revoke counts from the next request on).
+ */
 export async function principalFor(db: PrismaClient, header: string | undefined): Promise<Principal | null> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   if (!match?.[1]) return null;
-  const row = await db.apiToken.findUnique({ where: { token_hash: hashToken(match[1]) }, include: { tenant: { select: { slug: true } } } });
-  if (!row || row.revoked_at !== null) return null;
-  return { tokenId: row.id, tenantId: row.tenant_id, tenantSlug: row.tenant.slug, userId: row.user_id, role: row.role };
+  return authenticateToken(db, match[1]);
 }
 
 /** onRequest hook: the request's token must belong to the path's tenant and have at least `role`. */
@@ -43,8 +47,6 @@ export function requireRole(db: PrismaClient, role: Role): onRequestHookHandler 
       throw new MailroomError('VALIDATION', 'version must be 1', { fields: [{ field: 'version', message: 'version must be 1' }] });
     }
     req.principal = principal;
-    // Best effort, never blocks the request.
-    void db.apiToken.update({ where: { id: principal.tokenId }, data: { last_used_at: new Date() } }).catch(() => undefined);
   };
 }
 

@@ -113,10 +113,10 @@ export const mailboxSchema = {
 
 export const connectionTestSchema = {
   type: 'object',
-  description: 'ok, with what was found; or the stage that failed (dns, tcp, tls, oauth, auth, folder) with an error code and one sentence.',
+  description: 'ok, with what was found; or the stage that failed (dns, policy, tcp, tls, oauth, auth, folder) with an error code and one sentence.',
   properties: {
     ok: { type: 'boolean' },
-    stage: { type: 'string', enum: ['dns', 'tcp', 'tls', 'oauth', 'auth', 'folder'] },
+    stage: { type: 'string', enum: ['dns', 'policy', 'tcp', 'tls', 'oauth', 'auth', 'folder'] },
     code: { type: 'string' },
     message: { type: 'string' },
     details: {

@@ -5,7 +5,7 @@
 // UNAVAILABLE after `staleSeconds` whose job is not alive, and re-enqueues
 // them, or marks them ERROR once their attempt budget is used up.
 import type { Db } from '../db/prisma.js';
-import { describeError, isMailroomError } from '../errors.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { attachmentJobId, enqueueAttachmentJobs, type AttachmentQueue } from '../queues/queues.js';
 
@@ -34,7 +34,7 @@ export async function sweepAttachments(deps: SweepDeps): Promise<SweepResult> {
   const cutoff = new Date((deps.now?.() ?? new Date()).getTime() - deps.staleSeconds * 1000);
   const rows = await db.attachment.findMany({
     where: { status: 'UNAVAILABLE', last_updated: { lte: cutoff } },
-    select: { id: true, tenant_id: true, storage_key: true, attempts: true },
+    select: { id: true, tenant_id: true, attempts: true },
     orderBy: { last_updated: 'asc' },
     take: deps.batchSize ?? 500,
   });
@@ -63,18 +63,9 @@ export async function sweepAttachments(deps: SweepDeps): Promise<SweepResult> {
       failed++;
       continue;
     }
-    try {
-      await enqueueAttachmentJobs(queue, [{ attachmentId: row.id, tenantId: row.tenant_id, storageKey: row.storage_key }]);
-      requeued++;
-    } catch (err) {
-      // Only a row whose storage key is not a blob key fails validation; no job could ever process it.
-      if (isMailroomError(err, 'VALIDATION')) {
-        await markError(db, row.id, 'The stored bytes of this attachment cannot be found.');
-        failed++;
-      } else {
-        throw err;
-      }
-    }
+    // A row whose storage key is not a blob key is the processor's to judge (ERROR: bytes missing).
+    await enqueueAttachmentJobs(queue, [{ attachmentId: row.id, tenantId: row.tenant_id }]);
+    requeued++;
   }
   if (requeued + failed > 0) logger.info({ requeued, failed, live }, 'attachment sweep re-enqueued stragglers');
   return { requeued, failed, live };

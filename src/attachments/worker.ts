@@ -12,6 +12,7 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ATTACHMENT_JOB_OPTIONS, QUEUE_NAMES, isRedisConnectionError, parseAttachmentJob, quiet, recordSweep, type AttachmentJobData, type AttachmentQueue } from '../queues/queues.js';
+import { redactBlobKeys } from '../storage/blob-key.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { clamdScanner, type Scanner } from './clamd.js';
 import { policyLimits } from './policy.js';
@@ -89,7 +90,12 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
         throw new UnrecoverableError(describeError(err));
       }
       // attemptsMade counts the failed attempts before this one.
-      const result = await processAttachment(processorDeps, data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+      let result: ProcessResult;
+      try {
+        result = await processAttachment(processorDeps, data, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+      } catch (err) {
+        throw forSharedQueue(err);
+      }
       // The queue (and /admin/queues) is shared by every tenant: keep the verdict, not its message, which can name files.
       return result.status === 'skipped' ? result : { status: result.status };
     },
@@ -130,4 +136,17 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
       log.info('attachment worker stopped');
     },
   };
+}
+
+/**
+ * A job's failure reason and stack are kept in Redis and shown on the shared
+ * dashboard: the storage layer's messages name blob keys, which are the sha256
+ * of a customer's file. The error BullMQ records says the same without them
+ * (the log line of the processor keeps the original); "retry or not" is kept.
+ */
+function forSharedQueue(err: unknown): Error {
+  const message = redactBlobKeys(describeError(err));
+  const out = err instanceof UnrecoverableError ? new UnrecoverableError(message) : new Error(message);
+  out.stack = `${out.name}: ${message}`;
+  return out;
 }

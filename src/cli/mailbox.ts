@@ -1,6 +1,7 @@
 // `mailroom mailbox add|list|show|test|enable|disable|remove`. Passwords and
 // refresh tokens come only from an environment variable or stdin (never from
-// argv, which other users can read in `ps`), and are never printed.
+// argv, which other users can read in `ps`), and are never printed. Every
+// value a tenant or a server supplied is printed through printable() (io.ts).
 import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { isMailroomError, MailroomError } from '../errors.js';
@@ -8,7 +9,7 @@ import { sourceFor } from '../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled } from '../mailboxes/service.js';
 import type { ConnectionTestDetails, ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
 import { requireTenant } from '../tenants/service.js';
-import type { CommandServices, Out } from './io.js';
+import { printable, printableJson, type CommandServices, type Out } from './io.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 export interface MailboxCommandDeps {
@@ -48,8 +49,8 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
       return withDb(deps, async (db) => {
         const tenantId = values.tenant === undefined ? undefined : (await requireTenant(db, values.tenant)).id;
         const { mailboxes } = await listMailboxes(db, { tenantId });
-        if (values.json) io.out(JSON.stringify(mailboxes, null, 2));
-        else if (mailboxes.length === 0) io.out(values.tenant ? `Tenant ${values.tenant} has no mailboxes.` : 'No mailboxes.');
+        if (values.json) io.out(printableJson(mailboxes));
+        else if (mailboxes.length === 0) io.out(values.tenant ? `Tenant ${printable(values.tenant)} has no mailboxes.` : 'No mailboxes.');
         else io.out(table(mailboxes));
         return 0;
       });
@@ -58,7 +59,7 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
       const { values, id } = withId(rest, { json: { type: 'boolean' } }, 'show');
       return withDb(deps, async (db) => {
         const view = await getMailbox(db, id);
-        io.out(values.json ? JSON.stringify(view, null, 2) : describe(view));
+        io.out(values.json ? printableJson(view) : describe(view));
         return 0;
       });
     }
@@ -66,13 +67,13 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
       const { values, id } = withId(rest, { json: { type: 'boolean' } }, 'test');
       return withDb(deps, async (db, config) => {
         const row = await getMailboxRow(db, id);
-        const result = await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] });
-        if (values.json) io.out(JSON.stringify(result, null, 2));
+        const result = await sourceFor(row.source).test(row, { secretKeys: [config.secretKey], policy: config.connectionPolicy });
+        if (values.json) io.out(printableJson(result));
         if (!result.ok) {
-          io.err(`mailroom: mailbox ${id} (${row.address}) failed the connection test at the ${result.stage} stage: ${result.message}`);
+          io.err(`mailroom: mailbox ${id} (${printable(row.address)}) failed the connection test at the ${result.stage} stage: ${printable(result.message)}`);
           return 1;
         }
-        if (!values.json) io.out(`Mailbox ${id} (${row.address}): ${passed(result.details)}`);
+        if (!values.json) io.out(`Mailbox ${id} (${printable(row.address)}): ${passed(result.details)}`);
         return 0;
       });
     }
@@ -81,7 +82,7 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
       const { id } = withId(rest, {}, sub);
       return withDb(deps, async (db) => {
         const view = await setMailboxEnabled(db, id, sub === 'enable');
-        io.out(`${sub === 'enable' ? 'Enabled' : 'Disabled'} mailbox ${view.id} (${view.address}); state ${view.state}.`);
+        io.out(`${sub === 'enable' ? 'Enabled' : 'Disabled'} mailbox ${view.id} (${printable(view.address)}); state ${view.state}.`);
         return 0;
       });
     }
@@ -90,7 +91,7 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
       if (!values.yes) throw usageError(`Removing mailbox ${id} also deletes its ingest log (tickets stay); add --yes to confirm.`);
       return withDb(deps, async (db) => {
         const view = await removeMailbox(db, id);
-        io.out(`Removed mailbox ${view.id} (${view.address}) of tenant ${view.tenant}.`);
+        io.out(`Removed mailbox ${view.id} (${printable(view.address)}) of tenant ${printable(view.tenant)}.`);
         return 0;
       });
     }
@@ -180,22 +181,20 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
     poll_seconds: v['poll-seconds'] === undefined ? undefined : wholeNumber(v['poll-seconds'], '--poll-seconds'),
     since: v.since === undefined ? null : parseSince(v.since),
   };
-  try {
-    parseMailboxInput(input);
-  } catch (err) {
-    if (isMailroomError(err, 'VALIDATION')) throw usageError(err.fields.map((f) => `${FLAG_OF[f.field.split('.')[0] ?? ''] ?? f.field} ${f.message}`).join('; ') + '.');
-    throw err;
-  }
+  asUsage(() => parseMailboxInput(input));
 
   return withDb(deps, async (db, config) => {
     const tenant = await requireTenant(db, v.tenant ?? '');
+    // The policy's early check (an IP-literal host it refuses) is a usage error like the other fields.
+    asUsage(() => parseMailboxInput(input, config.connectionPolicy));
     // A failed test aborts `add` before anything is stored; the failure says which stage.
     let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
     try {
       const view = await addMailbox(db, config.secretKey, tenant.id, input, {
+        policy: config.connectionPolicy,
         beforeStore: async (fields) => {
           if (v['no-test']) return;
-          const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey] });
+          const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey], policy: config.connectionPolicy });
           if (!result.ok) {
             failed = result;
             throw new MailroomError(result.code, result.message);
@@ -204,16 +203,26 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
         },
       });
       const from = view.since ? `mail received since ${view.since} is backfilled` : 'only mail that arrives from now on is ingested';
-      io.err(`Added mailbox ${view.address} to tenant ${tenant.slug} (id ${view.id}); ${from}.`);
+      io.err(`Added mailbox ${printable(view.address)} to tenant ${printable(tenant.slug)} (id ${view.id}); ${from}.`);
       io.out(String(view.id));
       return 0;
     } catch (err) {
       if (!failed) throw err;
-      io.err(`mailroom: the connection test failed at the ${failed.stage} stage: ${failed.message}`);
+      io.err(`mailroom: the connection test failed at the ${failed.stage} stage: ${printable(failed.message)}`);
       io.err('Nothing was stored; fix the settings, or add --no-test to store the mailbox untested.');
       return 1;
     }
   });
+}
+
+/** A VALIDATION error of the service as the usage error of the flags the user typed. */
+function asUsage(validate: () => unknown): void {
+  try {
+    validate();
+  } catch (err) {
+    if (isMailroomError(err, 'VALIDATION')) throw usageError(err.fields.map((f) => `${FLAG_OF[f.field.split('.')[0] ?? ''] ?? f.field} ${f.message}`).join('; ') + '.');
+    throw err;
+  }
 }
 
 function wholeNumber(text: string | undefined, flag: string): number {
@@ -250,7 +259,7 @@ async function readProcessStdin(): Promise<string> {
 
 function passed(d: ConnectionTestDetails): string {
   const over = d.tls_protocol ? `over ${d.tls_protocol}` : 'in plain text';
-  return `logged in to ${d.host}:${d.port} as ${d.username} ${over}; folder ${d.folder} has ${d.messages} message(s) (UIDVALIDITY ${d.uid_validity}, UIDNEXT ${d.uid_next}).`;
+  return `logged in to ${printable(d.host)}:${d.port} as ${printable(d.username)} ${over}; folder ${printable(d.folder)} has ${d.messages} message(s) (UIDVALIDITY ${d.uid_validity}, UIDNEXT ${d.uid_next}).`;
 }
 
 function describe(m: MailboxView): string {
@@ -264,7 +273,7 @@ function describe(m: MailboxView): string {
     ['failures in a row', m.consecutive_failures], ['cursor', m.uid_validity === null ? '-' : `UIDVALIDITY ${m.uid_validity}, last UID ${m.last_uid ?? '-'}`],
     ['created', m.created],
   ];
-  return rows.map(([k, val]) => `${(k + ':').padEnd(19)}${String(val)}`).join('\n');
+  return rows.map(([k, val]) => `${(k + ':').padEnd(19)}${printable(val)}`).join('\n');
 }
 
 function table(mailboxes: MailboxView[]): string {
@@ -272,8 +281,8 @@ function table(mailboxes: MailboxView[]): string {
   const head = ['ID', 'TENANT', 'ADDRESS', 'HOST:PORT', 'FOLDER', 'ENABLED', 'STATE', 'LAST SUCCESS', 'LAST ERROR'];
   const body = mailboxes.map((m) => [
     String(m.id), m.tenant, m.address, `${m.host}:${m.port}`, m.folder, m.enabled ? 'yes' : 'no', m.state,
-    m.last_success_at ? m.last_success_at.replace(/\.\d+Z$/, 'Z') : '-', clip(m.last_error ?? '-', 60),
-  ]);
+    m.last_success_at ? m.last_success_at.replace(/\.\d+Z$/, 'Z') : '-', clip(printable(m.last_error ?? '-'), 60),
+  ].map(printable));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   return [head, ...body].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }

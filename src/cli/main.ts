@@ -7,14 +7,13 @@ import { loadConfig, redactUrl } from '../config/config.js';
 import { loadDotenv } from '../config/dotenv.js';
 import { migrate } from '../db/migrate.js';
 import { createTenant } from '../tenants/service.js';
-import type { Role } from '../tokens/principal.js';
-import { createToken } from '../tokens/service.js';
 
 import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
 import { statusCommand } from './status.js';
-import type { CliEntry, Out } from './io.js';
+import { runTokenCommand } from './token.js';
+import { printable, type CliEntry, type Out } from './io.js';
 
 export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<number> {
   const needEntry = (): CliEntry => {
@@ -49,32 +48,14 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
       const { db, close } = needEntry().services(startupConfig(io));
       try {
         const tenant = await createTenant(db, { slug: positionals[1] ?? '', name: values.name });
-        io.out(`Created tenant ${tenant.slug} (id ${tenant.id}).`);
+        io.out(`Created tenant ${printable(tenant.slug)} (id ${tenant.id}).`);
       } finally {
         await close();
       }
       return 0;
     }
-    case 'token': {
-      const { values, positionals } = parseCommandArgs(
-        rest,
-        { tenant: { type: 'string' }, role: { type: 'string' }, user: { type: 'string' } },
-        { min: 1, max: 1, names: 'sub-command (token create)' },
-      );
-      if (positionals[0] !== 'create') throw usageError(`Unknown sub-command "token ${positionals[0]}"; use "token create".`);
-      if (!values.tenant) throw usageError('Missing --tenant SLUG.');
-      const role = values.role?.toUpperCase();
-      if (role !== 'USER' && role !== 'ADMIN') throw usageError('--role must be USER or ADMIN.');
-      const { db, close } = needEntry().services(startupConfig(io));
-      try {
-        const created = await createToken(db, { tenantSlug: values.tenant, role: role as Role, userEmail: values.user });
-        io.err(`Created ${created.role} token for ${created.userEmail} in tenant ${created.tenantSlug}; it is shown only once:`);
-        io.out(created.token);
-      } finally {
-        await close();
-      }
-      return 0;
-    }
+    case 'token':
+      return runTokenCommand(rest, io, { services: () => needEntry().services(startupConfig(io)) });
     case 'parse':
       return parseCommand(rest, io);
     case 'reprocess':

@@ -9,7 +9,7 @@ import { describeError } from '../errors.js';
 import { listMailboxes } from '../mailboxes/service.js';
 import type { MailboxView } from '../mailboxes/types.js';
 import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
-import type { CommandServices, Out } from './io.js';
+import { printable, printableJson, type CommandServices, type Out } from './io.js';
 import { parseCommandArgs } from './usage.js';
 
 const REDIS_TIMEOUT_MS = 3000;
@@ -55,9 +55,9 @@ export async function statusCommand(rest: string[], io: Out, services: (options:
   try {
     const [mailboxes, queues] = await Promise.all([listMailboxes(db).then((r) => r.mailboxes.map(toStatus)), queueDepths(s)]);
     const status: Status = { mailboxes, queues: 'depths' in queues ? queues.depths : null, ...('error' in queues ? { queues_error: queues.error } : {}) };
-    io.out(values.json ? JSON.stringify(status, null, 2) : render(status));
+    io.out(values.json ? printableJson(status) : render(status));
     if (status.queues_error) {
-      io.err(`mailroom: Redis at ${redactUrl(config.redisUrl)} cannot be reached (${status.queues_error}); queue depths are unknown.`);
+      io.err(`mailroom: Redis at ${printable(redactUrl(config.redisUrl))} cannot be reached (${printable(status.queues_error)}); queue depths are unknown.`);
       return 1;
     }
     return 0;
@@ -107,13 +107,13 @@ function render(status: Status): string {
           ['ID', 'TENANT', 'ADDRESS', 'ENABLED', 'STATE', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR'],
           status.mailboxes.map((m) => [
             String(m.id),
-            m.tenant,
-            m.address,
+            printable(m.tenant),
+            printable(m.address),
             m.enabled ? 'yes' : 'no',
             m.state,
             m.last_success_at ? m.last_success_at.replace(/\.\d+Z$/, 'Z') : '-',
             String(m.consecutive_failures),
-            clip(m.last_error ?? '-', 80),
+            clip(printable(m.last_error ?? '-'), 80),
           ]),
         );
   const queues = table(

@@ -16,8 +16,14 @@ Commands:
   migrate                        apply database migrations
   tenant create SLUG [--name NAME]
                                  create a tenant (slug: 2+ chars, a-z 0-9 -)
-  token create --tenant SLUG --role USER|ADMIN [--user EMAIL]
-                                 print a new API token once (alone on the last line)
+  token create --tenant SLUG --role USER|ADMIN [--user EMAIL] [--expires-in DURATION]
+                                 print a new API token once (alone on the last line);
+                                 DURATION: 30m, 12h, 90d, 52w (default: no expiry)
+  token list [--tenant SLUG] [--json]
+                                 tokens with role, user, created, last used, expiry
+                                 and state (never the token itself)
+  token revoke ID [--tenant SLUG]
+                                 revoke a token: refused from the next request on
   mailbox add --tenant SLUG --address ADDR [--alias ADDR]... --host H --port P
       [--tls|--starttls|--no-tls] --user U (--password-env VAR | --password-stdin)
       [--folder INBOX] [--after seen|move:FOLDER|none] [--poll-seconds N]
@@ -51,7 +57,7 @@ MAILROOM_OPS_TENANT, MAILROOM_IDLE_SECONDS, MAILROOM_IMAP_TIMEOUT_SECONDS,
 MAILROOM_SYNC_CONCURRENCY, MAILROOM_WATCH_LIMIT, MAILROOM_PARSE_THREADS, MAILROOM_MAX_MESSAGE_BYTES,
 MAILROOM_MAX_ATTACHMENT_BYTES, MAILROOM_ATTACHMENT_CONCURRENCY,
 MAILROOM_ATTACHMENT_SWEEP_SECONDS, MAILROOM_ATTACHMENT_STALE_SECONDS,
-MAILROOM_CLAMD_URL (see the README's Configuration table).
+MAILROOM_CLAMD_URL, MAILROOM_ALLOW_PRIVATE_HOSTS (see the README's Configuration table).
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage error.`;
 

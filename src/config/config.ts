@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MailroomError } from '../errors.js';
+import { parseAllowList, STRICT_POLICY, type ConnectionPolicy } from '../net/policy.js';
 import { resolveStorageUrl } from '../storage/storage-url.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -82,6 +83,17 @@ const schema = z.object({
   MAILROOM_ATTACHMENT_SWEEP_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(86400).default(60),
   MAILROOM_ATTACHMENT_STALE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(0).max(86400).default(120),
   MAILROOM_CLAMD_URL: url(['tcp:'], 'clamd').optional(),
+  MAILROOM_ALLOW_PRIVATE_HOSTS: z
+    .string()
+    .transform((v, ctx) => {
+      const parsed = parseAllowList(v);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `is invalid: ${parsed.error}` });
+        return z.NEVER;
+      }
+      return parsed.policy;
+    })
+    .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
@@ -93,7 +105,7 @@ export interface Config {
   readonly publicUrl: string;
   readonly queuePrefix: string;
   readonly port: number;
-  /** The operators' tenant: only its ADMIN tokens may open /admin/queues; null: any ADMIN token may. */
+  /** The operators' tenant: only its ADMIN tokens may open /admin/queues; null: ADMIN tokens may only while a single tenant exists. */
   readonly opsTenant: string | null;
   /** `mailroom worker` serves /healthz and /metrics on HOST:this port; null: it serves no HTTP. */
   readonly workerMetricsPort: number | null;
@@ -121,6 +133,8 @@ export interface Config {
   readonly attachmentStaleSeconds: number;
   /** clamd (tcp://host:port) to scan attachments with; null: no scan. */
   readonly clamdUrl: string | null;
+  /** Which internal hosts/CIDRs a tenant's mailbox or token URL may reach (MAILROOM_ALLOW_PRIVATE_HOSTS; unset: none). */
+  readonly connectionPolicy: ConnectionPolicy;
 }
 
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
@@ -168,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     attachmentSweepSeconds: c.MAILROOM_ATTACHMENT_SWEEP_SECONDS,
     attachmentStaleSeconds: c.MAILROOM_ATTACHMENT_STALE_SECONDS,
     clamdUrl: c.MAILROOM_CLAMD_URL ?? null,
+    connectionPolicy: c.MAILROOM_ALLOW_PRIVATE_HOSTS ?? STRICT_POLICY,
   });
 }
 

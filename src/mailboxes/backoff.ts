@@ -46,7 +46,11 @@ export function policyCeilingMs(consecutiveFailures: number, { baseMs, capMs }: 
  * injectable so tests can pin the jitter.
  */
 export function nextDelayMs(consecutiveFailures: number, kind: FailureKind, random: () => number = Math.random): number {
-  const ceiling = delayCeilingMs(consecutiveFailures, kind);
+  return equalJitterMs(delayCeilingMs(consecutiveFailures, kind), random);
+}
+
+/** A delay in [ceiling/2, ceiling] ("equal" jitter, see the header); 0 for a ceiling of 0. */
+export function equalJitterMs(ceiling: number, random: () => number = Math.random): number {
   if (ceiling === 0) return 0;
   const r = Math.min(Math.max(random(), 0), 1);
   const jittered = ceiling / 2 + (ceiling / 2) * (Number.isNaN(r) ? 0.5 : r);

@@ -3,7 +3,9 @@
 // settings before they are stored, and add a mailbox only after its test
 // passed. Whatever a test must respect (the secret keys, a connection policy)
 // is decided here once, so no caller can test with less.
+import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/prisma.js';
+import type { ConnectionPolicy } from '../net/policy.js';
 import { MailroomError } from '../errors.js';
 import { sourceFor } from '../sources/registry.js';
 import { addMailbox, getMailboxRow, type Scope } from './service.js';
@@ -13,13 +15,20 @@ export interface ConnectionTestDeps {
   db: PrismaClient;
   /** MAILROOM_SECRET_KEY: encrypts new secrets, decrypts stored ones for the test. */
   secretKey: Buffer;
+  /** The connection policy (MAILROOM_ALLOW_PRIVATE_HOSTS): checked on the settings and on every connect of a test. */
+  policy: ConnectionPolicy;
+}
+
+/** The deps of every admin's connection test, from the process's config. */
+export function connectionTestDeps(db: PrismaClient, config: Pick<Config, 'secretKey' | 'connectionPolicy'>): ConnectionTestDeps {
+  return { db, secretKey: config.secretKey, policy: config.connectionPolicy };
 }
 
 export type FailedTest = Extract<ConnectionTestResult, { ok: false }>;
 
 /** Tests settings (a stored row, or the fields of one about to be stored). */
-export function testSettings(deps: Pick<ConnectionTestDeps, 'secretKey'>, row: MailboxConnectionRow & { source: string }): Promise<ConnectionTestResult> {
-  return sourceFor(row.source).test(row, { secretKeys: [deps.secretKey] });
+export function testSettings(deps: Pick<ConnectionTestDeps, 'secretKey' | 'policy'>, row: MailboxConnectionRow & { source: string }): Promise<ConnectionTestResult> {
+  return sourceFor(row.source).test(row, { secretKeys: [deps.secretKey], policy: deps.policy });
 }
 
 /** Tests a stored mailbox of the scope (NOT_FOUND otherwise). */
@@ -36,6 +45,7 @@ export async function addMailboxTested(deps: ConnectionTestDeps, tenantId: numbe
   let failed: FailedTest | undefined;
   try {
     const mailbox = await addMailbox(deps.db, deps.secretKey, tenantId, input, {
+      policy: deps.policy,
       beforeStore: async (fields) => {
         if (!options.test) return;
         const result = await testSettings(deps, fields);
@@ -62,6 +72,7 @@ export async function testNewMailbox(deps: ConnectionTestDeps, tenantId: number,
   const dryRun = new Error('dry run: nothing is stored');
   try {
     await addMailbox(deps.db, deps.secretKey, tenantId, input, {
+      policy: deps.policy,
       beforeStore: async (fields) => {
         result = await testSettings(deps, fields);
         throw dryRun;

@@ -14,6 +14,7 @@
 import type { MailboxState } from '../generated/prisma/enums.js';
 import { nextDelayMs } from './backoff.js';
 import type { FailureKind } from './backoff.js';
+import { replaceControls } from '../util/controls.js';
 
 export type { MailboxState };
 
@@ -49,7 +50,8 @@ export function transition(current: Pick<MailboxHealth, 'consecutive_failures'>,
       const retryInMs = nextDelayMs(failures, event.kind, event.random);
       return {
         state: event.kind === 'auth' ? 'auth_error' : 'connect_error',
-        last_error: event.message.slice(0, 2000),
+        // What a server said, stored: its control characters replaced (src/util/controls.ts).
+        last_error: replaceControls(event.message).slice(0, 2000),
         consecutive_failures: failures,
         next_attempt_at: new Date(event.at.getTime() + retryInMs),
       };

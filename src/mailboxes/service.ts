@@ -1,7 +1,10 @@
 // Mailbox administration over Prisma: add, list, show, change, enable/disable,
 // remove. Input is validated here (the CLI and the HTTP API share it; field
 // names are the wire names). Secrets are encrypted before they reach the
-// database and never leave it again: every read returns a MailboxView.
+// database and never leave it again: every read returns a MailboxView. No
+// field may carry control characters (they would reach terminals and logs
+// raw), and a host or token URL that is an IP literal the connection policy
+// refuses is refused here already; host names are checked at each connect.
 import { z } from 'zod';
 import { pageWindow, type PageRequest } from '../db/page.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -9,16 +12,25 @@ import type { Prisma } from '../generated/prisma/client.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { MailroomError, type FieldProblem } from '../errors.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { checkHostLiteral, refusalMessage, tokenUrlProblem, tokenUrlShapeProblem, type ConnectionPolicy } from '../net/policy.js';
+import { hasControlChars, hasLineBreaks } from '../util/controls.js';
 import { parsePostAction, type Mailbox, type MailboxConnectionRow, type MailboxView, type PostAction } from './types.js';
 import { toMailboxView } from './view.js';
 import { transition } from './health.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const CONTROLS = 'must not contain control characters';
 
-const email = z.string({ error: 'must be an email address' }).trim().toLowerCase().regex(EMAIL, 'must be an email address').max(320);
-const text = (max: number) => z.string({ error: 'must be a string' }).trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const secret = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(8192);
+const email = z.string({ error: 'must be an email address' }).refine((v) => !hasControlChars(v), CONTROLS).trim().toLowerCase().regex(EMAIL, 'must be an email address').max(320);
+const text = (max: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .refine((v) => !hasControlChars(v), CONTROLS)
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`);
+// Never printed, but sent in an IMAP command or a form: a line break or NUL could end it early.
+const secret = z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(8192).refine((v) => !hasLineBreaks(v), 'must not contain line breaks or NUL');
 
 const fields = {
   address: email,
@@ -33,20 +45,21 @@ const fields = {
   auth: z.enum(['password', 'oauth2'], { error: 'must be password or oauth2' }),
   password: secret,
   refresh_token: secret,
-  // https, or http to this machine only (a local token proxy, tests): tokens must not cross a network in clear.
-  oauth_token_url: text(2048).refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname));
-    } catch {
-      return false;
-    }
-  }, 'must be an https:// URL'),
+  // https (http:// only to a host the operator allowed: tokens must not cross a network in clear), no user:password.
+  // Whether http:// or an internal IP literal may pass depends on the allow list: policyProblems.
+  oauth_token_url: text(2048).superRefine((v, ctx) => {
+    const problem = tokenUrlShapeProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   oauth_client_id: text(512),
   oauth_client_secret: secret.nullable(),
   oauth_scope: text(1024).nullable(),
   folder: text(255),
   post_action: z.string({ error: 'must be seen, none or move:FOLDER' }).transform((v, ctx): PostAction => {
+    if (hasControlChars(v)) {
+      ctx.addIssue({ code: 'custom', message: CONTROLS });
+      return z.NEVER;
+    }
     const parsed = parsePostAction(v);
     if (!parsed) {
       ctx.addIssue({ code: 'custom', message: 'must be seen, none or move:FOLDER' });
@@ -121,14 +134,32 @@ function credentialProblems(auth: Mailbox['auth'], given: { password?: unknown; 
   return out;
 }
 
+/**
+ * The connection policy on what is known before connecting: a host that is an IP literal (any
+ * spelling) in a refused range, a token URL that is not https:// or points at one. Without a
+ * policy nothing is checked here (every connect still is).
+ */
+function policyProblems(policy: ConnectionPolicy | undefined, given: { host?: string; oauth_token_url?: string | null }): FieldProblem[] {
+  if (!policy) return [];
+  const out: FieldProblem[] = [];
+  const refused = given.host === undefined ? null : checkHostLiteral(policy, given.host);
+  if (refused) out.push({ field: 'host', message: `is not allowed: ${refusalMessage(refused).replace(/\.$/, '')}` });
+  const problem = given.oauth_token_url ? tokenUrlProblem(policy, given.oauth_token_url) : null;
+  if (problem) out.push({ field: 'oauth_token_url', message: (problem.startsWith('must') ? problem : `is not allowed: ${problem}`).replace(/\.$/, '') });
+  return out;
+}
+
 const cleanAliases = (aliases: string[], address: string) => [...new Set(aliases)].filter((a) => a !== address);
 
-/** Validates and normalises a new mailbox (pure: the CLI calls it before any I/O). */
-export function parseMailboxInput(input: unknown): MailboxSettings {
+/**
+ * Validates and normalises a new mailbox (pure: the CLI calls it before any I/O). With the
+ * connection policy, IP-literal hosts and token URLs it refuses are VALIDATION errors too.
+ */
+export function parseMailboxInput(input: unknown, policy?: ConnectionPolicy): MailboxSettings {
   const parsed = createSchema.safeParse(input);
   if (!parsed.success) throw invalid(problemsOf(parsed.error));
   const s = parsed.data;
-  const problems = credentialProblems(s.auth, s, true);
+  const problems = [...credentialProblems(s.auth, s, true), ...policyProblems(policy, { host: s.host, oauth_token_url: s.auth === 'oauth2' ? s.oauth_token_url : null })];
   if (problems.length) throw invalid(problems);
   return { ...s, aliases: cleanAliases(s.aliases, s.address) };
 }
@@ -178,9 +209,9 @@ export async function addMailbox(
   secretKey: Buffer,
   tenantId: number,
   input: unknown,
-  options: { beforeStore?: (fields: StoredFields) => Promise<void> } = {},
+  options: { beforeStore?: (fields: StoredFields) => Promise<void>; policy?: ConnectionPolicy } = {},
 ): Promise<MailboxView> {
-  const settings = parseMailboxInput(input);
+  const settings = parseMailboxInput(input, options.policy);
   const existing = await db.mailbox.findUnique({ where: { tenant_id_address: { tenant_id: tenantId, address: settings.address } } });
   if (existing) throw conflict(settings.address);
   const data = storedFields(settings, secretKey);
@@ -228,8 +259,8 @@ export async function removeMailbox(db: PrismaClient, id: number, scope: Scope =
   return view;
 }
 
-/** For PATCH: only the fields given change; secrets are replaced, never read back. */
-export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: number, patch: unknown, scope: Scope = {}): Promise<MailboxView> {
+/** For PATCH: only the fields given change; secrets are replaced, never read back. `policy`: as parseMailboxInput. */
+export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: number, patch: unknown, scope: Scope = {}, options: { policy?: ConnectionPolicy } = {}): Promise<MailboxView> {
   const row = await getMailboxRow(db, id, scope);
   const parsed = patchSchema.safeParse(patch);
   if (!parsed.success) throw invalid(problemsOf(parsed.error));
@@ -238,7 +269,7 @@ export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: num
   const authChanged = auth !== row.auth;
   const oauth = auth === 'oauth2';
   const merged = { ...p, oauth_token_url: p.oauth_token_url ?? row.oauth_token_url, oauth_client_id: p.oauth_client_id ?? row.oauth_client_id };
-  const problems = credentialProblems(auth, oauth ? merged : p, authChanged);
+  const problems = [...credentialProblems(auth, oauth ? merged : p, authChanged), ...policyProblems(options.policy, p)];
   // Secrets are write-only: a stored one must never be sent somewhere it was not entered for. So
   // pointing the mailbox at another server (or dropping TLS), or at another token endpoint, needs it again.
   if (!authChanged) {

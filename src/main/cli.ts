@@ -1,13 +1,14 @@
 // Process entry point of the `mailroom` command (bin/mailroom.js loads the build of
 // this file). Maps outcomes to exit codes: 0 ok, 1 runtime failure, 2 usage error.
-import type { CliEntry, Out } from '../cli/io.js';
+import { terminalLine, type CliEntry, type Out } from '../cli/io.js';
 import { main } from '../cli/main.js';
 import { describeError, isMailroomError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { runServer } from './server.js';
 import { createServices } from './services.js';
 
-const io: Out = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+// terminalLine: whatever a command forgot to pass through printable(), no control sequence reaches the terminal.
+const io: Out = { out: (l) => process.stdout.write(terminalLine(l) + '\n'), err: (l) => process.stderr.write(terminalLine(l) + '\n') };
 
 const entry: CliEntry = {
   // A command's services: a small pool, and the log quiet unless asked (commands talk on stdout/stderr).

@@ -58,6 +58,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
   const ingest = { ...ingestContext(config, { db, blobs, logger }), ...(pool ? { mapper: pool } : {}) };
   const source: SourceContext = {
     secretKeys: [config.secretKey],
+    policy: config.connectionPolicy,
     logger,
     tokens,
     maxRawBytes: config.maxMessageBytes,

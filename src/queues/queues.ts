@@ -13,7 +13,6 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { MailroomError } from '../errors.js';
 import type { IngestedAttachment } from '../ingest/types.js';
-import { BLOB_KEY_PATTERN } from '../storage/blob-key.js';
 
 export const QUEUE_NAMES = Object.freeze({ sync: 'mailbox-sync', attachments: 'attachments' } as const);
 
@@ -27,12 +26,17 @@ export const JOB_NAMES = Object.freeze({
 
 const id = z.number().int().positive();
 
-export const attachmentJobSchema = z.object({
-  attachmentId: id,
-  tenantId: id,
-  storageKey: z.string().regex(BLOB_KEY_PATTERN, 'must be a blob key'),
-});
+/**
+ * Ids only. Jobs are shown on the shared dashboard (/admin/queues) and kept in
+ * Redis for days, so they carry nothing of a customer's file: not its name,
+ * not its blob key, which is the sha256 of its content (a hash anyone can
+ * check a guessed file against). The worker reads the key from the row.
+ * Enqueueing refuses any other field; reading an older job that still has
+ * one ignores it.
+ */
+export const attachmentJobSchema = z.object({ attachmentId: id, tenantId: id });
 export type AttachmentJobData = z.infer<typeof attachmentJobSchema>;
+const newAttachmentJobSchema = z.strictObject(attachmentJobSchema.shape);
 
 export const mailboxSyncJobSchema = z.object({ mailboxId: id });
 export type MailboxSyncJobData = z.infer<typeof mailboxSyncJobSchema>;
@@ -135,7 +139,7 @@ export function parseMailboxSyncJob(data: unknown): MailboxSyncJobData {
 
 /** The jobs for the attachment rows an ingest wrote. */
 export function attachmentJobsFor(attachments: readonly IngestedAttachment[]): AttachmentJobData[] {
-  return attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey }));
+  return attachments.map((a) => ({ attachmentId: a.id, tenantId: a.tenantId }));
 }
 
 /**
@@ -149,7 +153,7 @@ export async function enqueueAttachmentJobs(
 ): Promise<Job<AttachmentJobData>[]> {
   if (rows.length === 0) return [];
   const jobs = rows.map((row) => {
-    const data = parseAttachmentJob(row);
+    const data = parsePayload(newAttachmentJobSchema, row, 'attachment');
     return { name: JOB_NAMES.attachment, data, opts: { jobId: attachmentJobId(data.attachmentId) } };
   });
   return queue.addBulk(jobs);

@@ -3,9 +3,15 @@
 // and keep that access token in memory per mailbox until shortly before it
 // expires, so that every poll does not cost a round trip to the token endpoint.
 // Tokens never appear in errors: messages name the endpoint and quote its
-// `error` / `error_description`, with any of our secrets cut out of them.
+// `error` code and a short, cleaned `error_description` (never a raw body),
+// with any of our secrets cut out of them. The request goes through the
+// connection policy (src/net/): https only (http:// to an allowed host), no
+// credentials in the URL, no internal addresses unless the operator allows them.
 import { createHash } from 'node:crypto';
-import { MailroomError } from '../errors.js';
+import { isMailroomError, MailroomError } from '../errors.js';
+import { policyFetch, type FetchFn } from '../net/fetch.js';
+import { tokenUrlProblem, type ConnectionPolicy } from '../net/policy.js';
+import { replaceControls } from '../util/controls.js';
 
 export interface RefreshParams {
   tokenUrl: string;
@@ -22,9 +28,12 @@ export interface AccessToken {
   refreshToken?: string;
 }
 
-export type FetchFn = typeof globalThis.fetch;
+export type { FetchFn };
 
 export interface RefreshOptions {
+  /** Where the token endpoint may be (MAILROOM_ALLOW_PRIVATE_HOSTS). */
+  policy: ConnectionPolicy;
+  /** Default: a fetch that connects through the policy (src/net/fetch.ts). */
   fetch?: FetchFn;
   timeoutMs?: number;
   now?: () => number;
@@ -46,22 +55,28 @@ function endpointName(url: string): string {
   }
 }
 
-function scrub(text: string, secrets: readonly (string | null | undefined)[]): string {
+function scrub(text: string, secrets: readonly (string | null | undefined)[], max = 300): string {
   let out = text;
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
-  return out.replace(/\s+/g, ' ').trim().slice(0, 300);
+  out = replaceControls(out).replace(/\s+/g, ' ').trim();
+  return out.length > max ? `${out.slice(0, max - 1)}…` : out;
 }
+
+/** RFC 6749 §5.2: an error code is printable ASCII without `"` and `\`; anything else is not quoted. */
+const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 
 function fail(message: string, retryable: boolean, cause?: unknown): MailroomError {
   return new MailroomError('OAUTH_FAILED', message, { retryable, cause });
 }
 
-export async function refreshAccessToken(params: RefreshParams, options: RefreshOptions = {}): Promise<AccessToken> {
-  const doFetch = options.fetch ?? globalThis.fetch;
+export async function refreshAccessToken(params: RefreshParams, options: RefreshOptions): Promise<AccessToken> {
+  const doFetch = options.fetch ?? policyFetch(options.policy);
   const now = options.now ?? Date.now;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const where = endpointName(params.tokenUrl);
   const secrets = [params.refreshToken, params.clientSecret];
+  const problem = tokenUrlProblem(options.policy, params.tokenUrl);
+  if (problem) throw notAllowed(where, problem);
 
   const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: params.refreshToken, client_id: params.clientId });
   // client_secret_post: accepted by Google and Microsoft, and the only form public clients know.
@@ -77,6 +92,7 @@ export async function refreshAccessToken(params: RefreshParams, options: Refresh
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
+    if (isMailroomError(err, 'CONNECTION_NOT_ALLOWED')) throw notAllowed(where, err.message);
     const reason = err instanceof Error && err.name === 'TimeoutError' ? `did not answer within ${timeoutMs / 1000} s` : `cannot be reached (${scrub(describeCause(err), secrets)})`;
     // A cause may carry the request (and so the tokens): keep only our sentence.
     throw fail(`The OAuth2 token endpoint ${where} ${reason}.`, true);
@@ -92,9 +108,9 @@ export async function refreshAccessToken(params: RefreshParams, options: Refresh
   }
 
   if (!response.ok) {
-    const error = typeof json?.error === 'string' ? json.error : null;
-    const description = typeof json?.error_description === 'string' ? json.error_description : null;
-    const detail = error ? `${error}${description ? ` (${description})` : ''}` : json ? 'no error code' : 'a non-JSON body';
+    const error = typeof json?.error === 'string' && ERROR_CODE.test(json.error) ? json.error : null;
+    const description = typeof json?.error_description === 'string' ? scrub(json.error_description, secrets, 160) : '';
+    const detail = error ? `${error}${description ? ` (${description})` : ''}` : json ? 'no recognizable error code' : 'a non-JSON body';
     // 5xx and 429 are the endpoint's trouble, worth retrying; 4xx (invalid_grant...) need an admin.
     const retryable = response.status >= 500 || response.status === 429;
     throw fail(`The OAuth2 token endpoint ${where} refused the refresh token with HTTP ${response.status}: ${scrub(detail, secrets)}.`, retryable);
@@ -113,7 +129,15 @@ export async function refreshAccessToken(params: RefreshParams, options: Refresh
   return result;
 }
 
+/** The policy's refusal, or what is wrong with the URL: CONNECTION_NOT_ALLOWED, the admin's to fix. */
+function notAllowed(where: string, problem: string): MailroomError {
+  const sentence = /^must/.test(problem) ? `The OAuth2 token URL ${where} ${problem}.` : `The OAuth2 token endpoint ${where} is not used: ${problem}`;
+  return new MailroomError('CONNECTION_NOT_ALLOWED', sentence.replace(/\.\.$/, '.'));
+}
+
 function describeCause(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string') return code;
   if (err instanceof Error) {
     const cause = err.cause;
     if (cause instanceof Error) return (cause as NodeJS.ErrnoException).code ?? cause.message;
@@ -135,7 +159,7 @@ interface CacheEntry {
 export class AccessTokenCache {
   private readonly entries = new Map<number, CacheEntry>();
 
-  async get(mailboxId: number, params: RefreshParams, options: RefreshOptions = {}): Promise<AccessToken> {
+  async get(mailboxId: number, params: RefreshParams, options: RefreshOptions): Promise<AccessToken> {
     const now = options.now ?? Date.now;
     const fingerprint = fingerprintOf(params);
     const entry = this.entries.get(mailboxId);

@@ -25,6 +25,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Mailbox, MailboxTls } from '../generated/prisma/client.js';
 import type { InboundItem, IngestOutcome } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
+import type { ConnectionPolicy } from '../net/policy.js';
 import type { AccessTokenCache } from './oauth.js';
 
 export type { InboundItem };
@@ -90,6 +91,8 @@ export interface SourceFailure {
 export interface SourceContext {
   /** The current MAILROOM_SECRET_KEY first, older keys after it. */
   readonly secretKeys: readonly Buffer[];
+  /** Where a mailbox may make Mailroom connect (MAILROOM_ALLOW_PRIVATE_HOSTS); checked on every connect. */
+  readonly policy: ConnectionPolicy;
   readonly logger: Logger;
   readonly tokens: AccessTokenCache;
   /** Items larger than this are not downloaded whole (see InboundItem.oversize). */
@@ -110,7 +113,7 @@ export interface MailSource {
   /** Maps anything open/pull/ack/watch threw to what it means for the mailbox. */
   classify(mailbox: Mailbox, err: unknown): SourceFailure;
   /** Connects and checks every stage an admin can get wrong (the mailbox test). */
-  test(row: MailboxConnectionRow, ctx: Pick<SourceContext, 'secretKeys'> & { timeoutMs?: number }): Promise<ConnectionTestResult>;
+  test(row: MailboxConnectionRow, ctx: Pick<SourceContext, 'secretKeys' | 'policy'> & { timeoutMs?: number }): Promise<ConnectionTestResult>;
   /** The cursor as readable fields for views (IMAP: uid_validity, last_uid, highest_modseq). */
   describeCursor(cursor: string | null): Record<string, number | string | null>;
   /** A source key as readable fields for the ingest log (IMAP: uid_validity, uid). */
@@ -126,7 +129,8 @@ export type MailboxConnectionRow = Pick<
   id?: number;
 };
 
-export type ConnectionTestStage = 'dns' | 'tcp' | 'tls' | 'auth' | 'folder' | 'oauth';
+/** `policy`: the connection policy refused the address (nothing was sent to it). */
+export type ConnectionTestStage = 'dns' | 'policy' | 'tcp' | 'tls' | 'auth' | 'folder' | 'oauth';
 
 export interface ConnectionTestDetails {
   host: string;

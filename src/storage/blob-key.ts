@@ -15,6 +15,15 @@ export function blobKeyFor(sha256: string): string {
   return `sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
 }
 
+/**
+ * Text with every blob key (and any other sha256 in hex) replaced by `sha256:…`:
+ * a blob key is the hash of a customer's file, and some texts — a job's failure
+ * reason on the shared queue dashboard — are shown to people who must not get it.
+ */
+export function redactBlobKeys(text: string): string {
+  return text.replace(/sha256\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}|\b[0-9a-f]{64}\b/gi, 'sha256:…');
+}
+
 export function isBlobKey(key: unknown): key is string {
   return typeof key === 'string' && BLOB_KEY_PATTERN.test(key);
 }

@@ -52,6 +52,11 @@ interface Watch {
   readonly fingerprint: string;
 }
 
+/** The Redis key of a mailbox's watch lease (its value: the holding worker). */
+export function watchLeaseKey(prefix: string, mailboxId: number): string {
+  return `${prefix}:watch:${mailboxId}`;
+}
+
 /** A lease outlives three reconcile rounds (15 s apart), so one slow round does not drop it. */
 export const LEASE_MS = 50_000;
 
@@ -202,7 +207,7 @@ export class Watchers {
   }
 
   private key(mailboxId: number): string {
-    return `${this.deps.prefix}:watch:${mailboxId}`;
+    return watchLeaseKey(this.deps.prefix, mailboxId);
   }
 
   private async acquire(mailboxId: number): Promise<boolean> {

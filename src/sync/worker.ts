@@ -1,7 +1,8 @@
 // The worker half of `mailroom worker` / `mailroom start`: a BullMQ worker on
 // the sync queue running syncMailbox under MAILROOM_SYNC_CONCURRENCY, the
 // watchers (one IDLE connection per mailbox, asking for syncs: they hold no
-// sync slot), a reconciler keeping one poll schedule per enabled mailbox, and
+// sync slot), a reconciler keeping one poll schedule per enabled mailbox (a
+// poll tick a live watch covers is left out: redundant-poll.ts), and
 // a listener for mailbox changes so that disabling, removing, enabling or
 // re-pointing a mailbox takes effect at once. Any number of these processes
 // share the mailboxes; the per-mailbox lock makes extra sync jobs no-ops and
@@ -31,7 +32,8 @@ import { followUpOf } from './follow-up.js';
 import { syncMailbox } from './sync-mailbox.js';
 import type { SyncDeps, SyncOutcome } from './sync-mailbox.js';
 import { readOpenFilesLimit, watchBudget } from './watch-budget.js';
-import { Watchers } from './watchers.js';
+import { pollIsRedundant } from './redundant-poll.js';
+import { Watchers, watchLeaseKey } from './watchers.js';
 
 export interface WorkerHandle {
   readonly queues: Queues;
@@ -167,6 +169,7 @@ function startSyncWorker(w: {
     QUEUE_NAMES.sync,
     async (job: Job<MailboxSyncJobData>) => {
       const { mailboxId } = parseMailboxSyncJob(job.data);
+      if (job.name === JOB_NAMES.poll && (await pollCovered(w.services, mailboxId))) return { status: 'watched' };
       const mine = new AbortController();
       const mailboxJobs = w.running.get(mailboxId) ?? new Set<AbortController>();
       w.running.set(mailboxId, mailboxJobs.add(mine));
@@ -186,6 +189,21 @@ function startSyncWorker(w: {
   // Redis being down is logged once per attempt by the shared connection; anything else here is news.
   worker.on('error', (err) => (isRedisConnectionError(err) ? undefined : w.log.warn({ err: describeError(err) }, 'sync worker problem')));
   return worker;
+}
+
+/** Whether a watch covers this poll tick (redundant-poll.ts); any doubt (Redis or PostgreSQL erring) polls. */
+async function pollCovered(services: WorkerServices, mailboxId: number): Promise<boolean> {
+  const { config, db, redis } = services;
+  if (config.idleSeconds <= 0) return false;
+  try {
+    const [watched, m] = await Promise.all([
+      redis.exists(watchLeaseKey(config.queuePrefix, mailboxId)),
+      db.mailbox.findUnique({ where: { id: mailboxId }, select: { last_success_at: true } }),
+    ]);
+    return pollIsRedundant({ watched: watched === 1, lastSuccessAt: m?.last_success_at ?? null, now: Date.now(), refreshMs: config.idleSeconds * 1000 });
+  } catch {
+    return false;
+  }
 }
 
 /** One watch per mailbox this process holds a lease for; news becomes a (deduplicated) sync job. */

@@ -2,7 +2,9 @@
 // listening on 127.0.0.1, and Debian's Chromium driven by playwright-core doing
 // what an operator does — land on the login page, try a USER token, log in with
 // the ADMIN token and read the queue counts. curl's way in (HTTP Basic) and the
-// refusals are checked with app.inject().
+// refusals are checked with app.inject(). The run's database holds many
+// tenants, so the app is the operators' install (MAILROOM_OPS_TENANT); the rule
+// without it is checked against a fresh database of its own.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -13,9 +15,11 @@ import type { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE, sessionCookie } from '../../src/api/admin-session.js';
-import type { PrismaClient } from '../../src/db/prisma.js';
+import { NO_OPS_TENANT } from '../../src/api/routes/admin-queues.js';
+import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import {
   QUEUE_NAMES,
+  attachmentJobsFor,
   closeQueues,
   createQueues,
   createRedisConnection,
@@ -24,9 +28,11 @@ import {
   type Queues,
 } from '../../src/queues/queues.js';
 import { blobKeyFor, sha256Hex } from '../../src/storage/blob-store.js';
+import { createTenant } from '../../src/tenants/service.js';
 import { createToken } from '../../src/tokens/service.js';
-import { buildTestApp, createApiTenant, type ApiTenant, type TestApp } from '../support/api.js';
-import { testEnv } from '../support/env.js';
+import { bearer, buildTestApp, createApiTenant, type ApiTenant, type TestApp } from '../support/api.js';
+import { createTestDatabase, dropTestDatabase } from '../support/database.js';
+import { testEnv, testPrisma } from '../support/env.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -67,15 +73,13 @@ beforeAll(async () => {
   prefix = `${env.queuePrefix}-${randomBytes(4).toString('hex')}`;
   connection = createRedisConnection(env.redisUrl);
   queues = createQueues({ connection, prefix });
-  testApp = await buildTestApp({ queues, env: { MAILROOM_QUEUE_PREFIX: prefix } });
-  ({ app, db, redis } = testApp);
+  db = testPrisma();
   tenant = await createApiTenant(db, 'ops');
+  testApp = await buildTestApp({ db, queues, env: { MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_OPS_TENANT: tenant.slug } });
+  ({ app, redis } = testApp);
 
-  // Three attachment jobs waiting, one mailbox sync that failed.
-  await enqueueAttachmentJobs(
-    queues.attachments,
-    [1, 2, 3].map((n) => ({ attachmentId: n, tenantId: tenant.id, storageKey: blobKeyFor(sha256Hex(Buffer.from(`attachment ${n}`))) })),
-  );
+  // Three attachment jobs waiting (made as the sync makes them, from rows with blob keys), one mailbox sync that failed.
+  await enqueueAttachmentJobs(queues.attachments, attachmentJobsFor([1, 2, 3].map((n) => ({ id: n, tenantId: tenant.id, storageKey: blobKeyFor(sha256Hex(Buffer.from(`attachment ${n}`))) }))));
   await requestMailboxSyncUnique(queues.sync, 1, 'admin-queues');
   const workerConnection = createRedisConnection(env.redisUrl);
   const worker = new Worker(
@@ -98,6 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await testApp?.close();
+  await db?.$disconnect();
   if (queues) await closeQueues(queues);
   await connection?.quit();
 });
@@ -136,6 +141,77 @@ describe('/admin/queues for scripts (HTTP Basic)', () => {
     expect(retry.statusCode).toBe(405);
     expect(await queues.attachments.isPaused()).toBe(false);
     expect((await queues.sync.getJobCounts('failed')).failed).toBe(1);
+  });
+});
+
+describe('job payloads on the dashboard', () => {
+  it("carry ids only: no blob key, which is the sha256 of a customer's file", async () => {
+    const res = await app.inject({ url: '/admin/queues/api/queues?activeQueue=attachments&status=waiting&page=1&jobsPerPage=10', headers: { authorization: basic(tenant.adminToken) } });
+    expect(res.statusCode).toBe(200);
+    const attachments = res.json<{ queues: { name: string; jobs: { data: unknown }[] }[] }>().queues.find((q) => q.name === 'attachments');
+    expect(attachments?.jobs.map((j) => j.data)).toEqual(expect.arrayContaining([1, 2, 3].map((n) => ({ attachmentId: n, tenantId: tenant.id }))));
+    expect(attachments?.jobs).toHaveLength(3);
+    expect(res.body).not.toContain(sha256Hex(Buffer.from('attachment 1')));
+    expect(res.body).not.toMatch(/[0-9a-f]{64}/);
+  });
+});
+
+describe('/admin/queues without MAILROOM_OPS_TENANT', () => {
+  const form = (target: FastifyInstance, token: string) =>
+    target.inject({ method: 'POST', url: '/admin/login', payload: new URLSearchParams({ token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+  it('is closed to every ADMIN while more than one tenant exists (their login opens only their console), and the login page says so', async () => {
+    const open = await buildTestApp({ db, queues, env: { MAILROOM_QUEUE_PREFIX: prefix } });
+    try {
+      // The run's database: this file's tenants (a customer besides the operators) and every other file's.
+      await createApiTenant(db, 'other');
+      expect(await db.tenant.count()).toBeGreaterThan(1);
+      const page = await open.app.inject({ url: '/admin/login' });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain('MAILROOM_OPS_TENANT');
+      expect(page.body).toMatch(/role="alert">Queue dashboard closed: /);
+      const viaBasic = await open.app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic(tenant.adminToken) } });
+      expect(viaBasic.statusCode).toBe(403);
+      expect(viaBasic.json<{ message: string }>().message).toBe(NO_OPS_TENANT);
+      const login = await form(open.app, tenant.adminToken);
+      expect(login.statusCode).toBe(303);
+      const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+      const board = await open.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } });
+      expect(board.statusCode).toBe(403);
+      expect(board.json<{ message: string }>().message).toBe(NO_OPS_TENANT);
+      expect((await open.app.inject({ url: '/admin', headers: { cookie } })).statusCode).toBe(200);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("is open to a single tenant's ADMIN, and closes (to sessions too, which keep their console) once a second tenant is created", async () => {
+    const fresh = await createTestDatabase();
+    const freshDb = createPrisma(fresh.url, { max: 2 });
+    const single = await buildTestApp({ db: freshDb, queues, env: { MAILROOM_QUEUE_PREFIX: prefix } });
+    try {
+      const only = await createApiTenant(freshDb, 'solo');
+      const page = await single.app.inject({ url: '/admin/login' });
+      expect(page.body).not.toContain('dashboard closed');
+      expect(page.body).toContain('MAILROOM_OPS_TENANT');
+      const viaBasic = () => single.app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic(only.adminToken) } });
+      expect((await viaBasic()).statusCode).toBe(200);
+      const login = await form(single.app, only.adminToken);
+      expect(login.statusCode).toBe(303);
+      const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+      expect((await single.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
+
+      await createTenant(freshDb, { slug: 'second-customer' });
+      expect((await viaBasic()).statusCode).toBe(403);
+      const after = await single.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } });
+      expect(after.statusCode).toBe(403);
+      expect(after.json<{ message: string }>().message).toBe(NO_OPS_TENANT);
+      expect(after.headers['set-cookie']).toBeUndefined();
+    } finally {
+      await single.close();
+      await freshDb.$disconnect();
+      await dropTestDatabase(fresh.name);
+    }
   });
 });
 
@@ -182,7 +258,7 @@ describe('/admin/login and the session cookie', () => {
     expect(page.body).toContain('<form method="post" action="/admin/login">');
     const wrong = await form('mr_not-a-real-token');
     expect(wrong.statusCode).toBe(401);
-    expect(wrong.body).toContain('Unknown or revoked token.');
+    expect(wrong.body).toContain('Unknown, revoked or expired token.');
     expect(wrong.headers['set-cookie']).toBeUndefined();
     const crossSite = await form(tenant.adminToken, { origin: 'https://evil.example' });
     expect(crossSite.statusCode).toBe(403);
@@ -203,6 +279,32 @@ describe('/admin/login and the session cookie', () => {
     expect(after.statusCode).toBe(302);
     expect(after.headers.location).toBe('/admin/login');
     expect(String(after.headers['set-cookie'])).toContain(`${SESSION_COOKIE}=; Path=/admin`);
+  });
+
+  it('ends a session when its token is revoked through the API, and when its token expires', async () => {
+    const session = async (token: string) => {
+      const login = await form(token);
+      expect(login.statusCode).toBe(303);
+      return String(login.headers['set-cookie']).split(';')[0] ?? '';
+    };
+    const board = (cookie: string) => app.inject({ url: '/admin/queues/api/queues', headers: { cookie } });
+
+    const revoked = await createToken(db, { tenantSlug: tenant.slug, role: 'ADMIN' });
+    const revokedCookie = await session(revoked.token);
+    expect((await board(revokedCookie)).statusCode).toBe(200);
+    const del = await app.inject({ method: 'DELETE', url: `/api/${tenant.slug}/v1/tokens/${revoked.id}`, headers: bearer(tenant.adminToken) });
+    expect(del.statusCode).toBe(200);
+    expect((await board(revokedCookie)).statusCode).toBe(401);
+
+    const expiring = await createToken(db, { tenantSlug: tenant.slug, role: 'ADMIN', expiresInMs: 60 * 60_000 });
+    const expiringCookie = await session(expiring.token);
+    expect((await board(expiringCookie)).statusCode).toBe(200);
+    // The hour passes: the stored expiry moves into the past.
+    await db.apiToken.update({ where: { id: expiring.id }, data: { expires_at: new Date(Date.now() - 1000) } });
+    expect((await board(expiringCookie)).statusCode).toBe(401);
+    const again = await form(expiring.token);
+    expect(again.statusCode).toBe(401);
+    expect(again.body).toContain('Unknown, revoked or expired token.');
   });
 
   it('marks the cookie Secure when Mailroom is served over https', () => {

@@ -36,7 +36,7 @@ export function parseRouteTree(tree: string): Route[] {
 
 const TENANT_PREFIX = '/api/:tenant/v:version';
 /** ADMIN routes per PRODUCT.md's route table. */
-const ADMIN_ROUTE = /^\/api\/:tenant\/v:version\/mailboxes(?:\/|$)/;
+const ADMIN_ROUTE = /^\/api\/:tenant\/v:version\/(?:mailboxes|tokens)(?:\/|$)/;
 /** Authorised by a signed URL, not a token: any token is irrelevant there and a bogus signature is a 403 for everyone. */
 const SIGNED_URL_ROUTE = /\/attachments\/:[^/]+\/download$/;
 const QUERY = `?expires=4102444800&sig=${'0'.repeat(64)}`;

@@ -90,8 +90,8 @@ async function ingest(parts: { filename: string; type: string; data: Buffer }[])
   return result.attachments.map((a) => ({ id: a.id, attachmentId: a.id, tenantId: a.tenantId, storageKey: a.storageKey }));
 }
 
-/** The job payload for an ingested row, as the sync enqueues it. */
-const job = ({ attachmentId, tenantId, storageKey }: { attachmentId: number; tenantId: number; storageKey: string }) => ({ attachmentId, tenantId, storageKey });
+/** The job payload for an ingested row, as the sync enqueues it: ids only (no blob key, which is the file's sha256). */
+const job = ({ attachmentId, tenantId }: { attachmentId: number; tenantId: number }) => ({ attachmentId, tenantId });
 
 /** The rows, in the given order, once none of them is UNAVAILABLE. */
 async function finalRows(ids: number[], timeoutMs = 20_000) {
@@ -124,7 +124,8 @@ function flaky(inner: BlobStore, failures: Map<string, number>): BlobStore {
       const left = failures.get(key) ?? 0;
       if (left > 0) {
         failures.set(key, left - 1);
-        throw new MailroomError('STORAGE_FAILED', 'The blob store timed out.');
+        // Worded as the real stores word it: with the key, which is the sha256 of the file.
+        throw new MailroomError('STORAGE_FAILED', `Cannot read blob ${key}.`);
       }
       return inner.get(key);
     },
@@ -198,7 +199,12 @@ describe('attachment worker', () => {
     await enqueueAttachmentJobs(worker.queue, [job(twice!), job(always!)]);
     const [ok, failed] = await finalRows([twice!.id, always!.id]);
     expect(ok).toMatchObject({ status: 'OK', detected_type: 'application/pdf', attempts: 3 });
-    expect(failed).toMatchObject({ status: 'ERROR', status_message: 'Processing failed after 3 attempts: The blob store timed out.', attempts: 3 });
+    expect(failed).toMatchObject({ status: 'ERROR', status_message: `Processing failed after 3 attempts: Cannot read blob ${always!.storageKey}.`, attempts: 3 });
+    // The failure BullMQ keeps is shown on the shared dashboard: the same words without the file's hash.
+    await until('the job to fail', async () => (await jobState(worker.queue, always!.id)) === 'failed');
+    const failedJob = await worker.queue.getJob(attachmentJobId(always!.id));
+    expect(failedJob?.failedReason).toBe('Processing failed after 3 attempts: Cannot read blob sha256:….');
+    expect(JSON.stringify({ data: failedJob?.data, reason: failedJob?.failedReason, stack: failedJob?.stacktrace })).not.toMatch(/[0-9a-f]{64}/);
   });
 
   it('sweeps rows left UNAVAILABLE without a job: re-enqueued, or ERROR once out of attempts', async () => {
@@ -339,7 +345,7 @@ describe('attachment download', () => {
     expect(before.sys_content_rich.html).toContain(`src="http://mailroom.test/api/${tenantSlug}/v1/attachments/${image!.id}/download"`);
     expect(before.sys_content_rich.html).not.toContain('sig=');
 
-    await processAttachment({ db, blobs, logger, limits: DEFAULT_POLICY_LIMITS, attemptBudget: 5 }, { attachmentId: image!.id, tenantId: image!.tenantId, storageKey: image!.storageKey }, { attempt: 1, maxAttempts: 5 });
+    await processAttachment({ db, blobs, logger, limits: DEFAULT_POLICY_LIMITS, attemptBudget: 5 }, { attachmentId: image!.id, tenantId: image!.tenantId }, { attempt: 1, maxAttempts: 5 });
     const after = await read();
     const src = /<img[^>]* src="([^"]+)"/.exec(after.sys_content_rich.html)?.[1]?.replaceAll('&amp;', '&');
     expect(src).toMatch(/\/download\?expires=\d+&sig=[0-9a-f]{64}$/);

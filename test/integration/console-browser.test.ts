@@ -57,7 +57,7 @@ beforeAll(async () => {
     db: t.db,
     locks,
     ingest: { db: t.db, blobs: t.blobs, secretKey: t.config.secretKey, publicUrl: t.config.publicUrl, logger, parseLimits: { maxRawBytes: SMALL_LIMIT } },
-    source: { secretKeys: [t.config.secretKey], logger, tokens: new AccessTokenCache(), maxRawBytes: 1024 * 1024 },
+    source: { secretKeys: [t.config.secretKey], logger, tokens: new AccessTokenCache(), maxRawBytes: 1024 * 1024, policy: t.config.connectionPolicy },
     logger,
     enqueueAttachments: async (rows) => {
       attachmentJobs.push(...rows);

@@ -16,7 +16,7 @@ import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput
 import { createTenant } from '../../src/tenants/service.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { addDovecotUser, freePort, imapClient } from '../support/dovecot.js';
-import { childEnv, testEnv, testPrisma } from '../support/env.js';
+import { childEnv, testEnv, testPolicy, testPrisma } from '../support/env.js';
 import { imapCursor } from '../support/ingest.js';
 
 const suffix = randomBytes(4).toString('hex');
@@ -58,7 +58,7 @@ function expectNoSecret(...texts: string[]): void {
 
 describe('testMailboxConnection', () => {
   it('logs in and opens the folder read-only', async () => {
-    const result = await testMailboxConnection({ mailbox: connectionRow(), secretKeys: key });
+    const result = await testMailboxConnection({ mailbox: connectionRow(), secretKeys: key, policy: testPolicy() });
     expect(result).toMatchObject({ ok: true, details: { host: '127.0.0.1', port: testEnv().dovecot.imapPort, address: '127.0.0.1', tls_protocol: null, username: USER, folder: 'INBOX' } });
     if (result.ok) expect(result.details.uid_validity).toBeGreaterThan(0);
   });
@@ -71,7 +71,7 @@ describe('testMailboxConnection', () => {
     ['tls', () => connectionRow({ tls: 'tls', port: testEnv().dovecot.imapsPort }), 'MAILBOX_TLS_FAILED', /^The certificate of 127\.0\.0\.1:\d+ is not trusted: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\.$/],
     ['tls', () => connectionRow({ tls: 'starttls' }), 'MAILBOX_TLS_FAILED', /^The certificate of 127\.0\.0\.1:\d+ \(after STARTTLS\) is not trusted: self-signed certificate \(DEPTH_ZERO_SELF_SIGNED_CERT\)\.$/],
   ])('reports the %s stage: %#', async (stage, row, code, message) => {
-    const result = await testMailboxConnection({ mailbox: row(), secretKeys: key });
+    const result = await testMailboxConnection({ mailbox: row(), secretKeys: key, policy: testPolicy() });
     expect(result).toMatchObject({ ok: false, stage, code });
     if (!result.ok) {
       expect(result.message).toMatch(message);
@@ -81,14 +81,14 @@ describe('testMailboxConnection', () => {
 
   it('reports a closed port as the tcp stage', async () => {
     const port = await freePort();
-    const result = await testMailboxConnection({ mailbox: connectionRow({ port }), secretKeys: key });
+    const result = await testMailboxConnection({ mailbox: connectionRow({ port }), secretKeys: key, policy: testPolicy() });
     expect(result).toEqual({ ok: false, stage: 'tcp', code: 'MAILBOX_CONNECT_FAILED', message: `Nothing accepts connections on 127.0.0.1:${port} (connection refused).` });
   });
 
   it('passes over implicit TLS and over STARTTLS when the certificate is trusted', async () => {
-    const tls = await testMailboxConnection({ mailbox: connectionRow({ tls: 'tls', port: testEnv().dovecot.imapsPort }), secretKeys: key, tls: ca() });
+    const tls = await testMailboxConnection({ mailbox: connectionRow({ tls: 'tls', port: testEnv().dovecot.imapsPort }), secretKeys: key, policy: testPolicy(), tls: ca() });
     expect(tls).toMatchObject({ ok: true, details: { tls: 'tls', tls_protocol: expect.stringMatching(/^TLSv1\.[23]$/) } });
-    const starttls = await testMailboxConnection({ mailbox: connectionRow({ tls: 'starttls' }), secretKeys: key, tls: ca() });
+    const starttls = await testMailboxConnection({ mailbox: connectionRow({ tls: 'starttls' }), secretKeys: key, policy: testPolicy(), tls: ca() });
     expect(starttls).toMatchObject({ ok: true, details: { tls: 'starttls', tls_protocol: expect.stringMatching(/^TLSv1\.[23]$/) } });
   });
 
@@ -108,9 +108,9 @@ describe('testMailboxConnection', () => {
     try {
       const tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
       const mailbox = connectionRow({ password: undefined, auth: 'oauth2', refresh_token: 'refresh-ABC', oauth_token_url: tokenUrl, oauth_client_id: 'cid' });
-      const refused = await testMailboxConnection({ mailbox, secretKeys: key });
+      const refused = await testMailboxConnection({ mailbox, secretKeys: key, policy: testPolicy() });
       expect(refused).toEqual({ ok: false, stage: 'oauth', code: 'OAUTH_FAILED', message: `The OAuth2 token endpoint ${tokenUrl} refused the refresh token with HTTP 400: invalid_grant (Token has been expired or revoked.).` });
-      const rejected = await testMailboxConnection({ mailbox, secretKeys: key });
+      const rejected = await testMailboxConnection({ mailbox, secretKeys: key, policy: testPolicy() });
       // The test Dovecot has no OAuth2 mechanism: the token is good, the server cannot take it.
       expect(rejected).toEqual({ ok: false, stage: 'auth', code: 'MAILBOX_AUTH_FAILED', message: `127.0.0.1:${testEnv().dovecot.imapPort} does not offer OAuth2 login (XOAUTH2 or OAUTHBEARER) for user ${USER}.` });
     } finally {

@@ -42,7 +42,9 @@ beforeAll(async () => {
              (2, 1, 1, 4000000000, 42, 'sha256/bb', 'bb', 'failed', NULL, ARRAY['${HEADER_ONLY}'], now());
   `);
   const result = await migrate(db.url);
-  expect(result.applied).toEqual([SOURCES_MIGRATION]);
+  // This one first, then whatever later migrations exist.
+  expect(result.applied).toEqual((await readMigrations()).map((m) => m.name).filter((name) => name >= SOURCES_MIGRATION));
+  expect(result.applied[0]).toBe(SOURCES_MIGRATION);
 });
 
 afterAll(async () => {

@@ -19,7 +19,6 @@ import {
   type MailboxSyncJobData,
   type Queues,
 } from '../../src/queues/queues.js';
-import { blobKeyFor, sha256Hex } from '../../src/storage/blob-key.js';
 import { testEnv } from '../support/env.js';
 
 let connection: Redis;
@@ -49,11 +48,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
   }
 }
 
-const row = (attachmentId: number): AttachmentJobData => ({
-  attachmentId,
-  tenantId: 1,
-  storageKey: blobKeyFor(sha256Hex(Buffer.from(`attachment ${attachmentId}`))),
-});
+const row = (attachmentId: number): AttachmentJobData => ({ attachmentId, tenantId: 1 });
 
 describe('createQueues', () => {
   it('names the queues and keeps every key under the prefix', async () => {
@@ -84,6 +79,14 @@ describe('enqueueAttachmentJobs', () => {
     const bad = { attachmentId: 3, tenantId: 1, storageKey: '../../etc/passwd' };
     const err = await enqueueAttachmentJobs(queues.attachments, [bad]).catch((e: unknown) => e);
     expect(isMailroomError(err, 'VALIDATION')).toBe(true);
+    expect(await queues.attachments.count()).toBe(0);
+  });
+
+  it("refuses anything beyond the ids: a blob key is the sha256 of a customer's file, and jobs are shown on the shared dashboard", async () => {
+    const withKey = { attachmentId: 4, tenantId: 1, storageKey: `sha256/ab/cd/abcd${'0'.repeat(60)}` };
+    const err = await enqueueAttachmentJobs(queues.attachments, [withKey]).catch((e: unknown) => e);
+    expect(isMailroomError(err, 'VALIDATION')).toBe(true);
+    expect((err as Error).message).toContain('storageKey');
     expect(await queues.attachments.count()).toBe(0);
   });
 });

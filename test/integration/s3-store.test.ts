@@ -244,7 +244,7 @@ describe('attachments through the S3 store', () => {
       expect(keys.every((k) => /^runs\/[0-9a-f]{8}\/sha256\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(k))).toBe(true);
 
       const deps = { db, blobs, logger, limits: DEFAULT_POLICY_LIMITS, attemptBudget: 5 };
-      const job = { attachmentId: attachment.id, tenantId: attachment.tenantId, storageKey: attachment.storageKey };
+      const job = { attachmentId: attachment.id, tenantId: attachment.tenantId };
       expect(await processAttachment(deps, job, { attempt: 1, maxAttempts: 5 })).toEqual({ status: 'OK', message: null, detectedType: 'application/pdf' });
     } finally {
       await db.$disconnect();

@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../../src/db/prisma.js';
-import { blobKeyFor, sha256Hex } from '../../src/storage/blob-store.js';
 import { closeQueues, createQueues, createRedisConnection, enqueueAttachmentJobs, requestMailboxSyncUnique } from '../../src/queues/queues.js';
 import { createTenant } from '../../src/tenants/service.js';
 import type { Status } from '../../src/cli/status.js';
@@ -33,7 +32,7 @@ beforeAll(async () => {
   try {
     await enqueueAttachmentJobs(
       queues.attachments,
-      [1, 2].map((n) => ({ attachmentId: n, tenantId: tenant.id, storageKey: blobKeyFor(sha256Hex(Buffer.from(`status ${n}`))) })),
+      [1, 2].map((n) => ({ attachmentId: n, tenantId: tenant.id })),
     );
     await requestMailboxSyncUnique(queues.sync, healthy.id, 'status');
   } finally {

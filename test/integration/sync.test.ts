@@ -17,7 +17,7 @@ import { createMailboxLocks, type MailboxLocks } from '../../src/sync/lock.js';
 import { Watchers } from '../../src/sync/watchers.js';
 import { AccessTokenCache } from '../../src/sources/oauth.js';
 import { appendMessage, freePort, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
-import { testEnv, testPrisma } from '../support/env.js';
+import { testEnv, testPolicy, testPrisma } from '../support/env.js';
 import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
 
 const db = testPrisma();
@@ -38,7 +38,7 @@ beforeAll(async () => {
     db,
     locks,
     ingest: { db, blobs: createBlobStore(`file://${mkdtempSync(path.join(tmpdir(), 'mailroom-sync-'))}`), secretKey: secretKey(), publicUrl: 'http://mailroom.test', logger },
-    source: { secretKeys: [secretKey()], logger, tokens: new AccessTokenCache(), maxRawBytes: 1024 * 1024 },
+    source: { secretKeys: [secretKey()], policy: testPolicy(), logger, tokens: new AccessTokenCache(), maxRawBytes: 1024 * 1024 },
     logger,
     enqueueAttachments: async (rows) => {
       await enqueueAttachmentJobs(queues.attachments, rows);

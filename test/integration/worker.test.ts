@@ -12,7 +12,7 @@ import { imapCursor, ingestMessage } from '../support/ingest.js';
 import { createBlobStore } from '../../src/storage/blob-store.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { removeMailbox, setMailboxEnabled } from '../../src/mailboxes/service.js';
-import { createRedisConnection } from '../../src/queues/queues.js';
+import { JOB_NAMES, closeQueues, createQueues, createRedisConnection } from '../../src/queues/queues.js';
 import { CLI, runCli } from '../support/cli.js';
 import { appendMessage, appendMessages, freePort, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
 import { childEnv, testEnv, testPrisma } from '../support/env.js';
@@ -152,6 +152,47 @@ describe('mailroom worker', () => {
     expect(await a.exited).toBe(0);
     expect(await b.exited).toBe(0);
   }, 180_000);
+});
+
+describe('polling a watched mailbox', () => {
+  it('leaves out the poll ticks a live watch covers, and polls again once its catch-ups stop succeeding', async () => {
+    const dovecot = testEnv().dovecot;
+    // A poll every second, an IDLE refresh every 30 s: without the watch's cover, every tick would log in.
+    const box = await createTestMailbox(db, { poll_seconds: 1 });
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    const connection = createRedisConnection(testEnv().redisUrl);
+    const queues = createQueues({ connection, prefix });
+    const polls = async () => (await queues.sync.getCompleted(0, 500)).filter((j) => j.name === JOB_NAMES.poll && j.data.mailboxId === box.mailboxId);
+    const watchedPolls = async () => (await polls()).filter((j) => (j.returnvalue as { status?: string } | null)?.status === 'watched').length;
+    const w = startWorker({ MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_IDLE_SECONDS: '30' });
+    try {
+      await waitFor(async () => (await watchedPolls()) >= 3, 60_000, 'no poll tick was left out for the watched mailbox');
+      // From here on every tick is left out (before it, ticks ran until the watch's first catch-up succeeded).
+      const loggedIn = async () => (await polls()).filter((j) => (j.returnvalue as { status?: string } | null)?.status !== 'watched').length;
+      const before = await loggedIn();
+      const watched = await watchedPolls();
+      await waitFor(async () => (await watchedPolls()) >= watched + 3, 30_000, 'the poll ticks stopped');
+      expect(await loggedIn()).toBe(before);
+
+      // Mail still arrives through the watch.
+      await appendMessage(dovecot, box.user, testMail(box.user));
+      await waitFor(async () => (await db.conversation.count({ where: { mailbox_id: box.mailboxId } })) === 1, 30_000, 'the watched mailbox did not ingest its mail');
+
+      // The watch's catch-ups stop succeeding (as if it hung with its lease): the ticks log in again.
+      const stale = Date.now();
+      await db.mailbox.update({ where: { id: box.mailboxId }, data: { last_success_at: new Date(stale - 10 * 60_000) } });
+      await waitFor(
+        async () => (await polls()).some((j) => (j.returnvalue as { status?: string } | null)?.status === 'ok' && (j.finishedOn ?? 0) > stale),
+        30_000,
+        'the polls did not resume for a mailbox whose watch stopped succeeding',
+      );
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    } finally {
+      await closeQueues(queues);
+      connection.disconnect();
+    }
+  }, 120_000);
 });
 
 describe('mailbox disable, enable and remove under a running worker', () => {

@@ -18,7 +18,7 @@ import { createRedisConnection, type Queues } from '../../src/queues/queues.js';
 import { createBlobStore, type BlobStore } from '../../src/storage/blob-store.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { createToken } from '../../src/tokens/service.js';
-import { testEnv, testPrisma } from './env.js';
+import { TEST_ALLOW_PRIVATE_HOSTS, testEnv, testPrisma } from './env.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -43,6 +43,7 @@ export async function buildTestApp(options: { db?: PrismaClient; queues?: Queues
     MAILROOM_QUEUE_PREFIX: env.queuePrefix,
     MAILROOM_STORAGE_URL: `file://${blobDir}`,
     MAILROOM_PUBLIC_URL: 'http://mailroom.test',
+    MAILROOM_ALLOW_PRIVATE_HOSTS: TEST_ALLOW_PRIVATE_HOSTS,
     LOG_LEVEL: 'silent',
     ...options.env,
   });

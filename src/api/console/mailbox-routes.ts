@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError, isMailroomError, MailroomError } from '../../errors.js';
 import { recordsToReprocess } from '../../ingest/reprocess.js';
-import { addMailboxTested, testNewMailbox, testStoredMailbox } from '../../mailboxes/connection.js';
+import { addMailboxTested, connectionTestDeps, testNewMailbox, testStoredMailbox } from '../../mailboxes/connection.js';
 import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
 import type { MailboxView } from '../../mailboxes/types.js';
 import { listIngestLog, reprocessLogRecord } from '../ingest-records.js';
@@ -123,10 +123,10 @@ export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     const input = newMailboxInput(v, password);
     try {
       if (body.get('action') === 'test') {
-        const result = await testNewMailbox({ db, secretKey }, tenantId, input);
+        const result = await testNewMailbox(connectionTestDeps(db, config), tenantId, input);
         return deps.send(reply, 200, mailboxFormPage(deps.context(req, reply), v, {}, { result, tls: String(input.tls), auth: 'password' }));
       }
-      const added = await addMailboxTested({ db, secretKey }, tenantId, input, { test: v.skip_test !== 'on' });
+      const added = await addMailboxTested(connectionTestDeps(db, config), tenantId, input, { test: v.skip_test !== 'on' });
       if ('failed' in added) return deps.send(reply, 422, mailboxFormPage(deps.context(req, reply), v, {}, { result: added.failed, tls: String(input.tls), auth: 'password' }));
       req.log.info({ tenant: deps.auth(req).principal.tenantSlug, mailboxId: added.mailbox.id }, 'console: mailbox added');
       return deps.redirectWith(reply, mailboxPath(added.mailbox.id), { kind: 'ok', text: `Mailbox ${added.mailbox.address} added${v.skip_test === 'on' ? ' without a connection test' : ' (its connection test passed)'}.` });
@@ -153,7 +153,7 @@ export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     const patch = patchOf(current, v, body.get('password') ?? '');
     if (Object.keys(patch).length === 0) return deps.redirectWith(reply, mailboxPath(id), { kind: 'info', text: 'Nothing changed.' });
     try {
-      await updateMailbox(db, secretKey, id, patch, scope);
+      await updateMailbox(db, secretKey, id, patch, scope, { policy: config.connectionPolicy });
     } catch (err) {
       return showMailbox(req, reply, id, { status: 400, values: v, errors: fieldErrors(err) });
     }
@@ -163,7 +163,7 @@ export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): v
 
   app.post<IdParams>('/mailboxes/:id/test', async (req, reply) => {
     const id = idParam(req.params.id);
-    const test = await testStoredMailbox({ db, secretKey }, id, { tenantId: tenantOf(req) });
+    const test = await testStoredMailbox(connectionTestDeps(db, config), id, { tenantId: tenantOf(req) });
     return showMailbox(req, reply, id, { test });
   });
 

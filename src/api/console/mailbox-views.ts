@@ -149,6 +149,7 @@ function errorSummary(errors: FieldErrors): Html {
 
 const STAGES: { stage: ConnectionTestStage; label: string }[] = [
   { stage: 'dns', label: 'DNS lookup' },
+  { stage: 'policy', label: 'Connection policy' },
   { stage: 'tcp', label: 'TCP connection' },
   { stage: 'tls', label: 'TLS' },
   { stage: 'oauth', label: 'OAuth2 token' },

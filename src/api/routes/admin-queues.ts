@@ -3,10 +3,12 @@
 //
 // Access: the queues are shared by all tenants (one `mailbox-sync` and one
 // `attachments` queue per deployment), so there is no per-tenant view to give;
-// job payloads carry tenant, mailbox and attachment ids and blob keys (never
-// mail content or credentials). With MAILROOM_OPS_TENANT set, only ADMIN
-// tokens of that (operators') tenant may look, so a customer's admin sees
-// nothing of other customers; unset (a single-tenant install), any ADMIN may.
+// job payloads carry tenant, mailbox and attachment ids only (no mail content,
+// credentials, blob keys or content hashes of a customer's files). So the board
+// is for operators: with MAILROOM_OPS_TENANT set, only ADMIN tokens of that
+// (operators') tenant may look; unset, the board is open to ADMIN tokens only
+// while a single tenant exists (a single-tenant install), and refused to
+// everyone once there are more — the login page says why.
 // Because one tenant's admin must not be able to disturb another tenant's work,
 // the board is read-only: bull-board refuses retry, clean, pause, empty, add
 // and the like (405) on the server, not just in the UI. Recovery goes through
@@ -17,11 +19,11 @@
 //   session (../admin-session.ts), whose id is the HttpOnly SameSite=Strict
 //   cookie; unauthenticated page loads are redirected to the login page. The
 //   same login serves the admin console (../console), where it lands: any
-//   tenant's ADMIN may log in there, and the board refuses (403) a session of
-//   another tenant than MAILROOM_OPS_TENANT without ending it;
+//   tenant's ADMIN may log in there, and the board refuses (403) a session
+//   whose tenant it is closed to, without ending it;
 // - curl and scripts: the token as the HTTP Basic password (or a bearer token)
 //   on each request; no session is made.
-// A token that is unknown or revoked gets 401, a USER token 403.
+// A token that is unknown, revoked or expired gets 401, a USER token 403.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -39,6 +41,7 @@ import {
   tokenFromAuthorization,
   type SessionStore,
 } from '../admin-session.js';
+import { tokenUsable } from '../../tokens/lifecycle.js';
 import { principalFor } from '../auth.js';
 import type { Principal } from '../../tokens/principal.js';
 
@@ -60,7 +63,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesOptions): Promise<void> {
   const base = app.prefix;
   const secure = opts.config.publicUrl.startsWith('https:');
-  const opsTenantAllows = (slug: string) => opts.config.opsTenant === null || slug === opts.config.opsTenant;
+  const refusal = (slug: string) => accessRefusal(opts.db, opts.config.opsTenant, slug);
   const sessions = createSessionStore(opts.redis, opts.config.queuePrefix);
   const publicOrigin = new URL(opts.config.publicUrl).origin;
 
@@ -90,7 +93,7 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
   app.get('/login', async (req, reply) => {
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sessionId && (await sessionPrincipal(opts.db, sessions, sessionId))) return reply.redirect(LANDING(base), 303);
-    return sendPage(reply, 200, loginPage(base));
+    return sendPage(reply, 200, loginPage(base, { closed: await closedToAll(opts.db, opts.config.opsTenant) }));
   });
 
   app.post('/login', async (req, reply) => {
@@ -98,10 +101,10 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
     const body = (req.body ?? {}) as Record<string, unknown>;
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const principal = token === '' ? null : await principalFor(opts.db, `Bearer ${token}`);
-    if (!principal) return sendPage(reply, 401, loginPage(base, 'Unknown or revoked token.'));
-    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, 'This is a USER token; the admin console and the queue dashboard need an ADMIN token.'));
+    if (!principal) return sendPage(reply, 401, loginPage(base, { error: 'Unknown, revoked or expired token.' }));
+    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, { error: 'This is a USER token; the admin console and the queue dashboard need an ADMIN token.' }));
     // Any tenant's ADMIN may use the console (it shows only that tenant); the
-    // queue board checks MAILROOM_OPS_TENANT on every request of its own.
+    // queue board asks its access rule on every request of its own.
     const sessionId = await sessions.create(principal.tokenId);
     req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin login');
     reply.header('set-cookie', sessionCookie(sessionId, { secure }));
@@ -122,7 +125,7 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
   // The board in its own scope, so the guard covers it (pages, API, static
   // files) and nothing else.
   const queues = opts.queues;
-  if (queues) await app.register(async (board) => boardRoutes(board, { opts: { ...opts, queues }, base, secure, sessions, sameOrigin, opsTenantAllows }));
+  if (queues) await app.register(async (board) => boardRoutes(board, { opts: { ...opts, queues }, base, secure, sessions, sameOrigin, refusal }));
 }
 
 interface BoardContext {
@@ -131,29 +134,33 @@ interface BoardContext {
   secure: boolean;
   sessions: ReturnType<typeof createSessionStore>;
   sameOrigin: (req: FastifyRequest) => boolean;
-  opsTenantAllows: (slug: string) => boolean;
+  /** Why this tenant's ADMIN may not look, or null. */
+  refusal: (slug: string) => Promise<string | null>;
 }
 
 /** The read-only BullMQ board behind the session or Basic guard. */
 async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<void> {
-  const { opts, base, secure, sessions, sameOrigin, opsTenantAllows } = ctx;
+  const { opts, base, secure, sessions, sameOrigin, refusal } = ctx;
   board.addHook('onRequest', async (req, reply) => {
     if (!SAFE_METHODS.has(req.method) && !sameOrigin(req)) return deny(req, reply, 403, 'Cross-site request refused.', base);
     const token = tokenFromAuthorization(req.headers.authorization);
     if (token !== undefined) {
       const principal = token === null ? null : await principalFor(opts.db, `Bearer ${token}`);
-      if (!principal) return deny(req, reply, 401, 'Unknown or revoked token.', base, true);
+      if (!principal) return deny(req, reply, 401, 'Unknown, revoked or expired token.', base, true);
       if (principal.role !== 'ADMIN') return deny(req, reply, 403, 'The queue dashboard needs an ADMIN token.', base);
-      if (!opsTenantAllows(principal.tenantSlug)) return deny(req, reply, 403, OTHER_TENANT, base);
+      const refused = await refusal(principal.tenantSlug);
+      if (refused) return deny(req, reply, 403, refused, base);
       return;
     }
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sessionId) {
       const principal = await sessionPrincipal(opts.db, sessions, sessionId);
-      if (principal && opsTenantAllows(principal.tenantSlug)) return;
-      // Logged in for the console of a customer tenant: the session stays, the board is not theirs.
-      if (principal) return deny(req, reply, 403, OTHER_TENANT, base);
-      // Expired, logged out, or its token revoked or demoted: forget it.
+      if (principal) {
+        const refused = await refusal(principal.tenantSlug);
+        // Logged in for the console of a tenant the board is closed to: the session stays, the board is not theirs.
+        return refused ? deny(req, reply, 403, refused, base) : undefined;
+      }
+      // Expired, logged out, or its token revoked, expired or demoted: forget it.
       await sessions.destroy(sessionId);
       reply.header('set-cookie', clearedSessionCookie({ secure }));
     }
@@ -173,20 +180,42 @@ async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<v
 }
 
 const OTHER_TENANT = 'The queue dashboard is for the ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT).';
+export const NO_OPS_TENANT =
+  'The queue dashboard shows the jobs of every tenant, so with more than one tenant it is open only to the operators\u2019 tenant, and MAILROOM_OPS_TENANT (its slug) is not set.';
+const RULE =
+  'Any ADMIN token opens the admin console of its tenant. The queue dashboard is open to ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT); while that is not set, only as long as a single tenant exists.';
 
 /**
- * The principal of a browser session: only while its API token still exists,
- * is not revoked and is still ADMIN. The admin console (../console) takes its
- * tenant from here.
+ * The access rule of the board, asked on every login, Basic request and
+ * session check (so a second tenant created later closes an open board at
+ * once): why an ADMIN of `slug` may not look, or null.
+ */
+async function accessRefusal(db: PrismaClient, opsTenant: string | null, slug: string): Promise<string | null> {
+  if (opsTenant !== null) return slug === opsTenant ? null : OTHER_TENANT;
+  return (await closedToAll(db, opsTenant)) ? NO_OPS_TENANT : null;
+}
+
+/** Without MAILROOM_OPS_TENANT, more than one tenant closes the board to everyone. */
+async function closedToAll(db: PrismaClient, opsTenant: string | null): Promise<boolean> {
+  if (opsTenant !== null) return false;
+  return (await db.tenant.findMany({ select: { id: true }, take: 2 })).length > 1;
+}
+
+/**
+ * The principal of a browser session: only while its API token exists, is
+ * neither revoked nor expired, and is still ADMIN. The admin console
+ * (../console) takes its tenant from here; the board asks its access rule too.
  */
 export async function sessionPrincipal(db: PrismaClient, sessions: SessionStore, sessionId: string): Promise<Principal | null> {
   const session = await sessions.get(sessionId);
   if (!session) return null;
-  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { id: true, tenant_id: true, user_id: true, revoked_at: true, role: true, tenant: { select: { slug: true } } } });
-  if (row === null || row.revoked_at !== null || row.role !== 'ADMIN') return null;
+  const row = await db.apiToken.findUnique({
+    where: { id: session.tokenId },
+    select: { id: true, tenant_id: true, user_id: true, revoked_at: true, expires_at: true, role: true, tenant: { select: { slug: true } } },
+  });
+  if (row === null || !tokenUsable(row) || row.role !== 'ADMIN') return null;
   return { tokenId: row.id, tenantId: row.tenant_id, tenantSlug: row.tenant.slug, userId: row.user_id, role: row.role };
 }
-
 
 function wantsHtml(req: FastifyRequest): boolean {
   return (req.headers.accept ?? '').includes('text/html');
@@ -215,20 +244,24 @@ body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1f2328;display
 main{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:2rem;width:22rem}
 h1{font-size:1.25rem;margin:0 0 1rem}label{display:block;margin-bottom:.25rem}
 input{box-sizing:border-box;width:100%;padding:.5rem;margin-bottom:1rem;font:inherit}
-button{padding:.5rem 1rem;font:inherit;cursor:pointer}.error{color:#b42318;margin:0 0 1rem}
+button{padding:.5rem 1rem;font:inherit;cursor:pointer}.error{color:#b42318;margin:0 0 1rem}.rule{color:#57606a;font-size:.875rem;margin:1rem 0 0}
 </style></head><body><main>${body}</main></body></html>`;
 }
 
-function loginPage(base: string, error?: string): string {
+/** `closed`: the board is refused to everyone (no MAILROOM_OPS_TENANT, several tenants); the page says so before anyone tries. */
+function loginPage(base: string, options: { error?: string; closed?: boolean } = {}): string {
+  // The login itself stays open (it is the console's too); a closed board is said before anyone tries it.
+  const alert = options.error ?? (options.closed ? `Queue dashboard closed: ${NO_OPS_TENANT}` : undefined);
   return layout(
     'Log in',
     `<h1>Mailroom admin</h1>
-${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+${alert ? `<p class="error" role="alert">${escapeHtml(alert)}</p>` : ''}
 <form method="post" action="${base}/login">
 <label for="token">ADMIN API token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Log in</button>
-</form>`,
+</form>
+<p class="rule">${escapeHtml(RULE)}</p>`,
   );
 }
 

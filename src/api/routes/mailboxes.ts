@@ -12,7 +12,7 @@ import type { Config } from '../../config/config.js';
 import type { PageRequest } from '../../db/page.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import type { IngestContext } from '../../ingest/types.js';
-import { addMailboxTested, testStoredMailbox, type FailedTest } from '../../mailboxes/connection.js';
+import { addMailboxTested, connectionTestDeps, testStoredMailbox, type FailedTest } from '../../mailboxes/connection.js';
 import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
 import type { Queues } from '../../queues/queues.js';
 import { principal, requireRole } from '../auth.js';
@@ -90,7 +90,7 @@ function readRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
         response: wrappedResponses(connectionTestSchema, 'the result of the connection test'),
       },
     },
-    async (req) => wrap(req, await testStoredMailbox({ db, secretKey: config.secretKey }, req.params.id, tenantOf(req))),
+    async (req) => wrap(req, await testStoredMailbox(connectionTestDeps(db, config), req.params.id, tenantOf(req))),
   );
 }
 
@@ -112,7 +112,7 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
     async (req, reply) => {
       const { test = true, ...input } = req.body;
       // A failed test aborts the add before anything is stored; the answer says which stage.
-      const added = await addMailboxTested({ db, secretKey: config.secretKey }, principal(req).tenantId, input, { test });
+      const added = await addMailboxTested(connectionTestDeps(db, config), principal(req).tenantId, input, { test });
       // 200 like the seed's POST ticket_conversations: one status for "created" across the API.
       if ('mailbox' in added) return reply.send(wrap(req, added.mailbox));
       return testFailed(req, reply, added.failed);
@@ -137,7 +137,7 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
       if (keys.length === 1 && keys[0] === 'enabled' && typeof req.body.enabled === 'boolean') {
         return wrap(req, await setMailboxEnabled(db, req.params.id, req.body.enabled, tenantOf(req)));
       }
-      return wrap(req, await updateMailbox(db, config.secretKey, req.params.id, req.body, tenantOf(req)));
+      return wrap(req, await updateMailbox(db, config.secretKey, req.params.id, req.body, tenantOf(req), { policy: config.connectionPolicy }));
     },
   );
 

@@ -1,11 +1,15 @@
 // From a stored mailbox row to the options of an ImapFlow client (imapflow
 // 2.10.2): the one place that builds an ImapFlow, so that syncing, watching
 // and the connection test cannot drift apart in how they connect. Secrets are decrypted here,
-// just before use, and handed only to imapflow (never to a log).
+// just before use, and handed only to imapflow (never to a log). Every socket imapflow opens
+// goes through the connection policy: an IP-literal host is checked here, a host name by the
+// `lookup` imapflow hands to node:net/tls, at each connect (src/net/resolve.ts).
 import type { ConnectionOptions } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { decryptSecret } from '../../crypto/secrets.js';
 import type { Logger } from '../../logging/logger.js';
+import type { ConnectionPolicy } from '../../net/policy.js';
+import { assertHostAllowed, policyLookup } from '../../net/resolve.js';
 import { refreshAccessToken, type AccessTokenCache, type FetchFn, type RefreshParams } from '../oauth.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { MailboxConnectionRow, SourceContext } from '../types.js';
@@ -36,6 +40,8 @@ export interface OAuthClientOptions {
 export interface ImapClientDeps {
   /** The current MAILROOM_SECRET_KEY first, older keys after it (rotation). */
   secretKeys: Buffer | readonly Buffer[];
+  /** Where the mailbox and its token endpoint may be (MAILROOM_ALLOW_PRIVATE_HOSTS). */
+  policy: ConnectionPolicy;
   /** A pino logger (redacting secrets, see src/logging/logger.ts); default: no imapflow logs. */
   logger?: Logger | false;
   oauth?: OAuthClientOptions;
@@ -75,7 +81,7 @@ async function accessTokenFor(row: MailboxConnectionRow, deps: ImapClientDeps): 
   const o = deps.oauth ?? {};
   if (o.accessToken) return o.accessToken;
   const params = oauthParams(row, deps.secretKeys);
-  const refresh = { fetch: o.fetch, timeoutMs: o.timeoutMs };
+  const refresh = { policy: deps.policy, fetch: o.fetch, timeoutMs: o.timeoutMs };
   const cache = o.cache ?? false;
   // A mailbox not stored yet has no id to cache under.
   const token = cache && row.id !== undefined ? await cache.get(row.id, params, refresh) : await refreshAccessToken(params, refresh);
@@ -84,6 +90,7 @@ async function accessTokenFor(row: MailboxConnectionRow, deps: ImapClientDeps): 
 }
 
 export async function imapClientOptions(row: MailboxConnectionRow, deps: ImapClientDeps): Promise<ImapFlowOptions> {
+  assertHostAllowed(deps.policy, row.host);
   const auth =
     row.auth === 'oauth2'
       ? { user: row.username, accessToken: await accessTokenFor(row, deps) }
@@ -94,7 +101,8 @@ export async function imapClientOptions(row: MailboxConnectionRow, deps: ImapCli
     host: row.host,
     port: row.port,
     ...transportSecurity(row.tls),
-    tls: { minVersion: 'TLSv1.2', ...deps.tls },
+    // imapflow passes `tls` to net.connect as well as tls.connect: the lookup guards plain text too.
+    tls: { minVersion: 'TLSv1.2', ...deps.tls, lookup: policyLookup(deps.policy) },
     auth,
     logger,
     connectionTimeout: timeouts.connectionTimeout,
@@ -135,6 +143,7 @@ export async function connectImap(
       mailbox,
       {
         secretKeys: ctx.secretKeys,
+        policy: ctx.policy,
         logger: false,
         timeouts: { ...opts.timeouts, ...(ctx.timeouts as Partial<ImapTimeouts> | undefined) },
         oauth: { cache: ctx.tokens, onRotated: ctx.onSecretRotated ? (secret) => ctx.onSecretRotated!(mailbox.id, secret) : undefined },

@@ -3,12 +3,16 @@
 // token endpoint, the credentials (auth) or the folder. The network stages run
 // with node:dns / node:net / node:tls before imapflow, whose own errors do not
 // always say which of them failed. Messages are one sentence naming
-// host:port, user or folder; secrets are never part of them.
+// host:port, user or folder; secrets are never part of them. The connection
+// policy (src/net/) is applied to the resolved addresses before any packet is
+// sent (the `policy` stage), so a refused host says nothing about its ports.
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls, { type ConnectionOptions } from 'node:tls';
 import type { ImapFlow } from 'imapflow';
 import { describeError, isMailroomError, MailroomError } from '../../errors.js';
+import type { ConnectionPolicy } from '../../net/policy.js';
+import { allowedAddresses, assertHostAllowed } from '../../net/resolve.js';
 import { refreshAccessToken } from '../oauth.js';
 import type { ConnectionTestDetails, ConnectionTestResult, ConnectionTestStage, MailboxConnectionRow } from '../types.js';
 import { withTimeout } from '../../util/timeout.js';
@@ -26,17 +30,22 @@ function stageFailure(stage: ConnectionTestStage, message: string): MailroomErro
   return new MailroomError(STAGE_CODES[stage], message);
 }
 
-async function resolveHost(host: string, timeoutMs: number): Promise<string[]> {
-  if (net.isIP(host)) return [host];
+/** The addresses the policy allows (CONNECTION_NOT_ALLOWED, the policy stage, when none). */
+async function resolveHost(host: string, policy: ConnectionPolicy, timeoutMs: number): Promise<string[]> {
+  if (net.isIP(host)) {
+    assertHostAllowed(policy, host);
+    return [host];
+  }
+  let found;
   try {
-    const found = await withTimeout(lookup(host, { all: true }), timeoutMs, () => stageFailure('dns', `Resolving the host name ${host} timed out after ${timeoutMs / 1000} s.`));
-    return found.map((a) => a.address);
+    found = await withTimeout(lookup(host, { all: true }), timeoutMs, () => stageFailure('dns', `Resolving the host name ${host} timed out after ${timeoutMs / 1000} s.`));
   } catch (err) {
     if (isMailroomError(err)) throw err;
     const code = errCode(err);
     const why = code === 'ENOTFOUND' ? 'does not exist' : `cannot be resolved (${code ?? describeError(err)})`;
     throw stageFailure('dns', `The host name ${host} ${why}.`);
   }
+  return allowedAddresses(policy, host, found).map((a) => a.address);
 }
 
 function connectTcp(address: string, port: number, timeoutMs: number): Promise<net.Socket> {
@@ -98,7 +107,7 @@ export async function testMailboxConnection(options: ConnectionTestOptions): Pro
   const timeoutMs = options.timeoutMs ?? 15_000;
   let client: ImapFlow | null = null;
   try {
-    const addresses = await resolveHost(row.host, timeoutMs);
+    const addresses = await resolveHost(row.host, options.policy, timeoutMs);
     const { socket, address } = await openTcp(row.host, addresses, row.port, timeoutMs);
     let tlsProtocol: string | null = null;
     if (row.tls === 'tls') tlsProtocol = await handshake(socket, row.host, row.port, options.tls, timeoutMs);
@@ -107,7 +116,7 @@ export async function testMailboxConnection(options: ConnectionTestOptions): Pro
     let accessToken: string | undefined;
     if (row.auth === 'oauth2') {
       // An OAUTH_FAILED error names the oauth stage itself.
-      accessToken = (await refreshAccessToken(oauthParams(row, options.secretKeys), { fetch: options.oauth?.fetch, timeoutMs })).accessToken;
+      accessToken = (await refreshAccessToken(oauthParams(row, options.secretKeys), { policy: options.policy, fetch: options.oauth?.fetch, timeoutMs })).accessToken;
     }
 
     const c = await createImapClient(

@@ -5,6 +5,7 @@
 // person and back off long, everything else is transient).
 import type { ImapFlowError } from 'imapflow';
 import { describeError, isMailroomError, MailroomError, type ErrorCode } from '../../errors.js';
+import { replaceControls } from '../../util/controls.js';
 import type { ConnectionTestStage, MailboxConnectionRow } from '../types.js';
 import type { SourceFailure } from '../types.js';
 
@@ -16,6 +17,7 @@ export interface ImapFailure {
 
 export const STAGE_CODES: Readonly<Record<ConnectionTestStage, ErrorCode>> = Object.freeze({
   dns: 'MAILBOX_DNS_FAILED',
+  policy: 'CONNECTION_NOT_ALLOWED',
   tcp: 'MAILBOX_CONNECT_FAILED',
   tls: 'MAILBOX_TLS_FAILED',
   oauth: 'OAUTH_FAILED',
@@ -53,7 +55,8 @@ export function tlsReason(err: unknown): string {
   return code && !text.includes(code) ? `${text} (${code})` : text;
 }
 
-const failure = (stage: ConnectionTestStage, message: string): ImapFailure => ({ stage, code: STAGE_CODES[stage], message });
+/** What a server said is stored and shown: its control characters are replaced (src/util/controls.ts). */
+const failure = (stage: ConnectionTestStage, message: string): ImapFailure => ({ stage, code: STAGE_CODES[stage], message: replaceControls(message) });
 
 function isMissingFolder(e: ImapFlowError): boolean {
   return Boolean(e.mailboxMissing) || e.serverResponseCode === 'NONEXISTENT' || /mailbox doesn't exist|nonexistent/i.test(e.responseText ?? '');
@@ -66,6 +69,7 @@ function isMissingFolder(e: ImapFlowError): boolean {
 export function classifyImapError(row: Pick<MailboxConnectionRow, 'host' | 'port' | 'username' | 'folder' | 'auth' | 'tls'>, err: unknown, during: 'connect' | 'folder' | 'session'): ImapFailure {
   const e = (err ?? {}) as ImapFlowError;
   const where = `${row.host}:${row.port}`;
+  if (isMailroomError(err, 'CONNECTION_NOT_ALLOWED')) return failure('policy', err.message);
   if (isMailroomError(err, 'OAUTH_FAILED')) return failure('oauth', err.message);
   // Secrets that cannot be decrypted: the stored credentials are unusable, an auth problem for the admin.
   if (isMailroomError(err, 'SECRET_DECRYPT_FAILED')) return { stage: 'auth', code: err.code, message: err.message };
@@ -104,7 +108,10 @@ export function sourceFailure(row: Parameters<typeof classifyImapError>[0], err:
   return toSourceFailure(isMailroomError(err) && stage ? { stage, code: err.code, message: err.message } : classifyImapError(row, err, 'session'));
 }
 
-/** For the sync worker: refused credentials need a person; a folder may be back in a moment; the rest is transient. */
+/**
+ * For the sync worker: refused credentials need a person; a folder may be back in a moment; the rest is
+ * transient (a policy refusal too: connect_error on its backoff, as the host may resolve elsewhere later).
+ */
 export function toSourceFailure(f: ImapFailure): SourceFailure {
   const kind = f.stage === 'auth' || f.stage === 'oauth' ? 'auth' : f.stage === 'folder' ? 'folder' : 'connect';
   return { kind, code: f.code, message: f.message };

@@ -20,6 +20,16 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('reads MAILROOM_ALLOW_PRIVATE_HOSTS into the connection policy (unset: nothing internal allowed) and names a bad entry', () => {
+    expect(loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX }).connectionPolicy).toEqual({ hosts: [], nets: [] });
+    const c = loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX, MAILROOM_ALLOW_PRIVATE_HOSTS: 'imap.internal, 10.0.0.0/8,*.corp.example' });
+    expect(c.connectionPolicy.hosts).toEqual(['imap.internal', '*.corp.example']);
+    expect(c.connectionPolicy.nets).toHaveLength(1);
+    expect(() => loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX, MAILROOM_ALLOW_PRIVATE_HOSTS: '10.0.0.0/8,10.1.0.0/99' })).toThrow(
+      /MAILROOM_ALLOW_PRIVATE_HOSTS is invalid: entry 2 is not a host name, an IP address or a CIDR/,
+    );
+  });
+
   it('accepts the key as hex, base64 and base64url', () => {
     const raw = Buffer.alloc(32, 7);
     for (const text of [raw.toString('hex'), raw.toString('base64'), raw.toString('base64url')]) {

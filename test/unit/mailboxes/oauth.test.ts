@@ -5,6 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AccessTokenCache, refreshAccessToken, type RefreshParams } from '../../../src/sources/oauth.js';
 import { MailroomError } from '../../../src/errors.js';
+import { parseAllowList, STRICT_POLICY } from '../../../src/net/policy.js';
+
+const allowed = parseAllowList('127.0.0.1');
+if ('error' in allowed) throw new Error(allowed.error);
+/** The fake endpoint listens on loopback, which the connection policy allows only when told. */
+const local = { policy: allowed.policy };
 
 interface Seen {
   method: string;
@@ -72,7 +78,7 @@ describe('refreshAccessToken', () => {
   it('posts a form-encoded refresh_token grant and returns the token with its expiry', async () => {
     replies.push(ok('access-1', 1800));
     const t0 = Date.parse('2026-11-25T10:00:00Z');
-    const token = await refreshAccessToken(params(), { now: () => t0 });
+    const token = await refreshAccessToken(params(), { ...local, now: () => t0 });
     expect(token.accessToken).toBe('access-1');
     expect(token.expiresAt.toISOString()).toBe('2026-11-25T10:30:00.000Z');
     expect(token.refreshToken).toBeUndefined();
@@ -90,7 +96,7 @@ describe('refreshAccessToken', () => {
 
   it('leaves out an absent client secret and scope, defaults the lifetime, and reports a rotated refresh token', async () => {
     replies.push({ status: 200, body: JSON.stringify({ access_token: 'access-2', refresh_token: 'refresh-token-NEW' }) });
-    const token = await refreshAccessToken(params({ clientSecret: null, scope: null }), { now: () => 0 });
+    const token = await refreshAccessToken(params({ clientSecret: null, scope: null }), { ...local, now: () => 0 });
     expect([...(seen[0]?.form.keys() ?? [])].sort()).toEqual(['client_id', 'grant_type', 'refresh_token']);
     expect(token.expiresAt.getTime()).toBe(3600_000);
     expect(token.refreshToken).toBe('refresh-token-NEW');
@@ -98,7 +104,7 @@ describe('refreshAccessToken', () => {
 
   it("quotes the endpoint's error and error_description, never the tokens, and is not retryable for invalid_grant", async () => {
     replies.push({ status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: 'AADSTS70000: refresh token refresh-token-ABC has expired' }) });
-    const err = await failure(refreshAccessToken(params()));
+    const err = await failure(refreshAccessToken(params(), local));
     expect(err.message).toBe(`The OAuth2 token endpoint ${baseUrl}/oauth2/token refused the refresh token with HTTP 400: invalid_grant (AADSTS70000: refresh token [redacted] has expired).`);
     expect(err.message).not.toContain('tenant=x');
     expect(err.retryable).toBe(false);
@@ -106,19 +112,19 @@ describe('refreshAccessToken', () => {
 
   it('says so when the endpoint fails with a non-JSON body, as retryable', async () => {
     replies.push({ status: 503, body: 'upstream unavailable' });
-    const err = await failure(refreshAccessToken(params()));
+    const err = await failure(refreshAccessToken(params(), local));
     expect(err.message).toMatch(/HTTP 503: a non-JSON body\.$/);
     expect(err.retryable).toBe(true);
   });
 
   it('refuses a 200 without an access_token', async () => {
     replies.push({ status: 200, body: JSON.stringify({ token_type: 'Bearer' }) });
-    expect((await failure(refreshAccessToken(params()))).message).toMatch(/without an access_token/);
+    expect((await failure(refreshAccessToken(params(), local))).message).toMatch(/without an access_token/);
   });
 
   it('gives up after the timeout', async () => {
     replies.push({ ...ok('late'), delayMs: 2000 });
-    const err = await failure(refreshAccessToken(params(), { timeoutMs: 200 }));
+    const err = await failure(refreshAccessToken(params(), { ...local, timeoutMs: 200 }));
     expect(err.message).toBe(`The OAuth2 token endpoint ${baseUrl}/oauth2/token did not answer within 0.2 s.`);
     expect(err.retryable).toBe(true);
   });
@@ -128,8 +134,44 @@ describe('refreshAccessToken', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const err = await failure(refreshAccessToken(params({ tokenUrl: `http://127.0.0.1:${port}/token` })));
+    const err = await failure(refreshAccessToken(params({ tokenUrl: `http://127.0.0.1:${port}/token` }), local));
     expect(err.message).toBe(`The OAuth2 token endpoint http://127.0.0.1:${port}/token cannot be reached (ECONNREFUSED).`);
+  });
+});
+
+describe('the connection policy on the token endpoint', () => {
+  const strict = { policy: STRICT_POLICY };
+
+  it('refuses http://, internal literals in any spelling and names resolving to loopback, before any request', async () => {
+    const port = new URL(baseUrl).port;
+    const cases: [string, RegExp][] = [
+      [`http://127.0.0.1:${port}/token`, /^The OAuth2 token URL http:\/\/127\.0\.0\.1:\d+\/token must be an https:\/\/ URL \(http:\/\/ only to a host MAILROOM_ALLOW_PRIVATE_HOSTS allows\)\.$/],
+      [`http://tokens.example/token`, /must be an https:\/\/ URL/],
+      [`https://127.1:${port}/token`, /^The OAuth2 token endpoint https:\/\/127\.0\.0\.1:\d+\/token is not used: 127\.0\.0\.1 is a loopback address; Mailroom refuses private, loopback and link-local addresses unless MAILROOM_ALLOW_PRIVATE_HOSTS allows them\.$/],
+      [`https://0x7f000001:${port}/token`, /127\.0\.0\.1 is a loopback address/],
+      [`https://2130706433:${port}/token`, /127\.0\.0\.1 is a loopback address/],
+      [`https://localhost:${port}/token`, /^The OAuth2 token endpoint https:\/\/localhost:\d+\/token is not used: localhost resolves to (127\.0\.0\.1|::1), a loopback address; Mailroom refuses/],
+      [`https://id:pw@login.example/token`, /must not contain a user name or password\.$/],
+    ];
+    for (const [tokenUrl, message] of cases) {
+      const err = await refreshAccessToken(params({ tokenUrl }), strict).catch((e: unknown) => e);
+      expect(err, tokenUrl).toBeInstanceOf(MailroomError);
+      expect((err as MailroomError).code, tokenUrl).toBe('CONNECTION_NOT_ALLOWED');
+      expect((err as MailroomError).message, tokenUrl).toMatch(message);
+      expect((err as MailroomError).message).not.toMatch(/ECONNREFUSED|pw@/);
+    }
+    expect(seen).toHaveLength(0);
+  });
+
+  it('quotes no raw body: an error code outside RFC 6749 is not quoted, a description is cleaned and cut short', async () => {
+    replies.push({ status: 400, body: JSON.stringify({ error: 'bad\u001b[2J', error_description: `\u001b]0;owned\u0007${'x'.repeat(500)}` }) });
+    const err = await failure(refreshAccessToken(params(), local));
+    expect(err.message).toMatch(/^The OAuth2 token endpoint .* refused the refresh token with HTTP 400: no recognizable error code\.$/);
+    replies.push({ status: 400, body: JSON.stringify({ error: 'invalid_grant', error_description: `\u001b]0;owned\u0007${'x'.repeat(500)}` }) });
+    const second = await failure(refreshAccessToken(params(), local));
+    expect(second.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(second.message).toMatch(/HTTP 400: invalid_grant \(\uFFFD\]0;owned\uFFFDx+…\)\.$/);
+    expect(second.message.length).toBeLessThan(300);
   });
 });
 
@@ -138,23 +180,23 @@ describe('AccessTokenCache', () => {
     const cache = new AccessTokenCache();
     let now = 1_000_000;
     replies.push(ok('first', 600), ok('second', 600));
-    expect((await cache.get(7, params(), { now: () => now })).accessToken).toBe('first');
+    expect((await cache.get(7, params(), { ...local, now: () => now })).accessToken).toBe('first');
     now += 539_000; // 61 s left
-    expect((await cache.get(7, params(), { now: () => now })).accessToken).toBe('first');
+    expect((await cache.get(7, params(), { ...local, now: () => now })).accessToken).toBe('first');
     expect(seen).toHaveLength(1);
     now += 2_000; // 59 s left
-    expect((await cache.get(7, params(), { now: () => now })).accessToken).toBe('second');
+    expect((await cache.get(7, params(), { ...local, now: () => now })).accessToken).toBe('second');
     expect(seen).toHaveLength(2);
   });
 
   it('keys by mailbox, refreshes when the credentials change, and shares one refresh between concurrent callers', async () => {
     const cache = new AccessTokenCache();
     replies.push({ ...ok('shared'), delayMs: 50 }, ok('other-mailbox'), ok('new-credentials'));
-    const [a, b] = await Promise.all([cache.get(1, params()), cache.get(1, params())]);
+    const [a, b] = await Promise.all([cache.get(1, params(), local), cache.get(1, params(), local)]);
     expect(a.accessToken).toBe('shared');
     expect(b.accessToken).toBe('shared');
-    expect((await cache.get(2, params())).accessToken).toBe('other-mailbox');
-    expect((await cache.get(1, params({ refreshToken: 'refresh-token-CHANGED' }))).accessToken).toBe('new-credentials');
+    expect((await cache.get(2, params(), local)).accessToken).toBe('other-mailbox');
+    expect((await cache.get(1, params({ refreshToken: 'refresh-token-CHANGED' }), local)).accessToken).toBe('new-credentials');
     expect(seen).toHaveLength(3);
     expect(cache.size).toBe(2);
   });
@@ -162,9 +204,9 @@ describe('AccessTokenCache', () => {
   it('does not keep a failure, and can be invalidated', async () => {
     const cache = new AccessTokenCache();
     replies.push({ status: 400, body: JSON.stringify({ error: 'invalid_client' }) }, ok('after-failure'), ok('after-invalidate'));
-    await failure(cache.get(3, params()));
-    expect((await cache.get(3, params())).accessToken).toBe('after-failure');
+    await failure(cache.get(3, params(), local));
+    expect((await cache.get(3, params(), local)).accessToken).toBe('after-failure');
     cache.invalidate(3);
-    expect((await cache.get(3, params())).accessToken).toBe('after-invalidate');
+    expect((await cache.get(3, params(), local)).accessToken).toBe('after-invalidate');
   });
 });

@@ -7,6 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { imapClientOptions } from '../../../src/sources/imap/client.js';
 import { encryptSecret } from '../../../src/crypto/secrets.js';
+import { parseAllowList } from '../../../src/net/policy.js';
+
+const allowed = parseAllowList('127.0.0.1');
+if ('error' in allowed) throw new Error(allowed.error);
+/** The fake endpoint listens on loopback, which the connection policy allows only when told. */
+const local = allowed.policy;
 
 let server: http.Server;
 let url: string;
@@ -47,7 +53,7 @@ it('passes a rotated refresh token to onRotated and uses the access token for XO
       oauth_scope: null,
       folder: 'INBOX',
     },
-    { secretKeys: key, oauth: { cache: false, onRotated: async (t: string) => void rotated.push(t) } },
+    { secretKeys: key, policy: local, oauth: { cache: false, onRotated: async (t: string) => void rotated.push(t) } },
   );
   expect(options.auth).toEqual({ user: 'support@example.test', accessToken: 'access-1' });
   expect(forms[0]?.get('refresh_token')).toBe('refresh-OLD');

@@ -4,12 +4,13 @@ import { parseMailboxInput, storedFields } from '../../../src/mailboxes/service.
 import { formatPostAction, parsePostAction } from '../../../src/mailboxes/types.js';
 import { decryptSecret } from '../../../src/crypto/secrets.js';
 import { MailroomError } from '../../../src/errors.js';
+import { parseAllowList, STRICT_POLICY, type ConnectionPolicy } from '../../../src/net/policy.js';
 
 const base = { address: 'Support@Example.TEST', host: 'imap.example.test', port: 993, username: 'support', password: 'hunter2-pass' };
 
-function problems(input: unknown): { field: string; message: string }[] {
+function problems(input: unknown, policy?: ConnectionPolicy): { field: string; message: string }[] {
   try {
-    parseMailboxInput(input);
+    parseMailboxInput(input, policy);
   } catch (err) {
     expect(err).toBeInstanceOf(MailroomError);
     expect((err as MailroomError).code).toBe('VALIDATION');
@@ -82,11 +83,56 @@ describe('parseMailboxInput', () => {
     expect(problems({ ...base, refresh_token: 'r' }).map((p) => p.field)).toEqual(['refresh_token']);
   });
 
-  it('takes only https token endpoints (http only on this machine)', () => {
+  it('takes only https token endpoints without credentials (http only to a host MAILROOM_ALLOW_PRIVATE_HOSTS allows)', () => {
     const oauth = { ...base, password: undefined, auth: 'oauth2', refresh_token: 'r', oauth_client_id: 'c' };
-    expect(problems({ ...oauth, oauth_token_url: 'http://tokens.example/token' }).map((p) => p.field)).toEqual(['oauth_token_url']);
-    expect(parseMailboxInput({ ...oauth, oauth_token_url: 'http://127.0.0.1:8080/token' }).oauth_token_url).toBe('http://127.0.0.1:8080/token');
-    expect(parseMailboxInput({ ...oauth, oauth_token_url: 'https://login.example/token' }).auth).toBe('oauth2');
+    const allowed = parseAllowList('127.0.0.1');
+    if ('error' in allowed) throw new Error(allowed.error);
+    expect(problems({ ...oauth, oauth_token_url: 'http://tokens.example/token' }, STRICT_POLICY)).toEqual([
+      { field: 'oauth_token_url', message: 'must be an https:// URL (http:// only to a host MAILROOM_ALLOW_PRIVATE_HOSTS allows)' },
+    ]);
+    expect(problems({ ...oauth, oauth_token_url: 'http://127.0.0.1:8080/token' }, STRICT_POLICY).map((p) => p.field)).toEqual(['oauth_token_url']);
+    expect(parseMailboxInput({ ...oauth, oauth_token_url: 'http://127.0.0.1:8080/token' }, allowed.policy).oauth_token_url).toBe('http://127.0.0.1:8080/token');
+    expect(parseMailboxInput({ ...oauth, oauth_token_url: 'https://login.example/token' }, STRICT_POLICY).auth).toBe('oauth2');
+    // Without a policy only the shape is checked here (every fetch still applies the policy).
+    expect(problems({ ...oauth, oauth_token_url: 'https://user:pw@login.example/token' })).toEqual([{ field: 'oauth_token_url', message: 'must not contain a user name or password' }]);
+    expect(problems({ ...oauth, oauth_token_url: 'ftp://login.example/token' })).toEqual([{ field: 'oauth_token_url', message: 'must be an https:// URL' }]);
+    for (const url of ['https://127.1/token', 'https://0x7f000001/token', 'https://2130706433/token', 'https://[::1]/token', 'https://[::ffff:10.0.0.5]/token']) {
+      const [p] = problems({ ...oauth, oauth_token_url: url }, STRICT_POLICY);
+      expect(p?.field, url).toBe('oauth_token_url');
+      expect(p?.message, url).toMatch(/^is not allowed: .* is an? [a-z -]+ address; Mailroom refuses private, loopback and link-local addresses unless MAILROOM_ALLOW_PRIVATE_HOSTS allows them$/);
+    }
+  });
+
+  it('refuses a host that is an IP literal in a refused range, in any spelling, naming the field', () => {
+    for (const host of ['127.0.0.1', '127.1', '0x7f000001', '2130706433', '0177.0.0.1', '10.0.0.5', '[::1]', '::ffff:192.168.1.1', 'fe80::1', '169.254.169.254', '100.64.0.1', '0.0.0.0']) {
+      const found = problems({ ...base, host }, STRICT_POLICY);
+      expect(found.map((p) => p.field), host).toEqual(['host']);
+      expect(found[0]?.message, host).toContain('Mailroom refuses private, loopback and link-local addresses unless MAILROOM_ALLOW_PRIVATE_HOSTS allows them');
+    }
+    expect(problems({ ...base, host: '10.0.0.5' }, STRICT_POLICY)[0]?.message).toBe(
+      'is not allowed: 10.0.0.5 is a private address; Mailroom refuses private, loopback and link-local addresses unless MAILROOM_ALLOW_PRIVATE_HOSTS allows them',
+    );
+    const allowed = parseAllowList('10.0.0.0/8, 127.0.0.1');
+    if ('error' in allowed) throw new Error(allowed.error);
+    expect(parseMailboxInput({ ...base, host: '10.0.0.5' }, allowed.policy).host).toBe('10.0.0.5');
+    // Names are decided at connect time, after DNS.
+    expect(parseMailboxInput({ ...base, host: 'localhost' }, STRICT_POLICY).host).toBe('localhost');
+    expect(parseMailboxInput({ ...base, host: '8.8.8.8' }, STRICT_POLICY).host).toBe('8.8.8.8');
+  });
+
+  it('refuses control characters in every text field, naming it', () => {
+    for (const [field, value] of [
+      ['username', 'support\u001b[2J'],
+      ['folder', 'INBOX\u001b]0;owned\u0007'],
+      ['folder', 'INBOX\u009b2J'],
+      ['folder', 'IN\u007fBOX'],
+      ['username', 'a\r\nb'],
+      ['address', 'sup\u001bport@example.test'],
+      ['post_action', 'move:Arch\u001bive'],
+    ] as const) {
+      expect(problems({ ...base, [field]: value }), `${field}=${JSON.stringify(value)}`).toEqual([{ field, message: 'must not contain control characters' }]);
+    }
+    expect(problems({ ...base, password: 'pass\r\nA1 LOGOUT' })).toEqual([{ field: 'password', message: 'must not contain line breaks or NUL' }]);
   });
 });
 

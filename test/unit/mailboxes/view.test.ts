@@ -7,6 +7,7 @@ import { parseMailboxInput, storedFields } from '../../../src/mailboxes/service.
 import type { Mailbox } from '../../../src/mailboxes/types.js';
 import { toMailboxView } from '../../../src/mailboxes/view.js';
 import { MailroomError } from '../../../src/errors.js';
+import { STRICT_POLICY } from '../../../src/net/policy.js';
 
 const key = Buffer.alloc(32, 3);
 
@@ -77,7 +78,7 @@ describe('imapClientOptions', () => {
 
   it('decrypts the password into auth.pass, without logging, with timeouts', async () => {
     const pw = { ...row(), auth: 'password' as const, secret_encrypted: encryptSecret('pw-PLAIN', key), oauth_token_url: null, oauth_client_id: null, tls: 'starttls' as const, port: 143 };
-    const options = await imapClientOptions(pw, { secretKeys: [Buffer.alloc(32, 9), key], tls: { servername: 'mail.example.test' } });
+    const options = await imapClientOptions(pw, { secretKeys: [Buffer.alloc(32, 9), key], policy: STRICT_POLICY, tls: { servername: 'mail.example.test' } });
     expect(options).toMatchObject({
       host: 'imap.example.test',
       port: 143,
@@ -85,7 +86,7 @@ describe('imapClientOptions', () => {
       doSTARTTLS: true,
       auth: { user: 'support', pass: 'pw-PLAIN' },
       logger: false,
-      tls: { minVersion: 'TLSv1.2', servername: 'mail.example.test' },
+      tls: { minVersion: 'TLSv1.2', servername: 'mail.example.test', lookup: expect.any(Function) },
     });
     expect(options.connectionTimeout).toBeGreaterThan(0);
     expect(options.greetingTimeout).toBeGreaterThan(0);
@@ -93,13 +94,13 @@ describe('imapClientOptions', () => {
   });
 
   it('uses an OAuth2 access token given to it as XOAUTH2 credentials', async () => {
-    const options = await imapClientOptions(row(), { secretKeys: key, oauth: { accessToken: 'access-now' } });
+    const options = await imapClientOptions(row(), { secretKeys: key, policy: STRICT_POLICY, oauth: { accessToken: 'access-now' } });
     expect(options.auth).toEqual({ user: 'support', accessToken: 'access-now' });
     expect(options.secure).toBe(true);
   });
 
   it('fails clearly when the stored secret was encrypted with another key', async () => {
-    const err = await imapClientOptions({ ...row(), auth: 'password' }, { secretKeys: Buffer.alloc(32, 8) }).catch((e: unknown) => e);
+    const err = await imapClientOptions({ ...row(), auth: 'password' }, { secretKeys: Buffer.alloc(32, 8), policy: STRICT_POLICY }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MailroomError);
     expect((err as MailroomError).code).toBe('SECRET_DECRYPT_FAILED');
   });

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeCursor, describeKey, formatCursor, formatSourceKey, parseCursor, parseSourceKey } from '../../../src/sources/imap/cursor.js';
 import { classifyImapError, toSourceFailure } from '../../../src/sources/imap/errors.js';
+import { transition } from '../../../src/mailboxes/health.js';
+import { MailroomError } from '../../../src/errors.js';
 
 describe('IMAP cursor and source keys', () => {
   it('round-trips, with and without HIGHESTMODSEQ', () => {
@@ -44,5 +46,21 @@ describe('classifyImapError', () => {
     expect(toSourceFailure(refused).kind).toBe('connect');
     const dropped = classifyImapError(row, Object.assign(new Error('Socket closed unexpectedly'), { code: 'NoConnection' }), 'session');
     expect(dropped.message).toBe('The IMAP session with imap.example.test:993 failed (NoConnection): Socket closed unexpectedly.');
+  });
+
+  it("keeps a server's NO text but not its control characters (it is stored as last_error and shown in terminals)", () => {
+    const no = Object.assign(new Error('Command failed'), { responseStatus: 'NO', responseText: 'Mailbox locked \u001b[2J\u001b]0;owned\u0007\r\nA1 OK\u009b' });
+    const folder = classifyImapError(row, no, 'folder');
+    expect(folder.message).toBe('Folder "INBOX" of user support on imap.example.test:993 cannot be opened: Mailbox locked \uFFFD[2J\uFFFD]0;owned\uFFFD  A1 OK\uFFFD.');
+    const auth = classifyImapError(row, Object.assign(new Error('Command failed'), { authenticationFailed: true, responseText: 'no \u001b[31mway' }), 'connect');
+    expect(auth.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(transition({ consecutive_failures: 0 }, { type: 'failed', kind: 'auth', message: 'raw \u001b[2J text', at: new Date(0) }).last_error).toBe('raw \uFFFD[2J text');
+  });
+
+  it('reports a connection-policy refusal as the policy stage, retried like a connection failure', () => {
+    const refusal = new MailroomError('CONNECTION_NOT_ALLOWED', 'imap.example.test resolves to 10.0.0.5, a private address; Mailroom refuses private, loopback and link-local addresses unless MAILROOM_ALLOW_PRIVATE_HOSTS allows them.');
+    const f = classifyImapError(row, refusal, 'connect');
+    expect(f).toEqual({ stage: 'policy', code: 'CONNECTION_NOT_ALLOWED', message: refusal.message });
+    expect(toSourceFailure(f).kind).toBe('connect');
   });
 });

@@ -1316,7 +1316,8 @@ export const ApiTokenScalarFieldEnum = {
   token_prefix: 'token_prefix',
   created: 'created',
   last_used_at: 'last_used_at',
-  revoked_at: 'revoked_at'
+  revoked_at: 'revoked_at',
+  expires_at: 'expires_at'
 } as const
 
 export type ApiTokenScalarFieldEnum = (typeof ApiTokenScalarFieldEnum)[keyof typeof ApiTokenScalarFieldEnum]

@@ -48,6 +48,7 @@ export type ApiTokenMinAggregateOutputType = {
   created: Date | null
   last_used_at: Date | null
   revoked_at: Date | null
+  expires_at: Date | null
 }
 
 export type ApiTokenMaxAggregateOutputType = {
@@ -60,6 +61,7 @@ export type ApiTokenMaxAggregateOutputType = {
   created: Date | null
   last_used_at: Date | null
   revoked_at: Date | null
+  expires_at: Date | null
 }
 
 export type ApiTokenCountAggregateOutputType = {
@@ -72,6 +74,7 @@ export type ApiTokenCountAggregateOutputType = {
   created: number
   last_used_at: number
   revoked_at: number
+  expires_at: number
   _all: number
 }
 
@@ -98,6 +101,7 @@ export type ApiTokenMinAggregateInputType = {
   created?: true
   last_used_at?: true
   revoked_at?: true
+  expires_at?: true
 }
 
 export type ApiTokenMaxAggregateInputType = {
@@ -110,6 +114,7 @@ export type ApiTokenMaxAggregateInputType = {
   created?: true
   last_used_at?: true
   revoked_at?: true
+  expires_at?: true
 }
 
 export type ApiTokenCountAggregateInputType = {
@@ -122,6 +127,7 @@ export type ApiTokenCountAggregateInputType = {
   created?: true
   last_used_at?: true
   revoked_at?: true
+  expires_at?: true
   _all?: true
 }
 
@@ -221,6 +227,7 @@ export type ApiTokenGroupByOutputType = {
   created: Date
   last_used_at: Date | null
   revoked_at: Date | null
+  expires_at: Date | null
   _count: ApiTokenCountAggregateOutputType | null
   _avg: ApiTokenAvgAggregateOutputType | null
   _sum: ApiTokenSumAggregateOutputType | null
@@ -256,6 +263,7 @@ export type ApiTokenWhereInput = {
   created?: Prisma.DateTimeFilter<"ApiToken"> | Date | string
   last_used_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
   revoked_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
+  expires_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
 }
@@ -270,6 +278,7 @@ export type ApiTokenOrderByWithRelationInput = {
   created?: Prisma.SortOrder
   last_used_at?: Prisma.SortOrderInput | Prisma.SortOrder
   revoked_at?: Prisma.SortOrderInput | Prisma.SortOrder
+  expires_at?: Prisma.SortOrderInput | Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   user?: Prisma.UserOrderByWithRelationInput
 }
@@ -287,6 +296,7 @@ export type ApiTokenWhereUniqueInput = Prisma.AtLeast<{
   created?: Prisma.DateTimeFilter<"ApiToken"> | Date | string
   last_used_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
   revoked_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
+  expires_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
 }, "id" | "token_hash">
@@ -301,6 +311,7 @@ export type ApiTokenOrderByWithAggregationInput = {
   created?: Prisma.SortOrder
   last_used_at?: Prisma.SortOrderInput | Prisma.SortOrder
   revoked_at?: Prisma.SortOrderInput | Prisma.SortOrder
+  expires_at?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.ApiTokenCountOrderByAggregateInput
   _avg?: Prisma.ApiTokenAvgOrderByAggregateInput
   _max?: Prisma.ApiTokenMaxOrderByAggregateInput
@@ -321,6 +332,7 @@ export type ApiTokenScalarWhereWithAggregatesInput = {
   created?: Prisma.DateTimeWithAggregatesFilter<"ApiToken"> | Date | string
   last_used_at?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiToken"> | Date | string | null
   revoked_at?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiToken"> | Date | string | null
+  expires_at?: Prisma.DateTimeNullableWithAggregatesFilter<"ApiToken"> | Date | string | null
 }
 
 export type ApiTokenCreateInput = {
@@ -330,6 +342,7 @@ export type ApiTokenCreateInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
   tenant: Prisma.TenantCreateNestedOneWithoutTokensInput
   user: Prisma.UserCreateNestedOneWithoutTokensInput
 }
@@ -344,6 +357,7 @@ export type ApiTokenUncheckedCreateInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
 }
 
 export type ApiTokenUpdateInput = {
@@ -353,6 +367,7 @@ export type ApiTokenUpdateInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutTokensNestedInput
   user?: Prisma.UserUpdateOneRequiredWithoutTokensNestedInput
 }
@@ -367,6 +382,7 @@ export type ApiTokenUncheckedUpdateInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type ApiTokenCreateManyInput = {
@@ -379,6 +395,7 @@ export type ApiTokenCreateManyInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
 }
 
 export type ApiTokenUpdateManyMutationInput = {
@@ -388,6 +405,7 @@ export type ApiTokenUpdateManyMutationInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type ApiTokenUncheckedUpdateManyInput = {
@@ -400,6 +418,7 @@ export type ApiTokenUncheckedUpdateManyInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type ApiTokenListRelationFilter = {
@@ -422,6 +441,7 @@ export type ApiTokenCountOrderByAggregateInput = {
   created?: Prisma.SortOrder
   last_used_at?: Prisma.SortOrder
   revoked_at?: Prisma.SortOrder
+  expires_at?: Prisma.SortOrder
 }
 
 export type ApiTokenAvgOrderByAggregateInput = {
@@ -440,6 +460,7 @@ export type ApiTokenMaxOrderByAggregateInput = {
   created?: Prisma.SortOrder
   last_used_at?: Prisma.SortOrder
   revoked_at?: Prisma.SortOrder
+  expires_at?: Prisma.SortOrder
 }
 
 export type ApiTokenMinOrderByAggregateInput = {
@@ -452,6 +473,7 @@ export type ApiTokenMinOrderByAggregateInput = {
   created?: Prisma.SortOrder
   last_used_at?: Prisma.SortOrder
   revoked_at?: Prisma.SortOrder
+  expires_at?: Prisma.SortOrder
 }
 
 export type ApiTokenSumOrderByAggregateInput = {
@@ -559,6 +581,7 @@ export type ApiTokenCreateWithoutTenantInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
   user: Prisma.UserCreateNestedOneWithoutTokensInput
 }
 
@@ -571,6 +594,7 @@ export type ApiTokenUncheckedCreateWithoutTenantInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
 }
 
 export type ApiTokenCreateOrConnectWithoutTenantInput = {
@@ -612,6 +636,7 @@ export type ApiTokenScalarWhereInput = {
   created?: Prisma.DateTimeFilter<"ApiToken"> | Date | string
   last_used_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
   revoked_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
+  expires_at?: Prisma.DateTimeNullableFilter<"ApiToken"> | Date | string | null
 }
 
 export type ApiTokenCreateWithoutUserInput = {
@@ -621,6 +646,7 @@ export type ApiTokenCreateWithoutUserInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
   tenant: Prisma.TenantCreateNestedOneWithoutTokensInput
 }
 
@@ -633,6 +659,7 @@ export type ApiTokenUncheckedCreateWithoutUserInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
 }
 
 export type ApiTokenCreateOrConnectWithoutUserInput = {
@@ -670,6 +697,7 @@ export type ApiTokenCreateManyTenantInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
 }
 
 export type ApiTokenUpdateWithoutTenantInput = {
@@ -679,6 +707,7 @@ export type ApiTokenUpdateWithoutTenantInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   user?: Prisma.UserUpdateOneRequiredWithoutTokensNestedInput
 }
 
@@ -691,6 +720,7 @@ export type ApiTokenUncheckedUpdateWithoutTenantInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type ApiTokenUncheckedUpdateManyWithoutTenantInput = {
@@ -702,6 +732,7 @@ export type ApiTokenUncheckedUpdateManyWithoutTenantInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type ApiTokenCreateManyUserInput = {
@@ -713,6 +744,7 @@ export type ApiTokenCreateManyUserInput = {
   created?: Date | string
   last_used_at?: Date | string | null
   revoked_at?: Date | string | null
+  expires_at?: Date | string | null
 }
 
 export type ApiTokenUpdateWithoutUserInput = {
@@ -722,6 +754,7 @@ export type ApiTokenUpdateWithoutUserInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   tenant?: Prisma.TenantUpdateOneRequiredWithoutTokensNestedInput
 }
 
@@ -734,6 +767,7 @@ export type ApiTokenUncheckedUpdateWithoutUserInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 export type ApiTokenUncheckedUpdateManyWithoutUserInput = {
@@ -745,6 +779,7 @@ export type ApiTokenUncheckedUpdateManyWithoutUserInput = {
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_used_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   revoked_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  expires_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
 }
 
 
@@ -759,6 +794,7 @@ export type ApiTokenSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs
   created?: boolean
   last_used_at?: boolean
   revoked_at?: boolean
+  expires_at?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiToken"]>
@@ -773,6 +809,7 @@ export type ApiTokenSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exte
   created?: boolean
   last_used_at?: boolean
   revoked_at?: boolean
+  expires_at?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiToken"]>
@@ -787,6 +824,7 @@ export type ApiTokenSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exte
   created?: boolean
   last_used_at?: boolean
   revoked_at?: boolean
+  expires_at?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["apiToken"]>
@@ -801,9 +839,10 @@ export type ApiTokenSelectScalar = {
   created?: boolean
   last_used_at?: boolean
   revoked_at?: boolean
+  expires_at?: boolean
 }
 
-export type ApiTokenOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "user_id" | "role" | "token_hash" | "token_prefix" | "created" | "last_used_at" | "revoked_at", ExtArgs["result"]["apiToken"]>
+export type ApiTokenOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "user_id" | "role" | "token_hash" | "token_prefix" | "created" | "last_used_at" | "revoked_at" | "expires_at", ExtArgs["result"]["apiToken"]>
 export type ApiTokenInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
@@ -837,8 +876,15 @@ export type $ApiTokenPayload<ExtArgs extends runtime.Types.Extensions.InternalAr
      */
     token_prefix: string
     created: Date
+    /**
+     * Written at most once a minute per token (src/tokens/usage.ts), not on every request.
+     */
     last_used_at: Date | null
     revoked_at: Date | null
+    /**
+     * After this instant the token answers 401; null: it does not expire.
+     */
+    expires_at: Date | null
   }, ExtArgs["result"]["apiToken"]>
   composites: {}
 }
@@ -1273,6 +1319,7 @@ export interface ApiTokenFieldRefs {
   readonly created: Prisma.FieldRef<"ApiToken", 'DateTime'>
   readonly last_used_at: Prisma.FieldRef<"ApiToken", 'DateTime'>
   readonly revoked_at: Prisma.FieldRef<"ApiToken", 'DateTime'>
+  readonly expires_at: Prisma.FieldRef<"ApiToken", 'DateTime'>
 }
     
 

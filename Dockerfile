@@ -1,0 +1,29 @@
+# The Mailroom image used by docker-compose.yml (api, worker, migrate, setup).
+# Build stage: install everything (TypeScript is a dev dependency), compile to
+# dist/, then drop the dev dependencies. Run stage: what `node bin/mailroom.js`
+# needs and nothing else, as the unprivileged `node` user.
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# package.json points a dev dependency at this folder (a stub, see its index.js).
+COPY scripts/stubs ./scripts/stubs
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20.19-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    MAILROOM_STORAGE_URL=file:///data/blobs
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/prisma ./prisma
+# A named volume mounted here starts with this owner, so the node user can write blobs.
+RUN mkdir -p /data/blobs && chown -R node:node /data
+USER node
+EXPOSE 3000
+ENTRYPOINT ["node", "bin/mailroom.js"]
+CMD ["start"]
