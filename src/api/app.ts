@@ -15,6 +15,7 @@ import type { ContentPreparer } from '../conversations/content.js';
 import { installRateLimit } from './kit/rate-limit.js';
 import { withTimeout } from '../util/timeout.js';
 import { adminQueuesRoutes } from './routes/admin-queues.js';
+import { consoleRoutes } from './console/plugin.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { landingRoutes } from './routes/landing.js';
 import { mailboxRoutes } from './routes/mailboxes.js';
@@ -105,7 +106,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(landingRoutes);
   // [routes:ops] /metrics, /docs, /admin/queues
   await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues, redis: { client: deps.redis, prefix: deps.config.queuePrefix } });
-  if (deps.queues) await app.register(adminQueuesRoutes, { prefix: '/admin', db: deps.db, redis: deps.redis, config: deps.config, queues: deps.queues });
+  await app.register(adminQueuesRoutes, { prefix: '/admin', db: deps.db, redis: deps.redis, config: deps.config, queues: deps.queues });
+  // [routes:console] /admin: the admin console (same login as /admin/queues).
+  await app.register(consoleRoutes, { prefix: '/admin', ...deps });
 
   await app.ready();
   return app;

@@ -2,9 +2,18 @@
 // fetched message with its outcome. Pure shaping of a stored row, plus the JSON
 // schema of that row for the route's response and the OpenAPI document. Raw
 // storage keys stay internal. The source key is shown as it is and, for IMAP,
-// as its UIDVALIDITY and UID (32-bit, so exact as numbers).
-import type { ErrorCode } from '../errors.js';
-import type { IngestRecord } from '../generated/prisma/client.js';
+// as its UIDVALIDITY and UID (32-bit, so exact as numbers). The reads and the
+// re-run of one record (listIngestLog, reprocessLogRecord) are the one path the
+// API's mailbox routes and the admin console share.
+import { pageWindow, type PageRequest } from '../db/page.js';
+import type { PrismaClient } from '../db/prisma.js';
+import { MailroomError, type ErrorCode } from '../errors.js';
+import type { IngestRecord, Prisma } from '../generated/prisma/client.js';
+import { reprocessRecord } from '../ingest/reprocess.js';
+import type { IngestContext } from '../ingest/types.js';
+import { getMailboxRow } from '../mailboxes/service.js';
+import { attachmentJobsFor, enqueueAttachmentJobs, type Queues } from '../queues/queues.js';
+import { sourceFor } from '../sources/registry.js';
 import type { MailSource } from '../sources/types.js';
 import { Classification, IngestOutcome, ThreadReason } from '../generated/prisma/enums.js';
 
@@ -94,3 +103,45 @@ export const ingestRecordSchema = {
     created: { type: 'string', format: 'date-time' },
   },
 } as const;
+
+/** One page of a mailbox's ingest log, newest first; NOT_FOUND when the mailbox is not the tenant's. */
+export async function listIngestLog(
+  db: PrismaClient,
+  scope: { tenantId: number; mailboxId: number },
+  query: { outcome?: IngestOutcome; page: PageRequest },
+): Promise<{ rows: IngestRecordRow[]; total: number }> {
+  const { tenantId, mailboxId } = scope;
+  const source = sourceFor((await getMailboxRow(db, mailboxId, { tenantId })).source);
+  const where: Prisma.IngestRecordWhereInput = { tenant_id: tenantId, mailbox_id: mailboxId, ...(query.outcome ? { outcome: query.outcome } : {}) };
+  const [rows, total] = await Promise.all([
+    db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], ...pageWindow(query.page) }),
+    db.ingestRecord.count({ where }),
+  ]);
+  return { rows: rows.map((r) => toIngestRecordRow(r, source)), total };
+}
+
+export interface ReprocessedRow extends IngestRecordRow {
+  previous_outcome: IngestOutcome;
+  /** false: the record already was a conversation and was left alone. */
+  rerun: boolean;
+}
+
+/**
+ * Re-runs one stored message of the tenant's mailbox (reprocessRecord) and
+ * enqueues the attachment jobs of a new conversation at once when queues are
+ * at hand (else the sweeper picks them up); answers the record after the run.
+ */
+export async function reprocessLogRecord(
+  deps: { db: PrismaClient; ingest: IngestContext; queues?: Queues },
+  scope: { tenantId: number; mailboxId: number },
+  recordId: number,
+): Promise<ReprocessedRow> {
+  const { db } = deps;
+  const { tenantId, mailboxId } = scope;
+  const mailbox = await getMailboxRow(db, mailboxId, { tenantId });
+  const result = await reprocessRecord(deps.ingest, recordId, { tenantId, mailboxId });
+  if (deps.queues && result.attachments.length > 0) await enqueueAttachmentJobs(deps.queues.attachments, attachmentJobsFor(result.attachments));
+  const record = await db.ingestRecord.findFirst({ where: { id: result.recordId, tenant_id: tenantId } });
+  if (!record) throw new MailroomError('NOT_FOUND', `No ingest record with id ${result.recordId}.`);
+  return { ...toIngestRecordRow(record, sourceFor(mailbox.source)), previous_outcome: result.previousOutcome as IngestOutcome, rerun: result.rerun };
+}

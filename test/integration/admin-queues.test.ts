@@ -160,7 +160,7 @@ describe('/admin/queues without MAILROOM_OPS_TENANT', () => {
   const form = (target: FastifyInstance, token: string) =>
     target.inject({ method: 'POST', url: '/admin/login', payload: new URLSearchParams({ token }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 
-  it('is closed to every ADMIN while more than one tenant exists, and the login page says so', async () => {
+  it('is closed to every ADMIN while more than one tenant exists (their login opens only their console), and the login page says so', async () => {
     const open = await buildTestApp({ db, queues, env: { MAILROOM_QUEUE_PREFIX: prefix } });
     try {
       // The run's database: this file's tenants (a customer besides the operators) and every other file's.
@@ -169,26 +169,30 @@ describe('/admin/queues without MAILROOM_OPS_TENANT', () => {
       const page = await open.app.inject({ url: '/admin/login' });
       expect(page.statusCode).toBe(200);
       expect(page.body).toContain('MAILROOM_OPS_TENANT');
-      expect(page.body).toMatch(/role="alert">Closed: /);
+      expect(page.body).toMatch(/role="alert">Queue dashboard closed: /);
       const viaBasic = await open.app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic(tenant.adminToken) } });
       expect(viaBasic.statusCode).toBe(403);
       expect(viaBasic.json<{ message: string }>().message).toBe(NO_OPS_TENANT);
       const login = await form(open.app, tenant.adminToken);
-      expect(login.statusCode).toBe(403);
-      expect(login.headers['set-cookie']).toBeUndefined();
+      expect(login.statusCode).toBe(303);
+      const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+      const board = await open.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } });
+      expect(board.statusCode).toBe(403);
+      expect(board.json<{ message: string }>().message).toBe(NO_OPS_TENANT);
+      expect((await open.app.inject({ url: '/admin', headers: { cookie } })).statusCode).toBe(200);
     } finally {
       await open.close();
     }
   });
 
-  it("is open to a single tenant's ADMIN, and closes (sessions too) once a second tenant is created", async () => {
+  it("is open to a single tenant's ADMIN, and closes (to sessions too, which keep their console) once a second tenant is created", async () => {
     const fresh = await createTestDatabase();
     const freshDb = createPrisma(fresh.url, { max: 2 });
     const single = await buildTestApp({ db: freshDb, queues, env: { MAILROOM_QUEUE_PREFIX: prefix } });
     try {
       const only = await createApiTenant(freshDb, 'solo');
       const page = await single.app.inject({ url: '/admin/login' });
-      expect(page.body).not.toContain('Closed: ');
+      expect(page.body).not.toContain('dashboard closed');
       expect(page.body).toContain('MAILROOM_OPS_TENANT');
       const viaBasic = () => single.app.inject({ url: '/admin/queues/api/queues', headers: { authorization: basic(only.adminToken) } });
       expect((await viaBasic()).statusCode).toBe(200);
@@ -200,8 +204,9 @@ describe('/admin/queues without MAILROOM_OPS_TENANT', () => {
       await createTenant(freshDb, { slug: 'second-customer' });
       expect((await viaBasic()).statusCode).toBe(403);
       const after = await single.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } });
-      expect(after.statusCode).toBe(401);
-      expect(String(after.headers['set-cookie'])).toContain(`${SESSION_COOKIE}=; Path=/admin`);
+      expect(after.statusCode).toBe(403);
+      expect(after.json<{ message: string }>().message).toBe(NO_OPS_TENANT);
+      expect(after.headers['set-cookie']).toBeUndefined();
     } finally {
       await single.close();
       await freshDb.$disconnect();
@@ -211,7 +216,7 @@ describe('/admin/queues without MAILROOM_OPS_TENANT', () => {
 });
 
 describe('/admin/queues with MAILROOM_OPS_TENANT', () => {
-  it("refuses the ADMIN tokens of every other tenant, by Basic auth or at the login form", async () => {
+  it("refuses the ADMIN tokens of every other tenant, by Basic auth or after a login (which is for their console)", async () => {
     const scoped = await buildTestApp({ db, queues, env: { MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_OPS_TENANT: tenant.slug } });
     try {
       const customer = await createApiTenant(db, 'cust');
@@ -226,8 +231,15 @@ describe('/admin/queues with MAILROOM_OPS_TENANT', () => {
         payload: new URLSearchParams({ token: customer.adminToken }).toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       });
-      expect(login.statusCode).toBe(403);
-      expect(login.headers['set-cookie']).toBeUndefined();
+      // The login is the admin console's too, where a customer's ADMIN sees their own tenant; the board stays closed.
+      expect(login.statusCode).toBe(303);
+      const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+      const board = await scoped.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } });
+      expect(board.statusCode).toBe(403);
+      expect(board.body).toContain('MAILROOM_OPS_TENANT');
+      // Refused, not logged out: the console still works with the same session.
+      expect(board.headers['set-cookie']).toBeUndefined();
+      expect((await scoped.app.inject({ url: '/admin', headers: { cookie } })).statusCode).toBe(200);
     } finally {
       await scoped.close();
     }
@@ -257,7 +269,7 @@ describe('/admin/login and the session cookie', () => {
     const created = await createToken(db, { tenantSlug: tenant.slug, role: 'ADMIN' });
     const login = await form(created.token);
     expect(login.statusCode).toBe(303);
-    expect(login.headers.location).toBe('/admin/queues');
+    expect(login.headers.location).toBe('/admin');
     const setCookie = String(login.headers['set-cookie']);
     expect(setCookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{43}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=28800$`));
     const cookie = setCookie.split(';')[0] ?? '';
@@ -324,11 +336,13 @@ describe.skipIf(!HAS_CHROMIUM)(`/admin/queues in headless Chromium (${CHROMIUM})
     await page.fill('input[name="token"]', tenant.userToken);
     const [refused] = await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
     expect(refused?.status()).toBe(403);
-    expect(await page.innerText('body')).toContain('This is a USER token; the queue dashboard needs an ADMIN token.');
+    expect(await page.innerText('body')).toContain('This is a USER token; the admin console and the queue dashboard need an ADMIN token.');
     expect(await context.cookies()).toEqual([]);
 
     await page.fill('input[name="token"]', tenant.adminToken);
-    await Promise.all([page.waitForURL(`${baseUrl}/admin/queues`), page.click('button[type="submit"]')]);
+    // The login lands on the admin console, which links the board.
+    await Promise.all([page.waitForURL(`${baseUrl}/admin`), page.click('button[type="submit"]')]);
+    await Promise.all([page.waitForURL(`${baseUrl}/admin/queues`), page.getByRole('link', { name: 'Queues' }).click()]);
 
     // One card per queue (the board renders them client-side from its API).
     const card = (name: string) => page.locator('main li').filter({ has: page.locator(`a[title="${name}"]`) });

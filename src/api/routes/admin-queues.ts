@@ -17,7 +17,10 @@
 // Two ways in, and the token never travels in a URL or lands in a log:
 // - a browser: the token typed once on /admin/login becomes a server-side
 //   session (../admin-session.ts), whose id is the HttpOnly SameSite=Strict
-//   cookie; unauthenticated page loads are redirected to the login page;
+//   cookie; unauthenticated page loads are redirected to the login page. The
+//   same login serves the admin console (../console), where it lands: any
+//   tenant's ADMIN may log in there, and the board refuses (403) a session
+//   whose tenant it is closed to, without ending it;
 // - curl and scripts: the token as the HTTP Basic password (or a bearer token)
 //   on each request; no session is made.
 // A token that is unknown, revoked or expired gets 401, a USER token 403.
@@ -40,14 +43,19 @@ import {
 } from '../admin-session.js';
 import { tokenUsable } from '../../tokens/lifecycle.js';
 import { principalFor } from '../auth.js';
+import type { Principal } from '../../tokens/principal.js';
 
 export interface AdminQueuesOptions {
   db: PrismaClient;
   /** Holds the login sessions, under the queue prefix. */
   redis: Redis;
   config: Config;
-  queues: Queues;
+  /** Absent: only the login (for the console), no board. */
+  queues?: Queues;
 }
+
+/** Where a login lands: the admin console, which links the queue board. */
+const LANDING = (base: string) => base;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -84,7 +92,7 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   app.get('/login', async (req, reply) => {
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
-    if (sessionId && (await sessionIsValid(opts.db, sessions, sessionId, refusal))) return reply.redirect(`${base}/queues`, 303);
+    if (sessionId && (await sessionPrincipal(opts.db, sessions, sessionId))) return reply.redirect(LANDING(base), 303);
     return sendPage(reply, 200, loginPage(base, { closed: await closedToAll(opts.db, opts.config.opsTenant) }));
   });
 
@@ -94,13 +102,13 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const principal = token === '' ? null : await principalFor(opts.db, `Bearer ${token}`);
     if (!principal) return sendPage(reply, 401, loginPage(base, { error: 'Unknown, revoked or expired token.' }));
-    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, { error: 'This is a USER token; the queue dashboard needs an ADMIN token.' }));
-    const refused = await refusal(principal.tenantSlug);
-    if (refused) return sendPage(reply, 403, loginPage(base, { error: refused }));
+    if (principal.role !== 'ADMIN') return sendPage(reply, 403, loginPage(base, { error: 'This is a USER token; the admin console and the queue dashboard need an ADMIN token.' }));
+    // Any tenant's ADMIN may use the console (it shows only that tenant); the
+    // queue board asks its access rule on every request of its own.
     const sessionId = await sessions.create(principal.tokenId);
-    req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin dashboard login');
+    req.log.info({ tenant: principal.tenantSlug, tokenId: principal.tokenId }, 'admin login');
     reply.header('set-cookie', sessionCookie(sessionId, { secure }));
-    return reply.redirect(`${base}/queues`, 303);
+    return reply.redirect(LANDING(base), 303);
   });
 
   app.route({
@@ -116,11 +124,12 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
 
   // The board in its own scope, so the guard covers it (pages, API, static
   // files) and nothing else.
-  await app.register(async (board) => boardRoutes(board, { opts, base, secure, sessions, sameOrigin, refusal }));
+  const queues = opts.queues;
+  if (queues) await app.register(async (board) => boardRoutes(board, { opts: { ...opts, queues }, base, secure, sessions, sameOrigin, refusal }));
 }
 
 interface BoardContext {
-  opts: AdminQueuesOptions;
+  opts: AdminQueuesOptions & { queues: Queues };
   base: string;
   secure: boolean;
   sessions: ReturnType<typeof createSessionStore>;
@@ -145,8 +154,13 @@ async function boardRoutes(board: FastifyInstance, ctx: BoardContext): Promise<v
     }
     const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (sessionId) {
-      if (await sessionIsValid(opts.db, sessions, sessionId, refusal)) return;
-      // Expired, logged out, its token revoked, expired or demoted, or the board closed to its tenant: forget it.
+      const principal = await sessionPrincipal(opts.db, sessions, sessionId);
+      if (principal) {
+        const refused = await refusal(principal.tenantSlug);
+        // Logged in for the console of a tenant the board is closed to: the session stays, the board is not theirs.
+        return refused ? deny(req, reply, 403, refused, base) : undefined;
+      }
+      // Expired, logged out, or its token revoked, expired or demoted: forget it.
       await sessions.destroy(sessionId);
       reply.header('set-cookie', clearedSessionCookie({ secure }));
     }
@@ -169,7 +183,7 @@ const OTHER_TENANT = 'The queue dashboard is for the ADMIN tokens of the operato
 export const NO_OPS_TENANT =
   'The queue dashboard shows the jobs of every tenant, so with more than one tenant it is open only to the operators\u2019 tenant, and MAILROOM_OPS_TENANT (its slug) is not set.';
 const RULE =
-  'Only ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT) may log in; while that is not set, the dashboard is open only as long as a single tenant exists.';
+  'Any ADMIN token opens the admin console of its tenant. The queue dashboard is open to ADMIN tokens of the operators\u2019 tenant (MAILROOM_OPS_TENANT); while that is not set, only as long as a single tenant exists.';
 
 /**
  * The access rule of the board, asked on every login, Basic request and
@@ -187,12 +201,20 @@ async function closedToAll(db: PrismaClient, opsTenant: string | null): Promise<
   return (await db.tenant.findMany({ select: { id: true }, take: 2 })).length > 1;
 }
 
-/** A session counts only while its API token exists, is neither revoked nor expired, is still ADMIN, and the board is open to its tenant. */
-async function sessionIsValid(db: PrismaClient, sessions: SessionStore, sessionId: string, refusal: (slug: string) => Promise<string | null>): Promise<boolean> {
+/**
+ * The principal of a browser session: only while its API token exists, is
+ * neither revoked nor expired, and is still ADMIN. The admin console
+ * (../console) takes its tenant from here; the board asks its access rule too.
+ */
+export async function sessionPrincipal(db: PrismaClient, sessions: SessionStore, sessionId: string): Promise<Principal | null> {
   const session = await sessions.get(sessionId);
-  if (!session) return false;
-  const row = await db.apiToken.findUnique({ where: { id: session.tokenId }, select: { revoked_at: true, expires_at: true, role: true, tenant: { select: { slug: true } } } });
-  return row !== null && tokenUsable(row) && row.role === 'ADMIN' && (await refusal(row.tenant.slug)) === null;
+  if (!session) return null;
+  const row = await db.apiToken.findUnique({
+    where: { id: session.tokenId },
+    select: { id: true, tenant_id: true, user_id: true, revoked_at: true, expires_at: true, role: true, tenant: { select: { slug: true } } },
+  });
+  if (row === null || !tokenUsable(row) || row.role !== 'ADMIN') return null;
+  return { tokenId: row.id, tenantId: row.tenant_id, tenantSlug: row.tenant.slug, userId: row.user_id, role: row.role };
 }
 
 function wantsHtml(req: FastifyRequest): boolean {
@@ -228,10 +250,11 @@ button{padding:.5rem 1rem;font:inherit;cursor:pointer}.error{color:#b42318;margi
 
 /** `closed`: the board is refused to everyone (no MAILROOM_OPS_TENANT, several tenants); the page says so before anyone tries. */
 function loginPage(base: string, options: { error?: string; closed?: boolean } = {}): string {
-  const alert = options.error ?? (options.closed ? `Closed: ${NO_OPS_TENANT}` : undefined);
+  // The login itself stays open (it is the console's too); a closed board is said before anyone tries it.
+  const alert = options.error ?? (options.closed ? `Queue dashboard closed: ${NO_OPS_TENANT}` : undefined);
   return layout(
     'Log in',
-    `<h1>Mailroom queues</h1>
+    `<h1>Mailroom admin</h1>
 ${alert ? `<p class="error" role="alert">${escapeHtml(alert)}</p>` : ''}
 <form method="post" action="${base}/login">
 <label for="token">ADMIN API token</label>

@@ -9,18 +9,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 // Types only: @fastify/swagger adds `tags`, `summary` and `description` to route schemas.
 import type {} from '@fastify/swagger';
 import type { Config } from '../../config/config.js';
-import { pageWindow, type PageRequest } from '../../db/page.js';
+import type { PageRequest } from '../../db/page.js';
 import type { PrismaClient } from '../../db/prisma.js';
-import { MailroomError } from '../../errors.js';
-import type { Prisma } from '../../generated/prisma/client.js';
 import type { IngestContext } from '../../ingest/types.js';
-import { reprocessRecord } from '../../ingest/reprocess.js';
-import { sourceFor } from '../../sources/registry.js';
-import { addMailbox, getMailbox, getMailboxRow, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
-import type { ConnectionTestResult } from '../../mailboxes/types.js';
-import { attachmentJobsFor, enqueueAttachmentJobs, type Queues } from '../../queues/queues.js';
+import { addMailboxTested, connectionTestDeps, testStoredMailbox, type FailedTest } from '../../mailboxes/connection.js';
+import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
+import type { Queues } from '../../queues/queues.js';
 import { principal, requireRole } from '../auth.js';
-import { toIngestRecordRow } from '../ingest-records.js';
+import { listIngestLog, reprocessLogRecord } from '../ingest-records.js';
 import { pageMeta, pageOf, pageQuery } from '../kit/paging.js';
 import { wrappedResponses } from '../kit/schemas.js';
 import { sendErrors, wrap, type WrapError } from '../kit/wrap.js';
@@ -94,10 +90,7 @@ function readRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
         response: wrappedResponses(connectionTestSchema, 'the result of the connection test'),
       },
     },
-    async (req) => {
-      const row = await getMailboxRow(db, req.params.id, tenantOf(req));
-      return wrap(req, await sourceFor(row.source).test(row, { secretKeys: [config.secretKey], policy: config.connectionPolicy }));
-    },
+    async (req) => wrap(req, await testStoredMailbox(connectionTestDeps(db, config), req.params.id, tenantOf(req))),
   );
 }
 
@@ -119,25 +112,10 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
     async (req, reply) => {
       const { test = true, ...input } = req.body;
       // A failed test aborts the add before anything is stored; the answer says which stage.
-      let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
-      try {
-        const view = await addMailbox(db, config.secretKey, principal(req).tenantId, input, {
-          policy: config.connectionPolicy,
-          beforeStore: async (fields) => {
-            if (!test) return;
-            const result = await sourceFor(fields.source).test(fields, { secretKeys: [config.secretKey], policy: config.connectionPolicy });
-            if (!result.ok) {
-              failed = result;
-              throw new MailroomError(result.code, result.message);
-            }
-          },
-        });
-        // 200 like the seed's POST ticket_conversations: one status for "created" across the API.
-        return reply.send(wrap(req, view));
-      } catch (err) {
-        if (!failed) throw err;
-        return testFailed(req, reply, failed);
-      }
+      const added = await addMailboxTested(connectionTestDeps(db, config), principal(req).tenantId, input, { test });
+      // 200 like the seed's POST ticket_conversations: one status for "created" across the API.
+      if ('mailbox' in added) return reply.send(wrap(req, added.mailbox));
+      return testFailed(req, reply, added.failed);
     },
   );
 
@@ -185,16 +163,9 @@ function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void
       },
     },
     async (req) => {
-      const { tenantId } = tenantOf(req);
-      const source = sourceFor((await getMailboxRow(db, req.params.id, { tenantId })).source);
-      const { outcome } = req.query;
       const page = pageOf(req.query);
-      const where: Prisma.IngestRecordWhereInput = { tenant_id: tenantId, mailbox_id: req.params.id, ...(outcome ? { outcome } : {}) };
-      const [rows, total] = await Promise.all([
-        db.ingestRecord.findMany({ where, orderBy: [{ created: 'desc' }, { id: 'desc' }], ...pageWindow(page) }),
-        db.ingestRecord.count({ where }),
-      ]);
-      return wrap(req, rows.map((r) => toIngestRecordRow(r, source)), pageMeta(page, total));
+      const { rows, total } = await listIngestLog(db, { ...tenantOf(req), mailboxId: req.params.id }, { outcome: req.query.outcome, page });
+      return wrap(req, rows, pageMeta(page, total));
     },
   );
 
@@ -209,26 +180,12 @@ function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void
         response: wrappedResponses(reprocessSchema, 'the ingest record after the re-run'),
       },
     },
-    async (req) => {
-      const { tenantId } = tenantOf(req);
-      const mailboxId = req.params.id;
-      const mailbox = await getMailboxRow(db, mailboxId, { tenantId });
-      const result = await reprocessRecord(opts.ingest, req.params.message_id, { tenantId, mailboxId });
-      if (opts.queues && result.attachments.length > 0) {
-        await enqueueAttachmentJobs(
-          opts.queues.attachments,
-          attachmentJobsFor(result.attachments),
-        );
-      }
-      const record = await db.ingestRecord.findFirst({ where: { id: result.recordId, tenant_id: tenantId } });
-      if (!record) throw new MailroomError('NOT_FOUND', `No ingest record with id ${result.recordId}.`);
-      return wrap(req, { ...toIngestRecordRow(record, sourceFor(mailbox.source)), previous_outcome: result.previousOutcome, rerun: result.rerun });
-    },
+    async (req) => wrap(req, await reprocessLogRecord(opts, { ...tenantOf(req), mailboxId: req.params.id }, req.params.message_id)),
   );
 }
 
 /** 422: the settings were understood, but the server did not accept them; `stage` says which step failed. */
-function testFailed(req: FastifyRequest, reply: FastifyReply, result: Extract<ConnectionTestResult, { ok: false }>) {
+function testFailed(req: FastifyRequest, reply: FastifyReply, result: FailedTest) {
   const error: WrapError & { stage: string } = {
     code: result.code,
     message: `The connection test failed at the ${result.stage} stage: ${result.message} Nothing was stored; fix the settings, or send "test": false to store the mailbox untested.`,

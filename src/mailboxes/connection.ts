@@ -1,0 +1,86 @@
+// The connection test as an admin runs it, in one place for every caller (the
+// API's mailbox routes, the admin console): test a stored mailbox, test
+// settings before they are stored, and add a mailbox only after its test
+// passed. Whatever a test must respect (the secret keys, a connection policy)
+// is decided here once, so no caller can test with less.
+import type { Config } from '../config/config.js';
+import type { PrismaClient } from '../db/prisma.js';
+import type { ConnectionPolicy } from '../net/policy.js';
+import { MailroomError } from '../errors.js';
+import { sourceFor } from '../sources/registry.js';
+import { addMailbox, getMailboxRow, type Scope } from './service.js';
+import type { ConnectionTestResult, MailboxConnectionRow, MailboxView } from './types.js';
+
+export interface ConnectionTestDeps {
+  db: PrismaClient;
+  /** MAILROOM_SECRET_KEY: encrypts new secrets, decrypts stored ones for the test. */
+  secretKey: Buffer;
+  /** The connection policy (MAILROOM_ALLOW_PRIVATE_HOSTS): checked on the settings and on every connect of a test. */
+  policy: ConnectionPolicy;
+}
+
+/** The deps of every admin's connection test, from the process's config. */
+export function connectionTestDeps(db: PrismaClient, config: Pick<Config, 'secretKey' | 'connectionPolicy'>): ConnectionTestDeps {
+  return { db, secretKey: config.secretKey, policy: config.connectionPolicy };
+}
+
+export type FailedTest = Extract<ConnectionTestResult, { ok: false }>;
+
+/** Tests settings (a stored row, or the fields of one about to be stored). */
+export function testSettings(deps: Pick<ConnectionTestDeps, 'secretKey' | 'policy'>, row: MailboxConnectionRow & { source: string }): Promise<ConnectionTestResult> {
+  return sourceFor(row.source).test(row, { secretKeys: [deps.secretKey], policy: deps.policy });
+}
+
+/** Tests a stored mailbox of the scope (NOT_FOUND otherwise). */
+export async function testStoredMailbox(deps: ConnectionTestDeps, id: number, scope: Scope): Promise<ConnectionTestResult> {
+  return testSettings(deps, await getMailboxRow(deps.db, id, scope));
+}
+
+/**
+ * Adds a mailbox, testing its connection first unless `test` is false. A
+ * failed test stores nothing and is answered as `{ failed }`; invalid input
+ * and a taken address throw as addMailbox does.
+ */
+export async function addMailboxTested(deps: ConnectionTestDeps, tenantId: number, input: unknown, options: { test: boolean }): Promise<{ mailbox: MailboxView } | { failed: FailedTest }> {
+  let failed: FailedTest | undefined;
+  try {
+    const mailbox = await addMailbox(deps.db, deps.secretKey, tenantId, input, {
+      policy: deps.policy,
+      beforeStore: async (fields) => {
+        if (!options.test) return;
+        const result = await testSettings(deps, fields);
+        if (!result.ok) {
+          failed = result;
+          throw new MailroomError(result.code, result.message);
+        }
+      },
+    });
+    return { mailbox };
+  } catch (err) {
+    if (failed) return { failed };
+    throw err;
+  }
+}
+
+/**
+ * Validates new settings and tests them without storing anything (the same
+ * checks as an add, the address's uniqueness included): the console's "Test
+ * connection" before "Add".
+ */
+export async function testNewMailbox(deps: ConnectionTestDeps, tenantId: number, input: unknown): Promise<ConnectionTestResult> {
+  let result: ConnectionTestResult | undefined;
+  const dryRun = new Error('dry run: nothing is stored');
+  try {
+    await addMailbox(deps.db, deps.secretKey, tenantId, input, {
+      policy: deps.policy,
+      beforeStore: async (fields) => {
+        result = await testSettings(deps, fields);
+        throw dryRun;
+      },
+    });
+  } catch (err) {
+    if (err !== dryRun) throw err;
+  }
+  if (!result) throw new Error('the connection test did not run');
+  return result;
+}
