@@ -3,7 +3,7 @@
 // (see ticket-views.ts for why a document of its own). They call what the
 // API's `tickets` and `ticket_conversations` routes call.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { listConversations } from '../../conversations/service.js';
+import { getConversation, listConversations } from '../../conversations/service.js';
 import { getTicket, listStatuses, listTickets } from '../../conversations/tickets.js';
 import { isMailroomError } from '../../errors.js';
 import { getMailbox, listMailboxes } from '../../mailboxes/service.js';
@@ -44,7 +44,7 @@ export function ticketConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): vo
     const id = idParam(req.params.id);
     const ticket = await getTicket(db, principal.tenantId, id);
     const page = { page: pageParam(req.query.page), page_size: CONVERSATION_PAGE_SIZE };
-    const { items, total } = await listConversations(db, principal, id, page, downloadUrlFor(config, principal.tenantSlug));
+    const { items, total } = await listConversations(db, principal, id, page, downloadUrlFor(config, principal.tenantSlug), config.apiLimits.listMaxBytes);
     const mailbox = ticket.mailbox_id === null ? null : await getMailbox(db, ticket.mailbox_id, { tenantId: principal.tenantId }).catch((err: unknown) => {
       if (isMailroomError(err, 'NOT_FOUND')) return null;
       throw err;
@@ -52,14 +52,16 @@ export function ticketConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): vo
     return deps.send(reply, 200, ticketPage(deps.context(req, reply), { ticket, mailbox, conversations: items, page: { ...page, total } }));
   });
 
-  app.get<{ Params: { id: string; conversation: string }; Querystring: { page?: string } }>('/tickets/:id/conversations/:conversation/html', async (req, reply) => {
+  app.get<{ Params: { id: string; conversation: string } }>('/tickets/:id/conversations/:conversation/html', async (req, reply) => {
     const principal = principalOf(req);
     const ticketId = idParam(req.params.id);
     const conversationId = idParam(req.params.conversation);
-    const page = { page: pageParam(req.query.page), page_size: CONVERSATION_PAGE_SIZE };
-    const { items } = await listConversations(db, principal, ticketId, page, downloadUrlFor(config, principal.tenantSlug));
-    const conversation = items.find((c) => c.id === conversationId);
-    if (!conversation) return reply.code(404).type('text/plain; charset=utf-8').send('No such conversation on this page of the ticket.');
+    // The single read: its content whole, where a list page may have cut a large body.
+    const conversation = await getConversation(db, principal, ticketId, conversationId, downloadUrlFor(config, principal.tenantSlug)).catch((err: unknown) => {
+      if (isMailroomError(err, 'NOT_FOUND')) return null;
+      throw err;
+    });
+    if (!conversation) return reply.code(404).type('text/plain; charset=utf-8').send('No such conversation on this ticket.');
     return reply
       .code(200)
       .header('cache-control', 'no-store')

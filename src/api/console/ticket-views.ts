@@ -74,8 +74,7 @@ export interface TicketPage {
   page: { page: number; page_size: number; total: number };
 }
 
-export const conversationHtmlPath = (ticketId: number, conversationId: number, pageNumber: number) =>
-  `${BASE}/tickets/${ticketId}/conversations/${conversationId}/html${pageNumber > 1 ? `?page=${pageNumber}` : ''}`;
+export const conversationHtmlPath = (ticketId: number, conversationId: number) => `${BASE}/tickets/${ticketId}/conversations/${conversationId}/html`;
 
 function addresses(c: DTO_ticket_conversation): Html {
   const byDirection = new Map<string, string[]>();
@@ -106,7 +105,7 @@ ${addresses(c)}
 <div class="extracted">${c.last_message_extracted || html`<span class="muted">(empty)</span>`}</div>
 ${attachments(c)}
 <details open><summary>Message as sent (sanitized HTML)</summary>
-<iframe class="mail" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" loading="lazy" title="Message of conversation ${c.id} as sent" src="${conversationHtmlPath(ticketId, c.id, pageNumber)}"></iframe>
+<iframe class="mail" sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" loading="lazy" title="Message of conversation ${c.id} as sent" src="${conversationHtmlPath(ticketId, c.id)}"></iframe>
 </details>
 </article>`;
 }
