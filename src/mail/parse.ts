@@ -24,14 +24,18 @@ import {
   cleanHeaderText,
   decodeWords,
   extractMessageIds,
+  findHeaderBlock,
   isKnownCharset,
   messageStart,
   normaliseLineEndings,
   parseStructured,
   readHeaderBlock,
+  redecodeFields,
   startsWithHeaderField,
   valuesOf,
 } from './headers.js';
+import { headerHintOf, readableText } from './header-hint.js';
+import { decodeUnknownBytes, type CharsetHint } from './unknown-bytes.js';
 import type { RawHeaderField } from './headers.js';
 import { DEFAULT_REPLY_LIMITS } from './reply/limits.js';
 import { htmlBodyText } from './reply/html.js';
@@ -104,9 +108,15 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   const warnings: string[] = [];
   const normalised = normaliseLineEndings(raw);
   if (normalised !== raw) warnings.push('line endings were bare CR; converted to CRLF');
-  const start = messageStart(normalised);
+  let start = messageStart(normalised);
+  if (start > 0 && /[^\s]/.test(normalised.subarray(0, start).toString('latin1'))) {
+    warnings.push('an mbox "From " line or a byte order mark before the header block skipped');
+  }
   if (!startsWithHeaderField(normalised, start)) {
-    throw new MailroomError('MAIL_UNREADABLE', 'The message cannot be read: it does not start with a header field');
+    const found = findHeaderBlock(normalised, start);
+    if (found === null) return textOnlyMail(raw, normalised.subarray(start), limits, warnings);
+    warnings.push(`${found.skippedLines} line(s) before the header block skipped`);
+    start = found.start;
   }
   const block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
   if (block.truncated) {
@@ -114,13 +124,15 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   }
   if (block.junkLines > 0) warnings.push(`${block.junkLines} malformed header line(s) ignored`);
 
-  const fields = block.fields;
+  // Raw 8-bit header values in a legacy charset: read again with what the whole message says of its charset.
+  const hint = headerHintOf(normalised.subarray(start), block.fields);
+  const fields = hint.named || hint.detected ? redecodeFields(block.fields, hint) : block.fields;
   const { addresses, badAddresses } = readAddresses(fields, limits, warnings);
   const contentTypeField = parseStructured(valuesOf(fields, 'content-type')[0] ?? 'text/plain');
   const contentType = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(contentTypeField.value) ? contentTypeField.value : 'text/plain';
   warnUnknownCharsets(normalised, fields, warnings);
 
-  const body = await parseBody(normalised.subarray(start), limits, warnings);
+  const body = await parseBody(normalised.subarray(start), limits, warnings, hint);
   let text = body?.text == null ? null : unmarkTextCharsets(body.text);
   const html = typeof body?.html === 'string' ? unmarkTextCharsets(body.html) : null;
   // mailparser's HTML-to-text is off (see the module comment). Where it made the text, a
@@ -162,9 +174,45 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   };
 }
 
-async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[]): Promise<ParsedMail | null> {
+/**
+ * A message in which no header block can be found (a web form's bare text, a
+ * file saved without its headers): still a mail from an unknown sender with
+ * its text, so nobody's request is lost. Only bytes that are not text at all
+ * (binary files) are unreadable.
+ */
+function textOnlyMail(raw: Buffer, content: Buffer, limits: ParseLimits, warnings: string[]): InboundMail {
+  if (!readableText(content)) {
+    throw new MailroomError('MAIL_UNREADABLE', 'The message cannot be read: it has no header block and its bytes are not text');
+  }
+  warnings.push('no header block found: read as text from an unknown sender');
+  let text = decodeUnknownBytes(content).replace(/\r\n?/g, '\n');
+  if (text.length > limits.maxTextChars) {
+    text = text.slice(0, limits.maxTextChars);
+    warnings.push(`text cut to ${limits.maxTextChars} characters`);
+  }
+  const none: MailAddress[] = [];
+  return {
+    messageId: null,
+    inReplyTo: [],
+    references: [],
+    subject: '',
+    date: null,
+    addresses: { from: none, sender: none, to: none, cc: none, bcc: none, replyTo: none, resentFrom: none, resentTo: none, xForwardedTo: none, deliveredTo: none, xOriginalTo: none },
+    badAddresses: [],
+    text,
+    html: null,
+    attachments: [],
+    headers: new Map(),
+    contentType: 'text/plain',
+    reportType: null,
+    rawSize: raw.length,
+    warnings,
+  };
+}
+
+async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[], hint: CharsetHint): Promise<ParsedMail | null> {
   try {
-    return await simpleParser(markTextCharsets(message), {
+    return await simpleParser(markTextCharsets(message, hint), {
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
       // The text of HTML-only mail is rendered by textOfHtml (see the module comment).
@@ -210,8 +258,14 @@ function readAddresses(fields: readonly RawHeaderField[], limits: ParseLimits, w
   const badAddresses: InboundMail['badAddresses'] = [];
   for (const [key, name, firstOnly] of ADDRESS_HEADERS) {
     const all = valuesOf(fields, name);
-    if (firstOnly && all.length > 1) warnings.push(`${all.length} ${name} headers; only the first is used`);
-    const parsed = parseAddressValues(firstOnly ? all.slice(0, 1) : all, { maxAddresses: limits.maxAddressesPerHeader });
+    // Of several From (Sender, Reply-To) headers the first with a usable address counts.
+    let chosen = 0;
+    if (firstOnly && all.length > 1) {
+      const usable = all.findIndex((v) => parseAddressValues([v], { maxAddresses: 1 }).addresses.length > 0);
+      chosen = Math.max(0, usable);
+      warnings.push(`${all.length} ${name} headers; only the ${chosen === 0 ? 'first' : 'first with a usable address'} is used`);
+    }
+    const parsed = parseAddressValues(firstOnly ? all.slice(chosen, chosen + 1) : all, { maxAddresses: limits.maxAddressesPerHeader });
     addresses[key] = parsed.addresses;
     for (const value of parsed.bad) badAddresses.push({ header: name, value });
     if (parsed.capped) warnings.push(`more than ${limits.maxAddressesPerHeader} addresses in ${name}; the rest were dropped`);
@@ -296,8 +350,7 @@ function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
     disposition: att.contentDisposition ?? null,
   };
   if (contentType === 'message/rfc822' || contentType === 'message/global') {
-    const inner = readHeaderBlock(att.content, messageStart(att.content), 64 * 1024);
-    return [{ ...base, subject: cleanHeaderText(decodeWords(valuesOf(inner.fields, 'subject')[0] ?? '')) }];
+    return [{ ...base, subject: innerSubject(att.content) }];
   }
   if (!isTnef(att)) return [base];
   try {
@@ -313,6 +366,15 @@ function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
     warnings.push(`winmail.dat could not be decoded (${describeError(err).slice(0, 200)}); kept as is`);
     return [base];
   }
+}
+
+/** The subject of an attached message (or its headers), read as the message's own subject is. */
+function innerSubject(content: Buffer): string {
+  const start = messageStart(content);
+  const inner = readHeaderBlock(content, start, 64 * 1024);
+  const hint = headerHintOf(content.subarray(start), inner.fields);
+  const fields = hint.named || hint.detected ? redecodeFields(inner.fields, hint) : inner.fields;
+  return cleanHeaderText(decodeWords(valuesOf(fields, 'subject')[0] ?? ''));
 }
 
 function cidReferences(html: string | null): Set<string> {
