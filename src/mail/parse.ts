@@ -349,7 +349,7 @@ function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
     contentId: att.cid ?? null,
     disposition: att.contentDisposition ?? null,
   };
-  if (contentType === 'message/rfc822' || contentType === 'message/global') {
+  if (contentType === 'message/rfc822' || contentType === 'message/global' || contentType === 'text/rfc822-headers' || contentType === 'message/global-headers') {
     return [{ ...base, subject: innerSubject(att.content) }];
   }
   if (!isTnef(att)) return [base];
@@ -400,7 +400,7 @@ function finishAttachments(collected: Collected[], html: string | null, limits: 
     kept = kept.slice(0, limits.maxAttachments);
   }
   const names = safeAttachmentNames(
-    kept.map((c) => ({ filename: c.filename, contentType: c.contentType, subject: c.subject ?? null })),
+    kept.map((c) => ({ filename: c.filename, contentType: c.contentType, subject: c.subject ?? null, contentId: c.contentId ?? null })),
     { maxChars: limits.maxFilenameChars },
   );
   const cids = cidReferences(html);
