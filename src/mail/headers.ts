@@ -13,6 +13,7 @@ import libmime from 'libmime';
 import { decodeUnknownBytes, type CharsetHint } from './unknown-bytes.js';
 
 export { decodeCp1252 } from './unknown-bytes.js';
+import { CP1252_HIGH } from './unknown-bytes.js';
 
 /** One header field as written: lower-case name, value unfolded and charset-decoded (encoded words left as is). */
 export interface RawHeaderField {
@@ -51,7 +52,7 @@ export function redecodeFields(fields: readonly RawHeaderField[], hint: CharsetH
 // It cannot hold `?`, so a match never runs from one word into the next.
 export const ENCODED_WORD = /=\?([^?\s]{1,64})\?([bBqQ])\?([^?\r\n]{0,4000})\?=/g;
 
-function wordBytes(encoding: string, text: string): Buffer {
+function wordBytes(charset: string, encoding: string, text: string): Buffer {
   if (encoding.toLowerCase() === 'b') return Buffer.from(text.replace(/\s+/g, ''), 'base64');
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
@@ -62,9 +63,16 @@ function wordBytes(encoding: string, text: string): Buffer {
       i += 2;
     } else {
       const code = text.charCodeAt(i);
-      // Raw 8-bit text inside a Q word has already been read as text: its UTF-8 bytes.
+      // Raw 8-bit text inside a Q word has already been read as text: back to bytes in the word's charset
+      // (UTF-8 for a UTF-8 word; else the byte it was read from, windows-1252's 0x80-0x9F included).
       if (code < 0x80) bytes.push(code);
-      else bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+      else if (/^utf-?8$/.test(charset)) bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+      else if (code <= 0xff) bytes.push(code);
+      else {
+        const high = CP1252_HIGH.indexOf(text[i] ?? '');
+        if (high >= 0) bytes.push(0x80 + high);
+        else bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+      }
     }
   }
   return Buffer.from(bytes);
@@ -114,7 +122,7 @@ export function decodeWords(value: string): string {
       out += between;
     } else if (pending.charset !== cs) flush();
     pending ??= { charset: cs, chunks: [] };
-    pending.chunks.push(wordBytes(encoding, text));
+    pending.chunks.push(wordBytes(cs, encoding, text));
     last = m.index + whole.length;
   }
   flush();

@@ -16,7 +16,7 @@ import libmime from 'libmime';
 
 // windows-1252's 0x80-0x9F (Node's TextDecoder('windows-1252') decodes these as
 // C1 controls, i.e. as ISO-8859-1); undefined slots stay as their C1 code point.
-const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+export const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
   '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
 
 export function decodeCp1252(bytes: Buffer): string {

@@ -49,7 +49,7 @@ describe('safeAttachmentNames', () => {
         { contentType: 'text/calendar' },
         { contentType: 'message/delivery-status' },
       ]),
-    ).toEqual(['image.png', 'image.jpg', 'attachment.pdf', 'attachment.bin', 'attachment.ics', 'attachment.txt']);
+    ).toEqual(['image.png', 'image.jpg', 'attachment.pdf', 'attachment.bin', 'attachment.ics', 'delivery-status.txt']);
   });
 
   it('names forwarded mails after their subject', () => {
