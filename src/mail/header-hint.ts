@@ -23,8 +23,10 @@ export function headerHintOf(message: Buffer, fields: readonly RawHeaderField[])
 }
 
 /**
- * Whether bytes are text in some charset, not a binary file: no NUL byte, and
- * few control characters other than TAB, LF, CR, FF, VT and ESC (ISO-2022).
+ * Whether bytes are text in some charset, not a binary file: something
+ * visible, and at most 1% control characters (NUL included) other than TAB,
+ * LF, CR, FF, VT and ESC (ISO-2022). A stray NUL at the end of a file is text;
+ * an image or an archive is not.
  */
 export function readableText(bytes: Buffer): boolean {
   const sample = bytes.subarray(0, 64 * 1024);
@@ -32,7 +34,6 @@ export function readableText(bytes: Buffer): boolean {
   let controls = 0;
   let visible = 0;
   for (const b of sample) {
-    if (b === 0) return false;
     if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x0b && b !== 0x1b) || b === 0x7f) controls++;
     else if (b > 0x20) visible++;
   }

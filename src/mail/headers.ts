@@ -214,7 +214,16 @@ export function startsWithHeaderField(raw: Buffer, pos: number): boolean {
 
 // Fields that only a message's own header block starts with: a line of text
 // ("Name: Jane", "Note: see below") is not taken for one.
-const MESSAGE_FIELDS = new Set(['from', 'sender', 'to', 'subject', 'date', 'message-id', 'received', 'return-path', 'delivered-to', 'mime-version', 'reply-to', 'x-original-to']);
+export const MESSAGE_FIELDS: ReadonlySet<string> = new Set(['from', 'sender', 'to', 'subject', 'date', 'message-id', 'received', 'return-path', 'delivered-to', 'mime-version', 'reply-to', 'x-original-to']);
+
+/**
+ * Whether fields are a message's (or a MIME entity's) header: one of them is a
+ * message field or a Content-* / MIME-Version field. "Name: Jane" and
+ * "Phone: 555" at the top of a form mailer's text are not.
+ */
+export function isMessageHeader(fields: readonly { name: string }[]): boolean {
+  return fields.some((f) => MESSAGE_FIELDS.has(f.name) || f.name.startsWith('content-') || f.name.startsWith('resent-'));
+}
 
 /**
  * A well-formed header block after junk lines (a forwarding wrapper such as
@@ -231,7 +240,7 @@ export function findHeaderBlock(raw: Buffer, from: number, maxLines = 10): { sta
   for (let i = 0; i <= maxLines && pos < stop; i++) {
     if (startsWithHeaderField(raw, pos)) {
       const block = readHeaderBlock(raw, pos, 16 * 1024);
-      if (block.junkLines === 0 && block.fields.length >= 2 && block.fields.some((f) => MESSAGE_FIELDS.has(f.name))) return { start: pos, skippedLines: skipped };
+      if (block.junkLines === 0 && block.fields.length >= 2 && isMessageHeader(block.fields)) return { start: pos, skippedLines: skipped };
     }
     const nl = raw.indexOf(0x0a, pos);
     if (nl === -1) return null;

@@ -26,6 +26,7 @@ import {
   extractMessageIds,
   findHeaderBlock,
   isKnownCharset,
+  isMessageHeader,
   messageStart,
   normaliseLineEndings,
   parseStructured,
@@ -112,7 +113,8 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   if (start > 0 && /[^\s]/.test(normalised.subarray(0, start).toString('latin1'))) {
     warnings.push('an mbox "From " line or a byte order mark before the header block skipped');
   }
-  if (!startsWithHeaderField(normalised, start)) {
+  // A first line like "Name: Jane" starts a header block only when the block is a message's header.
+  if (!startsWithHeaderField(normalised, start) || !isMessageHeader(readHeaderBlock(normalised, start, limits.maxHeaderBytes).fields)) {
     const found = findHeaderBlock(normalised, start);
     if (found === null) return textOnlyMail(raw, normalised.subarray(start), limits, warnings);
     warnings.push(`${found.skippedLines} line(s) before the header block skipped`);
@@ -182,7 +184,8 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
  */
 function textOnlyMail(raw: Buffer, content: Buffer, limits: ParseLimits, warnings: string[]): InboundMail {
   if (!readableText(content)) {
-    throw new MailroomError('MAIL_UNREADABLE', 'The message cannot be read: it has no header block and its bytes are not text');
+    const why = content.toString('latin1').trim() === '' ? 'it is empty' : 'it has no header block and its bytes are not text';
+    throw new MailroomError('MAIL_UNREADABLE', `The message cannot be read: ${why}`);
   }
   warnings.push('no header block found: read as text from an unknown sender');
   let text = decodeUnknownBytes(content).replace(/\r\n?/g, '\n');
