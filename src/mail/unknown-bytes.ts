@@ -187,12 +187,12 @@ export function decodeAs(charset: string, bytes: Buffer): string | null {
 /**
  * Bytes of unknown charset → text: ASCII and valid UTF-8 as such, else the
  * hint's named charset, else its detected one, else (with no hint at all) what
- * a detector says of these bytes alone, else windows-1252. Never throws.
+ * detectShortText says of these bytes alone, else windows-1252. Never throws.
  */
 export function decodeUnknownBytes(bytes: Buffer, hint?: CharsetHint): string {
   if (!hasHighBytes(bytes)) return bytes.toString('latin1');
   if (isUtf8(bytes)) return bytes.toString('utf8');
-  const detected = hint === undefined ? detectLegacyCharset(bytes) : hint.detected;
+  const detected = hint === undefined ? detectShortText(bytes) : hint.detected;
   // A named charset the bytes are not in (they make invalid sequences) gives way to the next candidate.
   let fallback: string | null = null;
   for (const cs of [hint?.named, detected]) {
