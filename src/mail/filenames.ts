@@ -118,8 +118,9 @@ export function generatedName(req: NameRequest, limits: FilenameLimits = DEFAULT
 }
 
 /**
- * A safe, non-empty, unique name for every part, in order. Forwarded mails
- * (`message/rfc822`) are always named after their subject. Duplicates
+ * A safe, non-empty, unique name for every part, in order. The declared name
+ * when there is one; else one from the Content-ID (inline images), the
+ * subject (`message/rfc822`, returned headers) or the type. Duplicates
  * (case-insensitive) become `a (2).pdf`, `a (3).pdf`.
  */
 export function safeAttachmentNames(parts: readonly NameRequest[], limits: Partial<FilenameLimits> = {}): string[] {
@@ -128,7 +129,9 @@ export function safeAttachmentNames(parts: readonly NameRequest[], limits: Parti
   return parts.map((part) => {
     const type = part.contentType.toLowerCase();
     const isMessage = type === 'message/rfc822' || type === 'message/global';
-    const declared = isMessage ? '' : sanitizeFilename(part.filename ?? '', lim);
+    // A name the sender gave wins, an attached message's too (Gmail, Outlook and Apple Mail name it
+    // after its subject themselves); an unnamed one is named after its subject.
+    const declared = sanitizeFilename(part.filename ?? '', lim);
     const fromCid = declared === '' && !isMessage ? sanitizeFilename(contentIdName(part.contentId), lim) : '';
     const base = declared !== '' ? declared : fromCid !== '' ? fromCid : generatedName(part, lim);
     return makeUnique(base, used, lim);
