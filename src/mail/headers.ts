@@ -225,15 +225,20 @@ export function isMessageHeader(fields: readonly { name: string }[]): boolean {
   return fields.some((f) => MESSAGE_FIELDS.has(f.name) || f.name.startsWith('content-') || f.name.startsWith('resent-'));
 }
 
+// A line a forwarder or filter puts above a message: a separator, or a few
+// words between runs of dashes ("---- Original email message ----",
+// "-----Original Message-----"), or "Begin forwarded message:". Only such lines
+// are skipped: a line a person wrote ("This is a reply from Outlook!") means the
+// header-like lines below it are quoted text, and the mail is read as text.
+const WRAPPER_LINE = /^\s*(?:[-=_*~#+.]{3,}|[-=_*~<>[(]{2,}[^\n]{0,80}?[-=_*~<>\])]{2,}|(?:begin )?forwarded message:?|original message:?)\s*$/i;
+
 /**
- * A well-formed header block after junk lines (a forwarding wrapper such as
- * `---- Original email message ----`, a scanner's banner): the first line,
- * within `maxLines` lines and 8 KiB of `from`, where at least two fields
- * follow one another with no stray line, one of them a message field (From,
- * Subject, Date, Received, ...). Returns its offset and how many non-blank
- * lines came before it, or null.
+ * A well-formed header block after wrapper lines (at most `maxLines` of
+ * them, within 8 KiB of `from`): at least two fields follow one another with
+ * no stray line, one of them a message field (From, Subject, Date, Received,
+ * ...). Returns its offset and how many lines came before it, or null.
  */
-export function findHeaderBlock(raw: Buffer, from: number, maxLines = 10): { start: number; skippedLines: number } | null {
+export function findHeaderBlock(raw: Buffer, from: number, maxLines = 3): { start: number; skippedLines: number } | null {
   const stop = Math.min(raw.length, from + 8192);
   let pos = from;
   let skipped = 0;
@@ -244,7 +249,11 @@ export function findHeaderBlock(raw: Buffer, from: number, maxLines = 10): { sta
     }
     const nl = raw.indexOf(0x0a, pos);
     if (nl === -1) return null;
-    if (raw.subarray(pos, nl).some((b) => b !== 0x20 && b !== 0x09 && b !== 0x0d)) skipped++;
+    const line = raw.subarray(pos, nl).toString('latin1');
+    if (line.trim() !== '') {
+      if (!WRAPPER_LINE.test(line)) return null;
+      skipped++;
+    }
     pos = nl + 1;
   }
   return null;
