@@ -35,8 +35,12 @@ import {
   startsWithHeaderField,
   valuesOf,
 } from './headers.js';
-import { headerHintOf, readableText } from './header-hint.js';
-import { decodeUnknownBytes, type CharsetHint } from './unknown-bytes.js';
+import { headerHintOf } from './header-hint.js';
+import { textOnlyMail } from './text-only.js';
+import { extractUuencoded } from './uuencode.js';
+import type { CharsetHint } from './unknown-bytes.js';
+
+export { extractUuencoded } from './uuencode.js';
 import type { RawHeaderField } from './headers.js';
 import { DEFAULT_REPLY_LIMITS } from './reply/limits.js';
 import { htmlBodyText } from './reply/html.js';
@@ -113,14 +117,16 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   if (start > 0 && /[^\s]/.test(normalised.subarray(0, start).toString('latin1'))) {
     warnings.push('an mbox "From " line or a byte order mark before the header block skipped');
   }
-  // A first line like "Name: Jane" starts a header block only when the block is a message's header.
-  if (!startsWithHeaderField(normalised, start) || !isMessageHeader(readHeaderBlock(normalised, start, limits.maxHeaderBytes).fields)) {
+  // A first line like "Name: Jane" starts a header block only when the block is a message's header
+  // (or one too big to tell: that is over the limit).
+  let block = startsWithHeaderField(normalised, start) ? readHeaderBlock(normalised, start, limits.maxHeaderBytes) : null;
+  if (block === null || !(block.truncated || isMessageHeader(block.fields))) {
     const found = findHeaderBlock(normalised, start);
-    if (found === null) return textOnlyMail(raw, normalised.subarray(start), limits, warnings);
+    if (found === null) return textOnlyMail(raw, normalised.subarray(start), limits.maxTextChars, warnings);
     warnings.push(`${found.skippedLines} line(s) before the header block skipped`);
     start = found.start;
+    block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
   }
-  const block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
   if (block.truncated) {
     throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The header block is larger than ${limits.maxHeaderBytes} bytes`);
   }
@@ -171,43 +177,6 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
     headers: headerBag(fields),
     contentType,
     reportType: contentType === 'multipart/report' ? (contentTypeField.params['report-type']?.trim().toLowerCase() ?? null) : null,
-    rawSize: raw.length,
-    warnings,
-  };
-}
-
-/**
- * A message in which no header block can be found (a web form's bare text, a
- * file saved without its headers): still a mail from an unknown sender with
- * its text, so nobody's request is lost. Only bytes that are not text at all
- * (binary files) are unreadable.
- */
-function textOnlyMail(raw: Buffer, content: Buffer, limits: ParseLimits, warnings: string[]): InboundMail {
-  if (!readableText(content)) {
-    const why = content.toString('latin1').trim() === '' ? 'it is empty' : 'it has no header block and its bytes are not text';
-    throw new MailroomError('MAIL_UNREADABLE', `The message cannot be read: ${why}`);
-  }
-  warnings.push('no header block found: read as text from an unknown sender');
-  let text = decodeUnknownBytes(content).replace(/\r\n?/g, '\n');
-  if (text.length > limits.maxTextChars) {
-    text = text.slice(0, limits.maxTextChars);
-    warnings.push(`text cut to ${limits.maxTextChars} characters`);
-  }
-  const none: MailAddress[] = [];
-  return {
-    messageId: null,
-    inReplyTo: [],
-    references: [],
-    subject: '',
-    date: null,
-    addresses: { from: none, sender: none, to: none, cc: none, bcc: none, replyTo: none, resentFrom: none, resentTo: none, xForwardedTo: none, deliveredTo: none, xOriginalTo: none },
-    badAddresses: [],
-    text,
-    html: null,
-    attachments: [],
-    headers: new Map(),
-    contentType: 'text/plain',
-    reportType: null,
     rawSize: raw.length,
     warnings,
   };
@@ -421,53 +390,4 @@ function finishAttachments(collected: Collected[], html: string | null, limits: 
       inline: referenced || inlineImage,
     };
   });
-}
-
-/**
- * Finds `begin 644 name` ... `end` blocks (uuencode, still sent by old
- * mailers and some scanners) in a text body, decodes them and removes them
- * from the text. A block whose lines are not valid uuencode is left alone.
- */
-export function extractUuencoded(text: string, opts: { maxBlocks: number }): { text: string; files: { filename: string; content: Buffer }[] } {
-  if (!text.includes('begin ')) return { text, files: [] };
-  const lines = text.split(/\r?\n/);
-  const files: { filename: string; content: Buffer }[] = [];
-  const keep: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const head = files.length < opts.maxBlocks ? /^begin(?:-base64)? [0-7]{3,4} (\S.{0,254})$/.exec(line) : null;
-    const block = head ? decodeUuBlock(lines, i + 1) : null;
-    if (!head || !block) {
-      keep.push(line);
-      continue;
-    }
-    files.push({ filename: (head[1] ?? '').trim(), content: block.content });
-    i = block.endLine;
-  }
-  return files.length === 0 ? { text, files } : { text: keep.join('\n'), files };
-}
-
-function decodeUuBlock(lines: readonly string[], from: number): { content: Buffer; endLine: number } | null {
-  const chunks: Buffer[] = [];
-  for (let i = from; i < lines.length; i++) {
-    const rawLine = (lines[i] ?? '').replace(/\r$/, '');
-    if (rawLine.trim() === 'end') return { content: Buffer.concat(chunks), endLine: i };
-    if (rawLine.trim() === '' || rawLine.trim() === '`') continue;
-    const n = (rawLine.charCodeAt(0) - 32) & 63;
-    const needed = Math.ceil(n / 3) * 4;
-    // Some mailers strip trailing spaces (which encode zero bits): pad them back.
-    if (rawLine.length - 1 > needed + 4) return null;
-    const line = rawLine.padEnd(needed + 1, ' ');
-    const out = Buffer.alloc(Math.ceil(n / 3) * 3);
-    let o = 0;
-    for (let j = 1; j + 3 < line.length && o < out.length; j += 4) {
-      const c = [0, 1, 2, 3].map((k) => (line.charCodeAt(j + k) - 32) & 63);
-      const [a = 0, b = 0, cc = 0, d = 0] = c;
-      out[o++] = (a << 2) | (b >> 4);
-      out[o++] = ((b & 15) << 4) | (cc >> 2);
-      out[o++] = ((cc & 3) << 6) | d;
-    }
-    chunks.push(out.subarray(0, n));
-  }
-  return null;
 }
