@@ -2,12 +2,15 @@
 //
 // mailparser turns raw 8-bit header bytes into a string as UTF-8 and replaces
 // anything else with U+FFFD, which loses the Latin-1 names old clients still
-// send ("Heinz M\xFCller"). Here each header value is decoded on its own: as
-// UTF-8 when its bytes are valid UTF-8, else as windows-1252 (a superset of
-// Latin-1 for display purposes), and RFC 2047 encoded words are decoded after
-// that. The block is cut at a byte limit so a header bomb costs bounded work.
-// Also home of the small byte-level helpers parse.ts needs before mailparser
-// sees the message (line-ending repair, mbox postmark).
+// send ("Heinz M\xFCller") and the GBK, Shift_JIS or KOI8-R subjects of
+// clients that never learnt RFC 2047. Here each header value keeps its bytes
+// and is decoded by decodeUnknownBytes (unknown-bytes.ts): UTF-8 when valid,
+// else the charset the message names or a detector finds over all its header
+// text (parse.ts reads the fields again with that hint), else windows-1252;
+// RFC 2047 encoded words, as leniently as senders write them, after that. The
+// block is cut at a byte limit so a header bomb costs bounded work. Also home
+// of the small byte-level helpers parse.ts needs before mailparser sees the
+// message (line-ending repair, mbox postmark, wrapper lines before the headers).
 
 import libmime from 'libmime';
 import { decodeUnknownBytes, type CharsetHint } from './unknown-bytes.js';

@@ -8,8 +8,11 @@
 // the reply renderer (bounded in nodes and depth, no line wrapping), not by
 // mailparser: its html-to-text splits an over-long word in time quadratic in
 // the word's length, so a body of adjacent images (one "word" of image
-// placeholders) held a worker for most of a minute. Malformed mail never
-// throws; only unreadable input (MAIL_UNREADABLE) and input over a limit
+// placeholders) held a worker for most of a minute. Junk before the headers
+// (an mbox line, a BOM, a filter's wrapper line) is skipped with a warning;
+// bytes with no header block at all become a text-only mail from an unknown
+// sender (text-only.ts). Malformed mail never throws; only input that is
+// empty or not text (MAIL_UNREADABLE) and input over a limit
 // (MAIL_LIMIT_EXCEEDED) do.
 
 import { createHash } from 'node:crypto';
@@ -100,9 +103,10 @@ const MAILPARSER_LIMIT_ERROR = /max (allowed child nodes|header size)/i;
 
 /**
  * Parses one raw message. Throws MailroomError `MAIL_UNREADABLE` when the
- * input is not a mail at all (empty, or not starting with a header field) and
+ * input is not a mail at all (empty, or bytes that are not text) and
  * `MAIL_LIMIT_EXCEEDED` when it is over a limit; anything else malformed is
- * parsed as well as possible with `warnings`.
+ * parsed as well as possible with `warnings` (text without any header block
+ * included: a mail from an unknown sender).
  */
 export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): Promise<InboundMail> {
   const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...opts };
