@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { mapEmailAddresses, isValidAddress } from '../mail/addresses.js';
+import { cleanHeaderText } from '../mail/headers.js';
 import type { DirectedAddress, MailboxIdentity } from '../mail/addresses.js';
 import { classifyMail } from '../mail/classify.js';
 import type { Classification } from '../mail/classify.js';
@@ -96,6 +97,41 @@ export function dedupeKey(mail: Pick<InboundMail, 'messageId' | 'addresses' | 's
   return h.digest('hex');
 }
 
+/** Warning codes on the ingest record when the requester is not the From address. */
+export const REQUESTER_WARNINGS = {
+  /** From had no usable address; the requester is Reply-To's (web forms, some list software). */
+  fromReplyTo: 'requester_from_reply_to',
+  /** From had no usable address; the requester is Sender's. */
+  fromSender: 'requester_from_sender',
+  /** No usable From, Reply-To or Sender: the conversation has no requester (an unknown sender). */
+  unknown: 'requester_unknown',
+} as const;
+
+/**
+ * The requester: the first usable From address; when From has none (empty,
+ * `<>`, a bare name), the first usable Reply-To, then Sender, with a warning
+ * that names the fallback and the From as it was written. The conversation's
+ * addresses still record exactly what the headers say. Without any of them
+ * the requester is null: an unknown sender (PRODUCT.md's DTO allows a null
+ * requester), with a warning.
+ */
+export function requesterOf(mail: Pick<InboundMail, 'addresses' | 'badAddresses'>): { requester: { email: string; name: string } | null; warning: string | null } {
+  const usable = (list: readonly { address: string; name: string }[]) => list.find((a) => isValidAddress(a.address.trim().toLowerCase()));
+  const as = (a: { address: string; name: string }) => ({ email: a.address.trim().toLowerCase(), name: cleanHeaderText(a.name) });
+  const from = usable(mail.addresses.from);
+  if (from) return { requester: as(from), warning: null };
+  const written = mail.badAddresses.filter((b) => b.header === 'from').map((b) => b.value).join(', ');
+  const fromText = written === '' ? 'the mail has no usable From address' : `the From header ${JSON.stringify(written.slice(0, 200))} has no usable address`;
+  for (const [list, code, header] of [
+    [mail.addresses.replyTo, REQUESTER_WARNINGS.fromReplyTo, 'Reply-To'],
+    [mail.addresses.sender, REQUESTER_WARNINGS.fromSender, 'Sender'],
+  ] as const) {
+    const entry = usable(list);
+    if (entry) return { requester: as(entry), warning: `${code}: ${fromText}; the requester is the ${header} address ${entry.address.trim().toLowerCase()}` };
+  }
+  return { requester: null, warning: `${REQUESTER_WARNINGS.unknown}: ${fromText}, nor a usable Reply-To or Sender; the conversation has no requester` };
+}
+
 export function mapMail(mail: InboundMail, opts: MapOptions = {}): MappedMail {
   const now = opts.now ?? new Date();
   const warnings = [...mail.warnings];
@@ -103,9 +139,8 @@ export function mapMail(mail: InboundMail, opts: MapOptions = {}): MappedMail {
   const mapped = mapEmailAddresses(mail, opts.mailbox);
   warnings.push(...mapped.warnings);
 
-  const fromEntry = mail.addresses.from.find((a) => isValidAddress(a.address.trim().toLowerCase()));
-  const requester = fromEntry ? { email: fromEntry.address.trim().toLowerCase(), name: mapped.email_addresses.find((e) => e.email === fromEntry.address.trim().toLowerCase())?.name ?? '' } : null;
-  if (requester === null) warnings.push('the mail has no usable From address');
+  const { requester, warning } = requesterOf(mail);
+  if (warning !== null) warnings.push(warning);
 
   let created: Date;
   let created_source: MappedMail['created_source'];

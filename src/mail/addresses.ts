@@ -8,7 +8,7 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { uniqueAddresses } from '../wire/addresses.js';
 import { EmailAddressDirection } from '../wire/enums.js';
-import { cleanHeaderText, decodeWords } from './headers.js';
+import { ENCODED_WORD, cleanHeaderText, decodeWords } from './headers.js';
 import type { InboundMail, MailAddress } from './types.js';
 
 export interface AddressLimits {
@@ -48,6 +48,38 @@ export function isValidAddress(address: string): boolean {
   return domain.replace(/\.$/, '').split('.').every((label) => DOMAIN_LABEL.test(label));
 }
 
+// Encoded words holding characters that mean something in an address list
+// (`=?us-ascii?Q?ABC / 123, West?=`: a comma, a space, `<`) are put aside as
+// placeholders while the list is split, and put back into the names after.
+const SPECIALS = /[\s,;:<>()"@[\]\\]/;
+const PLACEHOLDER = /\uE000(\d{1,4})\uE001/g;
+
+function protectWords(value: string): { value: string; words: string[] } {
+  const words: string[] = [];
+  if (!value.includes('=?')) return { value, words };
+  const out = value.replace(ENCODED_WORD, (word: string) => {
+    if (!SPECIALS.test(word) || words.length >= 1000) return word;
+    words.push(word);
+    return `\uE000${words.length - 1}\uE001`;
+  });
+  return { value: out, words };
+}
+
+function restoreWords(text: string, words: readonly string[]): string {
+  return words.length === 0 ? text : text.replace(PLACEHOLDER, (_, i: string) => words[Number(i)] ?? '');
+}
+
+// `Jane Doe (jane@example.com)`: an address written only as a comment, as some
+// web forms and old mailers do. Read when the value holds no other address.
+const COMMENT_ADDRESS = /^\s*("?)([^"<>()]{0,200})\1\s*\(\s*([^\s()<>,;:"]{1,64}@[^\s()<>,;:"@]{1,255})\s*\)\s*$/;
+
+function commentAddress(value: string): string | null {
+  const m = COMMENT_ADDRESS.exec(value.slice(0, 2000));
+  if (!m || !isValidAddress(m[3] ?? '')) return null;
+  const name = (m[2] ?? '').trim();
+  return name === '' ? `<${m[3]}>` : `"${name.replace(/["\\]/g, '')}" <${m[3]}>`;
+}
+
 /**
  * Parses the values of one address header (all its occurrences). Never throws:
  * an entry that is not a valid address is returned in `bad`.
@@ -58,17 +90,22 @@ export function parseAddressValues(values: readonly string[], limits: Partial<Ad
   const bad: string[] = [];
   let capped = false;
   for (const raw of values) {
-    const value = raw.slice(0, lim.maxValueChars);
+    const original = raw.slice(0, lim.maxValueChars);
+    const { value, words } = protectWords(original);
     let entries: { name: string; address: string }[];
     try {
       entries = addressparser(value, { flatten: true });
+      if (!entries.some((e) => isValidAddress(e.address.trim().replace(/^<|>$/g, '')))) {
+        const fromComment = commentAddress(value);
+        if (fromComment !== null) entries = addressparser(fromComment, { flatten: true });
+      }
     } catch {
-      bad.push(cleanHeaderText(value).slice(0, 200));
+      bad.push(cleanHeaderText(original).slice(0, 200));
       continue;
     }
     for (const entry of entries) {
-      const address = entry.address.trim().replace(/^<|>$/g, '');
-      const name = cleanHeaderText(decodeWords(entry.name ?? ''));
+      const address = restoreWords(entry.address, words).trim().replace(/^<|>$/g, '');
+      const name = cleanHeaderText(decodeWords(restoreWords(entry.name ?? '', words)));
       if (!isValidAddress(address)) {
         const shown = address === '' ? name : name === '' ? address : `${name} <${address}>`;
         if (shown !== '') bad.push(shown.slice(0, 200));

@@ -14,11 +14,10 @@
 // with some valid sequences stays UTF-8 (its bad bytes become U+FFFD).
 //
 // mailparser never hands UTF-7 (or base64/hex "charsets") to this decoder.
-import { Transform, type TransformCallback } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
-import chardet from 'chardet';
+import { Transform, type TransformCallback } from 'node:stream';
 import libmime from 'libmime';
-import { decodeCp1252 } from './headers.js';
+import { decodeUnknownBytes, type CharsetHint } from './unknown-bytes.js';
 
 const ASCII = /^(?:us-?ascii|ascii|ansi_x3\.4-19(?:68|86)|iso646-us|us|646|cp367|ibm367|csascii|iso-ir-6)$/;
 const UTF8 = /^utf-?8$/;
@@ -32,33 +31,7 @@ function ownDecoding(cs: string): boolean {
 export function decodeBodyBytes(charset: string, bytes: Buffer): string {
   const cs = charset.trim().toLowerCase();
   if (UTF8.test(cs)) return decodeUtf8OrLegacy(bytes);
-  return isUtf8(bytes) ? bytes.toString('utf8') : decodeLegacy(bytes);
-}
-
-/** Bytes a detector reads with this much confidence (of 100) are taken to be in what it names. */
-const DETECTED_MULTIBYTE = 60;
-const DETECTED_SINGLE_BYTE = 85;
-const MULTIBYTE = /^(?:big5|gb18030|euc-jp|euc-kr|shift_jis|iso-2022-(?:jp|kr|cn))$/i;
-const DETECT_BYTES = 64 * 1024;
-
-/**
- * Text in an undeclared legacy charset: what a charset detector (chardet) says
- * when it is sure (Big5, Shift_JIS, KOI8-R, ...), else windows-1252, the most
- * common and a superset of Latin-1 for display.
- */
-function decodeLegacy(bytes: Buffer): string {
-  const [best] = chardet.analyse(bytes.subarray(0, DETECT_BYTES));
-  if (best && !/^(?:iso-8859-1|windows-1252|utf-8|ascii)$/i.test(best.name)) {
-    const sure = MULTIBYTE.test(best.name) ? best.confidence >= DETECTED_MULTIBYTE : best.confidence >= DETECTED_SINGLE_BYTE;
-    if (sure) {
-      try {
-        return libmime.decodeWord(best.name, 'B', bytes.toString('base64'));
-      } catch {
-        // fall back below
-      }
-    }
-  }
-  return decodeCp1252(bytes);
+  return decodeUnknownBytes(bytes);
 }
 
 /** UTF-8, unless no 8-bit byte of the text takes part in a valid UTF-8 sequence. */
@@ -66,7 +39,7 @@ function decodeUtf8OrLegacy(bytes: Buffer): string {
   const text = bytes.toString('utf8');
   if (!text.includes('\ufffd')) return text;
   // Any character above U+007F other than U+FFFD came from a valid sequence.
-  return /[^\u0000-\u007f\ufffd]/.test(text) ? text : decodeLegacy(bytes);
+  return /[^\u0000-\u007f\ufffd]/.test(text) ? text : decodeUnknownBytes(bytes);
 }
 
 /**
@@ -130,9 +103,9 @@ const MAX_BLOCKS = 2000;
  * an attachment byte for byte. The result
  * is only ever given to the parser; the stored raw bytes stay as received.
  */
-export function markTextCharsets(raw: Buffer): Buffer {
+export function markTextCharsets(raw: Buffer, hint: CharsetHint = {}): Buffer {
   const text = raw.toString('latin1');
-  const edits = new Map<number, { at: number; remove: number; insert: string }>();
+  const edits = new Map<number, { at: number; remove: number; insert: string | Buffer }>();
   const delimiters = delimiterLines(text);
   // Where a header block starts, and whether a missing Content-Type means text/plain (not so in a digest).
   const pending: number[] = [0];
@@ -144,6 +117,7 @@ export function markTextCharsets(raw: Buffer): Buffer {
     seen.add(start);
     const end = headerEnd(text, start);
     const block = text.slice(start, end);
+    if (start > 0) transcodeHeaderLines(raw, text, start, end, hint, edits);
     const field = /(?:^|\n)content-type[ \t]*:((?:[^\n]*)(?:\n[ \t][^\n]*)*)/i.exec(block);
     if (!field) {
       // No Content-Type: text/plain in US-ASCII. A field is added only to the message's own header
@@ -191,11 +165,33 @@ export function markTextCharsets(raw: Buffer): Buffer {
   let last = 0;
   for (const e of sorted) {
     if (e.at < last) continue;
-    parts.push(raw.subarray(last, e.at), Buffer.from(e.insert, 'latin1'));
+    parts.push(raw.subarray(last, e.at), typeof e.insert === 'string' ? Buffer.from(e.insert, 'latin1') : e.insert);
     last = e.at + e.remove;
   }
   parts.push(raw.subarray(last));
   return Buffer.concat(parts);
+}
+
+/**
+ * A part's header lines with raw 8-bit bytes that are not UTF-8 (a file name
+ * in GBK, Shift_JIS, windows-1252) rewritten as UTF-8, read as
+ * decodeUnknownBytes reads them with the message's hint: mailparser reads
+ * raw header bytes as UTF-8 and would turn each into U+FFFD. A line is only
+ * rewritten when it does not hold a charset parameter, which the text mark
+ * may edit at the same place.
+ */
+function transcodeHeaderLines(raw: Buffer, text: string, start: number, end: number, hint: CharsetHint, edits: Map<number, { at: number; remove: number; insert: string | Buffer }>): void {
+  const block = text.slice(start, end);
+  if (!/[\x80-\xff]/.test(block)) return;
+  let at = start;
+  for (const line of block.split('\n')) {
+    const lineEnd = at + line.length;
+    if (/[\x80-\xff]/.test(line) && !/charset\s*=/i.test(line)) {
+      const bytes = raw.subarray(at, lineEnd);
+      if (!isUtf8(bytes)) edits.set(at, { at, remove: bytes.length, insert: Buffer.from(decodeUnknownBytes(bytes, hint), 'utf8') });
+    }
+    at = lineEnd + 1;
+  }
 }
 
 /**

@@ -24,6 +24,8 @@ export interface ClassifyLimits {
 export type ClassifiableMail = Pick<InboundMail, 'headers' | 'addresses' | 'contentType' | 'reportType' | 'subject'> & {
   /** The message's own parts (not those inside an attached message): a delivery-status part marks a DSN wrapped in another type. */
   readonly attachments?: readonly { readonly contentType: string }[];
+  /** Address header values that are no usable address (a From of `MAILER-DAEMON` without a domain still says who sent it). */
+  readonly badAddresses?: readonly { readonly header: string; readonly value: string }[];
 };
 
 interface Result {
@@ -233,6 +235,14 @@ function bounceReason(mail: ClassifiableMail, header: HeaderGetter, from: MailAd
     if (kind !== undefined) return `from:${kind}`;
     // Exchange Online sends its NDRs from MicrosoftExchange<32 hex>@tenant.
     if (/^microsoftexchange[0-9a-f]{32}$/.test(local)) return 'from:exchange-system';
+  }
+
+  // `From: MAILER-DAEMON (Mail Delivery System)`: no domain, so no usable address, but still the mail system's signature.
+  for (const bad of (mail.badAddresses ?? []).slice(0, 20)) {
+    if (bad.header !== 'from') continue;
+    const words = bad.value.slice(0, maxLen).toLowerCase().split(/[\s<>()"]+/).filter((w) => w !== '');
+    const kind = DAEMON_SENDERS.get(compact(localPart(words[0] ?? ''))) ?? DAEMON_SENDERS.get(compact(words.join(' ')));
+    if (kind !== undefined) return `from:${kind}`;
   }
 
   if (BOUNCE_SUBJECTS.some((p) => subject.startsWith(p)) || subject === 'failure notice') return 'subject:bounce';

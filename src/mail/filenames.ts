@@ -20,8 +20,31 @@ export interface NameRequest {
   filename?: string | null | undefined;
   /** Lower-case MIME type, e.g. `image/png`. */
   contentType: string;
-  /** For `message/rfc822` parts: the forwarded mail's subject, used as `<subject>.eml`. */
+  /** For `message/rfc822` parts: the forwarded mail's subject, used as `<subject>.eml` (for returned headers, `<subject>.txt`). */
   subject?: string | null | undefined;
+  /** The part's Content-ID (without brackets): `image001.jpg@01D9…` names an unnamed inline image `image001.jpg`. */
+  contentId?: string | null | undefined;
+}
+
+// Parts of a delivery or read report, which never carry a name (RFC 3464, 8098, 5965).
+const REPORT_PARTS: ReadonlyMap<string, string> = new Map([
+  ['message/delivery-status', 'delivery-status.txt'],
+  ['message/global-delivery-status', 'delivery-status.txt'],
+  ['message/disposition-notification', 'disposition-notification.txt'],
+  ['message/global-disposition-notification', 'disposition-notification.txt'],
+  ['message/feedback-report', 'feedback-report.txt'],
+]);
+const RETURNED_HEADERS = new Set(['text/rfc822-headers', 'message/global-headers']);
+
+/**
+ * The file name in a Content-ID's left-hand side, as Outlook and Apple Mail
+ * write them for inline images (`image001.jpg@01D9A2B3.C4D5E6F0`,
+ * `logo.png@example.com`): a stem and a letter-led extension, no spaces.
+ * Ids that are only numbers and dots (`part1.06090408.01060107@…`) are not names.
+ */
+export function contentIdName(contentId: string | null | undefined): string {
+  const left = (contentId ?? '').replace(/^<|>$/g, '').split('@')[0] ?? '';
+  return /^[\p{L}\p{N}_-][\p{L}\p{N}_. -]{0,100}\.[a-z][a-z0-9]{1,4}$/iu.test(left) ? left : '';
 }
 
 // Characters never kept in a name: C0/C1 controls, DEL, path separators, the
@@ -83,14 +106,21 @@ export function generatedName(req: NameRequest, limits: FilenameLimits = DEFAULT
     const fromSubject = sanitizeFilename((req.subject ?? '').slice(0, limits.maxChars * 8).replace(/[/\\]/g, '-'), { ...limits, maxChars: Math.max(1, limits.maxChars - 4) });
     return `${fromSubject === '' ? 'forwarded message' : fromSubject}.eml`;
   }
+  const report = REPORT_PARTS.get(type);
+  if (report !== undefined) return report;
+  if (RETURNED_HEADERS.has(type)) {
+    const fromSubject = sanitizeFilename((req.subject ?? '').slice(0, limits.maxChars * 8).replace(/[/\\]/g, '-'), { ...limits, maxChars: Math.max(1, limits.maxChars - 4) });
+    return `${fromSubject === '' ? 'returned headers' : fromSubject}.txt`;
+  }
   const ext = extensionForType(type);
   if (type.startsWith('image/')) return `image.${ext}`;
   return `attachment.${ext}`;
 }
 
 /**
- * A safe, non-empty, unique name for every part, in order. Forwarded mails
- * (`message/rfc822`) are always named after their subject. Duplicates
+ * A safe, non-empty, unique name for every part, in order. The declared name
+ * when there is one; else one from the Content-ID (inline images), the
+ * subject (`message/rfc822`, returned headers) or the type. Duplicates
  * (case-insensitive) become `a (2).pdf`, `a (3).pdf`.
  */
 export function safeAttachmentNames(parts: readonly NameRequest[], limits: Partial<FilenameLimits> = {}): string[] {
@@ -99,8 +129,11 @@ export function safeAttachmentNames(parts: readonly NameRequest[], limits: Parti
   return parts.map((part) => {
     const type = part.contentType.toLowerCase();
     const isMessage = type === 'message/rfc822' || type === 'message/global';
-    const declared = isMessage ? '' : sanitizeFilename(part.filename ?? '', lim);
-    const base = declared === '' ? generatedName(part, lim) : declared;
+    // A name the sender gave wins, an attached message's too (Gmail, Outlook and Apple Mail name it
+    // after its subject themselves); an unnamed one is named after its subject.
+    const declared = sanitizeFilename(part.filename ?? '', lim);
+    const fromCid = declared === '' && !isMessage ? sanitizeFilename(contentIdName(part.contentId), lim) : '';
+    const base = declared !== '' ? declared : fromCid !== '' ? fromCid : generatedName(part, lim);
     return makeUnique(base, used, lim);
   });
 }

@@ -2,29 +2,28 @@
 //
 // mailparser turns raw 8-bit header bytes into a string as UTF-8 and replaces
 // anything else with U+FFFD, which loses the Latin-1 names old clients still
-// send ("Heinz M\xFCller"). Here each header value is decoded on its own: as
-// UTF-8 when its bytes are valid UTF-8, else as windows-1252 (a superset of
-// Latin-1 for display purposes), and RFC 2047 encoded words are decoded after
-// that. The block is cut at a byte limit so a header bomb costs bounded work.
-// Also home of the small byte-level helpers parse.ts needs before mailparser
-// sees the message (line-ending repair, mbox postmark).
+// send ("Heinz M\xFCller") and the GBK, Shift_JIS or KOI8-R subjects of
+// clients that never learnt RFC 2047. Here each header value keeps its bytes
+// and is decoded by decodeUnknownBytes (unknown-bytes.ts): UTF-8 when valid,
+// else the charset the message names or a detector finds over all its header
+// text (parse.ts reads the fields again with that hint), else windows-1252;
+// RFC 2047 encoded words, as leniently as senders write them, after that. The
+// block is cut at a byte limit so a header bomb costs bounded work. Also home
+// of the small byte-level helpers parse.ts needs before mailparser sees the
+// message (line-ending repair, mbox postmark, wrapper lines before the headers).
 
 import libmime from 'libmime';
+import { decodeUnknownBytes, type CharsetHint } from './unknown-bytes.js';
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-// windows-1252's 0x80-0x9F (Node's TextDecoder('windows-1252') decodes these as
-// C1 controls, i.e. as ISO-8859-1); undefined slots stay as their C1 code point.
-const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
-  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
-
-export function decodeCp1252(bytes: Buffer): string {
-  return bytes.toString('latin1').replace(/[\x80-\x9f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80] ?? c);
-}
+export { decodeCp1252 } from './unknown-bytes.js';
+import { CP1252_HIGH } from './unknown-bytes.js';
 
 /** One header field as written: lower-case name, value unfolded and charset-decoded (encoded words left as is). */
 export interface RawHeaderField {
   name: string;
   value: string;
+  /** The value's bytes as received (unfolded), for a second reading with a better charset hint. */
+  raw: Buffer;
 }
 
 export interface HeaderBlock {
@@ -37,28 +36,27 @@ export interface HeaderBlock {
   junkLines: number;
 }
 
-/** Decodes header bytes: UTF-8 when valid, else windows-1252. Never throws. */
-export function decodeHeaderBytes(bytes: Buffer): string {
-  let ascii = true;
-  for (const b of bytes) {
-    if (b >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return bytes.toString('latin1');
-  try {
-    return utf8Strict.decode(bytes);
-  } catch {
-    return decodeCp1252(bytes);
-  }
+/**
+ * Decodes raw header bytes (no RFC 2047): decodeUnknownBytes with the
+ * message's hint; without one, UTF-8 when valid, else windows-1252. Never throws.
+ */
+export function decodeHeaderBytes(bytes: Buffer, hint: CharsetHint = {}): string {
+  return decodeUnknownBytes(bytes, hint);
 }
 
-// charset ? B|Q ? text — every piece bounded, no nested quantifiers.
-const ENCODED_WORD = /=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]{0,4000})\?=/g;
+/** The fields read again with a charset hint (only those with 8-bit bytes change). */
+export function redecodeFields(fields: readonly RawHeaderField[], hint: CharsetHint): RawHeaderField[] {
+  return fields.map((f) => (f.raw.some((b) => b >= 0x80) ? { ...f, value: decodeHeaderBytes(f.raw, hint).trim() } : f));
+}
 
-function wordBytes(encoding: string, text: string): Buffer {
-  if (encoding.toLowerCase() === 'b') return Buffer.from(text, 'base64');
+// charset ? B|Q ? text — every piece bounded, no nested quantifiers. The text
+// may hold spaces and other characters RFC 2047 forbids there: Outlook and
+// Exchange write `=?us-ascii?Q?ABC / 123 / West?=` and `=?UTF-8?Q? Personal=C3=A4nderung?=`.
+// It cannot hold `?`, so a match never runs from one word into the next.
+export const ENCODED_WORD = /=\?([^?\s]{1,64})\?([bBqQ])\?([^?\r\n]{0,4000})\?=/g;
+
+function wordBytes(charset: string, encoding: string, text: string): Buffer {
+  if (encoding.toLowerCase() === 'b') return Buffer.from(text.replace(/\s+/g, ''), 'base64');
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
@@ -66,7 +64,19 @@ function wordBytes(encoding: string, text: string): Buffer {
     else if (c === '=' && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
       bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
       i += 2;
-    } else bytes.push(text.charCodeAt(i) & 0xff);
+    } else {
+      const code = text.charCodeAt(i);
+      // Raw 8-bit text inside a Q word has already been read as text: back to bytes in the word's charset
+      // (UTF-8 for a UTF-8 word; else the byte it was read from, windows-1252's 0x80-0x9F included).
+      if (code < 0x80) bytes.push(code);
+      else if (/^utf-?8$/.test(charset)) bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+      else if (code <= 0xff) bytes.push(code);
+      else {
+        const high = CP1252_HIGH.indexOf(text[i] ?? '');
+        if (high >= 0) bytes.push(0x80 + high);
+        else bytes.push(...Buffer.from(text[i] ?? '', 'utf8'));
+      }
+    }
   }
   return Buffer.from(bytes);
 }
@@ -115,7 +125,7 @@ export function decodeWords(value: string): string {
       out += between;
     } else if (pending.charset !== cs) flush();
     pending ??= { charset: cs, chunks: [] };
-    pending.chunks.push(wordBytes(encoding, text));
+    pending.chunks.push(wordBytes(cs, encoding, text));
     last = m.index + whole.length;
   }
   flush();
@@ -179,14 +189,16 @@ export function normaliseLineEndings(raw: Buffer): Buffer {
 
 /**
  * Skips a UTF-8 BOM, leading white space and blank lines (at most 4 KiB), and
- * an mbox `From ` postmark line at the very start.
+ * mbox `From ` / `>From ` postmark lines, in any order.
  */
 export function messageStart(raw: Buffer): number {
   let pos = 0;
   if (raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) pos = 3;
   const stop = Math.min(raw.length, pos + 4096);
-  while (pos < stop && (raw[pos] === 0x20 || raw[pos] === 0x09 || raw[pos] === 0x0d || raw[pos] === 0x0a)) pos++;
-  if (raw.subarray(pos, pos + 5).toString('latin1') === 'From ') {
+  for (let lines = 0; lines < 8; lines++) {
+    while (pos < stop && (raw[pos] === 0x20 || raw[pos] === 0x09 || raw[pos] === 0x0d || raw[pos] === 0x0a)) pos++;
+    const head = raw.subarray(pos, pos + 6).toString('latin1');
+    if (!head.startsWith('From ') && !head.startsWith('>From ')) break;
     const nl = raw.indexOf(0x0a, pos);
     pos = nl === -1 ? raw.length : nl + 1;
   }
@@ -201,6 +213,53 @@ export function startsWithHeaderField(raw: Buffer, pos: number): boolean {
   const colon = window.indexOf(':');
   if (colon <= 0) return false;
   return FIELD_NAME.test(window.slice(0, colon).replace(/[ \t]+$/, ''));
+}
+
+// Fields that only a message's own header block starts with: a line of text
+// ("Name: Jane", "Note: see below") is not taken for one.
+export const MESSAGE_FIELDS: ReadonlySet<string> = new Set(['from', 'sender', 'to', 'subject', 'date', 'message-id', 'received', 'return-path', 'delivered-to', 'mime-version', 'reply-to', 'x-original-to']);
+
+/**
+ * Whether fields are a message's (or a MIME entity's) header: one of them is a
+ * message field or a Content-* / MIME-Version field. "Name: Jane" and
+ * "Phone: 555" at the top of a form mailer's text are not.
+ */
+export function isMessageHeader(fields: readonly { name: string }[]): boolean {
+  return fields.some((f) => MESSAGE_FIELDS.has(f.name) || f.name.startsWith('content-') || f.name.startsWith('resent-'));
+}
+
+// A line a forwarder or filter puts above a message: a separator, or a few
+// words between runs of dashes ("---- Original email message ----",
+// "-----Original Message-----"), or "Begin forwarded message:". Only such lines
+// are skipped: a line a person wrote ("This is a reply from Outlook!") means the
+// header-like lines below it are quoted text, and the mail is read as text.
+const WRAPPER_LINE = /^\s*(?:[-=_*~#+.]{3,}|[-=_*~<>[(]{2,}[^\n]{0,80}?[-=_*~<>\])]{2,}|(?:begin )?forwarded message:?|original message:?)\s*$/i;
+
+/**
+ * A well-formed header block after wrapper lines (at most `maxLines` of
+ * them, within 8 KiB of `from`): at least two fields follow one another with
+ * no stray line, one of them a message field (From, Subject, Date, Received,
+ * ...). Returns its offset and how many lines came before it, or null.
+ */
+export function findHeaderBlock(raw: Buffer, from: number, maxLines = 3): { start: number; skippedLines: number } | null {
+  const stop = Math.min(raw.length, from + 8192);
+  let pos = from;
+  let skipped = 0;
+  for (let i = 0; i <= maxLines && pos < stop; i++) {
+    if (startsWithHeaderField(raw, pos)) {
+      const block = readHeaderBlock(raw, pos, 16 * 1024);
+      if (block.junkLines === 0 && block.fields.length >= 2 && isMessageHeader(block.fields)) return { start: pos, skippedLines: skipped };
+    }
+    const nl = raw.indexOf(0x0a, pos);
+    if (nl === -1) return null;
+    const line = raw.subarray(pos, nl).toString('latin1');
+    if (line.trim() !== '') {
+      if (!WRAPPER_LINE.test(line)) return null;
+      skipped++;
+    }
+    pos = nl + 1;
+  }
+  return null;
 }
 
 /**
@@ -219,7 +278,7 @@ export function readHeaderBlock(raw: Buffer, start: number, maxBytes: number): H
   const flush = (): void => {
     if (!current) return;
     const bytes = Buffer.concat(current.chunks);
-    fields.push({ name: current.name, value: decodeHeaderBytes(bytes).trim() });
+    fields.push({ name: current.name, value: decodeHeaderBytes(bytes).trim(), raw: bytes });
     current = null;
   };
 

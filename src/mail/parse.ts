@@ -8,8 +8,11 @@
 // the reply renderer (bounded in nodes and depth, no line wrapping), not by
 // mailparser: its html-to-text splits an over-long word in time quadratic in
 // the word's length, so a body of adjacent images (one "word" of image
-// placeholders) held a worker for most of a minute. Malformed mail never
-// throws; only unreadable input (MAIL_UNREADABLE) and input over a limit
+// placeholders) held a worker for most of a minute. Junk before the headers
+// (an mbox line, a BOM, a filter's wrapper line) is skipped with a warning;
+// bytes with no header block at all become a text-only mail from an unknown
+// sender (text-only.ts). Malformed mail never throws; only input that is
+// empty or not text (MAIL_UNREADABLE) and input over a limit
 // (MAIL_LIMIT_EXCEEDED) do.
 
 import { createHash } from 'node:crypto';
@@ -24,14 +27,23 @@ import {
   cleanHeaderText,
   decodeWords,
   extractMessageIds,
+  findHeaderBlock,
   isKnownCharset,
+  isMessageHeader,
   messageStart,
   normaliseLineEndings,
   parseStructured,
   readHeaderBlock,
+  redecodeFields,
   startsWithHeaderField,
   valuesOf,
 } from './headers.js';
+import { headerHintOf } from './header-hint.js';
+import { textOnlyMail } from './text-only.js';
+import { extractUuencoded } from './uuencode.js';
+import type { CharsetHint } from './unknown-bytes.js';
+
+export { extractUuencoded } from './uuencode.js';
 import type { RawHeaderField } from './headers.js';
 import { DEFAULT_REPLY_LIMITS } from './reply/limits.js';
 import { htmlBodyText } from './reply/html.js';
@@ -91,9 +103,10 @@ const MAILPARSER_LIMIT_ERROR = /max (allowed child nodes|header size)/i;
 
 /**
  * Parses one raw message. Throws MailroomError `MAIL_UNREADABLE` when the
- * input is not a mail at all (empty, or not starting with a header field) and
+ * input is not a mail at all (empty, or bytes that are not text) and
  * `MAIL_LIMIT_EXCEEDED` when it is over a limit; anything else malformed is
- * parsed as well as possible with `warnings`.
+ * parsed as well as possible with `warnings` (text without any header block
+ * included: a mail from an unknown sender).
  */
 export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): Promise<InboundMail> {
   const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...opts };
@@ -104,23 +117,34 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   const warnings: string[] = [];
   const normalised = normaliseLineEndings(raw);
   if (normalised !== raw) warnings.push('line endings were bare CR; converted to CRLF');
-  const start = messageStart(normalised);
-  if (!startsWithHeaderField(normalised, start)) {
-    throw new MailroomError('MAIL_UNREADABLE', 'The message cannot be read: it does not start with a header field');
+  let start = messageStart(normalised);
+  if (start > 0 && /[^\s]/.test(normalised.subarray(0, start).toString('latin1'))) {
+    warnings.push('an mbox "From " line or a byte order mark before the header block skipped');
   }
-  const block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
+  // A first line like "Name: Jane" starts a header block only when the block is a message's header
+  // (or one too big to tell: that is over the limit).
+  let block = startsWithHeaderField(normalised, start) ? readHeaderBlock(normalised, start, limits.maxHeaderBytes) : null;
+  if (block === null || !(block.truncated || isMessageHeader(block.fields))) {
+    const found = findHeaderBlock(normalised, start);
+    if (found === null) return textOnlyMail(raw, normalised.subarray(start), limits.maxTextChars, warnings);
+    warnings.push(`${found.skippedLines} line(s) before the header block skipped`);
+    start = found.start;
+    block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
+  }
   if (block.truncated) {
     throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The header block is larger than ${limits.maxHeaderBytes} bytes`);
   }
   if (block.junkLines > 0) warnings.push(`${block.junkLines} malformed header line(s) ignored`);
 
-  const fields = block.fields;
+  // Raw 8-bit header values in a legacy charset: read again with what the whole message says of its charset.
+  const hint = headerHintOf(normalised.subarray(start), block.fields);
+  const fields = hint.named || hint.detected ? redecodeFields(block.fields, hint) : block.fields;
   const { addresses, badAddresses } = readAddresses(fields, limits, warnings);
   const contentTypeField = parseStructured(valuesOf(fields, 'content-type')[0] ?? 'text/plain');
   const contentType = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(contentTypeField.value) ? contentTypeField.value : 'text/plain';
   warnUnknownCharsets(normalised, fields, warnings);
 
-  const body = await parseBody(normalised.subarray(start), limits, warnings);
+  const body = await parseBody(normalised.subarray(start), limits, warnings, hint);
   let text = body?.text == null ? null : unmarkTextCharsets(body.text);
   const html = typeof body?.html === 'string' ? unmarkTextCharsets(body.html) : null;
   // mailparser's HTML-to-text is off (see the module comment). Where it made the text, a
@@ -162,9 +186,9 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   };
 }
 
-async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[]): Promise<ParsedMail | null> {
+async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[], hint: CharsetHint): Promise<ParsedMail | null> {
   try {
-    return await simpleParser(markTextCharsets(message), {
+    return await simpleParser(markTextCharsets(message, hint), {
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
       // The text of HTML-only mail is rendered by textOfHtml (see the module comment).
@@ -210,8 +234,14 @@ function readAddresses(fields: readonly RawHeaderField[], limits: ParseLimits, w
   const badAddresses: InboundMail['badAddresses'] = [];
   for (const [key, name, firstOnly] of ADDRESS_HEADERS) {
     const all = valuesOf(fields, name);
-    if (firstOnly && all.length > 1) warnings.push(`${all.length} ${name} headers; only the first is used`);
-    const parsed = parseAddressValues(firstOnly ? all.slice(0, 1) : all, { maxAddresses: limits.maxAddressesPerHeader });
+    // Of several From (Sender, Reply-To) headers the first with a usable address counts.
+    let chosen = 0;
+    if (firstOnly && all.length > 1) {
+      const usable = all.findIndex((v) => parseAddressValues([v], { maxAddresses: 1 }).addresses.length > 0);
+      chosen = Math.max(0, usable);
+      warnings.push(`${all.length} ${name} headers; only the ${chosen === 0 ? 'first' : 'first with a usable address'} is used`);
+    }
+    const parsed = parseAddressValues(firstOnly ? all.slice(chosen, chosen + 1) : all, { maxAddresses: limits.maxAddressesPerHeader });
     addresses[key] = parsed.addresses;
     for (const value of parsed.bad) badAddresses.push({ header: name, value });
     if (parsed.capped) warnings.push(`more than ${limits.maxAddressesPerHeader} addresses in ${name}; the rest were dropped`);
@@ -295,9 +325,8 @@ function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
     contentId: att.cid ?? null,
     disposition: att.contentDisposition ?? null,
   };
-  if (contentType === 'message/rfc822' || contentType === 'message/global') {
-    const inner = readHeaderBlock(att.content, messageStart(att.content), 64 * 1024);
-    return [{ ...base, subject: cleanHeaderText(decodeWords(valuesOf(inner.fields, 'subject')[0] ?? '')) }];
+  if (contentType === 'message/rfc822' || contentType === 'message/global' || contentType === 'text/rfc822-headers' || contentType === 'message/global-headers') {
+    return [{ ...base, subject: innerSubject(att.content) }];
   }
   if (!isTnef(att)) return [base];
   try {
@@ -313,6 +342,15 @@ function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
     warnings.push(`winmail.dat could not be decoded (${describeError(err).slice(0, 200)}); kept as is`);
     return [base];
   }
+}
+
+/** The subject of an attached message (or its headers), read as the message's own subject is. */
+function innerSubject(content: Buffer): string {
+  const start = messageStart(content);
+  const inner = readHeaderBlock(content, start, 64 * 1024);
+  const hint = headerHintOf(content.subarray(start), inner.fields);
+  const fields = hint.named || hint.detected ? redecodeFields(inner.fields, hint) : inner.fields;
+  return cleanHeaderText(decodeWords(valuesOf(fields, 'subject')[0] ?? ''));
 }
 
 function cidReferences(html: string | null): Set<string> {
@@ -338,7 +376,7 @@ function finishAttachments(collected: Collected[], html: string | null, limits: 
     kept = kept.slice(0, limits.maxAttachments);
   }
   const names = safeAttachmentNames(
-    kept.map((c) => ({ filename: c.filename, contentType: c.contentType, subject: c.subject ?? null })),
+    kept.map((c) => ({ filename: c.filename, contentType: c.contentType, subject: c.subject ?? null, contentId: c.contentId ?? null })),
     { maxChars: limits.maxFilenameChars },
   );
   const cids = cidReferences(html);
@@ -356,53 +394,4 @@ function finishAttachments(collected: Collected[], html: string | null, limits: 
       inline: referenced || inlineImage,
     };
   });
-}
-
-/**
- * Finds `begin 644 name` ... `end` blocks (uuencode, still sent by old
- * mailers and some scanners) in a text body, decodes them and removes them
- * from the text. A block whose lines are not valid uuencode is left alone.
- */
-export function extractUuencoded(text: string, opts: { maxBlocks: number }): { text: string; files: { filename: string; content: Buffer }[] } {
-  if (!text.includes('begin ')) return { text, files: [] };
-  const lines = text.split(/\r?\n/);
-  const files: { filename: string; content: Buffer }[] = [];
-  const keep: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const head = files.length < opts.maxBlocks ? /^begin(?:-base64)? [0-7]{3,4} (\S.{0,254})$/.exec(line) : null;
-    const block = head ? decodeUuBlock(lines, i + 1) : null;
-    if (!head || !block) {
-      keep.push(line);
-      continue;
-    }
-    files.push({ filename: (head[1] ?? '').trim(), content: block.content });
-    i = block.endLine;
-  }
-  return files.length === 0 ? { text, files } : { text: keep.join('\n'), files };
-}
-
-function decodeUuBlock(lines: readonly string[], from: number): { content: Buffer; endLine: number } | null {
-  const chunks: Buffer[] = [];
-  for (let i = from; i < lines.length; i++) {
-    const rawLine = (lines[i] ?? '').replace(/\r$/, '');
-    if (rawLine.trim() === 'end') return { content: Buffer.concat(chunks), endLine: i };
-    if (rawLine.trim() === '' || rawLine.trim() === '`') continue;
-    const n = (rawLine.charCodeAt(0) - 32) & 63;
-    const needed = Math.ceil(n / 3) * 4;
-    // Some mailers strip trailing spaces (which encode zero bits): pad them back.
-    if (rawLine.length - 1 > needed + 4) return null;
-    const line = rawLine.padEnd(needed + 1, ' ');
-    const out = Buffer.alloc(Math.ceil(n / 3) * 3);
-    let o = 0;
-    for (let j = 1; j + 3 < line.length && o < out.length; j += 4) {
-      const c = [0, 1, 2, 3].map((k) => (line.charCodeAt(j + k) - 32) & 63);
-      const [a = 0, b = 0, cc = 0, d = 0] = c;
-      out[o++] = (a << 2) | (b >> 4);
-      out[o++] = ((b & 15) << 4) | (cc >> 2);
-      out[o++] = ((cc & 3) << 6) | d;
-    }
-    chunks.push(out.subarray(0, n));
-  }
-  return null;
 }

@@ -159,6 +159,34 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
   });
 
+  it('takes a web form\'s requester from Reply-To, with the fallback on the ingest record', async () => {
+    const res = await ingestMessage(ctx, mailbox, fetched(mail('From: Contact Form <>\nReply-To: Jane Roe <jane.roe@example.org>\nTo: support@acme.test\nSubject: Website enquiry\nMessage-ID: <form-1@www.acme.test>')));
+    expect(res.outcome).toBe('conversation');
+    const conv = await db.conversation.findUniqueOrThrow({ where: { id: res.conversationId! }, include: { requester: true, email_addresses: { orderBy: { position: 'asc' } } } });
+    expect(conv.requester).toMatchObject({ email: 'jane.roe@example.org', name: 'Jane Roe' });
+    expect(conv.email_addresses.map((e) => [e.direction, e.email])).toEqual([
+      ['TO', 'support@acme.test'],
+      ['REPLY_TO', 'jane.roe@example.org'],
+    ]);
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: res.recordId } });
+    expect(record.from).toBe('jane.roe@example.org');
+    expect(record.warnings.some((w) => w.startsWith('requester_from_reply_to:') && w.includes('"Contact Form"'))).toBe(true);
+  });
+
+  it('keeps a request whose bytes have no header block as a conversation from an unknown sender, raw kept', async () => {
+    const raw = Buffer.from('---- Original email message ----\r\nName: Jane Roe\r\n\r\nMy order 4711 arrived broken, please help.\r\n');
+    const res = await ingestMessage(ctx, mailbox, fetched(raw));
+    expect(res.outcome).toBe('conversation');
+    const conv = await db.conversation.findUniqueOrThrow({ where: { id: res.conversationId! }, include: { ticket: true } });
+    expect(conv.requester_id).toBeNull();
+    expect(conv.ticket.requester_id).toBeNull();
+    expect(conv.last_message_extracted).toContain('order 4711 arrived broken');
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: res.recordId } });
+    expect(record.warnings).toContain('no header block found: read as text from an unknown sender');
+    expect(record.warnings.some((w) => w.startsWith('requester_unknown:'))).toBe(true);
+    expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(raw);
+  });
+
   it('ingests a reused Message-ID with a different subject as a new mail, with a warning', async () => {
     const reused = await ingestMessage(ctx, mailbox, fetched(mail('From: anna@example.com\nTo: support@acme.test\nSubject: A different question\nMessage-ID: <first@example.com>')));
     expect(reused.outcome).toBe('conversation');

@@ -46,6 +46,8 @@ describe.skipIf(!existsSync(CORPUS))('mailroom parse over the whole corpus', () 
       if (r.outcome === 'failed') {
         expect(r.error?.code, r.file).toMatch(/^MAIL_/);
         expect(r.error?.message.length, r.file).toBeGreaterThan(10);
+        // Only what is not a mail at all fails: empty files and binary ones (images, TNEF, decoded parts).
+        if (r.error?.code === 'MAIL_UNREADABLE') expect(r.error.message, r.file).toMatch(/it is empty|its bytes are not text/);
         continue;
       }
       expect(r.error, r.file).toBeNull();
@@ -61,7 +63,9 @@ describe.skipIf(!existsSync(CORPUS))('mailroom parse over the whole corpus', () 
         expect(a.sha256, r.file).toMatch(/^[0-9a-f]{64}$/);
       }
     }
-    // Most of the corpus is mail; the failures are its expected-result files (JSON, XML, decoded parts).
-    expect(counts.conversation + counts.skipped).toBeGreaterThan(1300);
+    // Text without a header block (the expected-result files: JSON, XML, reply bodies) becomes a
+    // conversation from an unknown sender; what fails is empty or binary (decoded parts, TNEF).
+    expect(counts.conversation + counts.skipped).toBeGreaterThan(2000);
+    expect(counts.failed).toBeLessThan(150);
   }, 180_000);
 });

@@ -49,17 +49,18 @@ describe('safeAttachmentNames', () => {
         { contentType: 'text/calendar' },
         { contentType: 'message/delivery-status' },
       ]),
-    ).toEqual(['image.png', 'image.jpg', 'attachment.pdf', 'attachment.bin', 'attachment.ics', 'attachment.txt']);
+    ).toEqual(['image.png', 'image.jpg', 'attachment.pdf', 'attachment.bin', 'attachment.ics', 'delivery-status.txt']);
   });
 
-  it('names forwarded mails after their subject', () => {
+  it('names unnamed forwarded mails after their subject, and keeps the name a sender gave one', () => {
     expect(
       safeAttachmentNames([
-        { contentType: 'message/rfc822', subject: 'Re: Order #12/2024 \u2013 "urgent"', filename: 'ignored.txt' },
+        { contentType: 'message/rfc822', subject: 'Re: Order #12/2024 \u2013 "urgent"' },
         { contentType: 'message/rfc822', subject: '' },
         { contentType: 'message/rfc822', subject: '../secret' },
+        { contentType: 'message/rfc822', subject: 'Quarterly numbers', filename: '../attached_email.eml' },
       ]),
-    ).toEqual(['Re_ Order #12-2024 \u2013 _urgent_.eml', 'forwarded message.eml', '-secret.eml']);
+    ).toEqual(['Re_ Order #12-2024 \u2013 _urgent_.eml', 'forwarded message.eml', '-secret.eml', 'attached_email.eml']);
   });
 
   it('makes duplicates unique, case-insensitively', () => {

@@ -50,11 +50,12 @@ describe('header bytes', () => {
   it('unfolds header lines and stops at the blank line', () => {
     const raw = Buffer.from('Subject: a\r\n  folded\r\nX-Empty:\r\nnot a header line\r\nTo: b@c.d\r\n\r\nBody: no\r\n');
     const block = readHeaderBlock(raw, 0, 1000);
-    expect(block.fields).toEqual([
+    expect(block.fields.map(({ name, value }) => ({ name, value }))).toEqual([
       { name: 'subject', value: 'a  folded' },
       { name: 'x-empty', value: '' },
       { name: 'to', value: 'b@c.d' },
     ]);
+    expect(block.fields[0]?.raw.toString('latin1')).toBe(' a  folded');
     expect(block.junkLines).toBe(1);
     expect(raw.subarray(block.bodyOffset).toString()).toBe('Body: no\r\n');
   });

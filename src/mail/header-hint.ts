@@ -1,0 +1,41 @@
+// What a message says about the charset of its raw 8-bit header bytes, read
+// before any header is decoded for good: the legacy charsets its parts name
+// (`charset=` in any part's Content-Type, or an HTML body's meta tag), and the
+// 8-bit header text to hand a detector all at once (the top-level values and
+// the part headers' file names). Also the test for "is this text at all",
+// for a message in which no header block can be found.
+import type { RawHeaderField } from './headers.js';
+import { headerCharsetHint, type CharsetHint } from './unknown-bytes.js';
+
+const SCAN_BYTES = 4 * 1024 * 1024;
+const NAMED = /charset\s*=\s*["']?([A-Za-z0-9_.:+-]{1,64})/gi;
+// A part header line carrying a file name with raw 8-bit bytes.
+const NAME_LINE = /^[ \t]*[^\n]{0,200}?\bname\*?[0-9*]{0,4}\s*=[^\n]*[\x80-\xff][^\n]*$/gim;
+
+export function headerHintOf(message: Buffer, fields: readonly RawHeaderField[]): CharsetHint {
+  const eightBit = fields.map((f) => f.raw).filter((b) => b.some((x) => x >= 0x80));
+  const hasEightBitFields = eightBit.length > 0;
+  const text = message.subarray(0, SCAN_BYTES).toString('latin1');
+  const nameLines = [...text.matchAll(NAME_LINE)].slice(0, 200).map((m) => Buffer.from(m[0], 'latin1'));
+  if (!hasEightBitFields && nameLines.length === 0) return {};
+  const named = [...text.matchAll(NAMED)].slice(0, 50).map((m) => (m[1] ?? '').toLowerCase());
+  return headerCharsetHint(named, [...eightBit, ...nameLines]);
+}
+
+/**
+ * Whether bytes are text in some charset, not a binary file: something
+ * visible, and at most 1% control characters (NUL included) other than TAB,
+ * LF, CR, FF, VT and ESC (ISO-2022). A stray NUL at the end of a file is text;
+ * an image or an archive is not.
+ */
+export function readableText(bytes: Buffer): boolean {
+  const sample = bytes.subarray(0, 64 * 1024);
+  if (sample.length === 0) return false;
+  let controls = 0;
+  let visible = 0;
+  for (const b of sample) {
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c && b !== 0x0b && b !== 0x1b) || b === 0x7f) controls++;
+    else if (b > 0x20) visible++;
+  }
+  return visible > 0 && controls * 100 <= sample.length;
+}
