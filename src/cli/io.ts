@@ -9,7 +9,14 @@ import type { Db } from '../db/prisma.js';
 import type { IngestContext } from '../ingest/types.js';
 import type { AttachmentJobData, Queues } from '../queues/queues.js';
 
-export type Out = { out: (line: string) => void; err: (line: string) => void };
+export type Out = {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** stderr as it is (no newline added), for a progress line redrawn in place; absent: line by line through err. */
+  errWrite?: (text: string) => void;
+  /** Whether stderr is a terminal (progress then redraws one line). */
+  errIsTTY?: boolean;
+};
 
 /** The connections and contexts a command works with; close() ends them all. */
 export interface CommandServices {

@@ -7,7 +7,12 @@ import { createLogger } from '../logging/logger.js';
 import { runServer } from './server.js';
 import { createServices } from './services.js';
 
-const io: Out = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') };
+const io: Out = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (l) => process.stderr.write(l + '\n'),
+  errWrite: (t) => process.stderr.write(t),
+  errIsTTY: process.stderr.isTTY === true,
+};
 
 const entry: CliEntry = {
   // A command's services: a small pool, and the log quiet unless asked (commands talk on stdout/stderr).

@@ -146,19 +146,38 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
       schema: {
         tags: TAGS,
         summary: 'Change a mailbox: only the fields given',
-        description: 'New credentials or another server reset the state to connecting; another host, user or folder also resets the cursor.',
-        params: mailboxParams,
+        description:
+          'New credentials or another server reset the state to connecting (an auth_error is retried at once); another host, user or folder also resets the cursor, and an earlier `since` re-reads the folder to backfill (mail already ingested is recognised, nothing doubled). With `"test": true` a change that needs a new connection is tested first (422 with the failed stage; nothing changed).',
         body: patchBody,
-        response: wrappedResponses(mailboxSchema, 'the changed mailbox'),
+        response: wrappedResponses(mailboxSchema, 'the changed mailbox', { failures: { 422: 'The connection test failed: errors[0].stage names the stage; nothing was changed' } }),
+        params: mailboxParams,
       },
     },
-    async (req) => {
-      const keys = Object.keys(req.body);
+    async (req, reply) => {
+      const { test, ...patch } = req.body;
+      const keys = Object.keys(patch);
       // Exactly what `mailroom mailbox enable|disable` does.
-      if (keys.length === 1 && keys[0] === 'enabled' && typeof req.body.enabled === 'boolean') {
-        return wrap(req, await setMailboxEnabled(db, req.params.id, req.body.enabled, tenantOf(req)));
+      if (keys.length === 1 && keys[0] === 'enabled' && typeof patch.enabled === 'boolean') {
+        return wrap(req, await setMailboxEnabled(db, req.params.id, patch.enabled, tenantOf(req)));
       }
-      return wrap(req, await updateMailbox(db, config.secretKey, req.params.id, req.body, tenantOf(req)));
+      // The same service and connection test as `mailroom mailbox edit`; a failed test stores nothing.
+      let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
+      try {
+        const view = await updateMailbox(db, config.secretKey, req.params.id, patch, tenantOf(req), {
+          beforeStore: async (row) => {
+            if (!test) return;
+            const result = await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] });
+            if (!result.ok) {
+              failed = result;
+              throw new MailroomError(result.code, result.message);
+            }
+          },
+        });
+        return reply.send(wrap(req, view));
+      } catch (err) {
+        if (!failed) throw err;
+        return testFailed(req, reply, failed, 'Nothing was changed; fix the settings, or send "test": false to store them untested.');
+      }
     },
   );
 
@@ -227,10 +246,15 @@ function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void
 }
 
 /** 422: the settings were understood, but the server did not accept them; `stage` says which step failed. */
-function testFailed(req: FastifyRequest, reply: FastifyReply, result: Extract<ConnectionTestResult, { ok: false }>) {
+function testFailed(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  result: Extract<ConnectionTestResult, { ok: false }>,
+  advice = 'Nothing was stored; fix the settings, or send "test": false to store the mailbox untested.',
+) {
   const error: WrapError & { stage: string } = {
     code: result.code,
-    message: `The connection test failed at the ${result.stage} stage: ${result.message} Nothing was stored; fix the settings, or send "test": false to store the mailbox untested.`,
+    message: `The connection test failed at the ${result.stage} stage: ${result.message} ${advice}`,
     stage: result.stage,
   };
   return sendErrors(req, reply, 422, [error]);

@@ -1,0 +1,105 @@
+// `mailroom mailbox edit ID [options]`: change any setting `mailbox add` takes,
+// through the same service as the API's `PATCH mailboxes/{id}`
+// (updateMailbox), so the CLI and the API cannot drift. Only the flags given
+// change. A change that needs a new connection (server, account, folder,
+// credentials, CA) is tested first unless --no-test; a failed test changes
+// nothing. An earlier --since makes the worker re-read the folder and ingest
+// the mail from that date (what is already stored is recognised).
+import { MailroomError } from '../errors.js';
+import { updateMailbox } from '../mailboxes/service.js';
+import type { ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
+import { sourceFor } from '../sources/registry.js';
+import type { Out } from './io.js';
+import { asUsageError, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
+import { usageError } from './usage.js';
+
+export const EDIT_OPTIONS = {
+  address: { type: 'string' },
+  alias: { type: 'string', multiple: true },
+  'no-aliases': { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  tls: { type: 'boolean' },
+  starttls: { type: 'boolean' },
+  'no-tls': { type: 'boolean' },
+  user: { type: 'string' },
+  'password-env': { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  folder: { type: 'string' },
+  after: { type: 'string' },
+  'poll-seconds': { type: 'string' },
+  since: { type: 'string' },
+  'ca-file': { type: 'string' },
+  'no-ca': { type: 'boolean' },
+  'no-test': { type: 'boolean' },
+  'oauth-token-url': { type: 'string' },
+  'oauth-client-id': { type: 'string' },
+  'oauth-client-secret-env': { type: 'string' },
+  'oauth-scope': { type: 'string' },
+  'refresh-token-env': { type: 'string' },
+  'refresh-token-stdin': { type: 'boolean' },
+} as const;
+
+/** The wire names of the fields a patch changes, for the summary line (secrets by name only). */
+function changedFields(patch: Record<string, unknown>): string {
+  return Object.keys(patch)
+    .filter((k) => k !== 'auth')
+    .map((k) => (k === 'tls_ca_pem' ? 'tls_ca' : k))
+    .join(', ');
+}
+
+export async function editMailboxCommand(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<number> {
+  const { values: v, id } = withId(rest, EDIT_OPTIONS, 'edit');
+  if (v.alias !== undefined && v['no-aliases']) throw usageError('Give --alias or --no-aliases, not both.');
+  if (v['ca-file'] !== undefined && v['no-ca']) throw usageError('Give --ca-file or --no-ca, not both.');
+  const given = await readSecret(deps, v, 'at most');
+  const patch: Record<string, unknown> = {
+    ...(v.address !== undefined ? { address: v.address } : {}),
+    ...(v.alias !== undefined ? { aliases: v.alias } : v['no-aliases'] ? { aliases: [] } : {}),
+    ...(v.host !== undefined ? { host: v.host } : {}),
+    ...(v.port !== undefined ? { port: wholeNumber(v.port, '--port') } : {}),
+    ...(tlsMode(v) !== undefined ? { tls: tlsMode(v) } : {}),
+    ...(v.user !== undefined ? { username: v.user } : {}),
+    // The kind of secret says the auth method: a password makes a password mailbox, a refresh token an OAuth2 one.
+    ...(given?.source.startsWith('password') ? { auth: 'password', password: given.secret } : {}),
+    ...(given?.source.startsWith('refresh-token') ? { auth: 'oauth2', refresh_token: given.secret } : {}),
+    ...(v['oauth-token-url'] !== undefined ? { oauth_token_url: v['oauth-token-url'] } : {}),
+    ...(v['oauth-client-id'] !== undefined ? { oauth_client_id: v['oauth-client-id'] } : {}),
+    ...(v['oauth-client-secret-env'] !== undefined ? { oauth_client_secret: readSecretFromEnv(deps, '--oauth-client-secret-env', v['oauth-client-secret-env']) } : {}),
+    ...(v['oauth-scope'] !== undefined ? { oauth_scope: v['oauth-scope'] } : {}),
+    ...(v['ca-file'] !== undefined ? { tls_ca_pem: await readCaFile(v['ca-file']) } : v['no-ca'] ? { tls_ca_pem: null } : {}),
+    ...(v.folder !== undefined ? { folder: v.folder } : {}),
+    ...(v.after !== undefined ? { post_action: v.after } : {}),
+    ...(v['poll-seconds'] !== undefined ? { poll_seconds: wholeNumber(v['poll-seconds'], '--poll-seconds') } : {}),
+    ...(v.since !== undefined ? { since: parseSince(v.since) } : {}),
+  };
+  if (Object.keys(patch).length === 0) throw usageError(`Nothing to change: give at least one setting (see "mailroom mailbox edit --help").`);
+
+  return withDb(deps, async (db, config) => {
+    let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
+    let view: MailboxView;
+    try {
+      view = await updateMailbox(db, config.secretKey, id, patch, {}, {
+        beforeStore: async (row) => {
+          if (v['no-test']) return;
+          const result = await sourceFor(row.source).test(row, { secretKeys: [config.secretKey] });
+          if (!result.ok) {
+            failed = result;
+            throw new MailroomError(result.code, result.message);
+          }
+          io.err(`Connection test passed: ${passed(result.details)}`);
+        },
+      });
+    } catch (err) {
+      if (!failed) throw asUsageError(err);
+      io.err(`mailroom: the connection test failed at the ${failed.stage} stage: ${failed.message}`);
+      io.err('Nothing was changed; fix the settings, or add --no-test to store them untested.');
+      return 1;
+    }
+    io.out(`Changed mailbox ${view.id} (${view.address}): ${changedFields(patch)}; state ${view.state}.`);
+    if (patch.since !== undefined && view.since !== null && view.uid_validity === null) {
+      io.err(`The worker reads ${view.folder} again and ingests the mail received since ${view.since}; mail already ingested is recognised, nothing is doubled.`);
+    }
+    return 0;
+  });
+}
