@@ -105,6 +105,8 @@ ${MAILBOX_SETTINGS}
   --no-aliases             remove every alias
   --no-ca                  trust the system's CAs again instead of --ca-file
   --no-test                store without testing the connection
+  --wait                   with --since: follow the backfill (count, rate, time left)
+                           until the worker is through it
 
 Moving to another host, port or TLS mode needs the password again (a stored
 secret never follows a mailbox to another server).
@@ -112,7 +114,7 @@ secret never follows a mailbox to another server).
 ${SECRETS}
 
 Examples:
-  mailroom mailbox edit 7 --since 2026-01-01
+  mailroom mailbox edit 7 --since 2026-01-01 --wait
   printf '%s' "$NEW_PW" | mailroom mailbox edit 7 --password-stdin
   mailroom mailbox edit 7 --ca-file /etc/ssl/company-ca.pem`,
   'mailbox list': `Usage: mailroom mailbox list [--tenant SLUG] [--json]

@@ -12,6 +12,8 @@ import { sourceFor } from '../sources/registry.js';
 import type { Out } from './io.js';
 import { asUsageError, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
 import { usageError } from './usage.js';
+import type { PrismaClient } from '../db/prisma.js';
+import { ProgressReporter } from '../util/progress.js';
 
 export const EDIT_OPTIONS = {
   address: { type: 'string' },
@@ -32,6 +34,7 @@ export const EDIT_OPTIONS = {
   'ca-file': { type: 'string' },
   'no-ca': { type: 'boolean' },
   'no-test': { type: 'boolean' },
+  wait: { type: 'boolean' },
   'oauth-token-url': { type: 'string' },
   'oauth-client-id': { type: 'string' },
   'oauth-client-secret-env': { type: 'string' },
@@ -73,6 +76,7 @@ export async function editMailboxCommand(rest: string[], io: Out, deps: MailboxC
     ...(v['poll-seconds'] !== undefined ? { poll_seconds: wholeNumber(v['poll-seconds'], '--poll-seconds') } : {}),
     ...(v.since !== undefined ? { since: parseSince(v.since) } : {}),
   };
+  if (v.wait && patch.since === undefined) throw usageError('--wait goes with --since: it follows the backfill until the worker is through it.');
   if (Object.keys(patch).length === 0) throw usageError(`Nothing to change: give at least one setting (see "mailroom mailbox edit --help").`);
 
   return withDb(deps, async (db, config) => {
@@ -100,6 +104,44 @@ export async function editMailboxCommand(rest: string[], io: Out, deps: MailboxC
     if (patch.since !== undefined && view.since !== null && view.uid_validity === null) {
       io.err(`The worker reads ${view.folder} again and ingests the mail received since ${view.since}; mail already ingested is recognised, nothing is doubled.`);
     }
-    return 0;
+    return v.wait ? followBackfill(db, id, io) : 0;
   });
+}
+
+/**
+ * `--wait`: follows the backfill the change started (the backlog the sync writes, src/sync/backlog.ts)
+ * until the worker is through it: count, rate and time left, one redrawn line on a terminal.
+ * Exit 1 when the mailbox stops on an auth error or is disabled meanwhile.
+ */
+async function followBackfill(db: PrismaClient, id: number, io: Out, pollMs = 500): Promise<number> {
+  io.err('Waiting for the worker (mailroom start or worker) to do the backfill; Ctrl-C stops the waiting, not the backfill.');
+  let reporter: ProgressReporter | null = null;
+  for (;;) {
+    const m = await db.mailbox.findUnique({ where: { id }, select: { cursor: true, backlog: true, backlog_done: true, backlog_started_at: true, state: true, enabled: true, last_error: true } });
+    if (!m || !m.enabled) {
+      reporter?.finish();
+      io.err(`mailroom: mailbox ${id} was ${m ? 'disabled' : 'removed'} before the backfill was done.`);
+      return 1;
+    }
+    if (m.backlog !== null && m.backlog_started_at !== null) {
+      const total = m.backlog + m.backlog_done;
+      reporter ??= new ProgressReporter({ total, label: `backfill of mailbox ${id}:`, tty: io.errIsTTY === true, write: io.errWrite ?? ((t) => io.err(t.replace(/\n$/, ''))), startedAt: m.backlog_started_at.getTime() });
+      reporter.update(m.backlog_done, total);
+    }
+    // The cursor is set again once a sync has read the folder; the backlog is cleared when that pass ends.
+    if (m.cursor !== null && m.backlog === null && m.state === 'idle') {
+      if (reporter) {
+        reporter.update(reporter.progress.total, reporter.progress.total);
+        reporter.finish();
+      }
+      io.err(`The backfill of mailbox ${id} is done.`);
+      return 0;
+    }
+    if (m.state === 'auth_error') {
+      reporter?.finish();
+      io.err(`mailroom: mailbox ${id} stopped on an auth error: ${m.last_error ?? 'the server refused the login'}.`);
+      return 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }

@@ -60,6 +60,8 @@ export interface ReporterOptions {
   /** Writes text as it is (no newline added). */
   write: (text: string) => void;
   now?: () => number;
+  /** When the work began (ms), if before the reporter was made (a sync already at work). */
+  startedAt?: number;
   everyMs?: number;
   /** On a terminal, redraw at most this often. */
   redrawMs?: number;
@@ -67,6 +69,7 @@ export interface ReporterOptions {
 
 export class ProgressReporter {
   private done = 0;
+  private total: number;
   private readonly startedAt: number;
   private lastAt: number;
   private drawn = false;
@@ -74,17 +77,24 @@ export class ProgressReporter {
 
   constructor(private readonly o: ReporterOptions) {
     this.now = o.now ?? Date.now;
-    this.startedAt = this.now();
+    this.total = o.total;
+    this.startedAt = o.startedAt ?? this.now();
     this.lastAt = o.tty ? Number.NEGATIVE_INFINITY : this.startedAt;
   }
 
   get progress(): Progress {
-    return progressOf({ done: this.done, total: this.o.total, startedAt: this.startedAt, now: this.now() });
+    return progressOf({ done: this.done, total: this.total, startedAt: this.startedAt, now: this.now() });
   }
 
   /** `n` more items are done. */
   tick(n = 1): void {
-    this.done += n;
+    this.update(this.done + n, this.total);
+  }
+
+  /** Where the work stands now, as counted elsewhere (a sync's backlog read from the database). */
+  update(done: number, total: number): void {
+    this.done = done;
+    this.total = total;
     const now = this.now();
     const every = this.o.tty ? (this.o.redrawMs ?? 100) : (this.o.everyMs ?? 10_000);
     if (now - this.lastAt < every) return;

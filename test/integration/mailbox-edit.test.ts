@@ -114,11 +114,14 @@ describe('mailroom mailbox edit under a running worker', () => {
     expect(await getMailbox(db, id)).toMatchObject({ consecutive_failures: 0, last_error: null });
 
     // The backfill: the January mail is ingested, the two new ones are recognised, not doubled.
-    const since = await cli(['mailbox', 'edit', String(id), '--since', '2026-01-01']);
-    expect(since.code).toBe(0);
+    // --wait follows it until the worker is through.
+    const since = await runCli(['mailbox', 'edit', String(id), '--since', '2026-01-01', '--wait'], { env: childEnv(ENV), timeoutMs: 90_000 });
+    outputs.push(since);
     expect(since.stderr).toMatch(/reads INBOX again and ingests the mail received since 2026-01-01T00:00:00\.000Z; mail already ingested is recognised/);
-    await waitFor(async () => (await conversations(id)) === 5, 60_000, 'the backfill did not ingest the old mail');
-    await waitFor(async () => (await getMailbox(db, id)).state === 'idle', 60_000, 'the backfill did not finish');
+    expect(since.stderr).toMatch(new RegExp(`The backfill of mailbox ${id} is done\\.`));
+    expect(since.code).toBe(0);
+    expect(await conversations(id)).toBe(5);
+    expect((await getMailbox(db, id)).state).toBe('idle');
     const records = await db.ingestRecord.findMany({ where: { mailbox_id: id }, select: { outcome: true, subject: true } });
     expect(records.map((r) => r.subject).sort()).toEqual(['New 1', 'New 2', 'Old 0', 'Old 1', 'Old 2']);
     expect(records.every((r) => r.outcome === 'conversation')).toBe(true);
