@@ -69,7 +69,8 @@ describe('help', () => {
     [['mailbox', 'lsit'], 'Unknown sub-command "mailbox lsit"; did you mean "mailbox list"?'],
     [['help', 'mailbox', 'eidt'], 'Unknown sub-command "mailbox eidt"; did you mean "mailbox edit"?'],
     [['frobnicate'], 'Unknown command "frobnicate". Run "mailroom --help".'],
-  ])('%j exits 2 suggesting the nearest', async (argv, message) => {
+    [['mailbox', 'edit', '1', '--wait'], '--wait goes with --since'],
+  ])('%j exits 2 with a clear message', async (argv, message) => {
     const r = await run(argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
