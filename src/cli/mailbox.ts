@@ -184,8 +184,9 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
 
 /** What `add` says when it skipped the mail already there: how to ingest it after all. */
 export function backfillHint(view: Pick<MailboxView, 'id' | 'folder'>, found: number | undefined): string {
-  const what = found === undefined ? `Mail already in ${view.folder} was not ingested` : `${found} message(s) already in ${view.folder} were not ingested`;
-  return `${what}; to ingest them run: mailroom mailbox edit ${view.id} --since YYYY-MM-DD (the oldest receive date to take).`;
+  // Untested (--no-test), the count is unknown.
+  const what = found === undefined ? `Mail already in ${view.folder} (if any) was not ingested` : `${found} message(s) already in ${view.folder} were not ingested`;
+  return `${what}; to ingest ${found === undefined ? 'it' : 'them'} run: mailroom mailbox edit ${view.id} --since YYYY-MM-DD (the oldest receive date to take).`;
 }
 
 function describe(m: MailboxView): string {
