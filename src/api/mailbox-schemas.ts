@@ -49,6 +49,7 @@ const writable = {
   oauth_client_id: str(),
   oauth_client_secret: str().nullable().meta({ description: 'write-only' }),
   oauth_scope: str().nullable(),
+  tls_ca_pem: str().nullable().meta({ description: 'a private certificate authority (PEM certificates) the server certificate must chain to; null: the system CAs. Shown back only as tls_ca (subject, fingerprint)' }),
   folder: str().meta({ description: 'default INBOX' }),
   post_action: str().meta({ description: 'seen, none (default) or move:FOLDER; runs after the database commit' }),
   poll_seconds: int().meta({ description: 'default 60' }),
@@ -71,7 +72,13 @@ export const createBody = z.looseObject(
   },
   OBJECT,
 );
-export const patchBody = z.looseObject(optional, OBJECT);
+export const patchBody = z.looseObject(
+  {
+    ...optional,
+    test: bool().optional().default(false).meta({ description: 'when the change needs a new connection (server, account, folder, credentials, CA): run the connection test first and store nothing if it fails (default false; `mailroom mailbox edit` sends true unless --no-test)' }),
+  },
+  OBJECT,
+);
 export type CreateBody = z.output<typeof createBody>;
 export type PatchBody = z.output<typeof patchBody>;
 
@@ -94,6 +101,11 @@ export const mailboxSchema = {
     oauth_client_id: nullable('string'),
     oauth_scope: nullable('string'),
     has_oauth_client_secret: { type: 'boolean' },
+    tls_ca: {
+      type: ['array', 'null'],
+      description: 'the private CA set with tls_ca_pem, one entry per certificate; null: the system CAs',
+      items: { type: 'object', properties: { subject: { type: 'string' }, fingerprint_sha256: { type: 'string' }, valid_to: { type: 'string', format: 'date-time' } } },
+    },
     folder: { type: 'string' },
     post_action: { type: 'string' },
     poll_seconds: { type: 'integer' },
@@ -103,6 +115,11 @@ export const mailboxSchema = {
     last_success_at: nullable('string', { format: 'date-time' }),
     last_error: nullable('string'),
     consecutive_failures: { type: 'integer' },
+    backlog: {
+      type: ['object', 'null'],
+      description: 'the sync pass working through a backlog: messages left, done, since when; null when none is',
+      properties: { remaining: { type: 'integer' }, done: { type: 'integer' }, started_at: nullable('string', { format: 'date-time' }) },
+    },
     uid_validity: nullable('integer'),
     last_uid: nullable('integer'),
     highest_modseq: nullable('string'),

@@ -29,7 +29,14 @@ export function terminalLine(line: string): string {
   return escapeControlsInLayout(line);
 }
 
-export type Out = { out: (line: string) => void; err: (line: string) => void };
+export type Out = {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** stderr as it is (no newline added), for a progress line redrawn in place; absent: line by line through err. */
+  errWrite?: (text: string) => void;
+  /** Whether stderr is a terminal (progress then redraws one line). */
+  errIsTTY?: boolean;
+};
 
 /** The connections and contexts a command works with; close() ends them all. */
 export interface CommandServices {

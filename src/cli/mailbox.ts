@@ -1,49 +1,31 @@
-// `mailroom mailbox add|list|show|test|enable|disable|remove`. Passwords and
-// refresh tokens come only from an environment variable or stdin (never from
-// argv, which other users can read in `ps`), and are never printed. Every
-// value a tenant or a server supplied is printed through printable() (io.ts).
-import type { Config } from '../config/config.js';
-import type { PrismaClient } from '../db/prisma.js';
-import { isMailroomError, MailroomError } from '../errors.js';
+// `mailroom mailbox add|list|show|test|enable|disable|remove` (and `edit`, in
+// mailbox-edit.ts). Passwords and refresh tokens come only from an environment
+// variable or stdin (mailbox-input.ts), and are never printed. Every value a
+// tenant or a server supplied is printed through printable() (io.ts).
+import { MailroomError } from '../errors.js';
 import { sourceFor } from '../sources/registry.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled } from '../mailboxes/service.js';
-import type { ConnectionTestDetails, ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
+import type { ConnectionTestResult, MailboxView } from '../mailboxes/types.js';
 import { requireTenant } from '../tenants/service.js';
-import { printable, printableJson, type CommandServices, type Out } from './io.js';
+import { nearest } from './help.js';
+import { printable, printableJson, type Out } from './io.js';
+import { editMailboxCommand } from './mailbox-edit.js';
+import { asUsage, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
-export interface MailboxCommandDeps {
-  services: () => CommandServices;
-  env?: NodeJS.ProcessEnv;
-  readStdin?: () => Promise<string>;
-}
+export type { MailboxCommandDeps };
 
-const SUBCOMMANDS = 'add, list, show, test, enable, disable or remove';
+const SUBS = ['add', 'edit', 'list', 'show', 'test', 'enable', 'disable', 'remove'];
 
-/** The option a service field comes from, so that a bad value is reported as the flag the user typed. */
-const FLAG_OF: Record<string, string> = {
-  address: '--address',
-  aliases: '--alias',
-  host: '--host',
-  port: '--port',
-  username: '--user',
-  password: '--password-env/--password-stdin',
-  refresh_token: '--refresh-token-env/--refresh-token-stdin',
-  oauth_token_url: '--oauth-token-url',
-  oauth_client_id: '--oauth-client-id',
-  oauth_client_secret: '--oauth-client-secret-env',
-  oauth_scope: '--oauth-scope',
-  folder: '--folder',
-  post_action: '--after',
-  poll_seconds: '--poll-seconds',
-  since: '--since',
-};
+const SUBCOMMANDS = 'add, edit, list, show, test, enable, disable or remove';
 
 export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCommandDeps): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'add':
       return add(rest, io, deps);
+    case 'edit':
+      return editMailboxCommand(rest, io, deps);
     case 'list': {
       const { values } = parseCommandArgs(rest, { tenant: { type: 'string' }, json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
       return withDb(deps, async (db) => {
@@ -97,26 +79,10 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
     }
     case undefined:
       throw usageError(`Missing sub-command: mailbox ${SUBCOMMANDS}.`);
-    default:
-      throw usageError(`Unknown sub-command "mailbox ${sub}"; use ${SUBCOMMANDS}.`);
-  }
-}
-
-type Flags = Parameters<typeof parseCommandArgs>[1];
-
-function withId<O extends Flags>(rest: string[], options: O, sub: string) {
-  const parsed = parseCommandArgs(rest, options, { min: 1, max: 1, names: `mailbox ID (mailbox ${sub} ID)` });
-  const text = parsed.positionals[0] ?? '';
-  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > 2_147_483_647) throw usageError(`"${text}" is not a mailbox id (a positive whole number).`);
-  return { values: parsed.values, id: Number(text) };
-}
-
-async function withDb(deps: MailboxCommandDeps, fn: (db: PrismaClient, config: Config) => Promise<number>): Promise<number> {
-  const services = deps.services();
-  try {
-    return await fn(services.db, services.config);
-  } finally {
-    await services.close();
+    default: {
+      const guess = nearest(sub, SUBS);
+      throw usageError(`Unknown sub-command "mailbox ${sub}"${guess ? `; did you mean "mailbox ${guess}"?` : `; use ${SUBCOMMANDS}.`}`);
+    }
   }
 }
 
@@ -143,6 +109,7 @@ const ADD_OPTIONS = {
   'oauth-scope': { type: 'string' },
   'refresh-token-env': { type: 'string' },
   'refresh-token-stdin': { type: 'boolean' },
+  'ca-file': { type: 'string' },
 } as const;
 
 async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<number> {
@@ -150,21 +117,17 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
   for (const flag of ['tenant', 'address', 'host', 'port', 'user'] as const) {
     if (v[flag] === undefined) throw usageError(`Missing --${flag}.`);
   }
-  const modes = (['tls', 'starttls', 'no-tls'] as const).filter((m) => v[m]);
-  if (modes.length > 1) throw usageError('Give only one of --tls, --starttls and --no-tls.');
-  const sources = (['password-env', 'password-stdin', 'refresh-token-env', 'refresh-token-stdin'] as const).filter((s) => v[s] !== undefined && v[s] !== false);
-  if (sources.length !== 1) throw usageError('Give exactly one of --password-env VAR and --password-stdin (or, for OAuth2, --refresh-token-env VAR and --refresh-token-stdin).');
-  const source = sources[0] as (typeof sources)[number];
+  const tls = tlsMode(v) ?? 'tls';
+  const { source, secret } = (await readSecret(deps, v, 'exactly'))!;
   const oauth = source.startsWith('refresh-token') || v['oauth-token-url'] !== undefined || v['oauth-client-id'] !== undefined;
   if (oauth && source.startsWith('password')) throw usageError('OAuth2 mailboxes take --refresh-token-env VAR or --refresh-token-stdin, not a password.');
 
-  const secret = source.endsWith('-stdin') ? await readSecretFromStdin(deps, `--${source}`) : readSecretFromEnv(deps, `--${source}`, v[source] as string);
   const input = {
     address: v.address,
     aliases: v.alias ?? [],
     host: v.host,
     port: wholeNumber(v.port, '--port'),
-    tls: v.starttls ? 'starttls' : v['no-tls'] ? 'none' : 'tls',
+    tls,
     username: v.user,
     auth: oauth ? 'oauth2' : 'password',
     ...(oauth ? { refresh_token: secret } : { password: secret }),
@@ -176,6 +139,7 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
           oauth_scope: v['oauth-scope'] ?? null,
         }
       : {}),
+    tls_ca_pem: v['ca-file'] === undefined ? null : await readCaFile(v['ca-file']),
     folder: v.folder,
     post_action: v.after,
     poll_seconds: v['poll-seconds'] === undefined ? undefined : wholeNumber(v['poll-seconds'], '--poll-seconds'),
@@ -189,6 +153,7 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
     asUsage(() => parseMailboxInput(input, config.connectionPolicy));
     // A failed test aborts `add` before anything is stored; the failure says which stage.
     let failed: Extract<ConnectionTestResult, { ok: false }> | undefined;
+    let found: number | undefined;
     try {
       const view = await addMailbox(db, config.secretKey, tenant.id, input, {
         policy: config.connectionPolicy,
@@ -199,11 +164,13 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
             failed = result;
             throw new MailroomError(result.code, result.message);
           }
+          found = result.details.messages;
           io.err(`Connection test passed: ${passed(result.details)}`);
         },
       });
       const from = view.since ? `mail received since ${view.since} is backfilled` : 'only mail that arrives from now on is ingested';
       io.err(`Added mailbox ${printable(view.address)} to tenant ${printable(tenant.slug)} (id ${view.id}); ${from}.`);
+      if (!view.since && found !== 0) io.err(backfillHint(view, found));
       io.out(String(view.id));
       return 0;
     } catch (err) {
@@ -215,51 +182,12 @@ async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<n
   });
 }
 
-/** A VALIDATION error of the service as the usage error of the flags the user typed. */
-function asUsage(validate: () => unknown): void {
-  try {
-    validate();
-  } catch (err) {
-    if (isMailroomError(err, 'VALIDATION')) throw usageError(err.fields.map((f) => `${FLAG_OF[f.field.split('.')[0] ?? ''] ?? f.field} ${f.message}`).join('; ') + '.');
-    throw err;
-  }
-}
-
-function wholeNumber(text: string | undefined, flag: string): number {
-  if (text === undefined || !/^\d{1,9}$/.test(text.trim())) throw usageError(`${flag} must be a whole number.`);
-  return Number(text.trim());
-}
-
-function parseSince(text: string): Date {
-  // A bare date is midnight UTC, so that the same command means the same on every machine.
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw usageError(`--since must be a date such as 2026-11-01 or 2026-11-01T08:00:00Z, not "${text}".`);
-  return date;
-}
-
-function readSecretFromEnv(deps: MailboxCommandDeps, flag: string, name: string): string {
-  const value = (deps.env ?? process.env)[name];
-  if (!value) throw usageError(`${flag} ${name}: the environment variable ${name} is not set or empty.`);
-  return value;
-}
-
-async function readSecretFromStdin(deps: MailboxCommandDeps, flag: string): Promise<string> {
-  const raw = await (deps.readStdin ?? readProcessStdin)();
-  // One line, as `echo "$PASSWORD" |` or a password manager writes it: the newline is not part of it.
-  const value = raw.replace(/\r?\n$/, '');
-  if (!value) throw usageError(`${flag}: standard input was empty.`);
-  return value;
-}
-
-async function readProcessStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function passed(d: ConnectionTestDetails): string {
-  const over = d.tls_protocol ? `over ${d.tls_protocol}` : 'in plain text';
-  return `logged in to ${printable(d.host)}:${d.port} as ${printable(d.username)} ${over}; folder ${printable(d.folder)} has ${d.messages} message(s) (UIDVALIDITY ${d.uid_validity}, UIDNEXT ${d.uid_next}).`;
+/** What `add` says when it skipped the mail already there: how to ingest it after all. */
+export function backfillHint(view: Pick<MailboxView, 'id' | 'folder'>, found: number | undefined): string {
+  // Untested (--no-test), the count is unknown.
+  const folder = printable(view.folder);
+  const what = found === undefined ? `Mail already in ${folder} (if any) was not ingested` : `${found} message(s) already in ${folder} were not ingested`;
+  return `${what}; to ingest ${found === undefined ? 'it' : 'them'} run: mailroom mailbox edit ${view.id} --since YYYY-MM-DD (the oldest receive date to take).`;
 }
 
 function describe(m: MailboxView): string {
@@ -267,10 +195,13 @@ function describe(m: MailboxView): string {
     ['id', m.id], ['tenant', m.tenant], ['address', m.address], ['aliases', m.aliases.join(', ') || '-'],
     ['server', `${m.host}:${m.port} (${m.tls})`], ['user', m.username],
     ['auth', m.auth === 'oauth2' ? `oauth2 via ${m.oauth_token_url} (client ${m.oauth_client_id}${m.oauth_scope ? `, scope ${m.oauth_scope}` : ''})` : 'password'],
-    ['secret', m.has_secret ? 'stored (encrypted)' : 'missing'], ['folder', m.folder], ['after', m.post_action],
+    ['secret', m.has_secret ? 'stored (encrypted)' : 'missing'],
+    ['tls ca', m.tls_ca ? m.tls_ca.map((c) => `${c.subject} (SHA-256 ${c.fingerprint_sha256}, valid to ${c.valid_to})`).join('; ') : 'the system CAs'],
+    ['folder', m.folder], ['after', m.post_action],
     ['poll seconds', m.poll_seconds], ['since', m.since ?? 'only mail that arrives after the mailbox was added'], ['enabled', m.enabled ? 'yes' : 'no'],
     ['state', m.state], ['last success', m.last_success_at ?? '-'], ['last error', m.last_error ?? '-'],
-    ['failures in a row', m.consecutive_failures], ['cursor', m.uid_validity === null ? '-' : `UIDVALIDITY ${m.uid_validity}, last UID ${m.last_uid ?? '-'}`],
+    ['failures in a row', m.consecutive_failures],
+    ['backlog', m.backlog ? `${m.backlog.remaining} message(s) left, ${m.backlog.done} done` : '-'], ['cursor', m.uid_validity === null ? '-' : `UIDVALIDITY ${m.uid_validity}, last UID ${m.last_uid ?? '-'}`],
     ['created', m.created],
   ];
   return rows.map(([k, val]) => `${(k + ':').padEnd(19)}${printable(val)}`).join('\n');

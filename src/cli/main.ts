@@ -8,6 +8,7 @@ import { loadDotenv } from '../config/dotenv.js';
 import { migrate } from '../db/migrate.js';
 import { createTenant } from '../tenants/service.js';
 
+import { COMMANDS, helpFor, nearest, subCommands } from './help.js';
 import { runMailboxCommand } from './mailbox.js';
 import { parseCommand } from './parse.js';
 import { reprocessCommand } from './reprocess.js';
@@ -21,12 +22,14 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
     return entry;
   };
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (command === undefined || command === '--help' || command === '-h' || (command === 'help' && rest.length === 0)) {
     io.out(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(USAGE);
+  // `mailroom help COMMAND [SUB]` and `mailroom COMMAND [SUB] --help`: that command's usage (help.ts).
+  const asked = command === 'help' ? rest : rest.includes('--help') || rest.includes('-h') ? [command, ...rest.filter((a) => !a.startsWith('-'))] : null;
+  if (asked) {
+    io.out(commandHelp(asked));
     return 0;
   }
 
@@ -78,9 +81,26 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
       await needEntry().runServer(config, { role: command });
       return 0;
     }
-    default:
-      throw usageError(`Unknown command "${command}". Run "mailroom --help".`);
+    default: {
+      const guess = nearest(command, COMMANDS);
+      throw usageError(`Unknown command "${command}"${guess ? `; did you mean "mailroom ${guess}"?` : '.'} Run "mailroom --help".`);
+    }
   }
+}
+
+/** The help of a command (and sub-command); a mistyped one is a usage error with the nearest name. */
+function commandHelp(words: string[]): string {
+  const [command = '', sub] = words;
+  const text = helpFor(words);
+  if (text === null) {
+    const guess = nearest(command, COMMANDS);
+    throw usageError(`Unknown command "${command}"${guess ? `; did you mean "mailroom ${guess}"?` : '.'} Run "mailroom --help".`);
+  }
+  // A near miss of a known sub-command is a typo; anything else (an id, a file) gets the command's help.
+  const subs = subCommands(command);
+  const guess = sub !== undefined && !subs.includes(sub) ? nearest(sub, subs) : null;
+  if (guess) throw usageError(`Unknown sub-command "${command} ${sub}"; did you mean "${command} ${guess}"?`);
+  return text;
 }
 
 function startupConfig(io: Out, overrides: Record<string, string> = {}) {

@@ -1,11 +1,12 @@
 // `mailroom reprocess --message ID` | `--mailbox ID --outcome failed|skipped`:
 // re-run stored raw messages through the pipeline (PRODUCT.md "Command
-// line"), with progress on stderr for a batch. Attachment jobs of a new
+// line"), with progress on stderr for a batch (count, rate, time left). Attachment jobs of a new
 // conversation are enqueued like the worker does.
 import { describeError } from '../errors.js';
 import { recordsToReprocess, reprocessRecord } from '../ingest/reprocess.js';
 import type { ReprocessResult } from '../ingest/reprocess.js';
 import { attachmentJobsFor } from '../queues/queues.js';
+import { ProgressReporter } from '../util/progress.js';
 import type { CommandServices, Out } from './io.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
@@ -53,16 +54,26 @@ export async function reprocessCommand(rest: string[], io: Out, services: () => 
     const ids = await recordsToReprocess(db, mailboxId!, outcome as 'failed' | 'skipped');
     let problems = 0;
     const counts = new Map<string, number>();
+    // Count, rate and time left: one line redrawn on a terminal, a line every 10 s in a log.
+    const progress = new ProgressReporter({
+      total: ids.length,
+      label: `reprocessing mailbox ${mailboxId}:`,
+      tty: io.errIsTTY === true,
+      write: io.errWrite ?? ((t) => io.err(t.replace(/\n$/, ''))),
+    });
     for (const [i, id] of ids.entries()) {
       try {
         const r = await run(id);
         counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
-        io.err(`[${i + 1}/${ids.length}] message ${id}: ${describe(r)}`);
+        // Still the mail's own fault: worth a line of its own.
+        if (r.outcome === 'failed') progress.note(`[${i + 1}/${ids.length}] message ${id}: ${describe(r)}`);
       } catch (err) {
         problems += 1;
-        io.err(`[${i + 1}/${ids.length}] message ${id}: not re-run: ${describeError(err)}`);
+        progress.note(`[${i + 1}/${ids.length}] message ${id}: not re-run: ${describeError(err)}`);
       }
+      progress.tick();
     }
+    if (ids.length > 0) progress.finish();
     const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
     io.out(`Reprocessed ${ids.length - problems} of ${ids.length} ${outcome} message(s) of mailbox ${mailboxId}${summary ? `: ${summary}` : ''}.`);
     return problems > 0 ? 1 : 0;

@@ -9,6 +9,7 @@ import { describeError } from '../errors.js';
 import { listMailboxes } from '../mailboxes/service.js';
 import type { MailboxView } from '../mailboxes/types.js';
 import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
+import { formatDuration, formatRate, progressOf } from '../util/progress.js';
 import { printable, printableJson, type CommandServices, type Out } from './io.js';
 import { parseCommandArgs } from './usage.js';
 
@@ -34,6 +35,8 @@ export interface MailboxStatus {
   last_success_at: string | null;
   last_error: string | null;
   consecutive_failures: number;
+  /** The sync at work on a backlog: messages left and done, rate and time left; null when none is. */
+  backlog: { remaining: number; done: number; started_at: string | null; rate_per_second: number | null; eta_seconds: number | null } | null;
 }
 
 export interface Status {
@@ -53,7 +56,8 @@ export async function statusCommand(rest: string[], io: Out, services: (options:
   const s = services({ redis: QUICK_REDIS, logRedisErrors: false });
   const { db, config } = s;
   try {
-    const [mailboxes, queues] = await Promise.all([listMailboxes(db).then((r) => r.mailboxes.map(toStatus)), queueDepths(s)]);
+    const now = Date.now();
+    const [mailboxes, queues] = await Promise.all([listMailboxes(db).then((r) => r.mailboxes.map((m) => toStatus(m, now))), queueDepths(s)]);
     const status: Status = { mailboxes, queues: 'depths' in queues ? queues.depths : null, ...('error' in queues ? { queues_error: queues.error } : {}) };
     io.out(values.json ? printableJson(status) : render(status));
     if (status.queues_error) {
@@ -66,7 +70,9 @@ export async function statusCommand(rest: string[], io: Out, services: (options:
   }
 }
 
-function toStatus(m: MailboxView): MailboxStatus {
+function toStatus(m: MailboxView, now: number): MailboxStatus {
+  const b = m.backlog;
+  const p = b && b.started_at ? progressOf({ done: b.done, total: b.done + b.remaining, startedAt: Date.parse(b.started_at), now }) : null;
   return {
     id: m.id,
     tenant: m.tenant,
@@ -76,7 +82,15 @@ function toStatus(m: MailboxView): MailboxStatus {
     last_success_at: m.last_success_at,
     last_error: m.last_error,
     consecutive_failures: m.consecutive_failures,
+    backlog: b ? { ...b, rate_per_second: p?.ratePerSecond === null || !p ? null : Number(p.ratePerSecond.toFixed(2)), eta_seconds: p?.etaSeconds ?? null } : null,
   };
+}
+
+/** `1,234 left, 35 msg/s, 35s left` or `-`. */
+function backlogCell(b: MailboxStatus['backlog']): string {
+  if (!b) return '-';
+  const eta = b.eta_seconds === null ? '' : `, ETA ${formatDuration(b.eta_seconds)}`;
+  return `${b.remaining.toLocaleString('en-US')} left, ${formatRate(b.rate_per_second)}${eta}`;
 }
 
 /** Reads the depths on the services' quick-to-give-up connection. */
@@ -104,13 +118,14 @@ function render(status: Status): string {
     status.mailboxes.length === 0
       ? ['No mailboxes.']
       : table(
-          ['ID', 'TENANT', 'ADDRESS', 'ENABLED', 'STATE', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR'],
+          ['ID', 'TENANT', 'ADDRESS', 'ENABLED', 'STATE', 'BACKLOG', 'LAST SUCCESS', 'FAILURES', 'LAST ERROR'],
           status.mailboxes.map((m) => [
             String(m.id),
             printable(m.tenant),
             printable(m.address),
             m.enabled ? 'yes' : 'no',
             m.state,
+            backlogCell(m.backlog),
             m.last_success_at ? m.last_success_at.replace(/\.\d+Z$/, 'Z') : '-',
             String(m.consecutive_failures),
             clip(printable(m.last_error ?? '-'), 80),

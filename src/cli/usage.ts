@@ -28,7 +28,7 @@ Commands:
   mailbox add --tenant SLUG --address ADDR [--alias ADDR]... --host H --port P
       [--tls|--starttls|--no-tls] --user U (--password-env VAR | --password-stdin)
       [--folder INBOX] [--after seen|move:FOLDER|none] [--poll-seconds N]
-      [--since DATE] [--no-test]
+      [--since DATE] [--ca-file PATH] [--no-test]
                                  add a mailbox (tests the connection first unless
                                  --no-test); prints its id alone on the last line.
                                  --tls (default) is implicit TLS, --starttls upgrades,
@@ -37,6 +37,9 @@ Commands:
       OAuth2 instead of a password: --oauth-token-url URL --oauth-client-id ID
       [--oauth-client-secret-env VAR] [--oauth-scope S]
       (--refresh-token-env VAR | --refresh-token-stdin)
+  mailbox edit ID [any option of add] [--no-test]
+                                 change only the settings given (same as the API's
+                                 PATCH); an earlier --since backfills from that date
   mailbox list [--tenant SLUG] [--json]
                                  mailboxes and their health
   mailbox show ID [--json]       one mailbox's settings (secrets are write-only)
@@ -49,7 +52,7 @@ Commands:
   reprocess --message ID | --mailbox ID --outcome failed|skipped
                                  re-run stored raw messages (progress on stderr)
   status [--json]                mailbox health and queue depths (exit 1: Redis unreachable)
-  help                           show this help
+  help [COMMAND]                 show this help, or one command's (also: COMMAND --help)
 
 Configuration comes from the environment and the .env file in the Mailroom folder
 (or MAILROOM_ENV_FILE): DATABASE_URL, REDIS_URL,

@@ -8,7 +8,7 @@ import type { PrismaClient } from '../db/prisma.js';
 import type { ConnectionPolicy } from '../net/policy.js';
 import { MailroomError } from '../errors.js';
 import { sourceFor } from '../sources/registry.js';
-import { addMailbox, getMailboxRow, type Scope } from './service.js';
+import { addMailbox, getMailboxRow, updateMailbox, type Scope } from './service.js';
 import type { ConnectionTestResult, MailboxConnectionRow, MailboxView } from './types.js';
 
 export interface ConnectionTestDeps {
@@ -25,6 +25,7 @@ export function connectionTestDeps(db: PrismaClient, config: Pick<Config, 'secre
 }
 
 export type FailedTest = Extract<ConnectionTestResult, { ok: false }>;
+export type PassedTest = Extract<ConnectionTestResult, { ok: true }>;
 
 /** Tests settings (a stored row, or the fields of one about to be stored). */
 export function testSettings(deps: Pick<ConnectionTestDeps, 'secretKey' | 'policy'>, row: MailboxConnectionRow & { source: string }): Promise<ConnectionTestResult> {
@@ -56,6 +57,41 @@ export async function addMailboxTested(deps: ConnectionTestDeps, tenantId: numbe
       },
     });
     return { mailbox };
+  } catch (err) {
+    if (failed) return { failed };
+    throw err;
+  }
+}
+
+/**
+ * Changes a mailbox (only the fields given), testing the connection first when
+ * `test` is true and the change needs a new connection (server, account,
+ * folder, credentials, CA). A failed test changes nothing and is answered as
+ * `{ failed }`: the API's PATCH and `mailroom mailbox edit` alike.
+ */
+export async function updateMailboxTested(
+  deps: ConnectionTestDeps,
+  id: number,
+  patch: unknown,
+  scope: Scope,
+  options: { test: boolean },
+): Promise<{ mailbox: MailboxView; tested: PassedTest['details'] | null } | { failed: FailedTest }> {
+  let failed: FailedTest | undefined;
+  let tested: PassedTest['details'] | null = null;
+  try {
+    const mailbox = await updateMailbox(deps.db, deps.secretKey, id, patch, scope, {
+      policy: deps.policy,
+      beforeStore: async (row) => {
+        if (!options.test) return;
+        const result = await testSettings(deps, row);
+        if (!result.ok) {
+          failed = result;
+          throw new MailroomError(result.code, result.message);
+        }
+        tested = result.details;
+      },
+    });
+    return { mailbox, tested };
   } catch (err) {
     if (failed) return { failed };
     throw err;

@@ -16,6 +16,7 @@ import { checkHostLiteral, refusalMessage, tokenUrlProblem, tokenUrlShapeProblem
 import { hasControlChars, hasLineBreaks } from '../util/controls.js';
 import { parsePostAction, type Mailbox, type MailboxConnectionRow, type MailboxView, type PostAction } from './types.js';
 import { toMailboxView } from './view.js';
+import { parseCaPem } from './ca.js';
 import { transition } from './health.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -54,6 +55,11 @@ const fields = {
   oauth_client_id: text(512),
   oauth_client_secret: secret.nullable(),
   oauth_scope: text(1024).nullable(),
+  tls_ca_pem: z
+    .string({ error: 'must be PEM certificates (a string)' })
+    .max(256 * 1024, 'must be at most 256 KiB')
+    .refine((v) => parseCaPem(v) !== null, 'must be PEM certificates (-----BEGIN CERTIFICATE----- blocks, nothing else)')
+    .nullable(),
   folder: text(255),
   post_action: z.string({ error: 'must be seen, none or move:FOLDER' }).transform((v, ctx): PostAction => {
     if (hasControlChars(v)) {
@@ -93,6 +99,7 @@ const createSchema = z.strictObject({
   oauth_client_id: fields.oauth_client_id.optional(),
   oauth_client_secret: fields.oauth_client_secret.optional(),
   oauth_scope: fields.oauth_scope.optional(),
+  tls_ca_pem: fields.tls_ca_pem.default(null),
   folder: fields.folder.default('INBOX'),
   post_action: fields.post_action.default({ post_action: 'none', post_action_folder: null }),
   poll_seconds: fields.poll_seconds.default(60),
@@ -182,6 +189,7 @@ export function storedFields(s: MailboxSettings, secretKey: Buffer) {
     oauth_client_id: oauth ? (s.oauth_client_id ?? null) : null,
     oauth_client_secret_encrypted: oauth && s.oauth_client_secret ? encryptSecret(s.oauth_client_secret, secretKey) : null,
     oauth_scope: oauth ? (s.oauth_scope ?? null) : null,
+    tls_ca_pem: s.tls_ca_pem,
     folder: s.folder,
     ...s.post_action,
     poll_seconds: s.poll_seconds,
@@ -259,8 +267,20 @@ export async function removeMailbox(db: PrismaClient, id: number, scope: Scope =
   return view;
 }
 
-/** For PATCH: only the fields given change; secrets are replaced, never read back. `policy`: as parseMailboxInput. */
-export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: number, patch: unknown, scope: Scope = {}, options: { policy?: ConnectionPolicy } = {}): Promise<MailboxView> {
+/**
+ * For PATCH and `mailroom mailbox edit`: only the fields given change; secrets are replaced,
+ * never read back. `beforeStore` (the connection test) runs only when a change needs a new
+ * connection (server, account, folder, credentials, CA), with the settings as they would be
+ * stored; throwing there stores nothing.
+ */
+export async function updateMailbox(
+  db: PrismaClient,
+  secretKey: Buffer,
+  id: number,
+  patch: unknown,
+  scope: Scope = {},
+  options: { policy?: ConnectionPolicy; beforeStore?: (row: Mailbox) => Promise<void> } = {},
+): Promise<MailboxView> {
   const row = await getMailboxRow(db, id, scope);
   const parsed = patchSchema.safeParse(patch);
   if (!parsed.success) throw invalid(problemsOf(parsed.error));
@@ -283,8 +303,9 @@ export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: num
   const address = p.address ?? row.address;
   if (address !== row.address && (await db.mailbox.findUnique({ where: { tenant_id_address: { tenant_id: row.tenant_id, address } } }))) throw conflict(address);
   const newSecret = oauth ? p.refresh_token : p.password;
-  const data: Prisma.MailboxUncheckedUpdateInput = {
-    ...pick(p, ['address', 'host', 'port', 'tls', 'username', 'folder', 'poll_seconds', 'since', 'oauth_token_url', 'oauth_client_id', 'oauth_scope']),
+  // Plain values only (no Prisma update operators): `data` is also the patch of the row the connection test sees.
+  const data: Partial<Mailbox> = {
+    ...pick(p, ['address', 'host', 'port', 'tls', 'username', 'folder', 'poll_seconds', 'since', 'oauth_token_url', 'oauth_client_id', 'oauth_scope', 'tls_ca_pem']),
     ...(p.aliases !== undefined || p.address !== undefined ? { aliases: cleanAliases(p.aliases ?? row.aliases, address) } : {}),
     ...(p.post_action ?? {}),
     ...(newSecret !== undefined ? { secret_encrypted: encryptSecret(newSecret, secretKey) } : {}),
@@ -295,18 +316,28 @@ export async function updateMailbox(db: PrismaClient, secretKey: Buffer, id: num
   // Another server, account or folder: the old cursor means nothing there. Like a new
   // mailbox, it then starts at UIDNEXT (or at `since`).
   if (changed(p, row, ['host', 'username', 'folder'])) data.cursor = null;
+  // An earlier backfill start: the folder is read again from its first message, so the mail
+  // between the new and the old start is ingested; what is already stored is recognised by its
+  // source key and stays as it is (nothing doubled).
+  if (p.since !== undefined && backfillStart({ ...row, since: p.since }) < backfillStart(row)) data.cursor = null;
   const enabled = p.enabled ?? row.enabled;
   if (p.enabled !== undefined) data.enabled = enabled;
-  const reconnect = changed(p, row, ['host', 'port', 'tls', 'username', 'folder', 'oauth_token_url', 'oauth_client_id', 'oauth_scope']) || newSecret !== undefined || authChanged || p.oauth_client_secret !== undefined;
+  const reconnect = changed(p, row, ['host', 'port', 'tls', 'username', 'folder', 'oauth_token_url', 'oauth_client_id', 'oauth_scope', 'tls_ca_pem']) || newSecret !== undefined || authChanged || p.oauth_client_secret !== undefined;
   // New credentials or server: try again now (an auth_error is not retried on its own).
   if (!enabled) Object.assign(data, transition(row, { type: 'disabled' }));
   else if (reconnect || (p.enabled === true && !row.enabled)) Object.assign(data, transition(row, { type: reconnect ? 'reconfigured' : 'enabled' }));
+  if (reconnect) await options.beforeStore?.({ ...row, ...data });
   try {
     return toMailboxView(await db.mailbox.update({ where: { id }, data, include: withTenant }));
   } catch (err) {
     if (isUniqueViolation(err)) throw conflict(address);
     throw err;
   }
+}
+
+/** Where a mailbox's ingestion starts (by INTERNALDATE): its `since`, else when it was added. */
+export function backfillStart(row: { since: Date | null; created: Date }): Date {
+  return row.since ?? row.created;
 }
 
 function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {

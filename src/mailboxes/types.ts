@@ -3,8 +3,10 @@
 // towards the CLI or the API: it has no secret field, only `has_secret` flags,
 // so no code path can echo a password or token by serializing a "mailbox".
 import type { Mailbox, MailboxAuth, MailboxPostAction, MailboxState, MailboxTls } from '../generated/prisma/client.js';
+import type { CaCertificate } from './ca.js';
 
 export type { Mailbox, MailboxAuth, MailboxPostAction, MailboxState, MailboxTls };
+export type { CaCertificate } from './ca.js';
 
 export type { ConnectionTestDetails, ConnectionTestResult, ConnectionTestStage, MailboxConnectionRow } from '../sources/types.js';
 
@@ -26,6 +28,8 @@ export interface MailboxView {
   oauth_client_id: string | null;
   oauth_scope: string | null;
   has_oauth_client_secret: boolean;
+  /** The private CA the server's certificate must chain to, as subject and fingerprint per certificate; null: the system's CAs. */
+  tls_ca: CaCertificate[] | null;
   folder: string;
   /** `seen`, `none` or `move:FOLDER` (the form the CLI's --after takes). */
   post_action: string;
@@ -36,6 +40,8 @@ export interface MailboxView {
   last_success_at: string | null;
   last_error: string | null;
   consecutive_failures: number;
+  /** The sync pass at work on a backlog: items left and done so far, since when; null when none is. */
+  backlog: { remaining: number; done: number; started_at: string | null } | null;
   /** How mail arrives (`imap`). */
   source: string;
   /** The source's cursor, read by the source (IMAP: UIDs are 32-bit, so numbers are exact; null for other sources). */

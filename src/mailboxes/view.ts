@@ -1,6 +1,7 @@
 // From a stored mailbox row to what admins see (MailboxView, types.ts): no
 // secret, only `has_secret` flags, and the source's cursor as readable fields.
 import { sourceFor } from '../sources/registry.js';
+import { describeCa } from './ca.js';
 import { formatPostAction, type Mailbox, type MailboxView } from './types.js';
 
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
@@ -26,6 +27,7 @@ export function toMailboxView(row: Mailbox & { tenant: { slug: string } }): Mail
     oauth_client_id: row.oauth_client_id,
     oauth_scope: row.oauth_scope,
     has_oauth_client_secret: Boolean(row.oauth_client_secret_encrypted),
+    tls_ca: describeCa(row.tls_ca_pem),
     folder: row.folder,
     post_action: formatPostAction(row),
     poll_seconds: row.poll_seconds,
@@ -35,6 +37,7 @@ export function toMailboxView(row: Mailbox & { tenant: { slug: string } }): Mail
     last_success_at: iso(row.last_success_at),
     last_error: row.last_error,
     consecutive_failures: row.consecutive_failures,
+    backlog: row.backlog === null ? null : { remaining: row.backlog, done: row.backlog_done, started_at: iso(row.backlog_started_at) },
     source: row.source,
     uid_validity: num(cursor.uid_validity),
     last_uid: num(cursor.last_uid),

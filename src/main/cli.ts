@@ -8,7 +8,13 @@ import { runServer } from './server.js';
 import { createServices } from './services.js';
 
 // terminalLine: whatever a command forgot to pass through printable(), no control sequence reaches the terminal.
-const io: Out = { out: (l) => process.stdout.write(terminalLine(l) + '\n'), err: (l) => process.stderr.write(terminalLine(l) + '\n') };
+// errWrite is the progress line's own (a carriage return redraws it), written as the reporter built it.
+const io: Out = {
+  out: (l) => process.stdout.write(terminalLine(l) + '\n'),
+  err: (l) => process.stderr.write(terminalLine(l) + '\n'),
+  errWrite: (t) => process.stderr.write(t),
+  errIsTTY: process.stderr.isTTY === true,
+};
 
 const entry: CliEntry = {
   // A command's services: a small pool, and the log quiet unless asked (commands talk on stdout/stderr).

@@ -8,6 +8,7 @@
 //   was received, and the opaque **cursor** that is true once this item is
 //   stored. Ingest writes that cursor in the same transaction as the item's
 //   result, so the cursor never passes a mail whose result is not stored.
+// - may say how many items it has left (a **backlog** event), for progress;
 // - may yield **cursor moves** on their own (a reset after its numbering
 //   changed, items passed over): the sync driver stores them as they come.
 // - is told each result (`ack`), and runs its post-action then (IMAP: \Seen,
@@ -30,7 +31,11 @@ import type { AccessTokenCache } from './oauth.js';
 
 export type { InboundItem };
 
-export type SourceEvent = { readonly type: 'item'; readonly item: InboundItem } | { readonly type: 'cursor'; readonly cursor: string | null };
+export type SourceEvent =
+  | { readonly type: 'item'; readonly item: InboundItem }
+  | { readonly type: 'cursor'; readonly cursor: string | null }
+  /** How many items this pull will still yield (as far as the source knows): the backlog `mailroom status` shows. */
+  | { readonly type: 'backlog'; readonly items: number };
 
 /** What became of an item (or of a stored record whose ack is still due). */
 export interface ItemAck {
@@ -123,7 +128,7 @@ export interface MailSource {
 /** The columns needed to connect to a mailbox (a stored row, or one about to be stored). */
 export type MailboxConnectionRow = Pick<
   Mailbox,
-  'host' | 'port' | 'tls' | 'username' | 'auth' | 'secret_encrypted' | 'oauth_token_url' | 'oauth_client_id' | 'oauth_client_secret_encrypted' | 'oauth_scope' | 'folder'
+  'host' | 'port' | 'tls' | 'username' | 'auth' | 'secret_encrypted' | 'oauth_token_url' | 'oauth_client_id' | 'oauth_client_secret_encrypted' | 'oauth_scope' | 'tls_ca_pem' | 'folder'
 > & {
   /** Absent before the mailbox is stored: then no OAuth2 access token is cached for it. */
   id?: number;

@@ -18,6 +18,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { attachmentJobsFor, type AttachmentJobData } from '../queues/queues.js';
 import { sourceFor } from '../sources/registry.js';
 import type { InboundItem, MailSource, SourceContext, SourceEvent, SourceSession } from '../sources/types.js';
+import { Backlog } from './backlog.js';
 import { lookahead } from './lookahead.js';
 import type { FailureKind } from '../mailboxes/backoff.js';
 import type { HeldLock, MailboxLocks } from './lock.js';
@@ -105,6 +106,8 @@ function unavailable(err: unknown, what: string): SyncOutcome {
 class SyncRun {
   private readonly log: Logger;
   private readonly source: MailSource;
+  /** Items left in this pass, for status and progress lines. */
+  private readonly backlog: Backlog;
   private readonly started = performance.now();
   private ingested = 0;
   /** Acks handed to the source and not yet settled; records whose ack is done, not yet marked. */
@@ -119,6 +122,7 @@ class SyncRun {
     private readonly stop: AbortSignal,
   ) {
     this.log = deps.logger.child({ mailboxId: mailbox.id });
+    this.backlog = new Backlog(deps.db, mailbox.id, this.log);
     this.source = (deps.sources ?? sourceFor)(mailbox.source);
     this.cursor = mailbox.cursor;
   }
@@ -145,7 +149,9 @@ class SyncRun {
       for await (const { event, started } of lookahead(session.pull(this.cursor, this.stop), LOOKAHEAD, prepare, budget)) {
         // Disabled, removed or shutting down: the items read ahead are left for the next sync (the cursor moves only with a commit).
         if (this.stop.aborted) break;
-        if (event.type === 'cursor') {
+        if (event.type === 'backlog') {
+          await this.backlog.start(event.items);
+        } else if (event.type === 'cursor') {
           phase = 'ingest';
           await moveCursor(this.deps.db, this.mailbox.id, { from: this.cursor, to: event.cursor });
           this.cursor = event.cursor;
@@ -154,6 +160,7 @@ class SyncRun {
           const result = await this.ingest(event.item, started);
           phase = 'source';
           await this.afterCommit(session, event.item, result);
+          await this.backlog.step();
         }
         if (this.pendingAcks.length >= MAX_PENDING_ACKS) await this.settleAcks(session);
         else if (this.acked.length >= MARK_EVERY) await this.markAcked();
@@ -167,6 +174,7 @@ class SyncRun {
     } catch (err) {
       return await this.failed(err, phase);
     } finally {
+      await this.backlog.end();
       await session.close();
     }
   }

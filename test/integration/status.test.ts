@@ -15,6 +15,7 @@ let db: PrismaClient;
 let prefix: string;
 let tenant: { id: number; slug: string };
 let healthy: { id: number; address: string };
+let busy: { id: number; address: string };
 let broken: { id: number; address: string };
 
 beforeAll(async () => {
@@ -25,6 +26,10 @@ beforeAll(async () => {
   healthy = await db.mailbox.create({ data: { ...base, address: `ok-${randomBytes(3).toString('hex')}@status.test`, state: 'idle', last_success_at: new Date('2026-11-25T08:00:00Z') } });
   broken = await db.mailbox.create({
     data: { ...base, address: `bad-${randomBytes(3).toString('hex')}@status.test`, state: 'auth_error', last_error: 'The mail server rejected the credentials', consecutive_failures: 4 },
+  });
+  // A sync working through a backfill: the backlog the sync writes as it goes (src/sync/backlog.ts).
+  busy = await db.mailbox.create({
+    data: { ...base, address: `busy-${randomBytes(3).toString('hex')}@status.test`, state: 'syncing', backlog: 1200, backlog_done: 300, backlog_started_at: new Date(Date.now() - 60_000) },
   });
 
   const connection = createRedisConnection(testEnv().redisUrl);
@@ -51,8 +56,11 @@ describe('mailroom status', () => {
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     const line = (address: string) => res.stdout.split('\n').find((l) => l.includes(address)) ?? '';
-    expect(line(healthy.address)).toMatch(new RegExp(`^${healthy.id}\\s+${tenant.slug}\\s+\\S+\\s+yes\\s+idle\\s+2026-11-25T08:00:00Z\\s+0\\s+-$`));
-    expect(line(broken.address)).toMatch(/yes\s+auth_error\s+-\s+4\s+The mail server rejected the credentials$/);
+    expect(res.stdout).toMatch(/^ID\s+TENANT\s+ADDRESS\s+ENABLED\s+STATE\s+BACKLOG\s+LAST SUCCESS\s+FAILURES\s+LAST ERROR$/m);
+    expect(line(healthy.address)).toMatch(new RegExp(`^${healthy.id}\\s+${tenant.slug}\\s+\\S+\\s+yes\\s+idle\\s+-\\s+2026-11-25T08:00:00Z\\s+0\\s+-$`));
+    expect(line(broken.address)).toMatch(/yes\s+auth_error\s+-\s+-\s+4\s+The mail server rejected the credentials$/);
+    // 300 done in the minute (and the seconds this command took) since the pass began: about 5 a second, 1,200 left in about 4 minutes.
+    expect(line(busy.address)).toMatch(/yes\s+syncing\s+1,200 left, [45]\.\d msg\/s, ETA [45]m \d\ds\s+-\s+0\s+-$/);
     expect(res.stdout).toMatch(/^QUEUE\s+WAITING\s+ACTIVE\s+DELAYED\s+FAILED\s+COMPLETED$/m);
     expect(res.stdout).toMatch(/^sync\s+1\s+0\s+0\s+0\s+0$/m);
     expect(res.stdout).toMatch(/^attachments\s+2\s+0\s+0\s+0\s+0$/m);
@@ -71,7 +79,12 @@ describe('mailroom status', () => {
       last_success_at: null,
       last_error: 'The mail server rejected the credentials',
       consecutive_failures: 4,
+      backlog: null,
     });
+    expect(status.mailboxes.find((m) => m.id === busy.id)?.backlog).toMatchObject({ remaining: 1200, done: 300, eta_seconds: expect.any(Number) });
+    const rate = status.mailboxes.find((m) => m.id === busy.id)?.backlog?.rate_per_second ?? 0;
+    expect(rate).toBeGreaterThan(3);
+    expect(rate).toBeLessThanOrEqual(5);
     expect(status.queues?.attachments).toMatchObject({ waiting: 2, active: 0, delayed: 0, failed: 0, completed: 0 });
     // The start-up catch-up is a routine sync: BullMQ keeps it apart, as prioritized (the text's WAITING counts both).
     expect(status.queues?.sync).toMatchObject({ waiting: 0, prioritized: 1 });

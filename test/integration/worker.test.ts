@@ -329,8 +329,9 @@ describe('mailroom reprocess', () => {
 
     const batch = await runCli(['reprocess', '--mailbox', String(box.mailboxId), '--outcome', 'failed'], { env });
     expect(batch.code).toBe(0);
-    expect(batch.stderr).toMatch(/\[1\/2\] message \d+: failed → conversation/);
-    expect(batch.stderr).toMatch(/\[2\/2\] message \d+: failed → conversation/);
+    // Not a terminal: no line per message, the progress (count, rate, time left) at the end.
+    expect(batch.stderr).toMatch(/^reprocessing mailbox \d+: 2\/2 \(100%\), .* msg\/s, 0s left$/m);
+    expect(batch.stderr).not.toMatch(/\[1\/2\]/);
     expect(batch.stdout).toMatch(/Reprocessed 2 of 2 failed message\(s\)/);
     expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(3);
 

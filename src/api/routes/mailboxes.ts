@@ -12,8 +12,8 @@ import type { Config } from '../../config/config.js';
 import type { PageRequest } from '../../db/page.js';
 import type { PrismaClient } from '../../db/prisma.js';
 import type { IngestContext } from '../../ingest/types.js';
-import { addMailboxTested, connectionTestDeps, testStoredMailbox, type FailedTest } from '../../mailboxes/connection.js';
-import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
+import { addMailboxTested, connectionTestDeps, testStoredMailbox, updateMailboxTested, type FailedTest } from '../../mailboxes/connection.js';
+import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled } from '../../mailboxes/service.js';
 import type { Queues } from '../../queues/queues.js';
 import { principal, requireRole } from '../auth.js';
 import { listIngestLog, reprocessLogRecord } from '../ingest-records.js';
@@ -125,19 +125,24 @@ function writeRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void {
       schema: {
         tags: TAGS,
         summary: 'Change a mailbox: only the fields given',
-        description: 'New credentials or another server reset the state to connecting; another host, user or folder also resets the cursor.',
-        params: mailboxParams,
+        description:
+          'New credentials or another server reset the state to connecting (an auth_error is retried at once); another host, user or folder also resets the cursor, and an earlier `since` re-reads the folder to backfill (mail already ingested is recognised, nothing doubled). With `"test": true` a change that needs a new connection is tested first (422 with the failed stage; nothing changed).',
         body: patchBody,
-        response: wrappedResponses(mailboxSchema, 'the changed mailbox'),
+        response: wrappedResponses(mailboxSchema, 'the changed mailbox', { failures: { 422: 'The connection test failed: errors[0].stage names the stage; nothing was changed' } }),
+        params: mailboxParams,
       },
     },
-    async (req) => {
-      const keys = Object.keys(req.body);
+    async (req, reply) => {
+      const { test, ...patch } = req.body;
+      const keys = Object.keys(patch);
       // Exactly what `mailroom mailbox enable|disable` does.
-      if (keys.length === 1 && keys[0] === 'enabled' && typeof req.body.enabled === 'boolean') {
-        return wrap(req, await setMailboxEnabled(db, req.params.id, req.body.enabled, tenantOf(req)));
+      if (keys.length === 1 && keys[0] === 'enabled' && typeof patch.enabled === 'boolean') {
+        return wrap(req, await setMailboxEnabled(db, req.params.id, patch.enabled, tenantOf(req)));
       }
-      return wrap(req, await updateMailbox(db, config.secretKey, req.params.id, req.body, tenantOf(req), { policy: config.connectionPolicy }));
+      // The same service and connection test as `mailroom mailbox edit`; a failed test changes nothing.
+      const result = await updateMailboxTested(connectionTestDeps(db, config), req.params.id, patch, tenantOf(req), { test: test === true });
+      if ('failed' in result) return testFailed(req, reply, result.failed, 'Nothing was changed; fix the settings, or send "test": false to store them untested.');
+      return reply.send(wrap(req, result.mailbox));
     },
   );
 
@@ -185,10 +190,10 @@ function ingestLogRoutes(app: FastifyInstance, opts: MailboxRoutesOptions): void
 }
 
 /** 422: the settings were understood, but the server did not accept them; `stage` says which step failed. */
-function testFailed(req: FastifyRequest, reply: FastifyReply, result: FailedTest) {
+function testFailed(req: FastifyRequest, reply: FastifyReply, result: FailedTest, advice = 'Nothing was stored; fix the settings, or send "test": false to store the mailbox untested.') {
   const error: WrapError & { stage: string } = {
     code: result.code,
-    message: `The connection test failed at the ${result.stage} stage: ${result.message} Nothing was stored; fix the settings, or send "test": false to store the mailbox untested.`,
+    message: `The connection test failed at the ${result.stage} stage: ${result.message} ${advice}`,
     stage: result.stage,
   };
   return sendErrors(req, reply, 422, [error]);

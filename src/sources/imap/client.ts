@@ -63,6 +63,15 @@ export function transportSecurity(mode: MailboxConnectionRow['tls']): Pick<ImapF
   }
 }
 
+/**
+ * node:tls options of a mailbox: TLS 1.2 at least, and its private CA (`tls_ca_pem`) as the
+ * only trust anchor when it has one (the server's certificate must chain to it). The
+ * connection test's own handshake and every imapflow client take these, so both trust the same.
+ */
+export function tlsOptions(row: Pick<MailboxConnectionRow, 'tls_ca_pem'>, extra?: ConnectionOptions): ConnectionOptions {
+  return { minVersion: 'TLSv1.2', ...(row.tls_ca_pem ? { ca: row.tls_ca_pem } : {}), ...extra };
+}
+
 /** The OAuth2 refresh parameters of a row, secrets decrypted. */
 export function oauthParams(row: MailboxConnectionRow, secretKeys: Buffer | readonly Buffer[]): RefreshParams {
   if (!row.oauth_token_url || !row.oauth_client_id) {
@@ -102,7 +111,7 @@ export async function imapClientOptions(row: MailboxConnectionRow, deps: ImapCli
     port: row.port,
     ...transportSecurity(row.tls),
     // imapflow passes `tls` to net.connect as well as tls.connect: the lookup guards plain text too.
-    tls: { minVersion: 'TLSv1.2', ...deps.tls, lookup: policyLookup(deps.policy) },
+    tls: { ...tlsOptions(row, deps.tls), lookup: policyLookup(deps.policy) },
     auth,
     logger,
     connectionTimeout: timeouts.connectionTimeout,

@@ -16,7 +16,7 @@ import { allowedAddresses, assertHostAllowed } from '../../net/resolve.js';
 import { refreshAccessToken } from '../oauth.js';
 import type { ConnectionTestDetails, ConnectionTestResult, ConnectionTestStage, MailboxConnectionRow } from '../types.js';
 import { withTimeout } from '../../util/timeout.js';
-import { createImapClient, oauthParams, type ImapClientDeps } from './client.js';
+import { createImapClient, oauthParams, tlsOptions, type ImapClientDeps } from './client.js';
 import { CERT_CODE, classified, errCode, STAGE_CODES, stageOfCode, tlsReason } from './errors.js';
 
 export interface ConnectionTestOptions extends Omit<ImapClientDeps, 'timeouts'> {
@@ -83,7 +83,7 @@ function handshake(socket: net.Socket, host: string, port: number, extra: Connec
   return new Promise((resolve, reject) => {
     const where = `${host}:${port}`;
     // SNI only for names; the certificate is still checked against an IP literal through `host`.
-    const secure = tls.connect({ socket, host, servername: net.isIP(host) ? undefined : host, minVersion: 'TLSv1.2', ...extra });
+    const secure = tls.connect({ socket, host, servername: net.isIP(host) ? undefined : host, ...extra });
     secure.setTimeout(timeoutMs, () => {
       secure.destroy();
       reject(stageFailure('tls', `The TLS handshake with ${where} timed out after ${timeoutMs / 1000} s (is it a plain-text or STARTTLS port?).`));
@@ -110,7 +110,7 @@ export async function testMailboxConnection(options: ConnectionTestOptions): Pro
     const addresses = await resolveHost(row.host, options.policy, timeoutMs);
     const { socket, address } = await openTcp(row.host, addresses, row.port, timeoutMs);
     let tlsProtocol: string | null = null;
-    if (row.tls === 'tls') tlsProtocol = await handshake(socket, row.host, row.port, options.tls, timeoutMs);
+    if (row.tls === 'tls') tlsProtocol = await handshake(socket, row.host, row.port, tlsOptions(row, options.tls), timeoutMs);
     else socket.destroy();
 
     let accessToken: string | undefined;

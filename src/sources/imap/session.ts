@@ -15,7 +15,7 @@ import { connectImap, DEFAULT_IMAP_TIMEOUTS } from './client.js';
 import { formatCursor, formatSourceKey, parseCursor, parseSourceKey } from './cursor.js';
 import { classified } from './errors.js';
 import { AckQueue } from './acks.js';
-import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits } from './fetch-plan.js';
+import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits, type PlannedStep } from './fetch-plan.js';
 
 /**
  * A sync's socket is quiet only while one item is being stored (bounded by
@@ -86,7 +86,10 @@ class ImapSession implements SourceSession {
     let highestSeen = lastUid;
     // Nothing new since the cursor: UIDNEXT is fresh, this pass just selected the folder.
     if (box.exists > 0 && BigInt(box.uidNext) - 1n > lastUid) {
-      for await (const step of this.steps(lastUid, signal)) {
+      const plan = await this.plan(lastUid);
+      const items = plan.reduce((n, step) => n + (step.kind === 'batch' ? step.messages.length : step.kind === 'header' ? 1 : 0), 0);
+      if (items > 0) yield { type: 'backlog', items };
+      for await (const step of this.steps(plan, signal)) {
         if (signal.aborted) break;
         highestSeen = step.uid;
         if (step.item) yield { type: 'item', item: { ...step.item, cursor: formatCursor({ uidValidity, lastUid: step.uid, highestModseq: null }) } };
@@ -98,18 +101,12 @@ class ImapSession implements SourceSession {
   }
 
   /**
-   * Every message past `lastUid`, in UID order, as planned by planFetch: the
+   * Every message of the plan, in UID order, as planned by planFetch: the
    * next batch downloads while the current one is being stored, and queued
    * acks run between downloads. `item` is absent for passed-over or expunged ones.
    */
-  private async *steps(lastUid: bigint, signal: AbortSignal): AsyncIterable<{ uid: bigint; item?: Omit<InboundItem, 'cursor'> }> {
+  private async *steps(plan: PlannedStep[], signal: AbortSignal): AsyncIterable<{ uid: bigint; item?: Omit<InboundItem, 'cursor'> }> {
     const uidValidity = this.uidValidity;
-    // INTERNALDATE has whole seconds: compare at that precision, or mail arriving in the second the mailbox was added is lost.
-    const start = this.mailbox.since ?? this.mailbox.created;
-    const from = new Date(Math.floor(start.getTime() / 1000) * 1000);
-    const list = await this.client.fetchAll(`${lastUid + 1n}:*`, { uid: true, size: true, internalDate: true }, { uid: true });
-    const listed = list.filter((m) => BigInt(m.uid) > lastUid).map((m) => ({ uid: BigInt(m.uid), size: m.size ?? 0, receivedAt: toDate(m.internalDate) }));
-    const plan = planFetch(listed, from, this.limits);
     const downloads = new Map<number, Promise<Map<bigint, Omit<InboundItem, 'cursor'>>>>();
     const download = (i: number) => {
       const step = plan[i];
@@ -151,6 +148,16 @@ class ImapSession implements SourceSession {
         }
       }
     }
+  }
+
+  /** The listing of every message past `lastUid`, planned (fetch-plan.ts). */
+  private async plan(lastUid: bigint): Promise<PlannedStep[]> {
+    // INTERNALDATE has whole seconds: compare at that precision, or mail arriving in the second the mailbox was added is lost.
+    const start = this.mailbox.since ?? this.mailbox.created;
+    const from = new Date(Math.floor(start.getTime() / 1000) * 1000);
+    const list = await this.client.fetchAll(`${lastUid + 1n}:*`, { uid: true, size: true, internalDate: true }, { uid: true });
+    const listed = list.filter((m) => BigInt(m.uid) > lastUid).map((m) => ({ uid: BigInt(m.uid), size: m.size ?? 0, receivedAt: toDate(m.internalDate) }));
+    return planFetch(listed, from, this.limits);
   }
 
   /**

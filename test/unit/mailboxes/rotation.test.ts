@@ -51,6 +51,7 @@ it('passes a rotated refresh token to onRotated and uses the access token for XO
       oauth_client_id: 'client',
       oauth_client_secret_encrypted: null,
       oauth_scope: null,
+      tls_ca_pem: null,
       folder: 'INBOX',
     },
     { secretKeys: key, policy: local, oauth: { cache: false, onRotated: async (t: string) => void rotated.push(t) } },

@@ -243,6 +243,7 @@ export const MailboxScalarFieldEnum = {
   oauth_client_id: 'oauth_client_id',
   oauth_client_secret_encrypted: 'oauth_client_secret_encrypted',
   oauth_scope: 'oauth_scope',
+  tls_ca_pem: 'tls_ca_pem',
   folder: 'folder',
   post_action: 'post_action',
   post_action_folder: 'post_action_folder',
@@ -256,6 +257,9 @@ export const MailboxScalarFieldEnum = {
   last_error: 'last_error',
   consecutive_failures: 'consecutive_failures',
   next_attempt_at: 'next_attempt_at',
+  backlog: 'backlog',
+  backlog_done: 'backlog_done',
+  backlog_started_at: 'backlog_started_at',
   created: 'created',
   last_updated: 'last_updated'
 } as const

@@ -32,6 +32,8 @@ export type MailboxAvgAggregateOutputType = {
   port: number | null
   poll_seconds: number | null
   consecutive_failures: number | null
+  backlog: number | null
+  backlog_done: number | null
 }
 
 export type MailboxSumAggregateOutputType = {
@@ -40,6 +42,8 @@ export type MailboxSumAggregateOutputType = {
   port: number | null
   poll_seconds: number | null
   consecutive_failures: number | null
+  backlog: number | null
+  backlog_done: number | null
 }
 
 export type MailboxMinAggregateOutputType = {
@@ -56,6 +60,7 @@ export type MailboxMinAggregateOutputType = {
   oauth_client_id: string | null
   oauth_client_secret_encrypted: string | null
   oauth_scope: string | null
+  tls_ca_pem: string | null
   folder: string | null
   post_action: $Enums.MailboxPostAction | null
   post_action_folder: string | null
@@ -69,6 +74,9 @@ export type MailboxMinAggregateOutputType = {
   last_error: string | null
   consecutive_failures: number | null
   next_attempt_at: Date | null
+  backlog: number | null
+  backlog_done: number | null
+  backlog_started_at: Date | null
   created: Date | null
   last_updated: Date | null
 }
@@ -87,6 +95,7 @@ export type MailboxMaxAggregateOutputType = {
   oauth_client_id: string | null
   oauth_client_secret_encrypted: string | null
   oauth_scope: string | null
+  tls_ca_pem: string | null
   folder: string | null
   post_action: $Enums.MailboxPostAction | null
   post_action_folder: string | null
@@ -100,6 +109,9 @@ export type MailboxMaxAggregateOutputType = {
   last_error: string | null
   consecutive_failures: number | null
   next_attempt_at: Date | null
+  backlog: number | null
+  backlog_done: number | null
+  backlog_started_at: Date | null
   created: Date | null
   last_updated: Date | null
 }
@@ -119,6 +131,7 @@ export type MailboxCountAggregateOutputType = {
   oauth_client_id: number
   oauth_client_secret_encrypted: number
   oauth_scope: number
+  tls_ca_pem: number
   folder: number
   post_action: number
   post_action_folder: number
@@ -132,6 +145,9 @@ export type MailboxCountAggregateOutputType = {
   last_error: number
   consecutive_failures: number
   next_attempt_at: number
+  backlog: number
+  backlog_done: number
+  backlog_started_at: number
   created: number
   last_updated: number
   _all: number
@@ -144,6 +160,8 @@ export type MailboxAvgAggregateInputType = {
   port?: true
   poll_seconds?: true
   consecutive_failures?: true
+  backlog?: true
+  backlog_done?: true
 }
 
 export type MailboxSumAggregateInputType = {
@@ -152,6 +170,8 @@ export type MailboxSumAggregateInputType = {
   port?: true
   poll_seconds?: true
   consecutive_failures?: true
+  backlog?: true
+  backlog_done?: true
 }
 
 export type MailboxMinAggregateInputType = {
@@ -168,6 +188,7 @@ export type MailboxMinAggregateInputType = {
   oauth_client_id?: true
   oauth_client_secret_encrypted?: true
   oauth_scope?: true
+  tls_ca_pem?: true
   folder?: true
   post_action?: true
   post_action_folder?: true
@@ -181,6 +202,9 @@ export type MailboxMinAggregateInputType = {
   last_error?: true
   consecutive_failures?: true
   next_attempt_at?: true
+  backlog?: true
+  backlog_done?: true
+  backlog_started_at?: true
   created?: true
   last_updated?: true
 }
@@ -199,6 +223,7 @@ export type MailboxMaxAggregateInputType = {
   oauth_client_id?: true
   oauth_client_secret_encrypted?: true
   oauth_scope?: true
+  tls_ca_pem?: true
   folder?: true
   post_action?: true
   post_action_folder?: true
@@ -212,6 +237,9 @@ export type MailboxMaxAggregateInputType = {
   last_error?: true
   consecutive_failures?: true
   next_attempt_at?: true
+  backlog?: true
+  backlog_done?: true
+  backlog_started_at?: true
   created?: true
   last_updated?: true
 }
@@ -231,6 +259,7 @@ export type MailboxCountAggregateInputType = {
   oauth_client_id?: true
   oauth_client_secret_encrypted?: true
   oauth_scope?: true
+  tls_ca_pem?: true
   folder?: true
   post_action?: true
   post_action_folder?: true
@@ -244,6 +273,9 @@ export type MailboxCountAggregateInputType = {
   last_error?: true
   consecutive_failures?: true
   next_attempt_at?: true
+  backlog?: true
+  backlog_done?: true
+  backlog_started_at?: true
   created?: true
   last_updated?: true
   _all?: true
@@ -350,6 +382,7 @@ export type MailboxGroupByOutputType = {
   oauth_client_id: string | null
   oauth_client_secret_encrypted: string | null
   oauth_scope: string | null
+  tls_ca_pem: string | null
   folder: string
   post_action: $Enums.MailboxPostAction
   post_action_folder: string | null
@@ -363,6 +396,9 @@ export type MailboxGroupByOutputType = {
   last_error: string | null
   consecutive_failures: number
   next_attempt_at: Date | null
+  backlog: number | null
+  backlog_done: number
+  backlog_started_at: Date | null
   created: Date
   last_updated: Date
   _count: MailboxCountAggregateOutputType | null
@@ -405,6 +441,7 @@ export type MailboxWhereInput = {
   oauth_client_id?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   oauth_client_secret_encrypted?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   oauth_scope?: Prisma.StringNullableFilter<"Mailbox"> | string | null
+  tls_ca_pem?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   folder?: Prisma.StringFilter<"Mailbox"> | string
   post_action?: Prisma.EnumMailboxPostActionFilter<"Mailbox"> | $Enums.MailboxPostAction
   post_action_folder?: Prisma.StringNullableFilter<"Mailbox"> | string | null
@@ -418,6 +455,9 @@ export type MailboxWhereInput = {
   last_error?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   consecutive_failures?: Prisma.IntFilter<"Mailbox"> | number
   next_attempt_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
+  backlog?: Prisma.IntNullableFilter<"Mailbox"> | number | null
+  backlog_done?: Prisma.IntFilter<"Mailbox"> | number
+  backlog_started_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   created?: Prisma.DateTimeFilter<"Mailbox"> | Date | string
   last_updated?: Prisma.DateTimeFilter<"Mailbox"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
@@ -441,6 +481,7 @@ export type MailboxOrderByWithRelationInput = {
   oauth_client_id?: Prisma.SortOrderInput | Prisma.SortOrder
   oauth_client_secret_encrypted?: Prisma.SortOrderInput | Prisma.SortOrder
   oauth_scope?: Prisma.SortOrderInput | Prisma.SortOrder
+  tls_ca_pem?: Prisma.SortOrderInput | Prisma.SortOrder
   folder?: Prisma.SortOrder
   post_action?: Prisma.SortOrder
   post_action_folder?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -454,6 +495,9 @@ export type MailboxOrderByWithRelationInput = {
   last_error?: Prisma.SortOrderInput | Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
   next_attempt_at?: Prisma.SortOrderInput | Prisma.SortOrder
+  backlog?: Prisma.SortOrderInput | Prisma.SortOrder
+  backlog_done?: Prisma.SortOrder
+  backlog_started_at?: Prisma.SortOrderInput | Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
@@ -481,6 +525,7 @@ export type MailboxWhereUniqueInput = Prisma.AtLeast<{
   oauth_client_id?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   oauth_client_secret_encrypted?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   oauth_scope?: Prisma.StringNullableFilter<"Mailbox"> | string | null
+  tls_ca_pem?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   folder?: Prisma.StringFilter<"Mailbox"> | string
   post_action?: Prisma.EnumMailboxPostActionFilter<"Mailbox"> | $Enums.MailboxPostAction
   post_action_folder?: Prisma.StringNullableFilter<"Mailbox"> | string | null
@@ -494,6 +539,9 @@ export type MailboxWhereUniqueInput = Prisma.AtLeast<{
   last_error?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   consecutive_failures?: Prisma.IntFilter<"Mailbox"> | number
   next_attempt_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
+  backlog?: Prisma.IntNullableFilter<"Mailbox"> | number | null
+  backlog_done?: Prisma.IntFilter<"Mailbox"> | number
+  backlog_started_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   created?: Prisma.DateTimeFilter<"Mailbox"> | Date | string
   last_updated?: Prisma.DateTimeFilter<"Mailbox"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
@@ -517,6 +565,7 @@ export type MailboxOrderByWithAggregationInput = {
   oauth_client_id?: Prisma.SortOrderInput | Prisma.SortOrder
   oauth_client_secret_encrypted?: Prisma.SortOrderInput | Prisma.SortOrder
   oauth_scope?: Prisma.SortOrderInput | Prisma.SortOrder
+  tls_ca_pem?: Prisma.SortOrderInput | Prisma.SortOrder
   folder?: Prisma.SortOrder
   post_action?: Prisma.SortOrder
   post_action_folder?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -530,6 +579,9 @@ export type MailboxOrderByWithAggregationInput = {
   last_error?: Prisma.SortOrderInput | Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
   next_attempt_at?: Prisma.SortOrderInput | Prisma.SortOrder
+  backlog?: Prisma.SortOrderInput | Prisma.SortOrder
+  backlog_done?: Prisma.SortOrder
+  backlog_started_at?: Prisma.SortOrderInput | Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
   _count?: Prisma.MailboxCountOrderByAggregateInput
@@ -557,6 +609,7 @@ export type MailboxScalarWhereWithAggregatesInput = {
   oauth_client_id?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
   oauth_client_secret_encrypted?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
   oauth_scope?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
+  tls_ca_pem?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
   folder?: Prisma.StringWithAggregatesFilter<"Mailbox"> | string
   post_action?: Prisma.EnumMailboxPostActionWithAggregatesFilter<"Mailbox"> | $Enums.MailboxPostAction
   post_action_folder?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
@@ -570,6 +623,9 @@ export type MailboxScalarWhereWithAggregatesInput = {
   last_error?: Prisma.StringNullableWithAggregatesFilter<"Mailbox"> | string | null
   consecutive_failures?: Prisma.IntWithAggregatesFilter<"Mailbox"> | number
   next_attempt_at?: Prisma.DateTimeNullableWithAggregatesFilter<"Mailbox"> | Date | string | null
+  backlog?: Prisma.IntNullableWithAggregatesFilter<"Mailbox"> | number | null
+  backlog_done?: Prisma.IntWithAggregatesFilter<"Mailbox"> | number
+  backlog_started_at?: Prisma.DateTimeNullableWithAggregatesFilter<"Mailbox"> | Date | string | null
   created?: Prisma.DateTimeWithAggregatesFilter<"Mailbox"> | Date | string
   last_updated?: Prisma.DateTimeWithAggregatesFilter<"Mailbox"> | Date | string
 }
@@ -587,6 +643,7 @@ export type MailboxCreateInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -600,6 +657,9 @@ export type MailboxCreateInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutMailboxesInput
@@ -623,6 +683,7 @@ export type MailboxUncheckedCreateInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -636,6 +697,9 @@ export type MailboxUncheckedCreateInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tickets?: Prisma.TicketUncheckedCreateNestedManyWithoutMailboxInput
@@ -656,6 +720,7 @@ export type MailboxUpdateInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -669,6 +734,9 @@ export type MailboxUpdateInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutMailboxesNestedInput
@@ -692,6 +760,7 @@ export type MailboxUncheckedUpdateInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -705,6 +774,9 @@ export type MailboxUncheckedUpdateInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tickets?: Prisma.TicketUncheckedUpdateManyWithoutMailboxNestedInput
@@ -727,6 +799,7 @@ export type MailboxCreateManyInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -740,6 +813,9 @@ export type MailboxCreateManyInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
@@ -757,6 +833,7 @@ export type MailboxUpdateManyMutationInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -770,6 +847,9 @@ export type MailboxUpdateManyMutationInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -789,6 +869,7 @@ export type MailboxUncheckedUpdateManyInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -802,6 +883,9 @@ export type MailboxUncheckedUpdateManyInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -841,6 +925,7 @@ export type MailboxCountOrderByAggregateInput = {
   oauth_client_id?: Prisma.SortOrder
   oauth_client_secret_encrypted?: Prisma.SortOrder
   oauth_scope?: Prisma.SortOrder
+  tls_ca_pem?: Prisma.SortOrder
   folder?: Prisma.SortOrder
   post_action?: Prisma.SortOrder
   post_action_folder?: Prisma.SortOrder
@@ -854,6 +939,9 @@ export type MailboxCountOrderByAggregateInput = {
   last_error?: Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
   next_attempt_at?: Prisma.SortOrder
+  backlog?: Prisma.SortOrder
+  backlog_done?: Prisma.SortOrder
+  backlog_started_at?: Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
 }
@@ -864,6 +952,8 @@ export type MailboxAvgOrderByAggregateInput = {
   port?: Prisma.SortOrder
   poll_seconds?: Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
+  backlog?: Prisma.SortOrder
+  backlog_done?: Prisma.SortOrder
 }
 
 export type MailboxMaxOrderByAggregateInput = {
@@ -880,6 +970,7 @@ export type MailboxMaxOrderByAggregateInput = {
   oauth_client_id?: Prisma.SortOrder
   oauth_client_secret_encrypted?: Prisma.SortOrder
   oauth_scope?: Prisma.SortOrder
+  tls_ca_pem?: Prisma.SortOrder
   folder?: Prisma.SortOrder
   post_action?: Prisma.SortOrder
   post_action_folder?: Prisma.SortOrder
@@ -893,6 +984,9 @@ export type MailboxMaxOrderByAggregateInput = {
   last_error?: Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
   next_attempt_at?: Prisma.SortOrder
+  backlog?: Prisma.SortOrder
+  backlog_done?: Prisma.SortOrder
+  backlog_started_at?: Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
 }
@@ -911,6 +1005,7 @@ export type MailboxMinOrderByAggregateInput = {
   oauth_client_id?: Prisma.SortOrder
   oauth_client_secret_encrypted?: Prisma.SortOrder
   oauth_scope?: Prisma.SortOrder
+  tls_ca_pem?: Prisma.SortOrder
   folder?: Prisma.SortOrder
   post_action?: Prisma.SortOrder
   post_action_folder?: Prisma.SortOrder
@@ -924,6 +1019,9 @@ export type MailboxMinOrderByAggregateInput = {
   last_error?: Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
   next_attempt_at?: Prisma.SortOrder
+  backlog?: Prisma.SortOrder
+  backlog_done?: Prisma.SortOrder
+  backlog_started_at?: Prisma.SortOrder
   created?: Prisma.SortOrder
   last_updated?: Prisma.SortOrder
 }
@@ -934,6 +1032,8 @@ export type MailboxSumOrderByAggregateInput = {
   port?: Prisma.SortOrder
   poll_seconds?: Prisma.SortOrder
   consecutive_failures?: Prisma.SortOrder
+  backlog?: Prisma.SortOrder
+  backlog_done?: Prisma.SortOrder
 }
 
 export type MailboxScalarRelationFilter = {
@@ -1067,6 +1167,7 @@ export type MailboxCreateWithoutTenantInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1080,6 +1181,9 @@ export type MailboxCreateWithoutTenantInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tickets?: Prisma.TicketCreateNestedManyWithoutMailboxInput
@@ -1101,6 +1205,7 @@ export type MailboxUncheckedCreateWithoutTenantInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1114,6 +1219,9 @@ export type MailboxUncheckedCreateWithoutTenantInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tickets?: Prisma.TicketUncheckedCreateNestedManyWithoutMailboxInput
@@ -1165,6 +1273,7 @@ export type MailboxScalarWhereInput = {
   oauth_client_id?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   oauth_client_secret_encrypted?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   oauth_scope?: Prisma.StringNullableFilter<"Mailbox"> | string | null
+  tls_ca_pem?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   folder?: Prisma.StringFilter<"Mailbox"> | string
   post_action?: Prisma.EnumMailboxPostActionFilter<"Mailbox"> | $Enums.MailboxPostAction
   post_action_folder?: Prisma.StringNullableFilter<"Mailbox"> | string | null
@@ -1178,6 +1287,9 @@ export type MailboxScalarWhereInput = {
   last_error?: Prisma.StringNullableFilter<"Mailbox"> | string | null
   consecutive_failures?: Prisma.IntFilter<"Mailbox"> | number
   next_attempt_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
+  backlog?: Prisma.IntNullableFilter<"Mailbox"> | number | null
+  backlog_done?: Prisma.IntFilter<"Mailbox"> | number
+  backlog_started_at?: Prisma.DateTimeNullableFilter<"Mailbox"> | Date | string | null
   created?: Prisma.DateTimeFilter<"Mailbox"> | Date | string
   last_updated?: Prisma.DateTimeFilter<"Mailbox"> | Date | string
 }
@@ -1195,6 +1307,7 @@ export type MailboxCreateWithoutTicketsInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1208,6 +1321,9 @@ export type MailboxCreateWithoutTicketsInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutMailboxesInput
@@ -1230,6 +1346,7 @@ export type MailboxUncheckedCreateWithoutTicketsInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1243,6 +1360,9 @@ export type MailboxUncheckedCreateWithoutTicketsInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   conversations?: Prisma.ConversationUncheckedCreateNestedManyWithoutMailboxInput
@@ -1278,6 +1398,7 @@ export type MailboxUpdateWithoutTicketsInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1291,6 +1412,9 @@ export type MailboxUpdateWithoutTicketsInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutMailboxesNestedInput
@@ -1313,6 +1437,7 @@ export type MailboxUncheckedUpdateWithoutTicketsInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1326,6 +1451,9 @@ export type MailboxUncheckedUpdateWithoutTicketsInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   conversations?: Prisma.ConversationUncheckedUpdateManyWithoutMailboxNestedInput
@@ -1345,6 +1473,7 @@ export type MailboxCreateWithoutConversationsInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1358,6 +1487,9 @@ export type MailboxCreateWithoutConversationsInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutMailboxesInput
@@ -1380,6 +1512,7 @@ export type MailboxUncheckedCreateWithoutConversationsInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1393,6 +1526,9 @@ export type MailboxUncheckedCreateWithoutConversationsInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tickets?: Prisma.TicketUncheckedCreateNestedManyWithoutMailboxInput
@@ -1428,6 +1564,7 @@ export type MailboxUpdateWithoutConversationsInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1441,6 +1578,9 @@ export type MailboxUpdateWithoutConversationsInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutMailboxesNestedInput
@@ -1463,6 +1603,7 @@ export type MailboxUncheckedUpdateWithoutConversationsInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1476,6 +1617,9 @@ export type MailboxUncheckedUpdateWithoutConversationsInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tickets?: Prisma.TicketUncheckedUpdateManyWithoutMailboxNestedInput
@@ -1495,6 +1639,7 @@ export type MailboxCreateWithoutIngestsInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1508,6 +1653,9 @@ export type MailboxCreateWithoutIngestsInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutMailboxesInput
@@ -1530,6 +1678,7 @@ export type MailboxUncheckedCreateWithoutIngestsInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1543,6 +1692,9 @@ export type MailboxUncheckedCreateWithoutIngestsInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
   tickets?: Prisma.TicketUncheckedCreateNestedManyWithoutMailboxInput
@@ -1578,6 +1730,7 @@ export type MailboxUpdateWithoutIngestsInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1591,6 +1744,9 @@ export type MailboxUpdateWithoutIngestsInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutMailboxesNestedInput
@@ -1613,6 +1769,7 @@ export type MailboxUncheckedUpdateWithoutIngestsInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1626,6 +1783,9 @@ export type MailboxUncheckedUpdateWithoutIngestsInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tickets?: Prisma.TicketUncheckedUpdateManyWithoutMailboxNestedInput
@@ -1646,6 +1806,7 @@ export type MailboxCreateManyTenantInput = {
   oauth_client_id?: string | null
   oauth_client_secret_encrypted?: string | null
   oauth_scope?: string | null
+  tls_ca_pem?: string | null
   folder?: string
   post_action?: $Enums.MailboxPostAction
   post_action_folder?: string | null
@@ -1659,6 +1820,9 @@ export type MailboxCreateManyTenantInput = {
   last_error?: string | null
   consecutive_failures?: number
   next_attempt_at?: Date | string | null
+  backlog?: number | null
+  backlog_done?: number
+  backlog_started_at?: Date | string | null
   created?: Date | string
   last_updated?: Date | string
 }
@@ -1676,6 +1840,7 @@ export type MailboxUpdateWithoutTenantInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1689,6 +1854,9 @@ export type MailboxUpdateWithoutTenantInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tickets?: Prisma.TicketUpdateManyWithoutMailboxNestedInput
@@ -1710,6 +1878,7 @@ export type MailboxUncheckedUpdateWithoutTenantInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1723,6 +1892,9 @@ export type MailboxUncheckedUpdateWithoutTenantInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tickets?: Prisma.TicketUncheckedUpdateManyWithoutMailboxNestedInput
@@ -1744,6 +1916,7 @@ export type MailboxUncheckedUpdateManyWithoutTenantInput = {
   oauth_client_id?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_client_secret_encrypted?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   oauth_scope?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  tls_ca_pem?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   folder?: Prisma.StringFieldUpdateOperationsInput | string
   post_action?: Prisma.EnumMailboxPostActionFieldUpdateOperationsInput | $Enums.MailboxPostAction
   post_action_folder?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1757,6 +1930,9 @@ export type MailboxUncheckedUpdateManyWithoutTenantInput = {
   last_error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   consecutive_failures?: Prisma.IntFieldUpdateOperationsInput | number
   next_attempt_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  backlog?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  backlog_done?: Prisma.IntFieldUpdateOperationsInput | number
+  backlog_started_at?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   created?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   last_updated?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -1825,6 +2001,7 @@ export type MailboxSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   oauth_client_id?: boolean
   oauth_client_secret_encrypted?: boolean
   oauth_scope?: boolean
+  tls_ca_pem?: boolean
   folder?: boolean
   post_action?: boolean
   post_action_folder?: boolean
@@ -1838,6 +2015,9 @@ export type MailboxSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   last_error?: boolean
   consecutive_failures?: boolean
   next_attempt_at?: boolean
+  backlog?: boolean
+  backlog_done?: boolean
+  backlog_started_at?: boolean
   created?: boolean
   last_updated?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1862,6 +2042,7 @@ export type MailboxSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   oauth_client_id?: boolean
   oauth_client_secret_encrypted?: boolean
   oauth_scope?: boolean
+  tls_ca_pem?: boolean
   folder?: boolean
   post_action?: boolean
   post_action_folder?: boolean
@@ -1875,6 +2056,9 @@ export type MailboxSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   last_error?: boolean
   consecutive_failures?: boolean
   next_attempt_at?: boolean
+  backlog?: boolean
+  backlog_done?: boolean
+  backlog_started_at?: boolean
   created?: boolean
   last_updated?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1895,6 +2079,7 @@ export type MailboxSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   oauth_client_id?: boolean
   oauth_client_secret_encrypted?: boolean
   oauth_scope?: boolean
+  tls_ca_pem?: boolean
   folder?: boolean
   post_action?: boolean
   post_action_folder?: boolean
@@ -1908,6 +2093,9 @@ export type MailboxSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   last_error?: boolean
   consecutive_failures?: boolean
   next_attempt_at?: boolean
+  backlog?: boolean
+  backlog_done?: boolean
+  backlog_started_at?: boolean
   created?: boolean
   last_updated?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1928,6 +2116,7 @@ export type MailboxSelectScalar = {
   oauth_client_id?: boolean
   oauth_client_secret_encrypted?: boolean
   oauth_scope?: boolean
+  tls_ca_pem?: boolean
   folder?: boolean
   post_action?: boolean
   post_action_folder?: boolean
@@ -1941,11 +2130,14 @@ export type MailboxSelectScalar = {
   last_error?: boolean
   consecutive_failures?: boolean
   next_attempt_at?: boolean
+  backlog?: boolean
+  backlog_done?: boolean
+  backlog_started_at?: boolean
   created?: boolean
   last_updated?: boolean
 }
 
-export type MailboxOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "address" | "aliases" | "host" | "port" | "tls" | "username" | "auth" | "secret_encrypted" | "oauth_token_url" | "oauth_client_id" | "oauth_client_secret_encrypted" | "oauth_scope" | "folder" | "post_action" | "post_action_folder" | "poll_seconds" | "since" | "enabled" | "source" | "cursor" | "state" | "last_success_at" | "last_error" | "consecutive_failures" | "next_attempt_at" | "created" | "last_updated", ExtArgs["result"]["mailbox"]>
+export type MailboxOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenant_id" | "address" | "aliases" | "host" | "port" | "tls" | "username" | "auth" | "secret_encrypted" | "oauth_token_url" | "oauth_client_id" | "oauth_client_secret_encrypted" | "oauth_scope" | "tls_ca_pem" | "folder" | "post_action" | "post_action_folder" | "poll_seconds" | "since" | "enabled" | "source" | "cursor" | "state" | "last_success_at" | "last_error" | "consecutive_failures" | "next_attempt_at" | "backlog" | "backlog_done" | "backlog_started_at" | "created" | "last_updated", ExtArgs["result"]["mailbox"]>
 export type MailboxInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   tickets?: boolean | Prisma.Mailbox$ticketsArgs<ExtArgs>
@@ -1992,6 +2184,10 @@ export type $MailboxPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      */
     oauth_client_secret_encrypted: string | null
     oauth_scope: string | null
+    /**
+     * A private certificate authority (PEM certificates) the server's TLS certificate must chain to; null: the system's CAs.
+     */
+    tls_ca_pem: string | null
     folder: string
     post_action: $Enums.MailboxPostAction
     post_action_folder: string | null
@@ -2018,6 +2214,13 @@ export type $MailboxPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
      * After a failure: no connection attempt before this time (reconnect backoff).
      */
     next_attempt_at: Date | null
+    /**
+     * Progress of the sync pass at work (for `mailroom status`): items left, items done, when the pass began.
+     * Null backlog: no pass is working through a backlog.
+     */
+    backlog: number | null
+    backlog_done: number
+    backlog_started_at: Date | null
     created: Date
     last_updated: Date
   }, ExtArgs["result"]["mailbox"]>
@@ -2461,6 +2664,7 @@ export interface MailboxFieldRefs {
   readonly oauth_client_id: Prisma.FieldRef<"Mailbox", 'String'>
   readonly oauth_client_secret_encrypted: Prisma.FieldRef<"Mailbox", 'String'>
   readonly oauth_scope: Prisma.FieldRef<"Mailbox", 'String'>
+  readonly tls_ca_pem: Prisma.FieldRef<"Mailbox", 'String'>
   readonly folder: Prisma.FieldRef<"Mailbox", 'String'>
   readonly post_action: Prisma.FieldRef<"Mailbox", 'MailboxPostAction'>
   readonly post_action_folder: Prisma.FieldRef<"Mailbox", 'String'>
@@ -2474,6 +2678,9 @@ export interface MailboxFieldRefs {
   readonly last_error: Prisma.FieldRef<"Mailbox", 'String'>
   readonly consecutive_failures: Prisma.FieldRef<"Mailbox", 'Int'>
   readonly next_attempt_at: Prisma.FieldRef<"Mailbox", 'DateTime'>
+  readonly backlog: Prisma.FieldRef<"Mailbox", 'Int'>
+  readonly backlog_done: Prisma.FieldRef<"Mailbox", 'Int'>
+  readonly backlog_started_at: Prisma.FieldRef<"Mailbox", 'DateTime'>
   readonly created: Prisma.FieldRef<"Mailbox", 'DateTime'>
   readonly last_updated: Prisma.FieldRef<"Mailbox", 'DateTime'>
 }
