@@ -5,6 +5,7 @@
 // field may carry control characters (they would reach terminals and logs
 // raw), and a host or token URL that is an IP literal the connection policy
 // refuses is refused here already; host names are checked at each connect.
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { pageWindow, type PageRequest } from '../db/page.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -273,6 +274,17 @@ export async function removeMailbox(db: PrismaClient, id: number, scope: Scope =
  * connection (server, account, folder, credentials, CA), with the settings as they would be
  * stored; throwing there stores nothing.
  */
+/**
+ * A cursor that means "none, read the folder afresh" (no source recognises it)
+ * and differs from every cursor before it. Not null: a sync that started before
+ * the change with no cursor yet moves it from null, and only a value other than
+ * null makes that compare-and-set fail (CURSOR_MOVED), so the stale sync stops
+ * instead of writing a cursor from the old settings over the reset.
+ */
+export function resetCursor(): string {
+  return `reset:${randomUUID()}`;
+}
+
 export async function updateMailbox(
   db: PrismaClient,
   secretKey: Buffer,
@@ -315,11 +327,11 @@ export async function updateMailbox(
   };
   // Another server, account or folder: the old cursor means nothing there. Like a new
   // mailbox, it then starts at UIDNEXT (or at `since`).
-  if (changed(p, row, ['host', 'username', 'folder'])) data.cursor = null;
+  if (changed(p, row, ['host', 'username', 'folder'])) data.cursor = resetCursor();
   // An earlier backfill start: the folder is read again from its first message, so the mail
   // between the new and the old start is ingested; what is already stored is recognised by its
   // source key and stays as it is (nothing doubled).
-  if (p.since !== undefined && backfillStart({ ...row, since: p.since }) < backfillStart(row)) data.cursor = null;
+  if (p.since !== undefined && backfillStart({ ...row, since: p.since }) < backfillStart(row)) data.cursor = resetCursor();
   const enabled = p.enabled ?? row.enabled;
   if (p.enabled !== undefined) data.enabled = enabled;
   const reconnect = changed(p, row, ['host', 'port', 'tls', 'username', 'folder', 'oauth_token_url', 'oauth_client_id', 'oauth_scope', 'tls_ca_pem']) || newSecret !== undefined || authChanged || p.oauth_client_secret !== undefined;

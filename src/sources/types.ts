@@ -55,7 +55,11 @@ export type AckResult = 'done' | 'stale' | 'kept';
 export interface SourceSession {
   /** Whether results are acknowledged at all (IMAP: a post-action is configured); false skips ack bookkeeping. */
   readonly acks: boolean;
-  /** Events past `cursor`, oldest first; stops early when `signal` aborts. */
+  /**
+   * Events past `cursor`, oldest first; stops early when `signal` aborts. A
+   * cursor the source does not recognise (null, or an admin's reset marker,
+   * mailboxes/service.ts resetCursor) means none: the folder is read afresh.
+   */
   pull(cursor: string | null, signal: AbortSignal): AsyncIterable<SourceEvent>;
   /**
    * Settles once the post-action ran. A session may defer it (IMAP runs one

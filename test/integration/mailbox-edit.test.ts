@@ -9,12 +9,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { addMailbox, getMailbox } from '../../src/mailboxes/service.js';
+import { moveCursor } from '../../src/ingest/cursor.js';
+import { addMailbox, getMailbox, updateMailbox } from '../../src/mailboxes/service.js';
+import { parseCursor } from '../../src/sources/imap/cursor.js';
 import { bearer, buildTestApp, createApiTenant, type TestApp, type Wrapped } from '../support/api.js';
 import { CLI, runCli, type CliResult } from '../support/cli.js';
 import { addDovecotUser, imapClient, waitFor, type DovecotInfo } from '../support/dovecot.js';
 import { childEnv, testEnv, testPrisma } from '../support/env.js';
-import { secretKey, testMail } from '../support/mailboxes.js';
+import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
 
 const TSX_LOADER = import.meta.resolve('tsx');
 const db = testPrisma();
@@ -228,5 +230,23 @@ describe('PATCH mailboxes/{id} with tls_ca_pem and test', () => {
     expect(ok.body.data.tls_ca).toEqual([expect.objectContaining({ subject: 'CN=localhost' })]);
     expect(JSON.stringify(ok.body)).not.toContain('BEGIN CERTIFICATE');
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: view.id } })).tls_ca_pem).toBe(pem);
+  });
+});
+
+describe('a reset cursor against a sync that started before the change', () => {
+  it('makes the stale sync stop when it started with no cursor yet, instead of writing its cursor over the reset', async () => {
+    const box = await createTestMailbox(db);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).cursor).toBeNull();
+    // What the first sync of a new mailbox read when it started: no cursor.
+    const seenBySync = null;
+    await updateMailbox(db, secretKey(), box.mailboxId, { since: '2025-01-01T00:00:00Z' });
+    // Its first cursor write (from what it read) now fails: the sync stops and runs again with the new since.
+    await expect(moveCursor(db, box.mailboxId, { from: seenBySync, to: '7:100' })).rejects.toMatchObject({ code: 'CURSOR_MOVED' });
+    const reset = (await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).cursor;
+    expect(reset).toMatch(/^reset:/);
+    // The source reads the reset marker as no cursor (the folder afresh), and every reset differs.
+    expect(parseCursor(reset)).toBeNull();
+    await updateMailbox(db, secretKey(), box.mailboxId, { since: '2024-01-01T00:00:00Z' });
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } })).cursor).not.toBe(reset);
   });
 });
