@@ -26,21 +26,23 @@ const MAILBOX_SETTINGS = `  --address ADDR           the support address (unique
   --refresh-token-env VAR | --refresh-token-stdin`;
 
 const HELP: Readonly<Record<string, string>> = {
-  start: `Usage: mailroom start
+  start: `Usage: mailroom start [--port N]
 
 Runs the HTTP API and the worker (IMAP sync, attachment processing) in one
 process: the default for a single machine. Listens on HOST:PORT (default
-127.0.0.1:3000); stops cleanly on SIGTERM or Ctrl-C.`,
+127.0.0.1:3000; --port N overrides PORT); stops cleanly on SIGTERM or Ctrl-C.`,
   worker: `Usage: mailroom worker
 
 Runs IMAP sync and attachment processing only (no HTTP API). Run as many as
 you like: they share the mailboxes through Redis and PostgreSQL.`,
-  api: `Usage: mailroom api
+  api: `Usage: mailroom api [--port N]
 
-Runs the HTTP API only (no mailbox sync), on HOST:PORT (default 127.0.0.1:3000).`,
+Runs the HTTP API only (no mailbox sync), on HOST:PORT (default 127.0.0.1:3000;
+--port N overrides PORT).`,
   migrate: `Usage: mailroom migrate
 
-Applies the database migrations to DATABASE_URL. Running it again is a no-op.`,
+Applies the database migrations to DATABASE_URL, creating the database first
+when it does not exist yet. Running it again is a no-op.`,
   tenant: `Usage: mailroom tenant create SLUG [--name NAME]
 
 Creates a tenant. SLUG: 2 or more characters, a-z 0-9 and -.`,
@@ -51,18 +53,50 @@ the admin console (default: the slug).
 
 Example:
   mailroom tenant create acme --name "Acme Corp"`,
-  token: `Usage: mailroom token create --tenant SLUG --role USER|ADMIN [--user EMAIL]
+  token: `Usage: mailroom token create|list|revoke ...
+
+  token create --tenant SLUG --role USER|ADMIN [--user EMAIL] [--expires-in DURATION]
+  token list [--tenant SLUG] [--json]
+  token revoke ID [--tenant SLUG]
 
 Manages API tokens. "token create" prints a new token once (alone on the last
-line of stdout, for scripts); only its hash is stored.`,
-  'token create': `Usage: mailroom token create --tenant SLUG --role USER|ADMIN [--user EMAIL]
+line of stdout, for scripts); only its hash is stored. A revoked or expired
+token is refused (401) from the next request on.
+
+Run "mailroom token SUB-COMMAND --help" for one of them.`,
+  'token create': `Usage: mailroom token create --tenant SLUG --role USER|ADMIN [--user EMAIL] [--expires-in DURATION]
 
 Prints a new API token of the tenant once, alone on the last line of stdout
 (for scripts: TOKEN=$(mailroom token create ... | tail -1)). USER reads
-tickets and conversations; ADMIN also manages mailboxes.
+tickets and conversations; ADMIN also manages mailboxes and tokens.
+
+  --user EMAIL             whose token it is (default: the tenant's system user)
+  --expires-in DURATION    a whole number and a unit: 30m, 12h, 90d, 52w (at most 3650d);
+                           from then on the token is refused (default: no expiry)
 
 Example:
-  mailroom token create --tenant acme --role ADMIN --user ops@acme.example`,
+  mailroom token create --tenant acme --role ADMIN --user ops@acme.example --expires-in 90d`,
+  'token list': `Usage: mailroom token list [--tenant SLUG] [--json]
+
+Lists API tokens, oldest first: id, tenant, role, user, the token's first
+characters, created, last used (to the minute), expiry and state (active,
+expired or revoked). Times are UTC. Never shows a token or its hash.
+
+  --tenant SLUG            only this tenant's tokens (default: every tenant's)
+  --json                   the list as JSON, with full ISO-8601 times
+
+Example:
+  mailroom token list --tenant acme`,
+  'token revoke': `Usage: mailroom token revoke ID [--tenant SLUG]
+
+Revokes the token with this id (the ID column of "token list"): it is refused
+(401) from the next request on, and browser sessions opened with it end.
+Revoking twice changes nothing. The token stays listed, as revoked.
+
+  --tenant SLUG            a guard: the token must belong to this tenant
+
+Example:
+  mailroom token revoke --tenant acme 13`,
   mailbox: `Usage: mailroom mailbox add|edit|list|show|test|enable|disable|remove ...
 
   mailbox add --tenant SLUG --address ADDR --host H --port P --user U (--password-env VAR | --password-stdin) [...]

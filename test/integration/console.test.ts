@@ -5,10 +5,12 @@
 // pages against real data (mailboxes, the ingest log with reprocess, tickets
 // with their conversations). The browser's view is console-browser.test.ts.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/api/admin-session.js';
 import type { PrismaClient } from '../../src/db/prisma.js';
+import { valuesOf } from '../../src/api/console/mailbox-views.js';
 import { addMailbox, getMailbox } from '../../src/mailboxes/service.js';
 import { createApiTenant, type ApiTenant } from '../support/api.js';
 import { buildConsoleTestApp, csrfOf, form, loginCookie, type ConsoleTestApp } from '../support/console.js';
@@ -151,8 +153,9 @@ describe('mailboxes', () => {
   });
 
   it('names the bad fields of a form and keeps what was typed, except the password', async () => {
-    const res = await post('/admin/mailboxes', { _csrf: csrf, action: 'add', address: 'not-an-address', host: 'imap.example.test', port: 'imap', tls: 'tls', username: 'u', password: PASSWORD, poll_seconds: '1' });
+    const res = await post('/admin/mailboxes', { _csrf: csrf, action: 'add', address: 'not-an-address', host: 'imap.example.test', port: 'imap', tls: 'tls', username: 'u', password: PASSWORD, poll_seconds: '1', tls_ca_pem: 'not a certificate' });
     expect(res.statusCode).toBe(400);
+    expect(res.body).toMatch(/id="f-tls_ca_pem-error">must be PEM certificates/);
     expect(res.body).toMatch(/id="f-address-error">must be an email address/);
     expect(res.body).toMatch(/id="f-port-error">must be a number/);
     expect(res.body).toMatch(/id="f-poll_seconds-error">must be at least 5/);
@@ -175,6 +178,42 @@ describe('mailboxes', () => {
     expect(moved.statusCode).toBe(400);
     expect(moved.body).toMatch(/id="f-password-error">must be given again when host, port, tls or oauth_token_url changes/);
     expect((await db.mailbox.findUniqueOrThrow({ where: { id } })).host).toBe('127.0.0.1');
+  });
+
+  it('stores a private CA posted through the form, shows its subject and fingerprint, keeps it when the field is left empty, and removes it', async () => {
+    const pem = readFileSync(testEnv().dovecot.certFile, 'utf8');
+    const stored = async () => (await db.mailbox.findUniqueOrThrow({ where: { id } })).tls_ca_pem;
+    // The edit form as the page fills it (the CA field empty: unchanged).
+    const filled = async (): Promise<Record<string, string>> => ({ _csrf: csrf, ...(valuesOf(await getMailbox(db, id)) as Record<string, string>) });
+    const bad = await post(`/admin/mailboxes/${id}`, { ...(await filled()), tls_ca_pem: 'not a certificate' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/id="f-tls_ca_pem-error">must be PEM certificates/);
+    expect(await stored()).toBeNull();
+
+    // As a browser sends a textarea: CRLF line breaks.
+    const saved = await post(`/admin/mailboxes/${id}`, { ...(await filled()), tls_ca_pem: pem.replace(/\r?\n/g, '\r\n') });
+    expect(saved.statusCode).toBe(303);
+    expect(await stored()).toBe(`${pem.replace(/\r\n/g, '\n').trim()}\n`);
+    const [cert] = (await getMailbox(db, id)).tls_ca ?? [];
+    expect(cert?.subject).toBe('CN=localhost');
+    const page = await get(`/admin/mailboxes/${id}`);
+    expect(page.body).toContain(`<dt>Private CA</dt><dd><div class="wrap">CN=localhost <span class="muted small">(SHA-256 ${cert?.fingerprint_sha256}, valid to <time`);
+    expect(page.body).not.toContain(pem.split('\n')[1]);
+    expect(page.body).toContain('<input type="checkbox" name="remove_ca">');
+
+    const kept = await post(`/admin/mailboxes/${id}`, { ...(await filled()), poll_seconds: '600' });
+    expect(kept.statusCode).toBe(303);
+    expect(await stored()).not.toBeNull();
+    const removed = await post(`/admin/mailboxes/${id}`, { ...(await filled()), remove_ca: 'on' });
+    expect(removed.statusCode).toBe(303);
+    expect(await stored()).toBeNull();
+    expect((await get(`/admin/mailboxes/${id}`)).body).not.toContain('name="remove_ca"');
+
+    // The add form stores one too.
+    const added = await post('/admin/mailboxes', { _csrf: csrf, action: 'add', skip_test: 'on', address: `ca-${randomBytes(3).toString('hex')}@console.test`, host: '127.0.0.1', port: '993', tls: 'tls', username: 'u', password: PASSWORD, post_action: 'none', tls_ca_pem: pem });
+    expect(added.statusCode).toBe(303);
+    const addedId = Number(/\/admin\/mailboxes\/(\d+)$/.exec(String(added.headers.location))?.[1]);
+    expect((await getMailbox(db, addedId)).tls_ca).toEqual([expect.objectContaining({ subject: 'CN=localhost', fingerprint_sha256: cert?.fingerprint_sha256 })]);
   });
 
   it('tests a stored mailbox and says which stage failed', async () => {

@@ -38,7 +38,8 @@ function form(req: FastifyRequest): URLSearchParams {
 /** The text of the form's fields (never the password). */
 function formValues(body: URLSearchParams): FormValues {
   const v: FormValues = {};
-  for (const k of ['address', 'aliases', 'host', 'port', 'tls', 'username', 'folder', 'post_action', 'move_folder', 'poll_seconds', 'since'] as const) v[k] = body.get(k) ?? '';
+  for (const k of ['address', 'aliases', 'host', 'port', 'tls', 'username', 'folder', 'post_action', 'move_folder', 'poll_seconds', 'since', 'tls_ca_pem'] as const) v[k] = body.get(k) ?? '';
+  v.remove_ca = body.get('remove_ca') === 'on' ? 'on' : 'off';
   v.enabled = body.get('enabled') === 'on' ? 'on' : 'off';
   v.skip_test = body.get('skip_test') === 'on' ? 'on' : 'off';
   return v;
@@ -47,6 +48,8 @@ function formValues(body: URLSearchParams): FormValues {
 const number = (text: string | undefined) => (text && /^\d+$/.test(text.trim()) ? Number(text.trim()) : text?.trim() ? text.trim() : undefined);
 const aliasesOf = (text: string | undefined) => (text ?? '').split(/[\s,;]+/).filter(Boolean);
 const postActionOf = (v: FormValues) => (v.post_action === 'move' ? `move:${v.move_folder ?? ''}` : (v.post_action ?? 'none'));
+/** The CA pasted into the form (browsers send CRLF line breaks), or null when the field is empty. */
+const caOf = (v: FormValues) => (v.tls_ca_pem?.trim() ? v.tls_ca_pem.replace(/\r\n?/g, '\n').trim() + '\n' : null);
 
 /** A new mailbox's input, as the API's POST body would carry it. */
 function newMailboxInput(v: FormValues, password: string): Record<string, unknown> {
@@ -62,6 +65,7 @@ function newMailboxInput(v: FormValues, password: string): Record<string, unknow
     post_action: postActionOf(v),
     ...(v.poll_seconds?.trim() ? { poll_seconds: number(v.poll_seconds) } : {}),
     since: v.since?.trim() ? v.since.trim() : null,
+    tls_ca_pem: caOf(v),
     enabled: v.enabled !== 'off',
   };
 }
@@ -81,6 +85,10 @@ function patchOf(current: MailboxView, v: FormValues, password: string): Record<
   if (postActionOf(v) !== current.post_action) patch.post_action = postActionOf(v);
   if (changed('poll_seconds')) patch.poll_seconds = number(v.poll_seconds);
   if (changed('since')) patch.since = v.since?.trim() ? v.since.trim() : null;
+  // The CA field starts empty on edit: empty keeps the stored CA, a pasted one replaces it, the checkbox removes it.
+  const ca = caOf(v);
+  if (ca !== null) patch.tls_ca_pem = ca;
+  else if (v.remove_ca === 'on' && current.tls_ca !== null) patch.tls_ca_pem = null;
   if (password && current.auth === 'password') patch.password = password;
   return patch;
 }

@@ -2,7 +2,10 @@
 // add/edit form, a mailbox's page with its connection test, and the removal
 // confirmation. Pure: values in, Html out. Secrets are write-only: no page
 // ever gets one to render (MailboxView has none), and the password field is
-// always empty.
+// always empty. A private CA is not secret but long: pages show its
+// certificates' subject, fingerprint and expiry (tls_ca), and the edit form's
+// CA field starts empty, meaning "unchanged".
+import type { CaCertificate } from '../../mailboxes/ca.js';
 import type { ConnectionTestResult, ConnectionTestStage, MailboxView } from '../../mailboxes/types.js';
 import { html, type Html } from './html.js';
 import { BASE, badge, csrfField, page, pager, postButton, when, type PageContext } from './layout.js';
@@ -53,7 +56,9 @@ ${pager(BASE, {}, p)}`,
 }
 
 /** The form's values as text (never a password). */
-export type FormValues = Partial<Record<'address' | 'aliases' | 'host' | 'port' | 'tls' | 'username' | 'folder' | 'post_action' | 'move_folder' | 'poll_seconds' | 'since' | 'enabled' | 'skip_test', string>>;
+export type FormValues = Partial<
+  Record<'address' | 'aliases' | 'host' | 'port' | 'tls' | 'username' | 'folder' | 'post_action' | 'move_folder' | 'poll_seconds' | 'since' | 'tls_ca_pem' | 'remove_ca' | 'enabled' | 'skip_test', string>
+>;
 export type FieldErrors = Record<string, string>;
 
 export function valuesOf(m: MailboxView): FormValues {
@@ -90,8 +95,14 @@ function field(
 
 const selected = (a: string | undefined, b: string) => (a === b ? html` selected` : '');
 
-/** The fields of a mailbox (add and edit share them; edit leaves the password empty meaning "unchanged"). */
-function mailboxFields(v: FormValues, errors: FieldErrors, mode: 'add' | 'edit', oauth: boolean): Html {
+/** A stored CA's certificates, one line each (never the PEM). */
+export function caCertificates(ca: readonly CaCertificate[] | null): Html {
+  if (ca === null) return html`<span class="muted">none: the server's certificate must chain to a public CA</span>`;
+  return html`${ca.map((c) => html`<div class="wrap">${c.subject} <span class="muted small">(SHA-256 ${c.fingerprint_sha256}, valid to ${when(c.valid_to)})</span></div>`)}`;
+}
+
+/** The fields of a mailbox (add and edit share them; edit leaves the password and the CA empty meaning "unchanged"). */
+function mailboxFields(v: FormValues, errors: FieldErrors, mode: 'add' | 'edit', oauth: boolean, storedCa: readonly CaCertificate[] | null = null): Html {
   const text = (name: keyof FormValues, type = 'text', extra: Html = html``) => (attrs: Html) => html`<input type="${type}" ${attrs} value="${v[name] ?? ''}"${extra}>`;
   return html`
 ${field('address', 'Address', text('address', 'email', html` required autocomplete="off"`), errors, 'The address customers write to.')}
@@ -111,6 +122,18 @@ ${
         mode === 'edit' ? 'Leave empty to keep the stored password. It is stored encrypted and never shown again.' : 'Stored encrypted; it is never shown again.',
       )
 }
+${field(
+  'tls_ca_pem',
+  'Private CA (PEM)',
+  (a) => html`<textarea ${a} rows="3" spellcheck="false" autocomplete="off" placeholder="-----BEGIN CERTIFICATE-----">${v.tls_ca_pem ?? ''}</textarea>`,
+  errors,
+  mode === 'edit'
+    ? storedCa
+      ? 'Leave empty to keep the stored CA (shown above); a new one replaces it.'
+      : 'Only for a server whose certificate no public CA signed. Empty: the system CAs.'
+    : 'Only for a server whose certificate no public CA signed (a company CA, a self-signed server): its PEM certificates. Empty: the system CAs.',
+)}
+${mode === 'edit' && storedCa ? html`<span></span><label><input type="checkbox" name="remove_ca"${v.remove_ca === 'on' ? html` checked` : ''}> Remove the stored CA (trust the system CAs again)</label>` : ''}
 ${field('folder', 'Folder', text('folder', 'text', html` placeholder="INBOX"`), errors)}
 ${field('post_action', 'After ingest', (a) => html`<select ${a}><option value="none"${selected(v.post_action ?? 'none', 'none')}>leave the mail as it is</option><option value="seen"${selected(v.post_action, 'seen')}>mark it \\Seen</option><option value="move"${selected(v.post_action, 'move')}>move it to the folder below</option></select>`, errors, 'Runs only after the mail is stored.')}
 ${field('move_folder', 'Move to folder', text('move_folder'), errors, 'Only for “move it”.')}
@@ -194,6 +217,7 @@ ${test ? testResult(test, m.tls, m.auth) : ''}
 <dt>Consecutive failures</dt><dd>${m.consecutive_failures}</dd>
 <dt>Backlog</dt><dd>${failed > 0 ? html`<a href="${path}/log?outcome=failed">${failed} failed mail</a> waiting to be reprocessed` : 'no failed mail'}</dd>
 <dt>Cursor</dt><dd>${m.uid_validity === null ? html`<span class="muted">not synced yet</span>` : `UIDVALIDITY ${m.uid_validity}, last UID ${m.last_uid ?? 0}`}</dd>
+<dt>Private CA</dt><dd>${caCertificates(m.tls_ca)}</dd>
 </dl>
 <div class="actions">
 ${postButton(ctx, `${path}/test`, 'Test connection', { kind: 'primary' })}
@@ -208,7 +232,7 @@ ${m.enabled ? postButton(ctx, `${path}/disable`, 'Disable') : postButton(ctx, `$
 ${errorSummary(errors)}
 <form class="stack card" method="post" action="${path}" novalidate>
 ${csrfField(ctx)}
-${mailboxFields(v, errors, 'edit', m.auth === 'oauth2')}
+${mailboxFields(v, errors, 'edit', m.auth === 'oauth2', m.tls_ca)}
 <div class="full actions"><button type="submit" class="primary">Save changes</button></div>
 <p class="full muted small">A new host, port or TLS mode needs the password again. New server settings reconnect the mailbox; another host, user or folder starts it afresh at the folder's newest mail (or at “Backfill since”).</p>
 </form></section>`,

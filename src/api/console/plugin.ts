@@ -45,7 +45,8 @@ export async function consoleRoutes(app: FastifyInstance, deps: ConsoleOptions):
   const send = (reply: FastifyReply, status: number, body: Html | string) => reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(String(body));
   const refuse = (reply: FastifyReply, status: number, title: string, message: string) => send(reply, status, bare(title, message, { href: `${BASE}/login`, text: 'Log in with an ADMIN token' }));
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+  // Room for a mailbox's private CA (up to 256 KiB of PEM, percent-encoded by the browser).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 768 * 1024 }, (_req, body, done) => {
     done(null, new URLSearchParams(String(body)));
   });
 

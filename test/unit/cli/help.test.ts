@@ -64,6 +64,21 @@ describe('help', () => {
   });
 
   it.each([
+    [['help', 'token', 'list'], 'token list', ['--tenant', '--json', 'last used']],
+    [['token', 'list', '--help'], 'token list', ['--tenant', '--json']],
+    [['help', 'token', 'revoke'], 'token revoke', ['ID', '--tenant', 'next request']],
+    [['token', 'revoke', '--help'], 'token revoke', ['ID', '--tenant']],
+    [['token', 'revoke', '13', '-h'], 'token revoke', ['--tenant']],
+    [['token', 'create', '--help'], 'token create', ['--expires-in', '--user', '90d']],
+    [['help', 'token'], 'token create\\|list\\|revoke', ['token list', 'token revoke ID']],
+  ])('%j prints the help of %s', async (argv, word, words) => {
+    const r = await run(argv);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^Usage: mailroom ${word}`));
+    for (const w of words) expect(r.out).toContain(w);
+  });
+
+  it.each([
     [['strat'], 'Unknown command "strat"; did you mean "mailroom start"?'],
     [['help', 'stauts'], 'Unknown command "stauts"; did you mean "mailroom status"?'],
     [['mailbox', 'lsit'], 'Unknown sub-command "mailbox lsit"; did you mean "mailbox list"?'],

@@ -11,13 +11,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const DOCS = path.join(ROOT, 'docs');
 const FILES = [path.join(ROOT, 'README.md'), ...readdirSync(DOCS).filter((f) => f.endsWith('.md')).map((f) => path.join(DOCS, f))];
 
-/**
- * Pages written on other branches at the same time as the index that links
- * them; a missing one is allowed until they are merged. Once all of them are
- * in docs/, this list can go.
- */
-const PENDING = new Set(['getting-started.md', 'cli.md', 'api-limits.md', 'connection-policy.md', 'tokens.md', 'mail-decoding.md', 'admin-console.md']);
-
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
@@ -50,7 +43,6 @@ describe('documentation links', () => {
           continue;
         }
         if (!existsSync(resolved)) {
-          if (path.dirname(resolved) === DOCS && PENDING.has(path.basename(resolved))) continue;
           problems.push(`${target} does not exist`);
           continue;
         }
