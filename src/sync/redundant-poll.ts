@@ -1,12 +1,13 @@
 // Whether a mailbox's poll tick can be left out because a watch covers it.
-// A watched mailbox is synced on every announcement of news and on every
-// (re)establishment of its watch (IMAP: each IDLE refresh, every
-// MAILROOM_IDLE_SECONDS), so polling it every minute as well only costs the
-// mail server a login a minute per mailbox — what providers rate-limit and
-// lock accounts for. The poll stays the safety net: it runs again as soon as
-// the watch's catch-ups stop succeeding (a watch that hangs while keeping its
-// lease, a server that stops announcing), one refresh interval plus grace
-// after the last success.
+// A watched mailbox is synced whenever the server announces news and each
+// time its watch (re)connects; polling it every minute as well costs the mail
+// server a login a minute per mailbox, what providers rate-limit and lock
+// accounts for. So a tick is left out while a worker holds the mailbox's watch
+// and a sync succeeded within one IDLE refresh interval plus a grace minute: a
+// quiet watched mailbox is then polled about once per that span (6 minutes by
+// default) instead of every `poll_seconds`. That poll is the safety net for a
+// server that stops announcing while the connection lives; a dead connection
+// is noticed by the IDLE restart itself, and the watch reconnects and catches up.
 
 /** How long past a refresh interval a watch's catch-up may be late before the polls resume. */
 export const WATCH_GRACE_MS = 60_000;

@@ -4,6 +4,7 @@
 // line redrawn in place, elsewhere (logs, pipes) a plain line now and then, so
 // a log of a 100,000-mail run stays short. The clock and the writer are passed
 // in, for tests.
+import { escapeControlsInLayout } from './controls.js';
 
 export interface Progress {
   done: number;
@@ -102,10 +103,14 @@ export class ProgressReporter {
     this.draw();
   }
 
-  /** A line of its own (a failure, say), without garbling the progress line. */
+  /**
+   * A line of its own (a failure, say), without garbling the progress line. The
+   * line may carry what a server or a stored record said, and `write` reaches
+   * the terminal raw (the redraw needs its own control codes): it is escaped here.
+   */
   note(line: string): void {
     if (this.o.tty && this.drawn) this.o.write('\r\x1b[K');
-    this.o.write(`${line}\n`);
+    this.o.write(`${escapeControlsInLayout(line)}\n`);
     if (this.o.tty && this.drawn) this.draw();
   }
 

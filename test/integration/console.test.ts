@@ -170,7 +170,12 @@ describe('mailboxes', () => {
     expect(page.body).toContain('value="Done"');
     const nothing = await post(`/admin/mailboxes/${id}`, same);
     expect(nothing.statusCode).toBe(303);
-    const changed = await post(`/admin/mailboxes/${id}`, { ...same, poll_seconds: '300', folder: 'Support' });
+    // Another folder needs a new connection: it is tested first (port 1 refuses), and a failed test changes nothing.
+    const untested = await post(`/admin/mailboxes/${id}`, { ...same, poll_seconds: '300', folder: 'Support' });
+    expect(untested.statusCode).toBe(422);
+    expect(untested.body).toContain('Connection test failed: TCP connection failed');
+    expect(await db.mailbox.findUniqueOrThrow({ where: { id } })).toMatchObject({ poll_seconds: before.poll_seconds, folder: before.folder });
+    const changed = await post(`/admin/mailboxes/${id}`, { ...same, poll_seconds: '300', folder: 'Support', skip_test: 'on' });
     expect(changed.statusCode).toBe(303);
     const after = await db.mailbox.findUniqueOrThrow({ where: { id } });
     expect(after).toMatchObject({ poll_seconds: 300, folder: 'Support', secret_encrypted: before.secret_encrypted });
@@ -191,7 +196,7 @@ describe('mailboxes', () => {
     expect(await stored()).toBeNull();
 
     // As a browser sends a textarea: CRLF line breaks.
-    const saved = await post(`/admin/mailboxes/${id}`, { ...(await filled()), tls_ca_pem: pem.replace(/\r?\n/g, '\r\n') });
+    const saved = await post(`/admin/mailboxes/${id}`, { ...(await filled()), skip_test: 'on', tls_ca_pem: pem.replace(/\r?\n/g, '\r\n') });
     expect(saved.statusCode).toBe(303);
     expect(await stored()).toBe(`${pem.replace(/\r\n/g, '\n').trim()}\n`);
     const [cert] = (await getMailbox(db, id)).tls_ca ?? [];
@@ -204,7 +209,7 @@ describe('mailboxes', () => {
     const kept = await post(`/admin/mailboxes/${id}`, { ...(await filled()), poll_seconds: '600' });
     expect(kept.statusCode).toBe(303);
     expect(await stored()).not.toBeNull();
-    const removed = await post(`/admin/mailboxes/${id}`, { ...(await filled()), remove_ca: 'on' });
+    const removed = await post(`/admin/mailboxes/${id}`, { ...(await filled()), skip_test: 'on', remove_ca: 'on' });
     expect(removed.statusCode).toBe(303);
     expect(await stored()).toBeNull();
     expect((await get(`/admin/mailboxes/${id}`)).body).not.toContain('name="remove_ca"');

@@ -5,8 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeError, isMailroomError, MailroomError } from '../../errors.js';
 import { recordsToReprocess } from '../../ingest/reprocess.js';
-import { addMailboxTested, connectionTestDeps, testNewMailbox, testStoredMailbox } from '../../mailboxes/connection.js';
-import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled, updateMailbox } from '../../mailboxes/service.js';
+import { addMailboxTested, connectionTestDeps, testNewMailbox, testStoredMailbox, updateMailboxTested } from '../../mailboxes/connection.js';
+import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled } from '../../mailboxes/service.js';
 import type { MailboxView } from '../../mailboxes/types.js';
 import { listIngestLog, reprocessLogRecord } from '../ingest-records.js';
 import { BASE } from './layout.js';
@@ -108,7 +108,6 @@ async function failedCount(deps: ConsoleDeps, tenantId: number, mailboxId: numbe
 
 export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   const { db, config } = deps;
-  const secretKey = config.secretKey;
   const tenantOf = (req: FastifyRequest) => deps.auth(req).principal.tenantId;
 
   app.get<{ Querystring: { page?: string } }>('/', async (req, reply) => {
@@ -160,11 +159,15 @@ export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     const current = await getMailbox(db, id, scope);
     const patch = patchOf(current, v, body.get('password') ?? '');
     if (Object.keys(patch).length === 0) return deps.redirectWith(reply, mailboxPath(id), { kind: 'info', text: 'Nothing changed.' });
+    // The same service and connection test as the API's PATCH and `mailroom mailbox edit`: a change that
+    // needs a new connection is tested first (unless asked not to), and a failed test changes nothing.
+    let result: Awaited<ReturnType<typeof updateMailboxTested>>;
     try {
-      await updateMailbox(db, secretKey, id, patch, scope, { policy: config.connectionPolicy });
+      result = await updateMailboxTested(connectionTestDeps(db, config), id, patch, scope, { test: v.skip_test !== 'on' });
     } catch (err) {
       return showMailbox(req, reply, id, { status: 400, values: v, errors: fieldErrors(err) });
     }
+    if ('failed' in result) return showMailbox(req, reply, id, { status: 422, values: v, test: result.failed });
     req.log.info({ mailboxId: id, fields: Object.keys(patch).map((k) => (k === 'password' ? 'password (new)' : k)) }, 'console: mailbox changed');
     return deps.redirectWith(reply, mailboxPath(id), { kind: 'ok', text: `Saved: ${Object.keys(patch).join(', ')}.` });
   });

@@ -233,8 +233,9 @@ ${errorSummary(errors)}
 <form class="stack card" method="post" action="${path}" novalidate>
 ${csrfField(ctx)}
 ${mailboxFields(v, errors, 'edit', m.auth === 'oauth2', m.tls_ca)}
+<span></span><label><input type="checkbox" name="skip_test"${v.skip_test === 'on' ? html` checked` : ''}> Save without testing the connection</label>
 <div class="full actions"><button type="submit" class="primary">Save changes</button></div>
-<p class="full muted small">A new host, port or TLS mode needs the password again. New server settings reconnect the mailbox; another host, user or folder starts it afresh at the folder's newest mail (or at “Backfill since”).</p>
+<p class="full muted small">A new host, port or TLS mode needs the password again. New server settings or credentials are tested before they are saved (nothing changes if the test fails) and then reconnect the mailbox; another host, user or folder reads that folder afresh from the mailbox's backfill start (“Backfill since”, else when the mailbox was added).</p>
 </form></section>`,
   );
 }

@@ -66,6 +66,9 @@ describe('ProgressReporter', () => {
     expect(out).toEqual(['\r\x1b[Kwork: 1/100 (1%), 1.0 msg/s, 1m 39s left']);
     r.note('message 9: failed');
     expect(out.slice(1)).toEqual(['\r\x1b[K', 'message 9: failed\n', '\r\x1b[Kwork: 2/100 (2%), 1.9 msg/s, 52s left']);
+    // A note carries what a server or a record said: its control codes are escaped, the redraw's are not.
+    r.note('message 10: \u001b[2Jstorage said no');
+    expect(out.slice(-2, -1)).toEqual(['message 10: \\u001b[2Jstorage said no\n']);
     r.finish();
     expect(out.slice(-2)).toEqual(['\r\x1b[Kwork: 2/100 (2%), 1.9 msg/s, 52s left', '\n']);
     expect(out.join('')).not.toMatch(/\n.*\n.*\n.*\n/); // no line per item
