@@ -6,6 +6,7 @@
 // nothing. An earlier --since makes the worker re-read the folder and ingest
 // the mail from that date (what is already stored is recognised).
 import { connectionTestDeps, updateMailboxTested } from '../mailboxes/connection.js';
+import { isResetCursor } from '../mailboxes/service.js';
 import { printable, type Out } from './io.js';
 import { asUsageError, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
 import { usageError } from './usage.js';
@@ -119,7 +120,7 @@ async function followBackfill(db: PrismaClient, id: number, io: Out, pollMs = 50
       reporter.update(m.backlog_done, total);
     }
     // The cursor is set again once a sync has read the folder; the backlog is cleared when that pass ends.
-    if (m.cursor !== null && m.backlog === null && m.state === 'idle') {
+    if (m.cursor !== null && !isResetCursor(m.cursor) && m.backlog === null && m.state === 'idle') {
       if (reporter) {
         reporter.update(reporter.progress.total, reporter.progress.total);
         reporter.finish();

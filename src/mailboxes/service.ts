@@ -282,7 +282,14 @@ export async function removeMailbox(db: PrismaClient, id: number, scope: Scope =
  * instead of writing a cursor from the old settings over the reset.
  */
 export function resetCursor(): string {
-  return `reset:${randomUUID()}`;
+  return `${RESET_PREFIX}${randomUUID()}`;
+}
+
+const RESET_PREFIX = 'reset:';
+
+/** Whether a stored cursor is an admin's reset (no sync has read the folder since). */
+export function isResetCursor(cursor: string | null): boolean {
+  return cursor !== null && cursor.startsWith(RESET_PREFIX);
 }
 
 export async function updateMailbox(
