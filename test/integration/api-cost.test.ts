@@ -140,6 +140,21 @@ describe('rate limit per token', () => {
     // Checked before the token is looked up: a flood of bad tokens is refused without a lookup each.
     for (let i = 0; i < 3; i++) expect((await get('not-a-token')).statusCode).toBe(401);
     expect((await get('not-a-token')).statusCode).toBe(429);
+    // A made-up token per request gets a fresh per-token count: refusals are counted per client address too.
+    let refused = 0;
+    let answer = 401;
+    while (answer === 401 && refused < 50) {
+      answer = (await get(`made-up-${refused}`)).statusCode;
+      if (answer === 401) refused++;
+    }
+    expect(answer).toBe(429);
+    expect(refused).toBe(10 - 3); // the first address's three refusals above count too
+    const blocked = await get(`made-up-${refused + 1}`);
+    expect(blocked.statusCode).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.json<Wrapped>().errors[0]?.code).toBe('RATE_LIMITED');
+    // A token accepted before is not held up by that address's refusals (behind a proxy, another client's).
+    expect((await t.app.inject({ method: 'GET', url: convUrl(tenant, ticket.id), headers: bearer(tenant.adminToken) })).statusCode).toBe(200);
     for (const path of ['/healthz', '/readyz', '/metrics']) {
       for (let i = 0; i < 5; i++) expect((await t.app.inject({ method: 'GET', url: path })).statusCode, path).not.toBe(429);
     }
