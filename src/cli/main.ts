@@ -6,6 +6,8 @@ import { USAGE, parseCommandArgs, usageError } from './usage.js';
 import { loadConfig, redactUrl } from '../config/config.js';
 import { loadDotenv } from '../config/dotenv.js';
 import { migrate } from '../db/migrate.js';
+import { MailroomError, isMailroomError } from '../errors.js';
+import { failureReason } from '../util/failure-reason.js';
 import { createTenant } from '../tenants/service.js';
 
 import { COMMANDS, helpFor, nearest, subCommands } from './help.js';
@@ -37,7 +39,14 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
     case 'migrate': {
       parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
       const config = startupConfig(io);
-      const result = await migrate(config.databaseUrl, { log: (m) => io.err(m), createDatabase: true });
+      const result = await migrate(config.databaseUrl, { log: (m) => io.err(m), createDatabase: true }).catch((err: unknown) => {
+        // Name the variable (password redacted): the one thing a newcomer can change.
+        if (isMailroomError(err, 'DATABASE_UNAVAILABLE')) {
+          const why = failureReason(err.cause ?? err, 'is PostgreSQL running?');
+          throw new MailroomError('DATABASE_UNAVAILABLE', `Cannot reach PostgreSQL at DATABASE_URL=${redactUrl(config.databaseUrl)}: ${why}.`, { cause: err });
+        }
+        throw err;
+      });
       io.out(
         result.applied.length
           ? `Applied ${result.applied.length} migration(s) to ${redactUrl(config.databaseUrl)}.`

@@ -12,6 +12,7 @@ import { redactUrl } from '../config/config.js';
 import { databaseNameOf, isDatabaseMissing } from '../db/create-database.js';
 import { pendingMigrations } from '../db/migrate.js';
 import { MailroomError } from '../errors.js';
+import { failureReason as reason } from '../util/failure-reason.js';
 import { withTimeout } from '../util/timeout.js';
 
 export interface PreflightOptions {
@@ -117,13 +118,3 @@ function isPgAuthError(err: unknown): boolean {
   return code === '28P01' || code === '28000';
 }
 
-/** What failed, in a few words (no stack, no newline, no trailing period). */
-export function reason(err: unknown, hint: string): string {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  const code = typeof e?.code === 'string' ? e.code : '';
-  const message = typeof e?.message === 'string' ? e.message : String(err);
-  if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return `connection refused (${hint})`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /ENOTFOUND|EAI_AGAIN/.test(message)) return 'the host name cannot be resolved';
-  if (code === 'ETIMEDOUT' || /timeout|timed out|no answer in time/i.test(message)) return `no answer in time (${hint})`;
-  return message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') || 'unknown error';
-}

@@ -45,6 +45,15 @@ describe('mailroom migrate on a fresh server', () => {
   });
 });
 
+describe('mailroom migrate when PostgreSQL does not answer', () => {
+  it('names DATABASE_URL (password redacted) in one sentence', async () => {
+    const port = await freePort();
+    const r = await runCli(['migrate'], { env: childEnv({ DATABASE_URL: `postgresql://postgres:hunter2@127.0.0.1:${port}/mailroom` }), timeoutMs: 45_000 });
+    expectOneSentence(r, /Cannot reach PostgreSQL at DATABASE_URL=postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/mailroom: connection refused/);
+    expect(r.stderr).not.toContain('hunter2');
+  }, 60_000);
+});
+
 describe('mailroom start when a service is not ready', () => {
   // Generous ceiling on a loaded machine (tsx alone takes seconds); without the check, start never exits.
   const within = { timeoutMs: 45_000 };

@@ -6,7 +6,7 @@ import { dotenvPath, PROJECT_ROOT } from '../../../src/config/dotenv.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { databaseNameOf, maintenanceUrl, quoteIdent } from '../../../src/db/create-database.js';
 import { localBaseUrl, nextSteps } from '../../../src/main/next-steps.js';
-import { reason } from '../../../src/main/preflight.js';
+import { failureReason as reason } from '../../../src/util/failure-reason.js';
 
 describe('creating the database', () => {
   it('quotes any name as one identifier', () => {
