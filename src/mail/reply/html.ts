@@ -38,10 +38,12 @@ const SIGNATURE_IDS = new Set(['signature', 'applemailsignature', 'x_signature']
  * Containers that hold quoted history (class tokens, lower-case): the
  * attribution line and the quote. A container whose own children answer
  * between or after its blockquotes (Gmail's inline replies) is not one: see
- * `answersInline`.
+ * `answersInline`. Gmail's older `gmail_extra` is absent on purpose: it wraps
+ * the signature, text typed below it and the `gmail_quote`, and only that
+ * inner `gmail_quote` is history.
  */
 const QUOTE_CLASSES = new Set([
-  'gmail_quote', 'gmail_quote_container', 'gmail_extra', 'protonmail_quote', 'yahoo_quoted',
+  'gmail_quote', 'gmail_quote_container', 'protonmail_quote', 'yahoo_quoted',
   'zmail_extra', 'tutanota_quote',
 ]);
 
