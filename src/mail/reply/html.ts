@@ -20,6 +20,8 @@ import { DomUtils, Parser } from 'htmlparser2';
 import { DomHandler, Element, Text } from 'domhandler';
 import type { AnyNode, ChildNode, Document, ParentNode } from 'domhandler';
 import { isHiddenElement } from '../rich/css.js';
+import { detach, setChildren } from './dom.js';
+import { findInlineAnswers, quoteFollowingExcept } from './inline-answers.js';
 import type { ReplyLimits } from './limits.js';
 
 /** Hard ceiling on nesting, whatever the configured limit: the serializer recurses. */
@@ -195,25 +197,6 @@ function flatText(root: Element, max: number): string {
   return parts.join('').slice(0, max);
 }
 
-/** Gives `parent` a new list of children and links each one to its parent and siblings. */
-function setChildren(parent: ParentNode, children: ChildNode[]): void {
-  parent.children = children;
-  let prev: ChildNode | null = null;
-  for (const child of children) {
-    child.parent = parent;
-    child.prev = prev;
-    if (prev !== null) prev.next = child;
-    prev = child;
-  }
-  if (prev !== null) prev.next = null;
-}
-
-function detach(node: ChildNode): void {
-  node.parent = null;
-  node.prev = null;
-  node.next = null;
-}
-
 /** Removes the nodes from the tree, rebuilding each affected parent's children once. */
 function removeAll(nodes: readonly ChildNode[]): void {
   if (nodes.length === 0) return;
@@ -323,7 +306,13 @@ export function renderHtml(html: string, limits: ReplyLimits): HtmlRendering {
   const plainHtml = DomUtils.getOuterHTML(doc);
   const annotated = quotes.length > 0 || historyStart !== null;
   for (const el of quotes) el.name = 'blockquote';
-  if (historyStart !== null) quoteFollowing(historyStart);
+  if (historyStart !== null) {
+    // Outlook answers typed between the quoted paragraphs stay unquoted.
+    const isMark = (el: Element): boolean => el !== historyStart && startsHistory(el, classTokens(el));
+    const answers = findInlineAnswers(doc, historyStart, isMark, { left: limits.maxHtmlNodes });
+    if (answers.size > 0) quoteFollowingExcept(historyStart, answers);
+    else quoteFollowing(historyStart);
+  }
   const markedHtml = annotated ? DomUtils.getOuterHTML(doc) : plainHtml;
   return {
     marked: toMarkedText(markedHtml),

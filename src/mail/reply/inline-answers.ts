@@ -1,0 +1,252 @@
+// Outlook desktop answers inside the quoted history. Outlook does not put the
+// mail it answers into a blockquote: after its bordered "From:/Sent:" block
+// the original's paragraphs simply follow, and a customer who answers "inline"
+// types between them. Outlook marks such answers in two ways, both read here:
+// the "Preface comments with [Name]" option writes a bold-italic "[Tom Baker]"
+// before each answer, and answers are written in the sender's reply font,
+// usually a colour of its own (the same colour as the new text above the
+// history, e.g. Outlook's #1F497D). Only the first quoted mail (up to the next
+// header block) is looked at: older rounds of inline answers are history.
+// The result is the set of block elements to leave unquoted; html.ts quotes
+// everything else after the history start (`quoteFollowingExcept`).
+
+import { Element, Text } from 'domhandler';
+import type { ChildNode, ParentNode } from 'domhandler';
+import { setChildren } from './dom.js';
+import { headerKindOf } from './patterns.js';
+
+const BLOCK_TAGS = new Set([
+  'p', 'div', 'li', 'td', 'th', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre', 'blockquote', 'table', 'tr', 'ul', 'ol', 'body',
+]);
+/** Colours that are the default text colour, not a mark (lower-case, blanks removed). */
+const DEFAULT_COLOURS = new Set([
+  '', 'black', '#000', '#000000', 'windowtext', 'auto', 'inherit', 'initial', 'currentcolor', 'rgb(0,0,0)', '#212121', '#222222', '#222',
+]);
+/** "[Tom Baker]", "[TB]": the comment preface, at most this long inside the brackets. */
+const MAX_PREFACE_CHARS = 40;
+const MAX_PREFACE_WORDS = 4;
+/** Bracketed words that are banners or rendered links, never a person's preface. */
+const NOT_A_NAME = /^(?:external|extern|externe?|ext|caution|warning|warnung|attention|spam|suspected spam|cid:|image|http|mailto|www\.|attachment|secure|encrypt|confidential)/i;
+/** Characters of intro text gathered to find its colour; beyond this the sample is enough. */
+const MAX_SAMPLE_CHARS = 20_000;
+
+interface Block {
+  el: Element;
+  chars: number;
+  /** The one colour of all its text, '' for the default colour, null when mixed. */
+  colour: string | null;
+  /** Starts an answer with Outlook's bold or italic "[Name]" preface. */
+  preface: boolean;
+  /** Text of its first line, for spotting the next header block. */
+  head: string;
+}
+
+function styleOf(el: Element): string {
+  return (el.attribs['style'] ?? '').toLowerCase().replace(/\s+/g, '');
+}
+
+/** The text colour an element sets, normalised; undefined when it sets none. */
+function colourOf(el: Element): string | undefined {
+  const font = el.name === 'font' ? el.attribs['color'] : undefined;
+  const m = /(?:^|;)color:([^;!]{1,40})/.exec(styleOf(el));
+  const raw = m?.[1] ?? font?.toLowerCase().replace(/\s+/g, '');
+  if (raw === undefined) return undefined;
+  return DEFAULT_COLOURS.has(raw) ? '' : raw;
+}
+
+function emphasises(el: Element): boolean {
+  if (el.name === 'b' || el.name === 'strong' || el.name === 'i' || el.name === 'em') return true;
+  const style = styleOf(el);
+  return style.includes('font-weight:bold') || style.includes('font-weight:700') || style.includes('font-style:italic');
+}
+
+function isPreface(data: string, emphasised: boolean): boolean {
+  if (!emphasised) return false;
+  const m = /^\s*\[([^[\]\n]{1,40})\]/.exec(data);
+  const name = m?.[1]?.trim();
+  if (name === undefined || name.length === 0 || name.length > MAX_PREFACE_CHARS) return false;
+  if (!/\p{L}/u.test(name) || NOT_A_NAME.test(name)) return false;
+  return name.split(/\s+/).length <= MAX_PREFACE_WORDS;
+}
+
+interface Frame {
+  node: ChildNode;
+  colour: string;
+  emphasised: boolean;
+  block: Block | null;
+  inHistory: boolean;
+}
+
+/**
+ * Blocks with visible text in document order, split at the history start.
+ * `budget` bounds the walk (it shares the caller's node cap).
+ */
+function collectBlocks(root: ParentNode, historyStart: Element, budget: { left: number }): { intro: Block[]; history: Block[] } {
+  const intro: Block[] = [];
+  const history: Block[] = [];
+  const stack: Frame[] = [];
+  for (let k = root.children.length - 1; k >= 0; k--) {
+    stack.push({ node: root.children[k] as ChildNode, colour: '', emphasised: false, block: null, inHistory: false });
+  }
+  let seenHistory = false;
+  while (stack.length > 0 && budget.left-- > 0) {
+    const f = stack.pop() as Frame;
+    const { node } = f;
+    if (node instanceof Text) {
+      const data = node.data;
+      if (f.block === null || !/\S/.test(data)) continue;
+      const b = f.block;
+      if (b.chars === 0) {
+        b.colour = f.colour;
+        b.preface = isPreface(data, f.emphasised);
+        b.head = data.trim().slice(0, 200);
+        (f.inHistory ? history : intro).push(b);
+      } else if (b.colour !== f.colour) {
+        // The preface may be in another colour than the answer after it; else the block is mixed.
+        b.colour = b.preface && b.chars <= MAX_PREFACE_CHARS + 4 ? f.colour : null;
+      }
+      b.chars += data.length;
+      continue;
+    }
+    if (!(node instanceof Element)) continue;
+    if (node === historyStart) seenHistory = true;
+    const inHistory = f.inHistory || node === historyStart || seenHistory;
+    const colour = colourOf(node) ?? f.colour;
+    const block = BLOCK_TAGS.has(node.name)
+      ? { el: node, chars: 0, colour: '', preface: false, head: '' }
+      : f.block;
+    const emphasised = BLOCK_TAGS.has(node.name) ? emphasises(node) : f.emphasised || emphasises(node);
+    for (let k = node.children.length - 1; k >= 0; k--) {
+      stack.push({ node: node.children[k] as ChildNode, colour, emphasised, block, inHistory });
+    }
+  }
+  return { intro, history };
+}
+
+/** The colour most of the new text above the history is written in, if not the default one. */
+function introColour(intro: readonly Block[]): string | null {
+  const chars = new Map<string, number>();
+  let total = 0;
+  for (const b of intro) {
+    if (b.colour === null) continue;
+    chars.set(b.colour, (chars.get(b.colour) ?? 0) + b.chars);
+    total += b.chars;
+    if (total > MAX_SAMPLE_CHARS) break;
+  }
+  let best: string | null = null;
+  let most = 0;
+  for (const [c, count] of chars) {
+    if (count > most) {
+      best = c;
+      most = count;
+    }
+  }
+  return best !== null && best !== '' && most * 5 >= total * 3 ? best : null;
+}
+
+/** Does this block start another quoted mail ("From: …" with more headers, or a separator)? */
+function startsNextMail(b: Block, isHistoryMark: (el: Element) => boolean): boolean {
+  return isHistoryMark(b.el) || (headerKindOf(b.head) === 'from' && b.head.length < 200);
+}
+
+/**
+ * The blocks of the first quoted mail that are answers written inline, or an
+ * empty set. `isHistoryMark` tells an element that starts quoted history
+ * (html.ts's `startsHistory`), so the scan stops at the next quoted mail.
+ */
+export function findInlineAnswers(
+  root: ParentNode,
+  historyStart: Element,
+  isHistoryMark: (el: Element) => boolean,
+  budget: { left: number },
+): Set<Element> {
+  const { intro, history } = collectBlocks(root, historyStart, budget);
+  const answers = new Set<Element>();
+  const mine = introColour(intro);
+  // Skip the header block itself (inside the history start element).
+  let k = 0;
+  while (k < history.length && isInside(history[k]?.el as Element, historyStart)) k++;
+  // Answers by colour only when the quoted mail itself is in another colour:
+  // between two Outlooks with the same reply colour, colour tells nothing.
+  const byColour = mine !== null && k < history.length && history[k]?.colour !== mine;
+  let quotedSeen = false;
+  let answerColour: string | null = null;
+  for (; k < history.length; k++) {
+    const b = history[k] as Block;
+    if (startsNextMail(b, isHistoryMark)) break;
+    const coloured = byColour && quotedSeen && b.colour === mine;
+    const continues = answerColour !== null && b.colour === answerColour;
+    if (b.preface || coloured || continues) {
+      answers.add(b.el);
+      answerColour = b.colour !== null && b.colour !== '' ? b.colour : null;
+    } else {
+      quotedSeen = true;
+      answerColour = null;
+    }
+  }
+  // Blocks nested in an answer block are part of it.
+  for (const el of [...answers]) {
+    for (let p = el.parent; p !== null; p = p.parent) {
+      if (p instanceof Element && answers.has(p)) {
+        answers.delete(el);
+        break;
+      }
+    }
+  }
+  return answers;
+}
+
+function isInside(el: Element, ancestor: Element): boolean {
+  for (let p: ParentNode | null = el; p !== null; p = p.parent) if (p === ancestor) return true;
+  return false;
+}
+
+/**
+ * Quote `from` and everything after it in document order, except the `keep`
+ * elements, which stay as the sender's own text between the quotes.
+ * Recursion only descends into ancestors of kept elements, whose depth the
+ * caller has already capped.
+ */
+export function quoteFollowingExcept(from: ChildNode, keep: ReadonlySet<Element>): void {
+  const holds = new Set<ParentNode>();
+  for (const el of keep) {
+    for (let p = el.parent; p !== null && !holds.has(p); p = p.parent) holds.add(p);
+  }
+  const wrap = (nodes: readonly ChildNode[]): ChildNode[] => {
+    const out: ChildNode[] = [];
+    let run: ChildNode[] = [];
+    const flush = (): void => {
+      if (run.length === 0) return;
+      const bq = new Element('blockquote', {});
+      setChildren(bq, run);
+      out.push(bq);
+      run = [];
+    };
+    for (const c of nodes) {
+      if (c instanceof Element && keep.has(c)) {
+        flush();
+        out.push(c);
+      } else if (c instanceof Element && holds.has(c)) {
+        flush();
+        setChildren(c, wrap(c.children));
+        out.push(c);
+      } else {
+        run.push(c);
+      }
+    }
+    flush();
+    return out;
+  };
+  let node: ChildNode | ParentNode = from;
+  let inclusive = true;
+  while (node.parent) {
+    const parent: ParentNode = node.parent;
+    const idx = parent.children.indexOf(node as ChildNode);
+    const start = inclusive ? idx : idx + 1;
+    if (start < parent.children.length) {
+      setChildren(parent, [...parent.children.slice(0, start), ...wrap(parent.children.slice(start))]);
+    }
+    node = parent;
+    inclusive = false;
+  }
+}

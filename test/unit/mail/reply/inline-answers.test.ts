@@ -1,0 +1,112 @@
+// Answers written inside the quoted history (issue 14, item 6): Outlook
+// desktop's inline comments (a "[Name]" preface, or the reply colour), Gmail's
+// older `gmail_extra` wrapper, and plain-text answers between "> " lines below
+// an Outlook header block. The answers and the quotes they answer are kept, a
+// trailing full quote is dropped; top-posted replies are not affected.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { extractReply } from '../../../../src/mail/reply/extract.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../../fixtures/reply');
+const read = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+const html = (source: string): string => extractReply({ text: null, html: source });
+const text = (source: string): string => extractReply({ text: source, html: null });
+
+const OUTLOOK_HEADER =
+  "<div><div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm'><p class=MsoNormal><b>From:</b> Sarah Lee &lt;support@vendor.example&gt;<br>" +
+  '<b>Sent:</b> Monday, May 6, 2024 9:12 AM<br><b>To:</b> Tom Baker<br><b>Subject:</b> RE: Printer</p></div></div>';
+const p = (body: string, colour?: string): string =>
+  colour === undefined ? `<p class=MsoNormal>${body}</p>` : `<p class=MsoNormal><span style='color:${colour}'>${body}</span></p>`;
+
+describe('Outlook desktop: answers inside the quoted history', () => {
+  it('keeps answers marked with the "[Name]" preface, with the questions and the header block, and drops the rest', () => {
+    const got = html(read('outlook-desktop-inline-preface.html'));
+    expect(got.startsWith('Hi Sarah,\n\nplease see my answers inline below.\n\nTom\n\n> From: Sarah Lee <support@vendor.example>')).toBe(true);
+    expect(got).toContain('> 1. Which firmware version is installed?\n\n[Tom Baker] 4.2.1, updated last Friday.');
+    expect(got).toContain('> 2. Does the display show an error code?\n\n[Tom Baker] Yes, E-38 right after switching on.');
+    // The answer's second paragraph, in the same colour without a preface, belongs to it.
+    expect(got.endsWith('[Tom Baker] Yes, E-38 right after switching on.\nIt goes away after a restart but comes back within the hour.')).toBe(true);
+    // The unanswered rest, the agent's signature and the older mail (with its old inline note) are history.
+    expect(got).not.toMatch(/3\. Is the printer|Kind regards|Older inline note|Our printer/);
+  });
+
+  it('keeps answers written in the reply colour of the text above (Outlook 2010, no preface)', () => {
+    const got = html(read('outlook-desktop-inline-colour.html'));
+    expect(got.startsWith('Hallo Frau Schneider,\nmeine Antworten stehen unten im Text.\nGruß, Jens Otto')).toBe(true);
+    expect(got).toContain('> wann haben Sie das Gerät gekauft?\n\nIm März 2023, die Rechnung hängt an.\n> Ist das Typenschild noch lesbar?\n\nJa, Seriennummer AB-12345.');
+    expect(got).not.toMatch(/Anke Schneider$|Mit freundlichen/);
+  });
+
+  it('a top-posted reply whose quoted mail is in the same reply colour stays a top-posted reply', () => {
+    const blue = '#1F497D';
+    const source =
+      p('Thanks, that works.', blue) + p('Tom', blue) + OUTLOOK_HEADER +
+      p('Hello Tom,', blue) + p('please restart the printer.', blue) + p('Sarah Lee', '#7F7F7F') + p('Vendor GmbH, Berlin', blue);
+    expect(html(source)).toBe('Thanks, that works.\nTom');
+  });
+
+  it('a top-posted reply above a quoted mail with coloured or bracketed paragraphs stays a top-posted reply', () => {
+    const source =
+      p('Thanks, that works.') + OUTLOOK_HEADER + p('<b>[EXTERNAL]</b> This mail came from outside.', '#C00000') +
+      p('Hello Tom,') + p('<b><i>[cid:image001.png@01DA]</i></b>') + p('Important: restart first.', '#C00000') + p('Sarah');
+    expect(html(source)).toBe('Thanks, that works.');
+  });
+
+  it('a bracketed word in plain (not bold or italic) text is no preface', () => {
+    const source = p('Done.') + OUTLOOK_HEADER + p('Hello,') + p('[Step 1] Open the tray.') + p('Sarah');
+    expect(html(source)).toBe('Done.');
+  });
+});
+
+describe("Gmail's older gmail_extra wrapper", () => {
+  it('keeps text typed inside gmail_extra above the quote, drops signature, attribution and quote', () => {
+    expect(html(read('gmail-extra-reply.html'))).toBe(
+      'Thanks, the restart fixed it.\nOne more thing: the fan is still loud when it prints. Is that normal?',
+    );
+  });
+
+  it('keeps answers written between the quotes inside gmail_extra', () => {
+    expect(html(read('gmail-extra-inline.html'))).toBe(
+      '> Which model do you have?\n\nThe LX-200.\n\n> Is it still under warranty?\n>\n> Best regards\n> Acme Support\n\nYes, until October.',
+    );
+  });
+
+  it('still drops a plain gmail_extra quote below a top-posted reply', () => {
+    const source =
+      '<div dir="ltr">Works now.</div><div class="gmail_extra"><br><div class="gmail_quote">On Mon, Jun 3, 2024 at 10:12 AM Acme &lt;s@acme.example&gt; wrote:<br>' +
+      '<blockquote class="gmail_quote">Please restart.</blockquote></div><br></div>';
+    expect(html(source)).toBe('Works now.');
+  });
+});
+
+describe('plain text: answers between quoted lines', () => {
+  it('keeps the answers and the quotes they answer, drops the trailing full quote with the older mail', () => {
+    expect(text(read('plain-inline-answers.txt'))).toBe(
+      'Hi,\n\nanswers below.\n\n> Hello Ben,\n>\n> Which firmware version is installed?\n4.2.1\n\n' +
+        '> Does the display show an error code?\n> If so, which one?\n\nYes, E-38.\nIt comes back within the hour.',
+    );
+  });
+
+  it('keeps an Outlook separator and header block as the attribution of a quote answered inline', () => {
+    expect(text(read('outlook-plain-inline.txt'))).toBe(
+      'See my answers below.\n\nTom\n\n-----Original Message-----\nFrom: Sarah Lee <support@vendor.example>\n' +
+        'Sent: Monday, May 6, 2024 9:12 AM\nTo: Tom Baker <tom.baker@customer.example>\nSubject: RE: [#4711] Printer does not start\n\n' +
+        '> Which firmware version is installed?\n4.2.1\n> Is the printer connected by cable or Wi-Fi?\nBy cable.',
+    );
+  });
+
+  it('still cuts at an Outlook header block whose quote is not answered', () => {
+    const mail =
+      'Thanks, that works.\n\n-----Original Message-----\nFrom: Sarah Lee <support@vendor.example>\nSent: Monday, May 6, 2024 9:12 AM\n' +
+      'To: Tom\nSubject: Printer\n\n> Please restart the printer.\n> Sarah\n';
+    expect(text(mail)).toBe('Thanks, that works.');
+  });
+
+  it('still cuts at a header block followed by the unquoted original', () => {
+    const mail =
+      'Thanks.\n\nFrom: Sarah Lee <support@vendor.example>\nSent: Monday, May 6, 2024 9:12 AM\nTo: Tom\nSubject: Printer\n\n' +
+      'Please restart the printer.\n> quoted older line\nSarah\n';
+    expect(text(mail)).toBe('Thanks.');
+  });
+});
