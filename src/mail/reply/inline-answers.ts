@@ -39,6 +39,9 @@ interface Block {
   preface: boolean;
   /** Text of its first line, for spotting the next header block. */
   head: string;
+  /** Inside the element where the history starts, or inside a later history mark. */
+  inStart: boolean;
+  inMark: boolean;
 }
 
 function styleOf(el: Element): string {
@@ -75,18 +78,26 @@ interface Frame {
   emphasised: boolean;
   block: Block | null;
   inHistory: boolean;
+  inStart: boolean;
+  inMark: boolean;
 }
 
 /**
  * Blocks with visible text in document order, split at the history start.
  * `budget` bounds the walk (it shares the caller's node cap).
  */
-function collectBlocks(root: ParentNode, historyStart: Element, budget: { left: number }): { intro: Block[]; history: Block[] } {
+function collectBlocks(
+  root: ParentNode,
+  historyStart: Element,
+  isHistoryMark: (el: Element) => boolean,
+  budget: { left: number },
+): { intro: Block[]; history: Block[] } {
   const intro: Block[] = [];
   const history: Block[] = [];
   const stack: Frame[] = [];
   for (let k = root.children.length - 1; k >= 0; k--) {
-    stack.push({ node: root.children[k] as ChildNode, colour: '', emphasised: false, block: null, inHistory: false });
+    const node = root.children[k] as ChildNode;
+    stack.push({ node, colour: '', emphasised: false, block: null, inHistory: false, inStart: false, inMark: false });
   }
   let seenHistory = false;
   while (stack.length > 0 && budget.left-- > 0) {
@@ -110,14 +121,16 @@ function collectBlocks(root: ParentNode, historyStart: Element, budget: { left: 
     }
     if (!(node instanceof Element)) continue;
     if (node === historyStart) seenHistory = true;
-    const inHistory = f.inHistory || node === historyStart || seenHistory;
+    const inHistory = f.inHistory || seenHistory;
+    const inStart = f.inStart || node === historyStart;
+    const inMark = f.inMark || (inHistory && !inStart && isHistoryMark(node));
     const colour = colourOf(node) ?? f.colour;
     const block = BLOCK_TAGS.has(node.name)
-      ? { el: node, chars: 0, colour: '', preface: false, head: '' }
+      ? { el: node, chars: 0, colour: '', preface: false, head: '', inStart, inMark }
       : f.block;
     const emphasised = BLOCK_TAGS.has(node.name) ? emphasises(node) : f.emphasised || emphasises(node);
     for (let k = node.children.length - 1; k >= 0; k--) {
-      stack.push({ node: node.children[k] as ChildNode, colour, emphasised, block, inHistory });
+      stack.push({ node: node.children[k] as ChildNode, colour, emphasised, block, inHistory, inStart, inMark });
     }
   }
   return { intro, history };
@@ -144,9 +157,9 @@ function introColour(intro: readonly Block[]): string | null {
   return best !== null && best !== '' && most * 5 >= total * 3 ? best : null;
 }
 
-/** Does this block start another quoted mail ("From: …" with more headers, or a separator)? */
-function startsNextMail(b: Block, isHistoryMark: (el: Element) => boolean): boolean {
-  return isHistoryMark(b.el) || (headerKindOf(b.head) === 'from' && b.head.length < 200);
+/** Does this block start another quoted mail (a history mark, or a "From:" header line)? */
+function startsNextMail(b: Block): boolean {
+  return b.inMark || (headerKindOf(b.head) === 'from' && b.head.length < 200);
 }
 
 /**
@@ -160,12 +173,13 @@ export function findInlineAnswers(
   isHistoryMark: (el: Element) => boolean,
   budget: { left: number },
 ): Set<Element> {
-  const { intro, history } = collectBlocks(root, historyStart, budget);
+  const { intro, history } = collectBlocks(root, historyStart, isHistoryMark, budget);
   const answers = new Set<Element>();
   const mine = introColour(intro);
-  // Skip the header block itself (inside the history start element).
+  // Skip the header block itself: inside the history start element, or right
+  // after it (new Outlook's empty "appendonsend" before "divRplyFwdMsg", Zimbra's rule).
   let k = 0;
-  while (k < history.length && isInside(history[k]?.el as Element, historyStart)) k++;
+  for (let b = history[0]; b !== undefined && (b.inStart || b.inMark || headerKindOf(b.head) !== null); b = history[++k]);
   // Answers by colour only when the quoted mail itself is in another colour:
   // between two Outlooks with the same reply colour, colour tells nothing.
   const byColour = mine !== null && k < history.length && history[k]?.colour !== mine;
@@ -173,7 +187,7 @@ export function findInlineAnswers(
   let answerColour: string | null = null;
   for (; k < history.length; k++) {
     const b = history[k] as Block;
-    if (startsNextMail(b, isHistoryMark)) break;
+    if (startsNextMail(b)) break;
     const coloured = byColour && quotedSeen && b.colour === mine;
     const continues = answerColour !== null && b.colour === answerColour;
     if (b.preface || coloured || continues) {
@@ -194,11 +208,6 @@ export function findInlineAnswers(
     }
   }
   return answers;
-}
-
-function isInside(el: Element, ancestor: Element): boolean {
-  for (let p: ParentNode | null = el; p !== null; p = p.parent) if (p === ancestor) return true;
-  return false;
 }
 
 /**

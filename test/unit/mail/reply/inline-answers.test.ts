@@ -59,6 +59,35 @@ describe('Outlook desktop: answers inside the quoted history', () => {
   });
 });
 
+describe('new Outlook and Outlook on the web', () => {
+  it('finds answers in the reply colour below the empty "appendonsend" mark and the divRplyFwdMsg header', () => {
+    const div = (body: string, colour: string): string => `<div style="font-family: Aptos; font-size: 12pt; color: ${colour};">${body}</div>`;
+    const mine = 'rgb(192, 0, 0)';
+    const source =
+      div('Hi Priya, answers below.', mine) + div('Marco', mine) + '<div id="appendonsend"></div><hr style="display:inline-block;width:98%">' +
+      '<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri" style="font-size:11pt" color="#000000"><b>From:</b> IT Helpdesk &lt;helpdesk@corp.example&gt;<br>' +
+      '<b>Sent:</b> Monday, May 6, 2024 11:02 AM<br><b>To:</b> Marco<br><b>Subject:</b> RE: Cannot log in</font><div>&nbsp;</div></div>' +
+      div('Hello Marco,', 'rgb(0, 0, 0)') + div('Which browser do you use?', 'rgb(0, 0, 0)') + div('Edge, version 124.', mine) +
+      div('Regards, Priya', 'rgb(0, 0, 0)');
+    const got = html(source);
+    expect(got.startsWith('Hi Priya, answers below.\nMarco')).toBe(true);
+    expect(got).toContain('> Which browser do you use?\n\nEdge, version 124.');
+    expect(got).not.toContain('Regards, Priya');
+  });
+});
+
+describe('bounded work', () => {
+  it('25,000 question/answer pairs inside 100 levels of nesting after Outlook history', () => {
+    const pairs = `${p('Question?')}${p('<b><i>[Tom]</i></b> Answer.')}`.repeat(25_000);
+    const source = `${p('See below.')}${OUTLOOK_HEADER}${'<div>'.repeat(100)}${pairs}${p('Last question?')}`;
+    const start = performance.now();
+    const got = html(source);
+    console.log(`inline answers: 25k pairs: ${(performance.now() - start).toFixed(0)} ms`);
+    expect(got.startsWith('See below.')).toBe(true);
+    expect(got.endsWith('> Question?\n\n[Tom] Answer.')).toBe(true);
+  });
+});
+
 describe("Gmail's older gmail_extra wrapper", () => {
   it('keeps text typed inside gmail_extra above the quote, drops signature, attribution and quote', () => {
     expect(html(read('gmail-extra-reply.html'))).toBe(
