@@ -14,6 +14,7 @@ import { Element, Text } from 'domhandler';
 import type { ChildNode, ParentNode } from 'domhandler';
 import { setChildren } from './dom.js';
 import { headerKindOf } from './patterns.js';
+import { prefaceName } from './preface.js';
 
 const BLOCK_TAGS = new Set([
   'p', 'div', 'li', 'td', 'th', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre', 'blockquote', 'table', 'tr', 'ul', 'ol', 'body',
@@ -22,11 +23,8 @@ const BLOCK_TAGS = new Set([
 const DEFAULT_COLOURS = new Set([
   '', 'black', '#000', '#000000', 'windowtext', 'auto', 'inherit', 'initial', 'currentcolor', 'rgb(0,0,0)', '#212121', '#222222', '#222',
 ]);
-/** "[Tom Baker]", "[TB]": the comment preface, at most this long inside the brackets. */
-const MAX_PREFACE_CHARS = 40;
-const MAX_PREFACE_WORDS = 4;
-/** Bracketed words that are banners or rendered links, never a person's preface. */
-const NOT_A_NAME = /^(?:external|extern|externe?|ext|caution|warning|warnung|attention|spam|suspected spam|cid:|image|http|mailto|www\.|attachment|secure|encrypt|confidential)/i;
+/** A block this short that starts with a preface has not reached its answer yet. */
+const MAX_PREFACE_BLOCK_CHARS = 44;
 /** Characters of intro text gathered to find its colour; beyond this the sample is enough. */
 const MAX_SAMPLE_CHARS = 20_000;
 
@@ -64,12 +62,7 @@ function emphasises(el: Element): boolean {
 }
 
 function isPreface(data: string, emphasised: boolean): boolean {
-  if (!emphasised) return false;
-  const m = /^\s*\[([^[\]\n]{1,40})\]/.exec(data);
-  const name = m?.[1]?.trim();
-  if (name === undefined || name.length === 0 || name.length > MAX_PREFACE_CHARS) return false;
-  if (!/\p{L}/u.test(name) || NOT_A_NAME.test(name)) return false;
-  return name.split(/\s+/).length <= MAX_PREFACE_WORDS;
+  return emphasised && prefaceName(data) !== null;
 }
 
 interface Frame {
@@ -114,7 +107,7 @@ function collectBlocks(
         (f.inHistory ? history : intro).push(b);
       } else if (b.colour !== f.colour) {
         // The preface may be in another colour than the answer after it; else the block is mixed.
-        b.colour = b.preface && b.chars <= MAX_PREFACE_CHARS + 4 ? f.colour : null;
+        b.colour = b.preface && b.chars <= MAX_PREFACE_BLOCK_CHARS ? f.colour : null;
       }
       b.chars += data.length;
       continue;

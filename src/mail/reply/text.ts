@@ -25,6 +25,7 @@ import {
 import type { LineClass } from './classify.js';
 import type { ReplyLimits } from './limits.js';
 import { findHeaderBlocks } from './header-blocks.js';
+import { prefaceName } from './preface.js';
 
 /** Continuation lines of a wrapped attribution are short ("info@x.org> wrote:"). */
 const MAX_CONTINUATION_CHARS = 80;
@@ -32,6 +33,9 @@ const MAX_CONTINUATION_CHARS = 80;
 const MAX_SIGNATURE_LINES = 6;
 /** …each at most this long. */
 const MAX_SIGNATURE_LINE_CHARS = 80;
+
+/** Outlook wraps plain text near 76 characters: a preface answer this long may go on below. */
+const MIN_WRAPPED_ANSWER_CHARS = 60;
 
 const CONTINUATION_EDGES = new Set([...' \t\u00a0>-']);
 
@@ -200,8 +204,48 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
     return blockEnd < n && isPlainText(blockEnd);
   };
 
+  // Outlook plain text: the original follows the header block unquoted, and
+  // answers typed into it start with "[Name]". The end of that quoted mail
+  // (next header block or separator), when answers are found there; else -1.
+  const prefacedUntil = (k: number): number => {
+    let name: string | null = null;
+    let asked = false;
+    let answered = false;
+    let e = k;
+    for (; e < n && (headerEnd[e] as number) < 0 && cls[e] !== 'separator'; e++) {
+      if (cls[e] === 'empty') continue;
+      const found = cls[e] === 'text' ? prefaceName(lines[e] as string) : null;
+      if (found === null) asked = true;
+      else if (!asked || (name !== null && name !== found)) return -1; // not one person answering questions
+      else {
+        name = found;
+        answered = true;
+      }
+    }
+    return answered ? e : -1;
+  };
+
   const out: string[] = [];
   let hasText = false;
+  // Keep a quoted mail's "[Name]" answers as text and quote the rest (text.ts drops a trailing quote).
+  const keepPrefaced = (from: number, to: number): void => {
+    let answer = false;
+    for (let k = from; k < to; k++) {
+      const line = lines[k] as string;
+      if (cls[k] === 'empty') {
+        out.push(line);
+        answer = false;
+      } else if (prefaceName(line) !== null || (answer && (lines[k - 1] as string).length >= MIN_WRAPPED_ANSWER_CHARS)) {
+        // An answer, or its next line where Outlook wrapped a long one.
+        out.push(line);
+        hasText = true;
+        answer = true;
+      } else {
+        out.push(`> ${line}`);
+        answer = false;
+      }
+    }
+  };
   let i = 0;
   scan_: while (i < n) {
     const aEnd = attrEnd[i] as number;
@@ -237,6 +281,13 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
     }
     if ((headerEnd[i] as number) >= 0) {
       const hEnd = headerEnd[i] as number;
+      const prefaced = prefacedUntil(hEnd + 1);
+      if (prefaced >= 0) {
+        for (let k = i; k <= hEnd; k++) out.push(lines[k] as string);
+        keepPrefaced(hEnd + 1, prefaced);
+        i = prefaced;
+        continue;
+      }
       if (answeredBelow(hEnd + 1)) {
         // Outlook with "prefix each line": the header block heads a quote
         // that is answered inline; it stays as the attribution.
@@ -268,7 +319,8 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
       case 'separator': {
         // "-----Original Message-----" over a header block whose quote is answered inline: kept.
         const h = nextNonEmpty[i + 1] as number;
-        if (h < n && (headerEnd[h] as number) >= 0 && answeredBelow((headerEnd[h] as number) + 1)) {
+        const below = h < n ? (headerEnd[h] as number) + 1 : 0;
+        if (below > 0 && (answeredBelow(below) || prefacedUntil(below) >= 0)) {
           out.push(lines[i] as string);
           break;
         }

@@ -125,6 +125,26 @@ describe('plain text: answers between quoted lines', () => {
     );
   });
 
+  it('keeps Outlook "[Name]" answers typed into the unquoted original, quoting the questions they answer', () => {
+    expect(text(read('outlook-plain-preface.txt'))).toBe(
+      'Hi Sarah,\n\nsee my answers below.\n\nTom\n\nFrom: Sarah Lee <support@vendor.example>\nSent: Monday, May 6, 2024 9:12 AM\n' +
+        'To: Tom Baker <tom.baker@customer.example>\nSubject: RE: [#4711] Printer does not start\n\n> Hello Tom,\n\n' +
+        '> to narrow this down I need a few details:\n\n> 1. Which firmware version is installed?\n' +
+        '[Tom Baker] 4.2.1, updated last Friday after the vendor announced the fix for\nthe paper jam problem.\n' +
+        '> 2. Does the display show an error code?\n[Tom Baker] Yes, E-38 right after switching on.',
+    );
+  });
+
+  it.each([
+    ['banners and tags in brackets', 'Hello,\n[EXTERNAL] This mail came from outside.\n[Note] Restart first.\nSarah\n'],
+    ['a bracketed step in lower case', 'Hello,\n[step 1] open the tray\nSarah\n'],
+    ['a preface before any question (a quoted mail that starts with it)', '[Tom Baker] wrote this earlier.\nSarah\n'],
+    ['two different names', 'Question one?\n[Tom Baker] yes\nQuestion two?\n[Ann Lee] no\n'],
+  ])('still cuts at a header block above an unquoted original with %s', (_name, original) => {
+    const mail = `Thanks.\n\nFrom: Sarah Lee <support@vendor.example>\nSent: Monday, May 6, 2024 9:12 AM\nTo: Tom\nSubject: Printer\n\n${original}`;
+    expect(text(mail)).toBe('Thanks.');
+  });
+
   it('still cuts at an Outlook header block whose quote is not answered', () => {
     const mail =
       'Thanks, that works.\n\n-----Original Message-----\nFrom: Sarah Lee <support@vendor.example>\nSent: Monday, May 6, 2024 9:12 AM\n' +
