@@ -21,7 +21,7 @@ import { DomHandler, Element, Text } from 'domhandler';
 import type { AnyNode, ChildNode, Document, ParentNode } from 'domhandler';
 import { isHiddenElement } from '../rich/css.js';
 import { detach, setChildren } from './dom.js';
-import { findInlineAnswers, quoteFollowingExcept } from './inline-answers.js';
+import { findInlineAnswers, quoteFollowingExcept, replyStyleColour } from './inline-answers.js';
 import type { ReplyLimits } from './limits.js';
 
 /** Hard ceiling on nesting, whatever the configured limit: the serializer recurses. */
@@ -309,7 +309,8 @@ export function renderHtml(html: string, limits: ReplyLimits): HtmlRendering {
   if (historyStart !== null) {
     // Outlook answers typed between the quoted paragraphs stay unquoted.
     const isMark = (el: Element): boolean => el !== historyStart && startsHistory(el, classTokens(el));
-    const answers = findInlineAnswers(doc, historyStart, isMark, { left: limits.maxHtmlNodes });
+    const styleColour = replyStyleColour(html.length > limits.maxHtmlChars ? html.slice(0, limits.maxHtmlChars) : html);
+    const answers = findInlineAnswers(doc, historyStart, isMark, { left: limits.maxHtmlNodes }, styleColour);
     if (answers.size > 0) quoteFollowingExcept(historyStart, answers);
     else quoteFollowing(historyStart);
   }

@@ -150,6 +150,25 @@ function introColour(intro: readonly Block[]): string | null {
   return best !== null && best !== '' && most * 5 >= total * 3 ? best : null;
 }
 
+/** How far from "personal-reply" the braces of its style rule may be. */
+const MAX_RULE_CHARS = 600;
+
+/**
+ * The colour of Outlook's reply style (`mso-style-type:personal-reply` in the
+ * mail's style sheet), the font Outlook gives everything its user types in a
+ * reply; null when there is none or it is the default colour.
+ */
+export function replyStyleColour(html: string): string | null {
+  const at = html.indexOf('mso-style-type:personal-reply');
+  if (at < 0) return null;
+  const open = html.lastIndexOf('{', at);
+  const close = html.indexOf('}', at);
+  if (open < 0 || close < 0 || at - open > MAX_RULE_CHARS || close - at > MAX_RULE_CHARS) return null;
+  const rule = html.slice(open + 1, close).toLowerCase().replace(/\s+/g, '');
+  const raw = /(?:^|;)color:([^;!]{1,40})/.exec(rule)?.[1];
+  return raw === undefined || DEFAULT_COLOURS.has(raw) ? null : raw;
+}
+
 /** Does this block start another quoted mail (a history mark, or a "From:" header line)? */
 function startsNextMail(b: Block): boolean {
   return b.inMark || (headerKindOf(b.head) === 'from' && b.head.length < 200);
@@ -158,17 +177,21 @@ function startsNextMail(b: Block): boolean {
 /**
  * The blocks of the first quoted mail that are answers written inline, or an
  * empty set. `isHistoryMark` tells an element that starts quoted history
- * (html.ts's `startsHistory`), so the scan stops at the next quoted mail.
+ * (html.ts's `startsHistory`), so the scan stops at the next quoted mail;
+ * `styleColour` is `replyStyleColour` of the raw HTML (its style sheet is
+ * gone from the parsed document).
  */
 export function findInlineAnswers(
   root: ParentNode,
   historyStart: Element,
   isHistoryMark: (el: Element) => boolean,
   budget: { left: number },
+  styleColour: string | null = null,
 ): Set<Element> {
   const { intro, history } = collectBlocks(root, historyStart, isHistoryMark, budget);
   const answers = new Set<Element>();
-  const mine = introColour(intro);
+  // The colour the new text is in: Outlook's reply style says it, else the text above shows it.
+  const mine = styleColour ?? introColour(intro);
   // Skip the header block itself: inside the history start element, or right
   // after it (new Outlook's empty "appendonsend" before "divRplyFwdMsg", Zimbra's rule).
   let k = 0;

@@ -38,6 +38,19 @@ describe('Outlook desktop: answers inside the quoted history', () => {
     expect(got).not.toMatch(/Anke Schneider$|Mit freundlichen/);
   });
 
+  it("uses Outlook's reply style colour when the text above is mostly a signature in another colour", () => {
+    const blue = '#1F497D';
+    const grey = '#7F7F7F';
+    const style = '<head><style><!--\nspan.EmailStyle17\n\t{mso-style-type:personal-reply;\n\tfont-family:"Calibri",sans-serif;\n\tcolor:#1F497D;}\n--></style></head>';
+    const signature = p('Tom Baker | Facilities Manager | Example Logistics GmbH', grey) + p('Phone +49 30 1234567 | Mobile +49 170 1234567', grey);
+    const source =
+      `<html>${style}<body>` + p('See below.', blue) + signature + OUTLOOK_HEADER +
+      p('Hello Tom,') + p('Which room is affected?') + p('Room 2.04 on the second floor.', blue) + p('Regards, Sarah') + '</body></html>';
+    const got = html(source);
+    expect(got).toContain('> Which room is affected?\n\nRoom 2.04 on the second floor.');
+    expect(got).not.toContain('Regards, Sarah');
+  });
+
   it('a top-posted reply whose quoted mail is in the same reply colour stays a top-posted reply', () => {
     const blue = '#1F497D';
     const source =
