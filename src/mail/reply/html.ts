@@ -300,6 +300,17 @@ function boundDocument(html: string, limits: ReplyLimits, reply: boolean): Bound
   return { doc, quotes, historyStart, truncated };
 }
 
+/** `<hr>` siblings right after `el` (blank text between them skipped). */
+function rulesAfter(el: Element): Element[] {
+  const out: Element[] = [];
+  for (let s = el.next; s !== null; s = s.next) {
+    if (s instanceof Text && !/\S/.test(s.data)) continue;
+    if (!(s instanceof Element) || s.name !== 'hr') break;
+    out.push(s);
+  }
+  return out;
+}
+
 /** Parse, bound and annotate the HTML; render it for the reply rules. */
 export function renderHtml(html: string, limits: ReplyLimits): HtmlRendering {
   const { doc, quotes, historyStart } = boundDocument(html, limits, true);
@@ -310,9 +321,17 @@ export function renderHtml(html: string, limits: ReplyLimits): HtmlRendering {
     // Outlook answers typed between the quoted paragraphs stay unquoted.
     const isMark = (el: Element): boolean => el !== historyStart && startsHistory(el, classTokens(el));
     const styleColour = replyStyleColour(html.length > limits.maxHtmlChars ? html.slice(0, limits.maxHtmlChars) : html);
-    const answers = findInlineAnswers(doc, historyStart, isMark, { left: limits.maxHtmlNodes }, styleColour);
-    if (answers.size > 0) quoteFollowingExcept(historyStart, answers);
-    else quoteFollowing(historyStart);
+    const { answers, header } = findInlineAnswers(doc, historyStart, isMark, { left: limits.maxHtmlNodes }, styleColour);
+    if (answers.size > 0) {
+      // The header block goes, like an "On … wrote:" line, with the rule above
+      // it (new Outlook's <hr>, Zimbra's is the history start: kept in place,
+      // emptied); the questions stay as quotes.
+      removeAll([...header.filter((el) => el !== historyStart), ...rulesAfter(historyStart)]);
+      if (historyStart.name === 'hr') historyStart.name = 'div';
+      quoteFollowingExcept(historyStart, answers);
+    } else {
+      quoteFollowing(historyStart);
+    }
   }
   const markedHtml = annotated ? DomUtils.getOuterHTML(doc) : plainHtml;
   return {

@@ -174,6 +174,13 @@ function startsNextMail(b: Block): boolean {
   return b.inMark || (headerKindOf(b.head) === 'from' && b.head.length < 200);
 }
 
+export interface InlineAnswers {
+  /** Blocks of the first quoted mail that are answers, to leave unquoted. */
+  answers: Set<Element>;
+  /** The blocks of its header ("From: … Sent: …"), to drop when there are answers. */
+  header: Element[];
+}
+
 /**
  * The blocks of the first quoted mail that are answers written inline, or an
  * empty set. `isHistoryMark` tells an element that starts quoted history
@@ -187,7 +194,7 @@ export function findInlineAnswers(
   isHistoryMark: (el: Element) => boolean,
   budget: { left: number },
   styleColour: string | null = null,
-): Set<Element> {
+): InlineAnswers {
   const { intro, history } = collectBlocks(root, historyStart, isHistoryMark, budget);
   const answers = new Set<Element>();
   // The colour the new text is in: Outlook's reply style says it, else the text above shows it.
@@ -195,7 +202,8 @@ export function findInlineAnswers(
   // Skip the header block itself: inside the history start element, or right
   // after it (new Outlook's empty "appendonsend" before "divRplyFwdMsg", Zimbra's rule).
   let k = 0;
-  for (let b = history[0]; b !== undefined && (b.inStart || b.inMark || headerKindOf(b.head) !== null); b = history[++k]);
+  const header: Element[] = [];
+  for (let b = history[0]; b !== undefined && (b.inStart || b.inMark || headerKindOf(b.head) !== null); b = history[++k]) header.push(b.el);
   // Answers by colour only when the quoted mail itself is in another colour:
   // between two Outlooks with the same reply colour, colour tells nothing.
   const byColour = mine !== null && k < history.length && history[k]?.colour !== mine;
@@ -223,7 +231,25 @@ export function findInlineAnswers(
       }
     }
   }
-  return answers;
+  return { answers, header: answers.size > 0 ? header : [] };
+}
+
+/** Most nodes looked at to decide that a node shows no text (beyond that it counts as text). */
+const MAX_BLANK_SCAN = 200;
+
+/** Does the node show no text at all (only blanks, no-break spaces, `<br>`, empty elements)? */
+function isBlank(node: ChildNode): boolean {
+  const stack: ChildNode[] = [node];
+  for (let seen = 0; stack.length > 0; seen++) {
+    if (seen > MAX_BLANK_SCAN) return false;
+    const n = stack.pop() as ChildNode;
+    if (n instanceof Text && /\S/.test(n.data)) return false;
+    if (n instanceof Element) {
+      if (n.name === 'img' || n.name === 'hr') return false;
+      for (const c of n.children) stack.push(c);
+    }
+  }
+  return true;
 }
 
 /**
@@ -241,10 +267,18 @@ export function quoteFollowingExcept(from: ChildNode, keep: ReadonlySet<Element>
     const out: ChildNode[] = [];
     let run: ChildNode[] = [];
     const flush = (): void => {
-      if (run.length === 0) return;
-      const bq = new Element('blockquote', {});
-      setChildren(bq, run);
-      out.push(bq);
+      // Blank nodes at either end of a run (Outlook's "&nbsp;" paragraphs, the
+      // emptied header) stay outside the quote, so they render as blank lines, not ">".
+      let a = 0;
+      let b = run.length;
+      while (a < b && isBlank(run[a] as ChildNode)) out.push(run[a++] as ChildNode);
+      while (b > a && isBlank(run[b - 1] as ChildNode)) b--;
+      if (b > a) {
+        const bq = new Element('blockquote', {});
+        setChildren(bq, run.slice(a, b));
+        out.push(bq);
+      }
+      for (let k = b; k < run.length; k++) out.push(run[k] as ChildNode);
       run = [];
     };
     for (const c of nodes) {

@@ -281,17 +281,16 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
     }
     if ((headerEnd[i] as number) >= 0) {
       const hEnd = headerEnd[i] as number;
+      // The quoted mail below is answered inline ("[Name]" answers in the unquoted
+      // original, or answers between "> " lines): the header block goes like an
+      // "On … wrote:" line (PRODUCT.md), the answers and their questions stay.
       const prefaced = prefacedUntil(hEnd + 1);
       if (prefaced >= 0) {
-        for (let k = i; k <= hEnd; k++) out.push(lines[k] as string);
         keepPrefaced(hEnd + 1, prefaced);
         i = prefaced;
         continue;
       }
       if (answeredBelow(hEnd + 1)) {
-        // Outlook with "prefix each line": the header block heads a quote
-        // that is answered inline; it stays as the attribution.
-        for (let k = i; k <= hEnd; k++) out.push(lines[k] as string);
         i = hEnd + 1;
         continue;
       }
@@ -317,13 +316,10 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
         else if (hasText) break scan_;
         break;
       case 'separator': {
-        // "-----Original Message-----" over a header block whose quote is answered inline: kept.
+        // "-----Original Message-----" over a header block whose quote is answered inline: dropped with it.
         const h = nextNonEmpty[i + 1] as number;
         const below = h < n ? (headerEnd[h] as number) + 1 : 0;
-        if (below > 0 && (answeredBelow(below) || prefacedUntil(below) >= 0)) {
-          out.push(lines[i] as string);
-          break;
-        }
+        if (below > 0 && (answeredBelow(below) || prefacedUntil(below) >= 0)) break;
         if (hasText) break scan_;
         return ''; // forward without new text: the caller keeps the whole mail
       }
