@@ -20,6 +20,8 @@ import { DomUtils, Parser } from 'htmlparser2';
 import { DomHandler, Element, Text } from 'domhandler';
 import type { AnyNode, ChildNode, Document, ParentNode } from 'domhandler';
 import { isHiddenElement } from '../rich/css.js';
+import { detach, setChildren } from './dom.js';
+import { findInlineAnswers, quoteFollowingExcept, replyStyleColour } from './inline-answers.js';
 import type { ReplyLimits } from './limits.js';
 
 /** Hard ceiling on nesting, whatever the configured limit: the serializer recurses. */
@@ -38,10 +40,12 @@ const SIGNATURE_IDS = new Set(['signature', 'applemailsignature', 'x_signature']
  * Containers that hold quoted history (class tokens, lower-case): the
  * attribution line and the quote. A container whose own children answer
  * between or after its blockquotes (Gmail's inline replies) is not one: see
- * `answersInline`.
+ * `answersInline`. Gmail's older `gmail_extra` is absent on purpose: it wraps
+ * the signature, text typed below it and the `gmail_quote`, and only that
+ * inner `gmail_quote` is history.
  */
 const QUOTE_CLASSES = new Set([
-  'gmail_quote', 'gmail_quote_container', 'gmail_extra', 'protonmail_quote', 'yahoo_quoted',
+  'gmail_quote', 'gmail_quote_container', 'protonmail_quote', 'yahoo_quoted',
   'zmail_extra', 'tutanota_quote',
 ]);
 
@@ -193,25 +197,6 @@ function flatText(root: Element, max: number): string {
   return parts.join('').slice(0, max);
 }
 
-/** Gives `parent` a new list of children and links each one to its parent and siblings. */
-function setChildren(parent: ParentNode, children: ChildNode[]): void {
-  parent.children = children;
-  let prev: ChildNode | null = null;
-  for (const child of children) {
-    child.parent = parent;
-    child.prev = prev;
-    if (prev !== null) prev.next = child;
-    prev = child;
-  }
-  if (prev !== null) prev.next = null;
-}
-
-function detach(node: ChildNode): void {
-  node.parent = null;
-  node.prev = null;
-  node.next = null;
-}
-
 /** Removes the nodes from the tree, rebuilding each affected parent's children once. */
 function removeAll(nodes: readonly ChildNode[]): void {
   if (nodes.length === 0) return;
@@ -315,13 +300,39 @@ function boundDocument(html: string, limits: ReplyLimits, reply: boolean): Bound
   return { doc, quotes, historyStart, truncated };
 }
 
+/** `<hr>` siblings right after `el` (blank text between them skipped). */
+function rulesAfter(el: Element): Element[] {
+  const out: Element[] = [];
+  for (let s = el.next; s !== null; s = s.next) {
+    if (s instanceof Text && !/\S/.test(s.data)) continue;
+    if (!(s instanceof Element) || s.name !== 'hr') break;
+    out.push(s);
+  }
+  return out;
+}
+
 /** Parse, bound and annotate the HTML; render it for the reply rules. */
 export function renderHtml(html: string, limits: ReplyLimits): HtmlRendering {
   const { doc, quotes, historyStart } = boundDocument(html, limits, true);
   const plainHtml = DomUtils.getOuterHTML(doc);
   const annotated = quotes.length > 0 || historyStart !== null;
   for (const el of quotes) el.name = 'blockquote';
-  if (historyStart !== null) quoteFollowing(historyStart);
+  if (historyStart !== null) {
+    // Outlook answers typed between the quoted paragraphs stay unquoted.
+    const isMark = (el: Element): boolean => el !== historyStart && startsHistory(el, classTokens(el));
+    const styleColour = replyStyleColour(html.length > limits.maxHtmlChars ? html.slice(0, limits.maxHtmlChars) : html);
+    const { answers, header } = findInlineAnswers(doc, historyStart, isMark, { left: limits.maxHtmlNodes }, styleColour);
+    if (answers.size > 0) {
+      // The header block goes, like an "On … wrote:" line, with the rule above
+      // it (new Outlook's <hr>, Zimbra's is the history start: kept in place,
+      // emptied); the questions stay as quotes.
+      removeAll([...header.filter((el) => el !== historyStart), ...rulesAfter(historyStart)]);
+      if (historyStart.name === 'hr') historyStart.name = 'div';
+      quoteFollowingExcept(historyStart, answers);
+    } else {
+      quoteFollowing(historyStart);
+    }
+  }
   const markedHtml = annotated ? DomUtils.getOuterHTML(doc) : plainHtml;
   return {
     marked: toMarkedText(markedHtml),

@@ -18,27 +18,24 @@ import {
   MAX_ATTRIBUTION_LINES,
   attributionStart,
   classifyLine,
-  hasAddress,
-  hasClockTime,
   isAttribution,
   isBareAttribution,
   isClientAttribution,
 } from './classify.js';
 import type { LineClass } from './classify.js';
 import type { ReplyLimits } from './limits.js';
-import { headerKindOf } from './patterns.js';
-import type { HeaderKind } from './patterns.js';
+import { findHeaderBlocks } from './header-blocks.js';
+import { prefaceName } from './preface.js';
 
 /** Continuation lines of a wrapped attribution are short ("info@x.org> wrote:"). */
 const MAX_CONTINUATION_CHARS = 80;
-/** A reply header block is at most this many lines (wrapped subjects included). */
-const MAX_HEADER_BLOCK_LINES = 30;
-/** A header value this long may wrap onto the next lines ("Subject: … long"). */
-const MIN_WRAPPED_HEADER_CHARS = 40;
 /** A signature after a bare "--" has at most this many non-empty lines… */
 const MAX_SIGNATURE_LINES = 6;
 /** …each at most this long. */
 const MAX_SIGNATURE_LINE_CHARS = 80;
+
+/** Outlook wraps plain text near 76 characters: a preface answer this long may go on below. */
+const MIN_WRAPPED_ANSWER_CHARS = 60;
 
 const CONTINUATION_EDGES = new Set([...' \t\u00a0>-']);
 
@@ -138,74 +135,6 @@ function findAttributions(lines: readonly string[], cls: readonly LineClass[], s
   return { end, client };
 }
 
-/** For each line that starts a reply header block ("From:/Sent:/To:"), its last line; else -1. */
-function findHeaderBlocks(lines: readonly string[], cls: readonly LineClass[], scan: number): Int32Array {
-  const n = lines.length;
-  const end = new Int32Array(n).fill(-1);
-  const head = (k: number): string => {
-    const raw = lines[k] as string;
-    return raw.length > scan ? raw.slice(0, scan) : raw;
-  };
-  const kindAt = (k: number): HeaderKind | null => (cls[k] === 'text' ? headerKindOf(head(k)) : null);
-  // signs[k]: header lines up to k that carry an address, or a time in Sent/Date
-  // (counted once per line, so checking a block costs O(1) however often it is tried).
-  const signs = new Int32Array(n + 1);
-  // filled[k]: first non-empty line at or after k (n if none).
-  const filled = new Int32Array(n + 1).fill(n);
-  for (let k = n - 1; k >= 0; k--) filled[k] = cls[k] === 'empty' ? (filled[k + 1] as number) : k;
-  for (let k = 0; k < n; k++) {
-    const kind = kindAt(k);
-    const sign = kind !== null && (hasAddress(head(k)) || (kind === 'date' && hasClockTime(head(k))));
-    signs[k + 1] = (signs[k] as number) + (sign ? 1 : 0);
-  }
-  // A client wrote it: an address in a header, a time in Sent/Date, or a rule above it.
-  // ("From: Berlin / To: Paris / Date: 12 June" in an order is prose.)
-  const looksSent = (first: number, last: number): boolean => {
-    if ((signs[last + 1] as number) > (signs[first] as number)) return true;
-    let p = first - 1;
-    while (p >= 0 && cls[p] === 'empty') p--;
-    const above = p >= 0 ? cls[p] : undefined;
-    return above === 'deco' || above === 'underscore' || above === 'separator';
-  };
-  // The quoted mail follows the block after a blank line (or as a quote), as clients write it.
-  const historyBelow = (last: number): boolean => {
-    let k = last + 1;
-    for (let wrapped = 0; wrapped < 2 && k < n && kindAt(k) === null && cls[k] === 'text'; wrapped++) {
-      if ((lines[k - 1] as string).length < MIN_WRAPPED_HEADER_CHARS) break;
-      k++;
-    }
-    if (k >= n || (cls[k] !== 'empty' && cls[k] !== 'quote')) return false;
-    return (filled[k] as number) < n;
-  };
-  for (let i = 0; i < n; i++) {
-    if (kindAt(i) === null) continue;
-    const kinds = new Set<HeaderKind>();
-    let last = i;
-    let continuation = 0;
-    for (let j = i; j < n && j < i + MAX_HEADER_BLOCK_LINES; j++) {
-      const kind = kindAt(j);
-      if (kind !== null) {
-        kinds.add(kind);
-        last = j;
-        continuation = 0;
-      } else if (cls[j] === 'text' && continuation < 2) {
-        continuation++; // a wrapped header value, e.g. a long Subject
-      } else {
-        break;
-      }
-    }
-    // A block with Sent/Date and Subject lines and an address or a time in its headers
-    // is a client's: rendered HTML puts the quoted mail right below it, without a blank line.
-    const client = kinds.has('date') && kinds.has('subject') && (signs[last + 1] as number) > (signs[i] as number);
-    const below = client ? (filled[last + 1] as number) < n : historyBelow(last);
-    if (kinds.has('from') && kinds.size >= 3 && looksSent(i, last) && below) {
-      end[i] = last;
-      i = last;
-    }
-  }
-  return end;
-}
-
 /**
  * The new text of a plain-text mail body, or '' when it has none (the whole
  * body is quoted history, a forward, or a signature).
@@ -266,8 +195,57 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
     return true;
   };
 
+  // The history starting at k is a quote answered inline: its first quoted
+  // block (after blank lines) is followed by the sender's own text.
+  const answeredBelow = (k: number): boolean => {
+    const q = nextNonEmpty[k] as number;
+    if (q >= n || cls[q] !== 'quote') return false;
+    const blockEnd = nextSig[q] as number;
+    return blockEnd < n && isPlainText(blockEnd);
+  };
+
+  // Outlook plain text: the original follows the header block unquoted, and
+  // answers typed into it start with "[Name]". The end of that quoted mail
+  // (next header block or separator), when answers are found there; else -1.
+  const prefacedUntil = (k: number): number => {
+    let name: string | null = null;
+    let asked = false;
+    let answered = false;
+    let e = k;
+    for (; e < n && (headerEnd[e] as number) < 0 && cls[e] !== 'separator'; e++) {
+      if (cls[e] === 'empty') continue;
+      const found = cls[e] === 'text' ? prefaceName(lines[e] as string) : null;
+      if (found === null) asked = true;
+      else if (!asked || (name !== null && name !== found)) return -1; // not one person answering questions
+      else {
+        name = found;
+        answered = true;
+      }
+    }
+    return answered ? e : -1;
+  };
+
   const out: string[] = [];
   let hasText = false;
+  // Keep a quoted mail's "[Name]" answers as text and quote the rest (text.ts drops a trailing quote).
+  const keepPrefaced = (from: number, to: number): void => {
+    let answer = false;
+    for (let k = from; k < to; k++) {
+      const line = lines[k] as string;
+      if (cls[k] === 'empty') {
+        out.push(line);
+        answer = false;
+      } else if (prefaceName(line) !== null || (answer && (lines[k - 1] as string).length >= MIN_WRAPPED_ANSWER_CHARS)) {
+        // An answer, or its next line where Outlook wrapped a long one.
+        out.push(line);
+        hasText = true;
+        answer = true;
+      } else {
+        out.push(`> ${line}`);
+        answer = false;
+      }
+    }
+  };
   let i = 0;
   scan_: while (i < n) {
     const aEnd = attrEnd[i] as number;
@@ -302,6 +280,20 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
       // Otherwise the line is prose that reads like an attribution: text.
     }
     if ((headerEnd[i] as number) >= 0) {
+      const hEnd = headerEnd[i] as number;
+      // The quoted mail below is answered inline ("[Name]" answers in the unquoted
+      // original, or answers between "> " lines): the header block goes like an
+      // "On … wrote:" line (PRODUCT.md), the answers and their questions stay.
+      const prefaced = prefacedUntil(hEnd + 1);
+      if (prefaced >= 0) {
+        keepPrefaced(hEnd + 1, prefaced);
+        i = prefaced;
+        continue;
+      }
+      if (answeredBelow(hEnd + 1)) {
+        i = hEnd + 1;
+        continue;
+      }
       if (hasText) break;
       return ''; // a forwarded or pasted mail with nothing written above it
     }
@@ -323,9 +315,14 @@ export function trimReplyText(text: string, limits: ReplyLimits): string {
         if (!signatureBelow(i)) out.push(lines[i] as string);
         else if (hasText) break scan_;
         break;
-      case 'separator':
+      case 'separator': {
+        // "-----Original Message-----" over a header block whose quote is answered inline: dropped with it.
+        const h = nextNonEmpty[i + 1] as number;
+        const below = h < n ? (headerEnd[h] as number) + 1 : 0;
+        if (below > 0 && (answeredBelow(below) || prefacedUntil(below) >= 0)) break;
         if (hasText) break scan_;
         return ''; // forward without new text: the caller keeps the whole mail
+      }
       case 'mobilesig':
         out.push(lines[i] as string); // dropped below when it ends the new text
         break;
