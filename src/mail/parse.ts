@@ -286,8 +286,9 @@ function warnUnknownCharsets(raw: Buffer, fields: readonly RawHeaderField[], war
       if (found.size < 10 && cs !== '' && !isKnownCharset(cs)) found.add(cs);
     }
   };
-  // Part headers sit near the start of each part; the first MiBs hold them in practice.
-  scan(raw.subarray(0, 4 * 1024 * 1024).toString('latin1'), /charset\s*=\s*"?([A-Za-z0-9_.:+-]{1,64})/gi);
+  // Part headers sit near the start of each part; the first MiBs hold them in practice. A
+  // quoted-printable body's own `charset=3Diso-8859-1` (an HTML meta tag, `=3D` being "=") is not one.
+  scan(raw.subarray(0, 4 * 1024 * 1024).toString('latin1'), /charset\s*=\s*"?(?!3D)([A-Za-z0-9_.:+-]{1,64})/gi);
   // Encoded words: UTF-7 is decoded in header text (decodeCharsetBytes), so it is not unknown there.
   for (const f of fields) scan(f.value.replace(/=\?(unicode-1-1-)?utf-?7[*?]/gi, ''), /=\?([^?*\s]{1,64})[*?]/g);
   for (const cs of found) warnings.push(`unknown charset "${cs}"; decoded as UTF-8 where valid, else windows-1252`);

@@ -27,6 +27,13 @@ describe('text body charsets', () => {
     expect(await textOf(Buffer.from(`${head}Content-Type: text/plain; charset=unknown-8bit\r\n\r\nKöln\r\n`))).toBe('Köln');
   });
 
+  it('warns of an unknown charset a header names, not of the meta tag inside a quoted-printable HTML body', async () => {
+    const qpHtml = `${head}Content-Type: text/html; charset="iso-8859-1"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<html><head><meta http-equiv=3D"Content-Type" content=3D"text/html; charset=3Diso-8859-1"></head><body>K=F6ln</body></html>\r\n`;
+    expect((await parseMail(latin1(qpHtml))).warnings.filter((w) => w.startsWith('unknown charset'))).toEqual([]);
+    const unknown = `${head}Content-Type: text/plain; charset="x-unknown"\r\n\r\nK\xf6ln\r\n`;
+    expect((await parseMail(latin1(unknown))).warnings).toContain('unknown charset "x-unknown"; decoded as UTF-8 where valid, else windows-1252');
+  });
+
   it('reads a body labelled UTF-8 without one valid UTF-8 sequence as legacy text, and keeps a mostly valid one as UTF-8', async () => {
     expect(await textOf(latin1(`${head}Content-Type: text/plain; charset=utf-8\r\n\r\nK\xf6ln\r\n`))).toBe('Köln');
     const mixed = Buffer.concat([Buffer.from(`${head}Content-Type: text/plain; charset=utf-8\r\n\r\nKöln `), latin1('\xff'), Buffer.from('\r\n')]);
