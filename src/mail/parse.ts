@@ -78,7 +78,7 @@ export const BODY_NOT_READ = 'the body was not read, it is over a limit';
 
 /** From, subject and Message-ID of a header block too big to parse, from its first part. */
 function headerFacts(fields: readonly RawHeaderField[]): HeaderFacts {
-  const from = parseAddressValues(valuesOf(fields, 'from').slice(0, 1), { maxAddresses: 1 }).addresses[0]?.address ?? null;
+  const from = parseAddressValues(valuesOf(fields, 'from').slice(0, 1), { maxAddresses: 1 }).addresses[0]?.address.trim().toLowerCase() ?? null;
   const subject = cleanHeaderText(decodeWords(valuesOf(fields, 'subject')[0] ?? '')).slice(0, 2000);
   return { from, subject: subject === '' ? null : subject, messageId: extractMessageIds(valuesOf(fields, 'message-id').slice(0, 1), 2000)[0] ?? null };
 }
