@@ -1,7 +1,11 @@
 // `mailroom parse FILE... [--mailbox-address ADDR] [--jsonl]`: the dry run of
 // the mail core. Per file one result; a file that cannot be read or parsed is
-// a `failed` result and the other files go on. No database, Redis or config.
+// a `failed` result and the other files go on. No database or Redis; of the
+// configuration only the parser's limits (MAILROOM_MAX_MESSAGE_BYTES,
+// MAILROOM_MAX_MIME_PARTS, MAILROOM_MAX_HEADER_BYTES, from the environment or
+// the .env file), so a dry run judges a mail as the worker would.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { attachmentSummaries, conversationDraft } from '../conversations/draft.js';
 import type { AttachmentSummary, ConversationDraft } from '../conversations/draft.js';
@@ -9,7 +13,9 @@ import { mapMail } from '../conversations/from-mail.js';
 import type { ThreadHints } from '../conversations/from-mail.js';
 import { isValidAddress } from '../mail/addresses.js';
 import type { Classification } from '../mail/classify.js';
-import { DEFAULT_PARSE_LIMITS, parseMail } from '../mail/parse.js';
+import { DEFAULT_PARSE_LIMITS, parseMail, type ParseLimits } from '../mail/parse.js';
+import { loadParseLimits } from '../config/config.js';
+import { dotenvPath, parseDotenv } from '../config/dotenv.js';
 import { describeError, isMailroomError, type ErrorCode } from '../errors.js';
 import { parseCommandArgs, usageError } from './usage.js';
 import type { Out } from './io.js';
@@ -25,7 +31,8 @@ export interface ParseResult {
   error: { code: ErrorCode; message: string } | null;
 }
 
-export async function parseFile(file: string, opts: { mailboxAddress?: string } = {}): Promise<ParseResult> {
+export async function parseFile(file: string, opts: { mailboxAddress?: string; limits?: Partial<ParseLimits> } = {}): Promise<ParseResult> {
+  const limits = { ...DEFAULT_PARSE_LIMITS, ...opts.limits };
   const failed = (code: ErrorCode, message: string): ParseResult => ({
     file,
     outcome: 'failed',
@@ -42,8 +49,8 @@ export async function parseFile(file: string, opts: { mailboxAddress?: string } 
     // Checked before reading: a 5 GB file must not be loaded to learn it is too big.
     const info = await stat(file);
     if (!info.isFile()) return failed('MAIL_UNREADABLE', `${file} is not a regular file`);
-    if (info.size > DEFAULT_PARSE_LIMITS.maxRawBytes) {
-      return failed('MAIL_LIMIT_EXCEEDED', `The message is ${info.size} bytes, over the limit of ${DEFAULT_PARSE_LIMITS.maxRawBytes}`);
+    if (info.size > limits.maxRawBytes) {
+      return failed('MAIL_LIMIT_EXCEEDED', `The message is ${info.size} bytes, over the limit of ${limits.maxRawBytes}`);
     }
     raw = await readFile(file);
   } catch (err) {
@@ -51,7 +58,7 @@ export async function parseFile(file: string, opts: { mailboxAddress?: string } 
   }
 
   try {
-    const mail = await parseMail(raw);
+    const mail = await parseMail(raw, limits);
     const own = opts.mailboxAddress ? [opts.mailboxAddress] : [];
     const mapped = mapMail(mail, { mailbox: opts.mailboxAddress ? { address: opts.mailboxAddress } : undefined, ownAddresses: own });
     const warnings = [...mapped.warnings];
@@ -90,11 +97,12 @@ export async function parseCommand(rest: string[], io: Out): Promise<number> {
   if (mailboxAddress !== undefined && !isValidAddress(mailboxAddress)) {
     throw usageError(`--mailbox-address "${values['mailbox-address']}" is not an email address.`);
   }
+  const limits = loadParseLimits(envWithDotenv());
   let unreadable = 0;
   const jsonl = values.jsonl === true;
   if (!jsonl) io.out('[');
   for (const [i, file] of positionals.entries()) {
-    const result = await parseFile(file, { mailboxAddress });
+    const result = await parseFile(file, { mailboxAddress, limits });
     if (result.error?.code === 'FILE_UNREADABLE') unreadable += 1;
     if (jsonl) io.out(JSON.stringify(result));
     else io.out(JSON.stringify(result, null, 2) + (i < positionals.length - 1 ? ',' : ''));
@@ -105,4 +113,10 @@ export async function parseCommand(rest: string[], io: Out): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** The environment with the .env file's values under it, read only (a dry run generates no secret key). */
+function envWithDotenv(): NodeJS.ProcessEnv {
+  const file = dotenvPath();
+  return { ...(existsSync(file) ? parseDotenv(readFileSync(file, 'utf8')) : {}), ...process.env };
 }

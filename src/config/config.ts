@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { MailroomError } from '../errors.js';
 import { parseAllowList, STRICT_POLICY, type ConnectionPolicy } from '../net/policy.js';
 import { resolveStorageUrl } from '../storage/storage-url.js';
+import { DEFAULT_PARSE_LIMITS, type ParseLimits } from '../mail/limits.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -79,6 +80,14 @@ const schema = z.object({
     .min(1024)
     .max(1024 * 1024 * 1024)
     .default(64 * 1024 * 1024),
+  // [mail-limits] The parser's structural limits (docs/ingest-outcomes.md "Limits on mail").
+  MAILROOM_MAX_MIME_PARTS: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(100_000).default(DEFAULT_PARSE_LIMITS.maxParts),
+  MAILROOM_MAX_HEADER_BYTES: z.coerce
+    .number({ error: 'must be a number of bytes' })
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_PARSE_LIMITS.maxHeaderBytes),
   MAILROOM_MAX_ATTACHMENT_BYTES: z.coerce.number({ error: 'must be a number of bytes' }).int().min(1).max(1024 * 1024 * 1024).default(25 * 1024 * 1024),
   MAILROOM_ATTACHMENT_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(4),
   MAILROOM_ATTACHMENT_SWEEP_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).int().min(1).max(86400).default(60),
@@ -132,6 +141,8 @@ export interface Config {
   readonly parseThreads: number;
   /** Largest message downloaded and parsed; larger ones are recorded as failed. */
   readonly maxMessageBytes: number;
+  /** The limits the mail parser applies (maxRawBytes is maxMessageBytes): the worker's and `mailroom parse`'s. */
+  readonly parseLimits: Readonly<Pick<ParseLimits, 'maxRawBytes' | 'maxParts' | 'maxHeaderBytes'>>;
   /** Largest attachment accepted; larger ones end as ERROR. */
   readonly maxAttachmentBytes: number;
   /** Attachment jobs one worker process runs at once. */
@@ -162,14 +173,28 @@ export interface ApiLimits {
 
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof typeof schema.shape)[];
 
-/** Parse the environment; throws CONFIG_INVALID naming every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+const PARSE_LIMIT_VARIABLES = { MAILROOM_MAX_MESSAGE_BYTES: true, MAILROOM_MAX_MIME_PARTS: true, MAILROOM_MAX_HEADER_BYTES: true } as const;
+
+function parseLimitsOf(c: z.infer<ReturnType<typeof schema.pick<typeof PARSE_LIMIT_VARIABLES>>>): Config['parseLimits'] {
+  return Object.freeze({ maxRawBytes: c.MAILROOM_MAX_MESSAGE_BYTES, maxParts: c.MAILROOM_MAX_MIME_PARTS, maxHeaderBytes: c.MAILROOM_MAX_HEADER_BYTES });
+}
+
+/**
+ * Only the parser's limits from the environment, validated as loadConfig
+ * does: `mailroom parse` needs no secret key or database, yet must apply the
+ * same limits as the worker. Throws CONFIG_INVALID naming the bad variable.
+ */
+export function loadParseLimits(env: NodeJS.ProcessEnv = process.env): Config['parseLimits'] {
+  return parseLimitsOf(validate(schema.pick(PARSE_LIMIT_VARIABLES), env));
+}
+
+function validate<S extends z.ZodObject>(shape: S, env: NodeJS.ProcessEnv): z.infer<S> {
   const input: Record<string, string> = {};
-  for (const name of CONFIG_VARIABLES) {
+  for (const name of Object.keys(shape.shape)) {
     const value = env[name];
     if (value !== undefined && value !== '') input[name] = value;
   }
-  const parsed = schema.safeParse(input);
+  const parsed = shape.safeParse(input);
   if (!parsed.success) {
     const problems = new Map<string, string>();
     for (const issue of parsed.error.issues) {
@@ -181,7 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fields: [...problems].map(([field, message]) => ({ field, message })),
     });
   }
-  const c = parsed.data;
+  return parsed.data;
+}
+
+/** Parse the environment; throws CONFIG_INVALID naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const c = validate(schema, env);
   return Object.freeze({
     databaseUrl: c.DATABASE_URL,
     redisUrl: c.REDIS_URL,
@@ -200,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     watchLimit: c.MAILROOM_WATCH_LIMIT,
     parseThreads: c.MAILROOM_PARSE_THREADS ?? Math.min(4, availableParallelism()),
     maxMessageBytes: c.MAILROOM_MAX_MESSAGE_BYTES,
+    parseLimits: parseLimitsOf(c),
     maxAttachmentBytes: c.MAILROOM_MAX_ATTACHMENT_BYTES,
     attachmentConcurrency: c.MAILROOM_ATTACHMENT_CONCURRENCY,
     attachmentSweepSeconds: c.MAILROOM_ATTACHMENT_SWEEP_SECONDS,

@@ -49,6 +49,11 @@ const TOKEN = placeholderToken();
 /** Warning on a record whose message was over the size limit: only its header was stored. */
 export const HEADER_ONLY_WARNING = 'raw message not downloaded (over the size limit): only its header is stored';
 
+/** The warning that says why a conversation has no body: the message was over MAILROOM_MAX_MESSAGE_BYTES. */
+export function oversizeWarning(oversize: NonNullable<IngestItem['oversize']>): string {
+  return `the message is ${oversize.size} bytes, over the limit of ${oversize.limit} (MAILROOM_MAX_MESSAGE_BYTES); only its header was read`;
+}
+
 /**
  * The part of an ingest that depends on nothing stored yet: the raw bytes
  * stored (content-addressed, so harmless if the item turns out known), the
@@ -60,15 +65,15 @@ export const HEADER_ONLY_WARNING = 'raw message not downloaded (over the size li
  */
 export interface PreparedItem {
   readonly raw: Promise<StoredBlob>;
-  /** Absent for an item over the size limit (it is not parsed). */
-  readonly mapped?: Promise<{ tenant: TenantFacts; res: MapResponse }>;
+  /** For an item over the size limit: its header, parsed. */
+  readonly mapped: Promise<{ tenant: TenantFacts; res: MapResponse }>;
 }
 
 export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): PreparedItem {
   const raw = ctx.blobs.put(item.raw);
-  const mapped = item.oversize ? undefined : mapItem(ctx, mailbox, item);
+  const mapped = mapItem(ctx, mailbox, item);
   raw.catch(() => undefined);
-  mapped?.catch(() => undefined);
+  mapped.catch(() => undefined);
   return { raw, mapped };
 }
 
@@ -150,18 +155,18 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   const common = base(mailbox, item, opts, raw);
   const lookup = new PrismaIngestLookup(db);
   const facts = { tenantId: mailbox.tenant_id, rawSha256: raw.sha256, recordId: opts.recordId };
-  // Refused before parsing (over the size limit): recorded with the header that was kept.
-  if (item.oversize) {
+  const { tenant, res } = await prepared.mapped;
+  // Not downloaded (over the size limit): the header that was kept is the mail; unreadable, it fails as before.
+  if (item.oversize && !res.ok) {
     const error = { code: 'MAIL_LIMIT_EXCEEDED' as const, message: `The message is ${item.oversize.size} bytes, over the limit of ${item.oversize.limit}` };
-    return store(ctx, { ...common, headerOnly: true, decision: { kind: 'failed', error, warnings: [HEADER_ONLY_WARNING] } });
+    return store(ctx, { ...common, headerOnly: true, header: res.header, decision: { kind: 'failed', error, warnings: [HEADER_ONLY_WARNING] } });
   }
-
-  const { tenant, res } = await (prepared.mapped ?? mapItem(ctx, mailbox, item));
-  if (!res.ok) return store(ctx, { ...common, decision: await decideUnparsed(facts, res.error, lookup) });
+  if (!res.ok) return store(ctx, { ...common, header: res.header, decision: await decideUnparsed(facts, res.error, lookup) });
   const attachmentIds = res.mapped.attachments.length > 0 ? await allocateAttachmentIds(db, res.mapped.attachments.length) : [];
   const mapped = withAttachmentIds(res.mapped, TOKEN, attachmentIds);
   const decided = await decideIngest(facts, mapped, lookup, ctx.secretKey);
-  const decision = { ...decided, warnings: [...mapped.warnings, ...decided.warnings] };
+  const limitWarnings = item.oversize ? [oversizeWarning(item.oversize), HEADER_ONLY_WARNING] : [];
+  const decision = { ...decided, warnings: [...limitWarnings, ...mapped.warnings, ...decided.warnings] };
 
   // Attachment bytes are stored before the transaction; content addressing makes a retry harmless.
   const attachments: StoredAttachment[] = [];
@@ -171,7 +176,7 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
       attachments.push({ id: attachmentIds[i] ?? 0, attachment: a, storageKey: blob.key });
     }
   }
-  return store(ctx, { ...common, decision, mapped, tenant, attachments });
+  return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, mapped, tenant, attachments });
 }
 
 async function store(ctx: IngestContext, input: WriteInput): Promise<IngestResult> {

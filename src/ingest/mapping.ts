@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mapMail, type MappedMail } from '../conversations/from-mail.js';
 import { describeError, isMailroomError, type ErrorCode } from '../errors.js';
-import { parseMail, type ParseLimits } from '../mail/parse.js';
+import { MailLimitError, parseMail, type HeaderFacts, type ParseLimits } from '../mail/parse.js';
 
 export interface MapRequest {
   raw: Buffer;
@@ -24,7 +24,10 @@ export interface MapRequest {
   token: string;
 }
 
-export type MapResponse = { ok: true; mapped: MappedMail } | { ok: false; error: { code: ErrorCode; message: string } };
+export type MapResponse =
+  | { ok: true; mapped: MappedMail }
+  /** `header`: what a mail refused over a limit still said of itself (for its ingest record). */
+  | { ok: false; error: { code: ErrorCode; message: string }; header?: HeaderFacts | null };
 
 /** Anything that runs parseAndMap (in this thread, or a pool of worker threads). */
 export interface Mapper {
@@ -44,7 +47,8 @@ export async function parseAndMap(req: MapRequest): Promise<MapResponse> {
   try {
     mail = await parseMail(req.raw, req.limits);
   } catch (err) {
-    return { ok: false, error: isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE', message: `The message cannot be parsed: ${describeError(err)}` } };
+    const error = isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE' as const, message: `The message cannot be parsed: ${describeError(err)}` };
+    return { ok: false, error, header: err instanceof MailLimitError ? err.header : null };
   }
   const cidUrls = new Map<string, string>();
   mail.attachments.forEach((a, i) => {

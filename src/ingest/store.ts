@@ -9,6 +9,7 @@ import type { ConversationWrite } from '../conversations/write.js';
 import type { Db } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { InboundAttachment } from '../mail/types.js';
+import type { HeaderFacts } from '../mail/limits.js';
 import { MailroomError } from '../errors.js';
 import { moveCursor } from './cursor.js';
 import type { IngestDecision } from './decide.js';
@@ -37,6 +38,8 @@ export interface WriteInput {
   /** For a conversation: the tenant and the attachment blobs already stored. */
   tenant?: TenantFacts;
   attachments?: StoredAttachment[];
+  /** A mail that could not be parsed: what its header still said (MapResponse's header). */
+  header?: HeaderFacts | null;
   /** Only the header was stored (over the size limit). */
   headerOnly?: boolean;
   /** With recordId: the outcome the record had when it was read; the update applies only while it still has it. */
@@ -77,9 +80,9 @@ export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<Inges
 
       const thread = decision.kind === 'conversation' || decision.kind === 'skipped' ? decision.thread : undefined;
       const record = {
-        message_id: pgTextOrNull(mapped?.thread.message_id, MAX_ID_CHARS),
-        from: pgTextOrNull(mapped?.requester?.email, 320),
-        subject: pgTextOrNull(mapped?.thread.subject, MAX_SUBJECT_CHARS),
+        message_id: pgTextOrNull(mapped ? mapped.thread.message_id : input.header?.messageId, MAX_ID_CHARS),
+        from: pgTextOrNull(mapped ? mapped.requester?.email : input.header?.from, 320),
+        subject: pgTextOrNull(mapped ? mapped.thread.subject : input.header?.subject, MAX_SUBJECT_CHARS),
         received_at: input.receivedAt,
         size_bytes: input.raw.size,
         raw_storage_key: input.raw.key,

@@ -22,7 +22,8 @@ export interface InboundItem {
   readonly cursor: string;
   /**
    * Set when the source kept only the header because the whole item is over a
-   * limit: ingest records it as failed (MAIL_LIMIT_EXCEEDED), header_only.
+   * limit: ingest makes a conversation of the header with a warning (failed,
+   * MAIL_LIMIT_EXCEEDED, when the header cannot be read), header_only.
    */
   readonly oversize?: { readonly size: number; readonly limit: number };
 }

@@ -12,8 +12,10 @@
 // (an mbox line, a BOM, a filter's wrapper line) is skipped with a warning;
 // bytes with no header block at all become a text-only mail from an unknown
 // sender (text-only.ts). Malformed mail never throws; only input that is
-// empty or not text (MAIL_UNREADABLE) and input over a limit
-// (MAIL_LIMIT_EXCEEDED) do.
+// empty or not text (MAIL_UNREADABLE) and input over the size or top-level
+// header limit (MAIL_LIMIT_EXCEEDED, with what the header said: MailLimitError)
+// do. A body over a structural limit (MIME parts, a part's header) is not
+// read: the mail keeps its headers, no text, and a warning (limits.ts).
 
 import { createHash } from 'node:crypto';
 import libmime from 'libmime';
@@ -49,39 +51,9 @@ import { DEFAULT_REPLY_LIMITS } from './reply/limits.js';
 import { htmlBodyText } from './reply/html.js';
 import { decodeTnef } from './tnef.js';
 import type { AddressHeaders, InboundAttachment, InboundMail, MailAddress } from './types.js';
+import { DEFAULT_PARSE_LIMITS, MailLimitError, type HeaderFacts, type ParseLimits } from './limits.js';
 
-export interface ParseLimits {
-  /** Largest raw message accepted, in bytes (default 64 MiB). */
-  maxRawBytes: number;
-  /** Largest header block of the message and of each MIME part, in bytes (default 256 KiB). */
-  maxHeaderBytes: number;
-  /** Most MIME parts (this also bounds the nesting depth) (default 500). */
-  maxParts: number;
-  /** The HTML of an HTML-only mail longer than this (characters) is not converted to text (default 2 MiB). */
-  maxHtmlBytes: number;
-  /** Plain text kept, in characters; longer text is cut with a warning (default 1,000,000). */
-  maxTextChars: number;
-  /** Attachments kept; the rest are dropped with a warning (default 100). */
-  maxAttachments: number;
-  /** References ids kept: the first and the most recent (default 50). */
-  maxReferences: number;
-  /** Addresses kept per address header (default 500). */
-  maxAddressesPerHeader: number;
-  /** Longest attachment file name, in characters (default 150). */
-  maxFilenameChars: number;
-}
-
-export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
-  maxRawBytes: 64 * 1024 * 1024,
-  maxHeaderBytes: 256 * 1024,
-  maxParts: 500,
-  maxHtmlBytes: 2 * 1024 * 1024,
-  maxTextChars: 1_000_000,
-  maxAttachments: 100,
-  maxReferences: 50,
-  maxAddressesPerHeader: 500,
-  maxFilenameChars: 150,
-});
+export { DEFAULT_PARSE_LIMITS, MailLimitError, type HeaderFacts, type ParseLimits } from './limits.js';
 
 const ADDRESS_HEADERS: readonly [keyof AddressHeaders, string, boolean][] = [
   // [field, header name, only the first occurrence counts]
@@ -101,10 +73,21 @@ const ADDRESS_HEADERS: readonly [keyof AddressHeaders, string, boolean][] = [
 // mailparser's own structural limits: its error message is all it tells us.
 const MAILPARSER_LIMIT_ERROR = /max (allowed child nodes|header size)/i;
 
+/** How the warning on a mail whose body was over a limit starts. */
+export const BODY_NOT_READ = 'the body was not read, it is over a limit';
+
+/** From, subject and Message-ID of a header block too big to parse, from its first part. */
+function headerFacts(fields: readonly RawHeaderField[]): HeaderFacts {
+  const from = parseAddressValues(valuesOf(fields, 'from').slice(0, 1), { maxAddresses: 1 }).addresses[0]?.address.trim().toLowerCase() ?? null;
+  const subject = cleanHeaderText(decodeWords(valuesOf(fields, 'subject')[0] ?? '')).slice(0, 2000);
+  return { from, subject: subject === '' ? null : subject, messageId: extractMessageIds(valuesOf(fields, 'message-id').slice(0, 1), 2000)[0] ?? null };
+}
+
 /**
  * Parses one raw message. Throws MailroomError `MAIL_UNREADABLE` when the
  * input is not a mail at all (empty, or bytes that are not text) and
- * `MAIL_LIMIT_EXCEEDED` when it is over a limit; anything else malformed is
+ * `MAIL_LIMIT_EXCEEDED` when it is over the size or top-level header limit
+ * (a body over a limit is a warning, headers only); anything else malformed is
  * parsed as well as possible with `warnings` (text without any header block
  * included: a mail from an unknown sender).
  */
@@ -132,7 +115,7 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
     block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
   }
   if (block.truncated) {
-    throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The header block is larger than ${limits.maxHeaderBytes} bytes`);
+    throw new MailLimitError(`The header block is larger than ${limits.maxHeaderBytes} bytes (MAILROOM_MAX_HEADER_BYTES)`, headerFacts(block.fields));
   }
   if (block.junkLines > 0) warnings.push(`${block.junkLines} malformed header line(s) ignored`);
 
@@ -205,8 +188,13 @@ async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[
     });
   } catch (err) {
     const message = describeError(err);
+    // Over a structural limit the top-level headers (read before) still make a conversation.
     if (MAILPARSER_LIMIT_ERROR.test(message)) {
-      throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The MIME structure exceeds a limit: ${message}`, { cause: err });
+      const limit = /child nodes/i.test(message)
+        ? `it has more than ${limits.maxParts} MIME parts (MAILROOM_MAX_MIME_PARTS)`
+        : `a MIME part's header is larger than ${limits.maxHeaderBytes} bytes (MAILROOM_MAX_HEADER_BYTES)`;
+      warnings.push(`${BODY_NOT_READ}: ${limit}; only the headers were read, the raw message is kept for reprocess`);
+      return null;
     }
     warnings.push(`body could not be parsed (${message.slice(0, 200)}); headers only`);
     return null;

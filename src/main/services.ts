@@ -42,7 +42,7 @@ export interface ServiceOptions {
 
 /** What ingest needs, from the config and the connections (also for tests that build an app by hand). */
 export function ingestContext(config: Config, deps: Pick<IngestContext, 'db' | 'blobs' | 'logger'>): IngestContext {
-  return { ...deps, secretKey: config.secretKey, publicUrl: config.publicUrl, parseLimits: { maxRawBytes: config.maxMessageBytes }, tenants: new TenantContextCache() };
+  return { ...deps, secretKey: config.secretKey, publicUrl: config.publicUrl, parseLimits: config.parseLimits, tenants: new TenantContextCache() };
 }
 
 export function createServices(config: Config, options: ServiceOptions): Services {

@@ -1,5 +1,8 @@
 // The `mailroom` command as a user runs it: migrate, tenant create, token create,
 // usage errors, and start-up failures that name the bad variable.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, dropTestDatabase } from '../support/database.js';
@@ -116,5 +119,33 @@ describe('usage', () => {
     const r = await runCli(args, { env: childEnv() });
     expect(r.code).toBe(2);
     expect(r.stdout + r.stderr).toMatch(message);
+  });
+});
+
+describe('mailroom parse', () => {
+  it('applies the parser limits from the environment, as the worker does', async () => {
+    let body = '';
+    for (let i = 0; i < 10; i++) body += `--x\r\nContent-Type: text/plain\r\n\r\npart ${i} ${'words '.repeat(40)}\r\n`;
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'mailroom-parse-')), 'ten.eml');
+    writeFileSync(file, `From: anna@example.com\r\nTo: support@example.com\r\nSubject: Ten parts\r\nMessage-ID: <ten@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="x"\r\n\r\n${body}--x--\r\n`);
+
+    const plain = await runCli(['parse', file, '--jsonl'], { env: childEnv() });
+    expect(plain.code).toBe(0);
+    const whole = JSON.parse(plain.stdout) as { outcome: string; warnings: string[]; conversation: { last_message_extracted: string } };
+    expect(whole.outcome).toBe('conversation');
+    expect(whole.conversation.last_message_extracted).toContain('part 9');
+
+    const limited = await runCli(['parse', file, '--jsonl'], { env: childEnv({ MAILROOM_MAX_MIME_PARTS: '5' }) });
+    expect(limited.code).toBe(0);
+    const headersOnly = JSON.parse(limited.stdout) as typeof whole & { thread: { message_id: string } };
+    expect(headersOnly).toMatchObject({ outcome: 'conversation', thread: { message_id: 'ten@example.com' } });
+    expect(headersOnly.warnings.join('\n')).toContain('it has more than 5 MIME parts (MAILROOM_MAX_MIME_PARTS)');
+
+    const small = await runCli(['parse', file, '--jsonl'], { env: childEnv({ MAILROOM_MAX_MESSAGE_BYTES: '1024' }) });
+    expect(JSON.parse(small.stdout)).toMatchObject({ outcome: 'failed', error: { code: 'MAIL_LIMIT_EXCEEDED' } });
+
+    const bad = await runCli(['parse', file], { env: childEnv({ MAILROOM_MAX_HEADER_BYTES: 'lots' }) });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/MAILROOM_MAX_HEADER_BYTES must be a number of bytes/);
   });
 });

@@ -301,3 +301,73 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect(await db.conversation.count({ where: { tenant_id: tenantId, message_id: 'reprocess-twice@example.com' } })).toBe(1);
   });
 });
+
+describe('mail over a limit (conversation with a note, not a lost mail)', () => {
+  const header = (id: string, subject: string, extra = '') =>
+    `From: "Carla Limit" <Carla@Limits.example>\nTo: support@acme.test\nSubject: ${subject}\nMessage-ID: <${id}>\nMIME-Version: 1.0${extra}`;
+  const manyParts = (id: string, n: number, extra = '') => {
+    let body = '';
+    for (let i = 0; i < n; i++) body += `--x\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`;
+    return mail(header(id, 'Many parts', `${extra}\nContent-Type: multipart/mixed; boundary="x"`), `${body}--x--\r\n`);
+  };
+  let root: Awaited<ReturnType<typeof ingestMessage>>;
+
+  beforeAll(async () => {
+    root = await ingestMessage(ctx, mailbox, fetched(mail(header('limit-root@limits.example', 'Quarterly numbers'))));
+    expect(root.outcome).toBe('conversation');
+  });
+
+  it('makes a mail with 501 MIME parts a conversation of its headers, threaded, with the warning on the record and the raw kept', async () => {
+    const raw = manyParts('limit-parts@limits.example', 501, '\nIn-Reply-To: <limit-root@limits.example>\nReferences: <limit-root@limits.example>');
+    const r = await ingestMessage(ctx, mailbox, fetched(raw));
+    expect(r).toMatchObject({ outcome: 'conversation', ticketId: root.ticketId });
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: r.recordId } });
+    expect(record).toMatchObject({ thread_reason: 'references', from: 'carla@limits.example', subject: 'Many parts', message_id: 'limit-parts@limits.example', error_code: null, header_only: false });
+    expect(record.warnings).toContain('the body was not read, it is over a limit: it has more than 500 MIME parts (MAILROOM_MAX_MIME_PARTS); only the headers were read, the raw message is kept for reprocess');
+    expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(raw);
+    const conv = await db.conversation.findUniqueOrThrow({ where: { id: r.conversationId! }, include: { requester: true } });
+    expect(conv).toMatchObject({ message_id: 'limit-parts@limits.example', in_reply_to: 'limit-root@limits.example', references: ['limit-root@limits.example'] });
+    expect(conv.requester).toMatchObject({ email: 'carla@limits.example', name: 'Carla Limit' });
+  });
+
+  it('applies the context\'s limits (the worker\'s MAILROOM_MAX_MIME_PARTS)', async () => {
+    const within = await ingestMessage(ctx, mailbox, fetched(manyParts('limit-ten-a@limits.example', 10)));
+    const conv = await db.conversation.findUniqueOrThrow({ where: { id: within.conversationId! } });
+    expect(conv.last_message_extracted).toContain('part 9');
+    const strict = await ingestMessage({ ...ctx, parseLimits: { maxParts: 5 } }, mailbox, fetched(manyParts('limit-ten-b@limits.example', 10)));
+    expect(strict.outcome).toBe('conversation');
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: strict.recordId } });
+    expect(record.warnings.join('\n')).toContain('it has more than 5 MIME parts (MAILROOM_MAX_MIME_PARTS)');
+  });
+
+  it('records from, subject and Message-ID of a mail whose top-level header is over the limit, as failed', async () => {
+    let filler = '';
+    for (let i = 0; i < 3000; i++) filler += `\nX-Filler-${i}: ${'v'.repeat(90)}`;
+    const raw = mail(header('limit-header@limits.example', 'Huge header', filler));
+    expect(raw.length).toBeGreaterThan(300 * 1024);
+    const r = await ingestMessage(ctx, mailbox, fetched(raw));
+    expect(r.outcome).toBe('failed');
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: r.recordId } });
+    expect(record).toMatchObject({ error_code: 'MAIL_LIMIT_EXCEEDED', from: 'carla@limits.example', subject: 'Huge header', message_id: 'limit-header@limits.example' });
+    expect(record.error_message).toMatch(/header block is larger than 262144 bytes \(MAILROOM_MAX_HEADER_BYTES\)/);
+    expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(raw);
+    // Raised limit: reprocess makes it a conversation.
+    const again = await reprocessRecord({ ...ctx, parseLimits: { maxHeaderBytes: 1024 * 1024 } }, r.recordId);
+    expect(again).toMatchObject({ outcome: 'conversation', rerun: true });
+  });
+
+  it('makes the header of a message over the size limit a conversation with a warning (header_only)', async () => {
+    const head = Buffer.from(`${header('limit-size@limits.example', 'Re: Quarterly numbers', '\nIn-Reply-To: <limit-root@limits.example>').replace(/\n/g, '\r\n')}\r\n\r\n`);
+    const r = await ingestItem(ctx, mailbox, { sourceKey: `${UIDV}:${++uid}`, raw: head, receivedAt: new Date('2026-11-22T08:00:00Z'), oversize: { size: 70_000_000, limit: 67_108_864 } }, { cursor: null });
+    expect(r).toMatchObject({ outcome: 'conversation', ticketId: root.ticketId });
+    const record = await db.ingestRecord.findUniqueOrThrow({ where: { id: r.recordId } });
+    expect(record).toMatchObject({ header_only: true, error_code: null, from: 'carla@limits.example', message_id: 'limit-size@limits.example' });
+    expect(record.warnings).toContain('the message is 70000000 bytes, over the limit of 67108864 (MAILROOM_MAX_MESSAGE_BYTES); only its header was read');
+    expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(head);
+
+    // A header that cannot be read still fails, as before.
+    const junk = await ingestItem(ctx, mailbox, { sourceKey: `${UIDV}:${++uid}`, raw: Buffer.alloc(0), receivedAt: null, oversize: { size: 70_000_000, limit: 67_108_864 } }, { cursor: null });
+    expect(junk.outcome).toBe('failed');
+    expect(await db.ingestRecord.findUniqueOrThrow({ where: { id: junk.recordId } })).toMatchObject({ header_only: true, error_code: 'MAIL_LIMIT_EXCEEDED' });
+  });
+});

@@ -134,17 +134,23 @@ describe('syncMailbox', () => {
     expect(await deps.ingest.blobs.exists(records[1]!.raw_storage_key)).toBe(true);
   });
 
-  it('records a message over the size limit as failed without downloading it', async () => {
+  it('makes the header of a message over the size limit a conversation with a warning, without downloading the message', async () => {
     const dovecot = testEnv().dovecot;
     const box = await createTestMailbox(db);
-    await appendMessage(dovecot, box.user, testMail(box.user, { body: 'x'.repeat(2 * 1024 * 1024) }));
+    await appendMessage(dovecot, box.user, testMail(box.user, { subject: 'A very large report', messageId: `big-${box.user}`, body: 'x'.repeat(2 * 1024 * 1024) }));
     await appendMessage(dovecot, box.user, testMail(box.user));
     await once(box.mailboxId);
     const records = await db.ingestRecord.findMany({ where: { mailbox_id: box.mailboxId }, orderBy: { id: 'asc' } });
-    expect(records.map((r) => [r.outcome, r.error_code])).toEqual([
-      ['failed', 'MAIL_LIMIT_EXCEEDED'],
-      ['conversation', null],
+    expect(records.map((r) => [r.outcome, r.error_code, r.header_only])).toEqual([
+      ['conversation', null, true],
+      ['conversation', null, false],
     ]);
+    const big = records[0]!;
+    expect(big).toMatchObject({ subject: 'A very large report', from: 'customer@example.com', message_id: `big-${box.user}`.toLowerCase() });
+    expect(big.size_bytes).toBeLessThan(4096);
+    expect(big.warnings.join('\n')).toMatch(/^the message is \d+ bytes, over the limit of 1048576 \(MAILROOM_MAX_MESSAGE_BYTES\); only its header was read$/m);
+    const conv = await db.conversation.findUniqueOrThrow({ where: { id: big.conversation_id! }, include: { ticket: true } });
+    expect(conv.ticket.subject).toBe('A very large report');
   });
 
   it('moves to auth_error on a wrong password, says why, and backs off instead of retrying', async () => {

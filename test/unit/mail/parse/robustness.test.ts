@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMailroomError } from '../../../../src/errors.js';
-import { parseMail } from '../../../../src/mail/parse.js';
+import { BODY_NOT_READ, MailLimitError, parseMail } from '../../../../src/mail/parse.js';
 import type { InboundMail } from '../../../../src/mail/types.js';
 
 const CORPUS = process.env.MAILROOM_CORPUS_DIR ?? path.resolve(import.meta.dirname, '../../../../../shared/corpus');
@@ -100,12 +100,14 @@ describe('parseMail on hostile input', () => {
     await expectCode(Buffer.from(`${h}\r\nbody\r\n`), 'MAIL_LIMIT_EXCEEDED');
   });
 
-  it('rejects MIME nested deeper than maxParts', async () => {
+  it('keeps only the headers of MIME nested deeper than maxParts, with a warning', async () => {
     let s = 'From: a@example.com\r\nSubject: nest\r\n';
     for (let i = 0; i < 3000; i++) s += `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n`;
     s += 'Content-Type: text/plain\r\n\r\nhello\r\n';
     for (let i = 2999; i >= 0; i--) s += `--b${i}--\r\n`;
-    await expectCode(Buffer.from(s), 'MAIL_LIMIT_EXCEEDED');
+    const m = await parseMail(Buffer.from(s));
+    expect(m).toMatchObject({ subject: 'nest', text: null, attachments: [] });
+    expect(m.warnings).toContain(`${BODY_NOT_READ}: it has more than 500 MIME parts (MAILROOM_MAX_MIME_PARTS); only the headers were read, the raw message is kept for reprocess`);
   });
 
   it('caps attachments, references and addresses', async () => {
@@ -174,5 +176,63 @@ describe('parseMail on hostile input', () => {
     const m = await parseMail(raw);
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(m.html?.length).toBeGreaterThan(100_000);
+  });
+});
+
+describe('mail over a structural limit', () => {
+  const head = (extra = '') =>
+    'From: "Anna Customer" <Anna@Customer.example>\r\nTo: support@example.com\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= over the limit\r\n' +
+    'Message-ID: <limit-1@customer.example>\r\nIn-Reply-To: <root@example.com>\r\nReferences: <root@example.com> <prev@example.com>\r\n' +
+    `MIME-Version: 1.0\r\n${extra}`;
+  const parts = (n: number) => {
+    let s = head('Content-Type: multipart/mixed; boundary="x"\r\n') + '\r\n';
+    for (let i = 0; i < n; i++) s += `--x\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`;
+    return Buffer.from(s + '--x--\r\n');
+  };
+  const threading = { messageId: 'limit-1@customer.example', inReplyTo: ['root@example.com'], references: ['root@example.com', 'prev@example.com'], subject: 'Grüße over the limit' };
+
+  it('reads the body of a mail within maxParts', async () => {
+    const m = await parseMail(parts(400));
+    expect(m.warnings.filter((w) => w.startsWith(BODY_NOT_READ))).toEqual([]);
+    expect(m.text).toContain('part 0');
+  });
+
+  it('keeps the headers of a mail with 501 parts, without its body, naming the limit', async () => {
+    const m = await parseMail(parts(501));
+    expect(m).toMatchObject({ ...threading, text: null, html: null, attachments: [] });
+    expect(m.addresses.from.map((a) => a.address.toLowerCase())).toEqual(['anna@customer.example']);
+    expect(m.addresses.to.map((a) => a.address)).toEqual(['support@example.com']);
+    expect(m.warnings.join('\n')).toMatch(/the body was not read, it is over a limit: it has more than 500 MIME parts \(MAILROOM_MAX_MIME_PARTS\)/);
+    // The limit is a parameter: 10 parts read with maxParts 20, refused with 5.
+    expect((await parseMail(parts(10), { maxParts: 20 })).text).toContain('part 9');
+    expect((await parseMail(parts(10), { maxParts: 5 })).text).toBeNull();
+  });
+
+  it('keeps the headers of a mail with a 300 KiB part header, naming the limit', async () => {
+    let s = head('Content-Type: multipart/mixed; boundary="x"\r\n') + '\r\n--x\r\nContent-Type: text/plain\r\n';
+    for (let i = 0; i < 3000; i++) s += `X-Filler-${i}: ${'v'.repeat(90)}\r\n`;
+    s += '\r\nthe body\r\n--x--\r\n';
+    const raw = Buffer.from(s);
+    expect(raw.length).toBeGreaterThan(300 * 1024);
+    const m = await parseMail(raw);
+    expect(m).toMatchObject({ ...threading, text: null, attachments: [] });
+    expect(m.warnings.join('\n')).toMatch(/it is over a limit: a MIME part's header is larger than 262144 bytes \(MAILROOM_MAX_HEADER_BYTES\)/);
+  });
+
+  it('refuses a 300 KiB top-level header but says whose mail it was', async () => {
+    let extra = '';
+    for (let i = 0; i < 3000; i++) extra += `X-Filler-${i}: ${'v'.repeat(90)}\r\n`;
+    const raw = Buffer.from(`${head(extra)}\r\nbody\r\n`);
+    expect(raw.length).toBeGreaterThan(300 * 1024);
+    const err = await parseMail(raw).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(MailLimitError);
+    expect(isMailroomError(err, 'MAIL_LIMIT_EXCEEDED')).toBe(true);
+    expect((err as MailLimitError).message).toBe('The header block is larger than 262144 bytes (MAILROOM_MAX_HEADER_BYTES)');
+    expect((err as MailLimitError).header).toEqual({ from: 'anna@customer.example', subject: 'Grüße over the limit', messageId: 'limit-1@customer.example' });
+    // A higher limit reads it whole.
+    expect((await parseMail(raw, { maxHeaderBytes: 1024 * 1024 })).text).toContain('body');
   });
 });
