@@ -1,7 +1,13 @@
-// URL classification shared by the sanitizer, the Editor.js builder and the
-// plain-text linkifier. Mail is hostile: `java&#x09;script:`, `JaVaScRiPt:`,
-// leading control characters and protocol-relative `//host` must all be seen
-// the way a browser sees them, so every check goes through `classifyUrl`.
+// URL classification shared by the sanitizer, the Editor.js builder and
+// validator, the reply-text renderer and the plain-text linkifier. Mail is
+// hostile: `java&#x09;script:`, `JaVaScRiPt:`, leading control characters and
+// protocol-relative `//host` must all be seen the way a browser sees them, so
+// every check goes through `classifyUrl`, and the two rules built on it live
+// here and nowhere else: `linkUrl` (what a link may point at: http(s) and
+// mailto) and `urlValueProblem` (what any URL-valued field may hold: those,
+// cid, relative references and image data URLs).
+
+import { Parser } from 'htmlparser2';
 
 export type UrlClass =
   | { kind: 'http'; url: string }
@@ -105,4 +111,64 @@ export function escapeHtml(text: string): string {
         return '&quot;';
     }
   });
+}
+
+/** The link rule: the URL a link keeps (http(s) or mailto, normalized), or null when it must lose its href. */
+export function linkUrl(raw: string): string | null {
+  const url = classifyUrl(raw);
+  return url.kind === 'http' || url.kind === 'mailto' ? url.url : null;
+}
+
+/** Schemes refused wherever they appear as a whole string value, not only under a URL key. */
+const SCRIPT_SCHEMES = new Set(['javascript', 'vbscript', 'livescript', 'data']);
+/**
+ * HTML character references decoded as in an attribute value (`&#106;`,
+ * `&Tab;`, `&colon;`): a JSON value is not HTML, but a client that renders
+ * Editor.js data into an HTML string hands it to a browser that decodes them.
+ */
+export function decodeAttributeEntities(raw: string): string {
+  if (!raw.includes('&')) return raw;
+  // The whole value, not a prefix: entity-encoded padding (`&#32;` × 10,000) must not push the scheme out of view.
+  let decoded = raw;
+  const parser = new Parser({ onattribute: (_name, value) => (decoded = value) }, { decodeEntities: true });
+  parser.end(`<a x="${raw.replace(/"/g, '&quot;')}">`);
+  return decoded;
+}
+
+function schemeName(url: UrlClass): string {
+  return url.kind === 'other' ? url.scheme : url.kind;
+}
+
+/**
+ * The URL-field rule: null when the value may stand in a URL-valued field (an
+ * Editor.js `url`, `link`, `src`, `file.url`, …): http(s), mailto, cid,
+ * relative, or a data: URL of a PNG, GIF, JPEG or WebP image; otherwise why
+ * not, as the end of a sentence. Judged as given and with character references
+ * decoded; both must pass.
+ */
+export function urlValueProblem(raw: string): string | null {
+  for (const value of new Set([raw, decodeAttributeEntities(raw)])) {
+    const url = classifyUrl(value);
+    if (url.kind === 'other') {
+      const scheme = schemeName(url);
+      return scheme === 'data'
+        ? 'is a data: URL; only PNG, GIF, JPEG and WebP images may be data: URLs'
+        : `uses the ${scheme}: scheme; only http, https, mailto, cid and relative URLs are allowed`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The same rule for a string under any key: a value that *is* a script or
+ * non-image data URL (`javascript:…`, `JaVa&#x09;Script:…`) is refused
+ * wherever it sits, since a client may use any field as a link. Text that
+ * merely starts with another word and a colon ("Note: …") is left alone.
+ */
+export function scriptUrlProblem(raw: string): string | null {
+  for (const value of new Set([raw, decodeAttributeEntities(raw)])) {
+    const url = classifyUrl(value);
+    if (url.kind === 'other' && SCRIPT_SCHEMES.has(url.scheme)) return urlValueProblem(value);
+  }
+  return null;
 }
