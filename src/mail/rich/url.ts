@@ -121,18 +121,56 @@ export function linkUrl(raw: string): string | null {
 
 /** Schemes refused wherever they appear as a whole string value, not only under a URL key. */
 const SCRIPT_SCHEMES = new Set(['javascript', 'vbscript', 'livescript', 'data']);
-/**
- * HTML character references decoded as in an attribute value (`&#106;`,
- * `&Tab;`, `&colon;`): a JSON value is not HTML, but a client that renders
- * Editor.js data into an HTML string hands it to a browser that decodes them.
- */
-export function decodeAttributeEntities(raw: string): string {
-  if (!raw.includes('&')) return raw;
-  // The whole value, not a prefix: entity-encoded padding (`&#32;` × 10,000) must not push the scheme out of view.
-  let decoded = raw;
-  const parser = new Parser({ onattribute: (_name, value) => (decoded = value) }, { decodeEntities: true });
-  parser.end(`<a x="${raw.replace(/"/g, '&quot;')}">`);
+/** Characters of a decoded head looked at: enough for a scheme and `data:image/jpeg;`. */
+const HEAD_CHARS = 64;
+const CHAR_REF = /&(?:#[xX]([0-9a-fA-F]{1,8});?|#(\d{1,10});?|([A-Za-z][A-Za-z0-9]{1,31});)/y;
+
+function codePoint(n: number): string {
+  return n > 0 && n <= 0x10ffff && (n < 0xd800 || n > 0xdfff) ? String.fromCodePoint(n) : '\ufffd';
+}
+
+/** Named references met so far (the few a mail or document uses, bounded by the table's size). */
+const namedCache = new Map<string, string>();
+
+function namedReference(name: string): string {
+  const cached = namedCache.get(name);
+  if (cached !== undefined) return cached;
+  let decoded = `&${name};`;
+  const parser = new Parser({ onattribute: (_attr, value) => (decoded = value) }, { decodeEntities: true });
+  parser.end(`<a x="&${name};">`);
+  if (namedCache.size < 4096) namedCache.set(name, decoded);
   return decoded;
+}
+
+/**
+ * The start of the value, as far as it decides the scheme: it ends after
+ * HEAD_CHARS characters that are not spaces or controls (which a browser
+ * trims or drops), however many of those come first or in between, so the
+ * check is linear and padding cannot push a scheme out of view. With `decode`,
+ * HTML character references are decoded as in an attribute (`&#106;`,
+ * `&#x09;`, `&Tab;`, `&colon;`): a JSON value is not HTML, but a client that
+ * renders Editor.js data into an HTML string hands it to a browser that
+ * decodes them.
+ */
+export function urlHead(raw: string, decode: boolean): string {
+  let out = '';
+  let seen = 0;
+  let i = 0;
+  while (i < raw.length && seen < HEAD_CHARS) {
+    let piece = raw[i] as string;
+    i++;
+    if (piece === '&' && decode) {
+      CHAR_REF.lastIndex = i - 1;
+      const m = CHAR_REF.exec(raw);
+      if (m) {
+        piece = m[1] !== undefined ? codePoint(parseInt(m[1], 16)) : m[2] !== undefined ? codePoint(Number(m[2])) : namedReference(m[3] as string);
+        i += m[0].length - 1;
+      }
+    }
+    out += piece;
+    for (let k = 0; k < piece.length; k++) if (!isC0OrSpace(piece.charCodeAt(k))) seen++;
+  }
+  return out;
 }
 
 function schemeName(url: UrlClass): string {
@@ -147,7 +185,7 @@ function schemeName(url: UrlClass): string {
  * decoded; both must pass.
  */
 export function urlValueProblem(raw: string): string | null {
-  for (const value of new Set([raw, decodeAttributeEntities(raw)])) {
+  for (const value of new Set([urlHead(raw, false), urlHead(raw, true)])) {
     const url = classifyUrl(value);
     if (url.kind === 'other') {
       const scheme = schemeName(url);
@@ -166,7 +204,7 @@ export function urlValueProblem(raw: string): string | null {
  * merely starts with another word and a colon ("Note: …") is left alone.
  */
 export function scriptUrlProblem(raw: string): string | null {
-  for (const value of new Set([raw, decodeAttributeEntities(raw)])) {
+  for (const value of new Set([urlHead(raw, false), urlHead(raw, true)])) {
     const url = classifyUrl(value);
     if (url.kind === 'other' && SCRIPT_SCHEMES.has(url.scheme)) return urlValueProblem(value);
   }

@@ -23,6 +23,7 @@ const SCRIPT_URLS = [
   'java&Tab;script:alert(1)',
   'jav&#x09;ascript:alert(1)',
   `${'&#32;'.repeat(5000)}&#106;avascript:alert(1)`,
+  `${' '.repeat(5000)}j${'\t'.repeat(5000)}avascript:alert(1)`,
   'javascript:alert("x")&amp;',
   'vbscript:msgbox(1)',
   'VBScript:msgbox(1)',
