@@ -15,7 +15,11 @@
 //   - a ZIP archive that is a bomb (more than 10,000 entries, more than 1 GiB
 //     unpacked, a compression ratio above 100:1 once it unpacks to 16 MiB or
 //     more, or overlapping entries), that cannot be read, or that holds a file
-//     with a blocked extension (the usual way to send a script past a filter).
+//     with a blocked extension (the usual way to send a script past a filter);
+//   - archives inside the archive (nested.ts) nested more than 3 levels deep,
+//     or all levels together over 10,000 entries or 1 GiB unpacked, or more
+//     than 64 MiB to inflate to reach the inner directories (a 42.zip), or
+//     holding a blocked file type at any level (the time to check them is bounded too).
 // WARNING (downloadable, with the reason shown):
 //   - a macro-enabled Office document (.docm/.xlsm/.pptm and friends by name or
 //     bytes, or any OOXML archive with a vbaProject.bin);
@@ -27,10 +31,10 @@
 // One message per attachment: the first ERROR found, else the first WARNING in
 // the order above (macros before encryption before mismatch: most dangerous first).
 //
-// Not covered here: nested archives are not opened (a ZIP inside a ZIP is
-// checked only by name), other archive formats (7z, RAR, gzip) are not looked
+// Not covered here: other archive formats (7z, RAR, gzip) are not looked
 // into, and macros in legacy OLE files (.doc/.xls) are not detected.
 import { fileTypeFromBuffer } from 'file-type';
+import { nestedArchiveProblem, type NestedLimits } from './nested.js';
 import { hasZipDirectory, readZipDirectory, looksLikeZip, type ZipFacts } from './zip.js';
 import { EXTENSION_TYPES, GENERIC_TYPES, STRONG_MAGIC, compatibleTypes, describeType, normalizeType } from './types.js';
 
@@ -41,6 +45,8 @@ export interface ZipLimits {
   readonly maxRatio: number;
   /** The ratio is judged only from this unpacked size on: small archives of text compress well and harm no one. */
   readonly ratioFloorBytes: number;
+  /** Archives inside the archive: depth, and budgets shared by all levels (nested.ts). */
+  readonly nested: NestedLimits;
 }
 
 export interface PolicyLimits {
@@ -52,7 +58,13 @@ const MiB = 1024 * 1024;
 
 export const DEFAULT_POLICY_LIMITS: PolicyLimits = Object.freeze({
   maxBytes: 25 * MiB,
-  zip: Object.freeze({ maxEntries: 10_000, maxUncompressedBytes: 1024 * MiB, maxRatio: 100, ratioFloorBytes: 16 * MiB }),
+  zip: Object.freeze({
+    maxEntries: 10_000,
+    maxUncompressedBytes: 1024 * MiB,
+    maxRatio: 100,
+    ratioFloorBytes: 16 * MiB,
+    nested: Object.freeze({ maxDepth: 3, maxEntries: 10_000, maxUncompressedBytes: 1024 * MiB, maxInflatedBytes: 64 * MiB, maxMillis: 5000 }),
+  }),
 });
 
 export function policyLimits(maxBytes: number): PolicyLimits {
@@ -118,8 +130,10 @@ export function assess(facts: AttachmentFacts, limits: PolicyLimits = DEFAULT_PO
   if (zip) {
     const bomb = zipBomb(zip, facts.sizeBytes, limits.zip);
     if (bomb) return error(bomb);
-    const blocked = zip.names.find((n) => BLOCKED_EXTENSIONS.has(fileExtension(n)));
+    const blocked = zip.names.find(isBlockedName);
     if (blocked !== undefined) return error(`The archive contains a blocked file type: ${printable(blocked)}.`);
+    const nested = nestedArchiveProblem(bytes, zip, { limits: limits.zip.nested, describe: formatPair, blockedName: isBlockedName });
+    if (nested) return error(nested);
   }
 
   const macro =
@@ -135,6 +149,10 @@ export function checkSize(sizeBytes: number, limits: PolicyLimits = DEFAULT_POLI
   if (sizeBytes <= limits.maxBytes) return null;
   const [size, limit] = formatPair(sizeBytes, limits.maxBytes);
   return error(`The attachment is ${size}, which exceeds the ${limit} limit.`);
+}
+
+function isBlockedName(name: string): boolean {
+  return BLOCKED_EXTENSIONS.has(fileExtension(name));
 }
 
 function zipBomb(zip: ZipFacts, archiveBytes: number, limits: ZipLimits): string | null {

@@ -32,6 +32,18 @@ export interface ZipFacts {
   readonly stoppedEarly: boolean;
   /** Entry names as stored (longer ones keep their last 255 characters: the extension is what policy reads). */
   readonly names: readonly string[];
+  /** Entries that are archives themselves (by name or, when stored, by their first bytes): nested.ts opens them. */
+  readonly archives: readonly ZipMember[];
+}
+
+/** Where one entry's data is, for opening an archive inside an archive (nested.ts). */
+export interface ZipMember {
+  readonly name: string;
+  /** 0 stored, 8 deflated; other methods are not opened. */
+  readonly method: number;
+  readonly localOffset: number;
+  readonly compressedBytes: number;
+  readonly uncompressedBytes: number;
 }
 
 export type ZipReport = ZipFacts | { readonly kind: 'unreadable'; readonly reason: string };
@@ -40,6 +52,7 @@ const EOCD_SIG = 0x06054b50;
 const ZIP64_LOCATOR_SIG = 0x07064b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
 const CENTRAL_SIG = 0x02014b50;
+const LOCAL_SIG = 0x04034b50;
 const LOCAL_HEADER_BYTES = 30;
 const CENTRAL_HEADER_BYTES = 46;
 const MAX_NAME_CHARS = 255;
@@ -85,12 +98,13 @@ interface Directory {
 
 function walk(bytes: Buffer, limits: ZipWalkLimits): ZipFacts {
   const dir = findDirectory(bytes);
-  const base = { kind: 'zip' as const, encrypted: false, overlapping: false, names: [] as string[] };
+  const base = { kind: 'zip' as const, encrypted: false, overlapping: false, names: [] as string[], archives: [] as ZipMember[] };
   // The declared count alone can refuse an archive before a single header is read.
   if (dir.entries > limits.maxEntries) {
     return { ...base, entries: dir.entries, uncompressedBytes: 0, compressedBytes: 0, stoppedEarly: true };
   }
   const names: string[] = [];
+  const archives: ZipMember[] = [];
   const ranges: { start: number; end: number }[] = [];
   let uncompressed = 0;
   let compressed = 0;
@@ -134,7 +148,12 @@ function walk(bytes: Buffer, limits: ZipWalkLimits): ZipFacts {
     const name = bytes.toString(utf8 ? 'utf8' : 'latin1', nameStart, extraStart);
     names.push(name.length > MAX_NAME_CHARS ? name.slice(-MAX_NAME_CHARS) : name);
     // Bit 0: the entry is encrypted; bit 13: the central directory is (names are then masked too).
-    if ((flags & 0x0001) !== 0 || (flags & 0x2000) !== 0) encrypted = true;
+    const entryEncrypted = (flags & 0x0001) !== 0 || (flags & 0x2000) !== 0;
+    if (entryEncrypted) encrypted = true;
+    const method = bytes.readUInt16LE(pos + 10);
+    if (!entryEncrypted && (method === 0 || method === 8) && isArchiveMember(bytes, name, method, localOffset)) {
+      archives.push({ name: names.at(-1) ?? name, method, localOffset, compressedBytes: compSize, uncompressedBytes: uncompSize });
+    }
     uncompressed += uncompSize;
     compressed += compSize;
     ranges.push({ start: localOffset, end: localOffset + LOCAL_HEADER_BYTES + compSize });
@@ -154,7 +173,22 @@ function walk(bytes: Buffer, limits: ZipWalkLimits): ZipFacts {
     overlapping: overlaps(ranges),
     stoppedEarly,
     names,
+    archives,
   };
+}
+
+/** A `.zip` by name, or a stored entry whose data starts like a ZIP (a renamed archive). */
+function isArchiveMember(bytes: Buffer, name: string, method: number, localOffset: number): boolean {
+  if (/\.zip$/i.test(name)) return true;
+  if (method !== 0) return false;
+  const data = memberDataStart(bytes, localOffset);
+  return data !== null && looksLikeZip(bytes.subarray(data, data + 4));
+}
+
+/** Where an entry's data starts: after its local header, whose name and extra lengths may differ from the directory's. */
+export function memberDataStart(bytes: Buffer, localOffset: number): number | null {
+  if (localOffset + LOCAL_HEADER_BYTES > bytes.length || bytes.readUInt32LE(localOffset) !== LOCAL_SIG) return null;
+  return localOffset + LOCAL_HEADER_BYTES + bytes.readUInt16LE(localOffset + 26) + bytes.readUInt16LE(localOffset + 28);
 }
 
 /** The EOCD record sits in the last 22 + 65,535 (comment) bytes; ZIP64 archives point on to a larger record. */

@@ -10,7 +10,8 @@ import { MailroomError, type FieldProblem } from '../errors.js';
 import { extractReply } from '../mail/reply/extract.js';
 import { EDITORJS_VERSION, htmlToEditorJs, plainPreview, readMinutes, sanitizeMailHtml, textToEditorJs, textToHtml } from '../mail/rich/index.js';
 import type { DTO_editorjs, DTO_rich_text } from '../mail/rich/index.js';
-import { sanitizeEditorJs, type ConversationInput } from './input.js';
+import { sanitizeEditorJs } from '../mail/rich/editorjs-input.js';
+import type { ConversationInput } from './input.js';
 
 export interface PreparedContent {
   extracted: string;

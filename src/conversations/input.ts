@@ -8,9 +8,7 @@
 
 import { z } from 'zod';
 import { isValidAddress } from '../mail/addresses.js';
-import { sanitizeMailHtml } from '../mail/rich/index.js';
-import type { DTO_editorjs } from '../mail/rich/index.js';
-import { classifyUrl } from '../mail/rich/url.js';
+import { editorJsProblems } from '../mail/rich/editorjs-input.js';
 import { addressDirections, conversationTypes } from '../wire/enums.js';
 import type { SeedEnum } from '../wire/enums.js';
 
@@ -75,13 +73,23 @@ const requesterInput = z
   })
   .refine((r) => (r.user_id ?? null) !== null || (r.email ?? null) !== null, 'needs user_id or email');
 
-const editorJsInput = z.object({
-  time: z.number().int().min(0).optional(),
-  version: z.string().max(50).optional(),
-  blocks: z
-    .array(z.object({ id: z.string().max(100).optional(), type: z.string().min(1).max(50), data: z.record(z.string(), z.unknown()) }))
-    .max(5000),
-});
+/**
+ * Editor.js blocks: shapes here, then the whole document checked by
+ * editorJsProblems (ids, allowlisted types, data keys, depth, every URL): a
+ * problem is a 400 naming the value's path, never silently dropped. The text
+ * inside is cleaned afterwards (sanitizeEditorJs in content.ts).
+ */
+const editorJsInput = z
+  .object({
+    time: z.number().int().min(0).max(8.64e15).optional(),
+    version: z.string().max(50).optional(),
+    blocks: z
+      .array(z.object({ id: z.string().max(100).optional(), type: z.string().min(1).max(50), data: z.record(z.string(), z.unknown()) }))
+      .max(5000),
+  })
+  .superRefine((doc, ctx) => {
+    for (const problem of editorJsProblems(doc)) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.path });
+  });
 
 const richInput = z.object({
   html: z.string().max(5_000_000).nullish(),
@@ -107,39 +115,3 @@ export const conversationsInput = z
 
 export type ConversationInput = z.output<typeof conversationInput>;
 export type EditorJsInput = z.output<typeof editorJsInput>;
-
-/** Keys of Editor.js block data that hold a URL (image, link, embed tools). */
-const URL_KEYS = new Set(['url', 'link', 'href', 'src', 'source', 'embed']);
-
-/**
- * Client-written Editor.js blocks are shown by the same UIs as mail, so they
- * get the mail policy: every string is inline HTML run through the mail
- * sanitizer, and a URL-valued key keeps only http(s), mailto and image data
- * URLs (the sanitizer cannot see a bare `javascript:` that is not an attribute).
- */
-export function sanitizeEditorJs(doc: EditorJsInput, fallbackTime: number, version: string): DTO_editorjs {
-  const clean = (value: unknown, key: string, depth: number): unknown => {
-    if (depth > 20) return null;
-    if (typeof value === 'string') {
-      if (URL_KEYS.has(key.toLowerCase())) {
-        const kind = classifyUrl(value).kind;
-        return kind === 'http' || kind === 'mailto' || kind === 'data-image' ? value : '';
-      }
-      return sanitizeMailHtml(value);
-    }
-    if (Array.isArray(value)) return value.map((v) => clean(v, key, depth + 1));
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v, k, depth + 1)]));
-    }
-    return typeof value === 'number' || typeof value === 'boolean' || value === null ? value : null;
-  };
-  return {
-    time: doc.time ?? fallbackTime,
-    version: doc.version ?? version,
-    blocks: doc.blocks.map((b, i) => ({
-      id: b.id ?? `b${i}`,
-      type: b.type,
-      data: clean(b.data, '', 0) as Record<string, unknown>,
-    })),
-  };
-}

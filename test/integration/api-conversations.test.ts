@@ -182,7 +182,7 @@ describe('POST/GET ticket_conversations/{ticket_id}', () => {
   it('returns html inert: no script, event handler or javascript: URL, in html or in given Editor.js blocks', async () => {
     const ticket = await makeTicket(acme);
     const html = '<p onclick="alert(1)">Hi<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">x</a><iframe src="https://evil.test"></iframe></p>';
-    const editorjs = { blocks: [{ type: 'paragraph', data: { text: '<b onmouseover="alert(4)">bold</b><script>alert(5)</script>' } }, { type: 'image', data: { file: { url: 'javascript:alert(6)' } } }] };
+    const editorjs = { blocks: [{ type: 'paragraph', data: { text: '<b onmouseover="alert(4)">bold</b><script>alert(5)</script><a href="java&#x09;script:alert(6)">x</a>' } }, { type: 'image', data: { file: { url: 'https://example.com/a.png' } } }] };
     const { status, body } = await post(acme, ticket.id, [{ type: 3, sys_content_rich: { html, editorjs } }]);
     expect(status).toBe(200);
     const rich = body.data[0]!.sys_content_rich;
@@ -190,6 +190,38 @@ describe('POST/GET ticket_conversations/{ticket_id}', () => {
     expect(all).not.toMatch(/<script|onerror|onclick|onmouseover|javascript:|<iframe/i);
     expect(rich.html).toContain('Hi');
     expect(rich.editorjs.blocks[0]!.data.text).toContain('<b>bold</b>');
+  });
+
+  it('refuses a hostile Editor.js document with 400 naming each bad value, and stores nothing', async () => {
+    const ticket = await makeTicket(acme);
+    const editorjs = {
+      version: '2.31"><script>',
+      blocks: [
+        { id: '"><script>alert(1)</script>', type: 'paragraph', data: { text: 'hi' } },
+        { type: 'raw', data: { html: '<b>x</b>' } },
+        { type: 'image', data: { file: { url: ' JaVaScRiPt:alert(1)' } } },
+        { type: 'linkTool', data: { link: 'https://ok.test', meta: { image: { url: 'data:text/html,<script>alert(1)</script>' } } } },
+        { type: 'paragraph', data: { text: 'ok', onClick: 'java\tscript:alert(2)', 'a"b': 1 } },
+      ],
+    };
+    const before = await t.db.conversation.count({ where: { ticket_id: ticket.id } });
+    const { status, body } = await post(acme, ticket.id, [{ type: 3, sys_content_rich: { editorjs } }]);
+    expect(status).toBe(400);
+    const at = 'conversations[0].sys_content_rich.editorjs';
+    expect(fields(body)).toEqual([
+      `${at}.version`,
+      `${at}.blocks[0].id`,
+      `${at}.blocks[1].type`,
+      `${at}.blocks[2].data.file.url`,
+      `${at}.blocks[3].data.meta.image.url`,
+      `${at}.blocks[4].data.onClick`,
+      `${at}.blocks[4].data.a"b`,
+    ]);
+    expect(body.errors[3]!.message).toBe(`${at}.blocks[2].data.file.url uses the javascript: scheme; only http, https, mailto, cid and relative URLs are allowed`);
+    expect(await t.db.conversation.count({ where: { ticket_id: ticket.id } })).toBe(before);
+    // A __proto__ key never reaches the schema: the JSON parser refuses it.
+    const res = await t.app.inject({ method: 'POST', url: url(acme.slug, ticket.id), headers: { ...bearer(acme.userToken), 'content-type': 'application/json' }, payload: '[{"type":3,"sys_content_rich":{"editorjs":{"blocks":[{"type":"paragraph","data":{"__proto__":{"x":1}}}]}}}]' });
+    expect(res.statusCode).toBe(400);
   });
 
   it('answers 400 naming each bad field', async () => {

@@ -29,7 +29,7 @@ import { createMetrics } from '../../src/metrics/metrics.js';
 import { attachmentJobId, createRedisConnection, enqueueAttachmentJobs, lastSweep } from '../../src/queues/queues.js';
 import { createBlobStore, type BlobStore } from '../../src/storage/blob-store.js';
 import { createTenant } from '../../src/tenants/service.js';
-import { PDF, PNG, mailWithAttachments, peExecutable } from '../fixtures/attachments/samples.js';
+import { PDF, PNG, bomb42, buildZip, mailWithAttachments, peExecutable } from '../fixtures/attachments/samples.js';
 import { testEnv, testPrisma } from '../support/env.js';
 import { secretKey } from '../support/mailboxes.js';
 
@@ -166,6 +166,20 @@ describe('attachment worker', () => {
     const foreign = await processAttachment(deps, { ...job(jobs[2]!), tenantId: jobs[2]!.tenantId + 1 }, { attempt: 1, maxAttempts: 5 });
     expect(foreign).toEqual({ status: 'skipped', reason: 'missing' });
     expect(await db.attachment.findUniqueOrThrow({ where: { id: exe!.id } })).toEqual(exe);
+  });
+
+  it('brings a 42.zip-style nested bomb to ERROR and a harmless nested archive to OK', async () => {
+    const worker = await startWorker();
+    const inner = buildZip([{ name: 'notes.txt', data: Buffer.from('hello '.repeat(500)), deflate: true }]);
+    const harmless = buildZip([{ name: 'inner.zip', data: buildZip([{ name: 'deeper.zip', data: inner, deflate: true }]), deflate: true }]);
+    const jobs = await ingest([
+      { filename: '42.zip', type: 'application/zip', data: bomb42(4, 1024 * 1024) },
+      { filename: 'bundle.zip', type: 'application/zip', data: harmless },
+    ]);
+    await enqueueAttachmentJobs(worker.queue, jobs.map(job));
+    const [bomb, ok] = await finalRows(jobs.map((j) => j.id));
+    expect(bomb).toMatchObject({ status: 'ERROR', status_message: 'The archive holds archives nested more than 3 levels deep (lib3_0.zip/lib2_0.zip/lib1_0.zip/lib0_0.zip).', attempts: 1 });
+    expect(ok).toMatchObject({ status: 'OK', status_message: null });
   });
 
   it('refuses an attachment over the size limit, and bytes that fail their checksum', async () => {

@@ -12,7 +12,9 @@
 // every change to it (dropping, flattening, wrapping history) rebuilds a
 // parent's children once: removing nodes one by one costs a splice each, which
 // is quadratic on a body of 100,000 sibling `<br>`s. Content the reader never
-// sees (`display:none` preheaders, `hidden`) is dropped like scripts.
+// sees (`display:none` preheaders, `hidden`) is dropped like scripts, and a
+// link the sanitizer would strip loses its href, so the extracted text and the
+// preview never show a `javascript:` URL the HTML no longer has.
 
 import { compile } from 'html-to-text';
 import type { HtmlToTextOptions } from 'html-to-text';
@@ -20,6 +22,7 @@ import { DomUtils, Parser } from 'htmlparser2';
 import { DomHandler, Element, Text } from 'domhandler';
 import type { AnyNode, ChildNode, Document, ParentNode } from 'domhandler';
 import { isHiddenElement } from '../rich/css.js';
+import { linkUrl } from '../rich/url.js';
 import { detach, setChildren } from './dom.js';
 import { findInlineAnswers, quoteFollowingExcept, replyStyleColour } from './inline-answers.js';
 import type { ReplyLimits } from './limits.js';
@@ -276,6 +279,8 @@ function boundDocument(html: string, limits: ReplyLimits, reply: boolean): Bound
       drop.push(node);
       continue;
     }
+    // The sanitizer's link rule: a href it would remove (javascript:, data:, cid:) must not come back as text.
+    if (node.name === 'a' && node.attribs.href !== undefined && linkUrl(node.attribs.href) === null) delete node.attribs.href;
     if (reply) {
       const tokens = classTokens(node);
       if (isSignature(node, tokens)) {

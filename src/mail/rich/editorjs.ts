@@ -9,7 +9,7 @@
 import { parseDocument } from 'htmlparser2';
 import type { ChildNode, Element } from 'domhandler';
 import { DEFAULT_MAX_BLOCKS, isBlankInline, toEditorJsDocument, trimInline, type RawBlock } from './blocks.js';
-import { classifyUrl, escapeHtml, normalizeUrl } from './url.js';
+import { classifyUrl, escapeHtml, linkUrl, normalizeUrl } from './url.js';
 import type { DTO_editorjs } from './types.js';
 
 export interface EditorJsOptions {
@@ -64,9 +64,7 @@ function textOf(node: ChildNode): string {
 
 function safeHref(el: Element): string | null {
   const href = el.attribs.href;
-  if (href === undefined) return null;
-  const url = classifyUrl(href);
-  return url.kind === 'http' || url.kind === 'mailto' ? url.url : null;
+  return href === undefined ? null : linkUrl(href);
 }
 
 /** Inline HTML of the node's children; block-level children are separated by <br>. */

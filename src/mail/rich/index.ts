@@ -3,6 +3,7 @@
 export type { DTO_editorjs, DTO_editorjs_block, DTO_rich_text } from './types.js';
 export { sanitizeMailHtml, type SanitizeMailHtmlOptions } from './sanitize.js';
 export { htmlToEditorJs, type EditorJsOptions } from './editorjs.js';
+export { EDITORJS_BLOCK_TYPES, editorJsProblems, sanitizeEditorJs, type EditorJsProblem, type EditorJsShape } from './editorjs-input.js';
 export { textToEditorJs, textToHtml, linkify } from './text.js';
 export { plainPreview, readMinutes, countWords } from './preview.js';
 export { buildRichText, type BuildRichTextInput } from './rich.js';

@@ -11,7 +11,7 @@ import sanitizeHtml from 'sanitize-html';
 import { Parser } from 'htmlparser2';
 import { MailroomError } from '../../errors.js';
 import { ALLOWED_STYLES, isHiddenElement } from './css.js';
-import { classifyUrl, type UrlClass } from './url.js';
+import { classifyUrl, linkUrl, type UrlClass } from './url.js';
 
 export interface SanitizeMailHtmlOptions {
   /** Content-ID (without angle brackets, any case) → URL of the stored inline part. */
@@ -135,9 +135,9 @@ function linkAttributes(attribs: sanitizeHtml.Attributes): sanitizeHtml.Attribut
   }
   const href = attribs.href;
   if (href === undefined) return out;
-  const url = classifyUrl(href);
-  if (url.kind === 'http' || url.kind === 'mailto') {
-    out.href = url.url;
+  const url = linkUrl(href);
+  if (url !== null) {
+    out.href = url;
     out.rel = LINK_REL;
     out.target = '_blank';
   }

@@ -1,7 +1,13 @@
-// URL classification shared by the sanitizer, the Editor.js builder and the
-// plain-text linkifier. Mail is hostile: `java&#x09;script:`, `JaVaScRiPt:`,
-// leading control characters and protocol-relative `//host` must all be seen
-// the way a browser sees them, so every check goes through `classifyUrl`.
+// URL classification shared by the sanitizer, the Editor.js builder and
+// validator, the reply-text renderer and the plain-text linkifier. Mail is
+// hostile: `java&#x09;script:`, `JaVaScRiPt:`, leading control characters and
+// protocol-relative `//host` must all be seen the way a browser sees them, so
+// every check goes through `classifyUrl`, and the two rules built on it live
+// here and nowhere else: `linkUrl` (what a link may point at: http(s) and
+// mailto) and `urlValueProblem` (what any URL-valued field may hold: those,
+// cid, relative references and image data URLs).
+
+import { Parser } from 'htmlparser2';
 
 export type UrlClass =
   | { kind: 'http'; url: string }
@@ -105,4 +111,102 @@ export function escapeHtml(text: string): string {
         return '&quot;';
     }
   });
+}
+
+/** The link rule: the URL a link keeps (http(s) or mailto, normalized), or null when it must lose its href. */
+export function linkUrl(raw: string): string | null {
+  const url = classifyUrl(raw);
+  return url.kind === 'http' || url.kind === 'mailto' ? url.url : null;
+}
+
+/** Schemes refused wherever they appear as a whole string value, not only under a URL key. */
+const SCRIPT_SCHEMES = new Set(['javascript', 'vbscript', 'livescript', 'data']);
+/** Characters of a decoded head looked at: enough for a scheme and `data:image/jpeg;`. */
+const HEAD_CHARS = 64;
+const CHAR_REF = /&(?:#[xX]([0-9a-fA-F]{1,8});?|#(\d{1,10});?|([A-Za-z][A-Za-z0-9]{1,31});)/y;
+
+function codePoint(n: number): string {
+  return n > 0 && n <= 0x10ffff && (n < 0xd800 || n > 0xdfff) ? String.fromCodePoint(n) : '\ufffd';
+}
+
+/** Named references met so far (the few a mail or document uses, bounded by the table's size). */
+const namedCache = new Map<string, string>();
+
+function namedReference(name: string): string {
+  const cached = namedCache.get(name);
+  if (cached !== undefined) return cached;
+  let decoded = `&${name};`;
+  const parser = new Parser({ onattribute: (_attr, value) => (decoded = value) }, { decodeEntities: true });
+  parser.end(`<a x="&${name};">`);
+  if (namedCache.size < 4096) namedCache.set(name, decoded);
+  return decoded;
+}
+
+/**
+ * The start of the value, as far as it decides the scheme: it ends after
+ * HEAD_CHARS characters that are not spaces or controls (which a browser
+ * trims or drops), however many of those come first or in between, so the
+ * check is linear and padding cannot push a scheme out of view. With `decode`,
+ * HTML character references are decoded as in an attribute (`&#106;`,
+ * `&#x09;`, `&Tab;`, `&colon;`): a JSON value is not HTML, but a client that
+ * renders Editor.js data into an HTML string hands it to a browser that
+ * decodes them.
+ */
+export function urlHead(raw: string, decode: boolean): string {
+  let out = '';
+  let seen = 0;
+  let i = 0;
+  while (i < raw.length && seen < HEAD_CHARS) {
+    let piece = raw[i] as string;
+    i++;
+    if (piece === '&' && decode) {
+      CHAR_REF.lastIndex = i - 1;
+      const m = CHAR_REF.exec(raw);
+      if (m) {
+        piece = m[1] !== undefined ? codePoint(parseInt(m[1], 16)) : m[2] !== undefined ? codePoint(Number(m[2])) : namedReference(m[3] as string);
+        i += m[0].length - 1;
+      }
+    }
+    out += piece;
+    for (let k = 0; k < piece.length; k++) if (!isC0OrSpace(piece.charCodeAt(k))) seen++;
+  }
+  return out;
+}
+
+function schemeName(url: UrlClass): string {
+  return url.kind === 'other' ? url.scheme : url.kind;
+}
+
+/**
+ * The URL-field rule: null when the value may stand in a URL-valued field (an
+ * Editor.js `url`, `link`, `src`, `file.url`, …): http(s), mailto, cid,
+ * relative, or a data: URL of a PNG, GIF, JPEG or WebP image; otherwise why
+ * not, as the end of a sentence. Judged as given and with character references
+ * decoded; both must pass.
+ */
+export function urlValueProblem(raw: string): string | null {
+  for (const value of new Set([urlHead(raw, false), urlHead(raw, true)])) {
+    const url = classifyUrl(value);
+    if (url.kind === 'other') {
+      const scheme = schemeName(url);
+      return scheme === 'data'
+        ? 'is a data: URL; only PNG, GIF, JPEG and WebP images may be data: URLs'
+        : `uses the ${scheme}: scheme; only http, https, mailto, cid and relative URLs are allowed`;
+    }
+  }
+  return null;
+}
+
+/**
+ * The same rule for a string under any key: a value that *is* a script or
+ * non-image data URL (`javascript:…`, `JaVa&#x09;Script:…`) is refused
+ * wherever it sits, since a client may use any field as a link. Text that
+ * merely starts with another word and a colon ("Note: …") is left alone.
+ */
+export function scriptUrlProblem(raw: string): string | null {
+  for (const value of new Set([urlHead(raw, false), urlHead(raw, true)])) {
+    const url = classifyUrl(value);
+    if (url.kind === 'other' && SCRIPT_SCHEMES.has(url.scheme)) return urlValueProblem(value);
+  }
+  return null;
 }

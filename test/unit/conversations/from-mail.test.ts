@@ -64,6 +64,14 @@ describe('mapMail', () => {
     expect(viaAlias.email_addresses.some((e) => e.direction === 4)).toBe(false);
   });
 
+  it('keeps no URL the sanitizer removed in last_message_extracted or plain_preview', async () => {
+    const html = '<p>Please <a href="JaVa&#x09;ScRiPt:alert(1)">click here</a> or <a href="data:text/html,x">here</a>, see <a href="https://ok.test/">docs</a></p>';
+    const mapped = mapMail(await parseMail(mail('From: a@example.com\nSubject: x\nContent-Type: text/html; charset=utf-8', html)));
+    expect(mapped.last_message_extracted).toBe('Please click here or here, see docs [https://ok.test/]');
+    expect(mapped.sys_content_rich.plain_preview).toBe('Please click here or here, see docs [https://ok.test/]');
+    expect(JSON.stringify(mapped)).not.toMatch(/javascript|data:text/i);
+  });
+
   it('falls back to the fetch time when the Date header is missing or absurd', async () => {
     const now = new Date('2026-11-25T12:00:00Z');
     for (const date of ['', 'Date: Thu, 01 Jan 1970 00:00:00 +0000', 'Date: Fri, 01 Jan 2100 00:00:00 +0000', 'Date: not a date']) {

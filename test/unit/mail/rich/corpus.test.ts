@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
+import { editorJsProblems } from '../../../../src/mail/rich/editorjs-input.js';
 import { buildRichText } from '../../../../src/mail/rich/rich.js';
 import { inertProblems } from './inert.js';
 
@@ -52,6 +53,9 @@ describe.skipIf(!fs.existsSync(CORPUS))('buildRichText on the mail corpora', () 
       for (const block of rich.editorjs.blocks) {
         if (!BLOCK_TYPES.has(block.type) || !/^[A-Za-z0-9_-]{10}$/.test(block.id)) failures.push(`${rel}: block ${block.type}`);
       }
+      // The rule client-written documents must pass holds for what ingest builds.
+      const ruled = editorJsProblems(rich.editorjs);
+      if (ruled.length > 0) failures.push(`${rel}: ${ruled.slice(0, 3).map((p) => `${p.path.join('.')} ${p.message}`).join('; ')}`);
       if (rich.plain_preview.length > 202) failures.push(`${rel}: preview ${rich.plain_preview.length} chars`);
     }
     expect(failures).toEqual([]);
