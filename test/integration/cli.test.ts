@@ -63,7 +63,7 @@ describe('start-up configuration', () => {
   it('says clearly when the database cannot be reached', async () => {
     const r = await runCli(['migrate'], { env: childEnv({ DATABASE_URL: 'postgresql://postgres:hunter2@127.0.0.1:1/none' }) });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Cannot connect to the database/);
+    expect(r.stderr).toMatch(/Cannot reach PostgreSQL at DATABASE_URL=.*: connection refused/);
     expect(r.stderr).not.toContain('hunter2');
   });
 });
