@@ -75,10 +75,17 @@ export function installInputStringRule(app: FastifyInstance): void {
 }
 
 /**
- * Fastify's `frameworkErrors`: a URL whose path does not decode (`/ticket_conversations/%ff`,
- * FST_ERR_BAD_URL) is answered like every other bad input, in the wrap, instead of Fastify's own shape.
+ * Fastify's `frameworkErrors`: errors of routing, before any route runs, answered in the wrap like every
+ * other error instead of Fastify's own shape: a path that does not decode (`/ticket_conversations/%ff`,
+ * FST_ERR_BAD_URL) is a 400, a path segment over the router's length limit a 414. Neither echoes the path.
  */
-export function badUrlHandler(error: Error & { code?: string }, req: FastifyRequest, reply: FastifyReply): void {
-  const message = error.code === 'FST_ERR_BAD_URL' ? 'The URL path is not valid: a %-escape in it does not decode to UTF-8 text.' : 'The request could not be routed.';
-  void sendErrors(req, reply, 400, [{ code: 'VALIDATION', message, field: 'path' }]);
+export function badUrlHandler(error: Error & { code?: string; statusCode?: number }, req: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_BAD_URL') {
+    void sendErrors(req, reply, 400, [{ code: 'VALIDATION', message: 'The URL path is not valid: a %-escape in it does not decode to UTF-8 text.', field: 'path' }]);
+  } else if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    void sendErrors(req, reply, 414, [{ code: 'FST_ERR_MAX_PARAM_LENGTH', message: 'A segment of the URL path is too long.' }]);
+  } else {
+    req.log.error({ err: error }, 'request could not be routed');
+    void sendErrors(req, reply, 500, [{ code: 'INTERNAL', message: 'Internal error' }]);
+  }
 }
