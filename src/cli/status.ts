@@ -55,7 +55,7 @@ const QUICK_REDIS: RedisOptions = { connectTimeout: REDIS_TIMEOUT_MS, retryStrat
 export async function statusCommand(rest: string[], io: Out, services: (options: { redis: RedisOptions; logRedisErrors: boolean }) => CommandServices): Promise<number> {
   const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
   const s = services({ redis: QUICK_REDIS, logRedisErrors: false });
-  const { db, config } = s;
+  const { config } = s;
   try {
     const now = Date.now();
     const [mailboxes, queues] = await Promise.all([readMailboxes(s, now), queueDepths(s)]);
