@@ -246,7 +246,7 @@ describe('hostile input', () => {
         sys_content_rich: {
           html: '<p>Hello</p>',
           read_minutes: 1,
-          editorjs: { time: 1, version: '2.28', blocks: [{ id: 'b1', type: 'paragraph', data: { text: 'Hello', items: ['x'], url: 'https://example.com' } }] },
+          editorjs: { time: 1, version: '2.31.0', blocks: [{ id: 'b1', type: 'paragraph', data: { text: 'Hello', items: ['x'], url: 'https://example.com' } }] },
         },
       },
     ];
