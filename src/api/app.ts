@@ -23,6 +23,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { installErrorHandler } from './kit/wrap.js';
 import { openapiTransform } from './kit/schemas.js';
 import { installValidation } from './kit/validate.js';
+import { badUrlHandler } from './kit/input-strings.js';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { conversationRoutes } from './routes/conversations.js';
@@ -55,6 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 10 * 1024 * 1024,
     // Fastify's own request lines carry the full URL, and a download URL's query is a credential.
     logController: quietRequests(),
+    // A path that does not %-decode (FST_ERR_BAD_URL) is a 400 in the wrap, like any bad input.
+    frameworkErrors: badUrlHandler,
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, path: req.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request completed');

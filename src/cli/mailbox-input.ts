@@ -102,10 +102,17 @@ export async function readCaFile(file: string): Promise<string> {
   return pem;
 }
 
+/** What an environment variable's name looks like by convention (MBX_PW); only such a name is ever echoed. */
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+
 export function readSecretFromEnv(deps: MailboxCommandDeps, flag: string, name: string): string {
   const value = (deps.env ?? process.env)[name];
-  if (!value) throw usageError(`${flag} ${name}: the environment variable ${name} is not set or empty.`);
-  return value;
+  if (value) return value;
+  // Someone who typed the password itself after the flag must not see it printed (or logged by a CI runner).
+  if (!ENV_NAME.test(name)) {
+    throw usageError(`${flag}: the environment variable named by ${flag} is not set or empty; give the variable's name (like MBX_PW), never the secret itself.`);
+  }
+  throw usageError(`${flag} ${name}: the environment variable ${name} is not set or empty.`);
 }
 
 export async function readSecretFromStdin(deps: MailboxCommandDeps, flag: string): Promise<string> {

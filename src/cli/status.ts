@@ -5,7 +5,8 @@
 // a script notices while a person still sees what is known.
 import type { RedisOptions } from 'ioredis';
 import { redactUrl } from '../config/config.js';
-import { describeError } from '../errors.js';
+import { databaseConnectionProblem } from '../db/errors.js';
+import { describeError, MailroomError } from '../errors.js';
 import { listMailboxes } from '../mailboxes/service.js';
 import type { MailboxView } from '../mailboxes/types.js';
 import { readQueueDepths, type QueueDepths } from '../metrics/metrics.js';
@@ -54,10 +55,10 @@ const QUICK_REDIS: RedisOptions = { connectTimeout: REDIS_TIMEOUT_MS, retryStrat
 export async function statusCommand(rest: string[], io: Out, services: (options: { redis: RedisOptions; logRedisErrors: boolean }) => CommandServices): Promise<number> {
   const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, { min: 0, max: 0, names: '' });
   const s = services({ redis: QUICK_REDIS, logRedisErrors: false });
-  const { db, config } = s;
+  const { config } = s;
   try {
     const now = Date.now();
-    const [mailboxes, queues] = await Promise.all([listMailboxes(db).then((r) => r.mailboxes.map((m) => toStatus(m, now))), queueDepths(s)]);
+    const [mailboxes, queues] = await Promise.all([readMailboxes(s, now), queueDepths(s)]);
     const status: Status = { mailboxes, queues: 'depths' in queues ? queues.depths : null, ...('error' in queues ? { queues_error: queues.error } : {}) };
     io.out(values.json ? printableJson(status) : render(status));
     if (status.queues_error) {
@@ -67,6 +68,17 @@ export async function statusCommand(rest: string[], io: Out, services: (options:
     return 0;
   } finally {
     await s.close();
+  }
+}
+
+/** The mailboxes; a database that cannot be used is one sentence naming DATABASE_URL (password redacted), not the driver's text. */
+async function readMailboxes(s: CommandServices, now: number): Promise<MailboxStatus[]> {
+  try {
+    return (await listMailboxes(s.db)).mailboxes.map((m) => toStatus(m, now));
+  } catch (err) {
+    const problem = databaseConnectionProblem(err);
+    if (problem === null) throw err;
+    throw new MailroomError('DATABASE_UNAVAILABLE', `Cannot use the database at DATABASE_URL=${redactUrl(s.config.databaseUrl)}: ${problem}.`, { cause: err });
   }
 }
 

@@ -40,3 +40,19 @@ function someCode(err: unknown, match: (code: string) => boolean): boolean {
   }
   return false;
 }
+
+/** Why the database could not be used at all, in words (Prisma's P10xx codes and the driver adapter's kinds), or null for any other error. */
+const CONNECTION_REASONS: [codes: string[], reason: string][] = [
+  [['P1001', 'DatabaseNotReachable'], 'the server does not answer (is PostgreSQL running?)'],
+  [['P1000', 'AuthenticationFailed', '28P01', '28000'], 'the server refused the user name or password'],
+  [['P1003', 'DatabaseDoesNotExist', '3D000'], 'the database does not exist ("mailroom migrate" creates it)'],
+  [['P1002', 'P1008', 'SocketTimeout'], 'the server did not answer in time'],
+  [['P1011', 'TlsConnectionError'], 'the TLS connection to the server failed'],
+  [['P1017', 'ConnectionClosed'], 'the server closed the connection'],
+  [['P2024', 'TooManyConnections', '53300'], 'the server has no connection free'],
+];
+
+export function databaseConnectionProblem(err: unknown): string | null {
+  for (const [codes, reason] of CONNECTION_REASONS) if (someCode(err, (c) => codes.includes(c))) return reason;
+  return null;
+}

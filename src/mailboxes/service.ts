@@ -20,6 +20,10 @@ import { toMailboxView } from './view.js';
 import { parseCaPem } from './ca.js';
 import { transition } from './health.js';
 
+/** The range of a backfill date (`since`): mail has no earlier dates, and later ones are typos or probes. */
+const SINCE_MIN = Date.UTC(1970, 0, 1);
+const SINCE_MAX = Date.UTC(10000, 0, 1) - 1;
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const CONTROLS = 'must not contain control characters';
 
@@ -81,6 +85,11 @@ const fields = {
       const d = typeof v === 'string' ? new Date(v) : v;
       if (Number.isNaN(d.getTime())) {
         ctx.addIssue({ code: 'custom', message: 'must be a date (ISO 8601)' });
+        return z.NEVER;
+      }
+      // JavaScript takes years up to ±275760, the database and any mail server do not.
+      if (d.getTime() < SINCE_MIN || d.getTime() > SINCE_MAX) {
+        ctx.addIssue({ code: 'custom', message: 'must be a date from 1970 to 9999' });
         return z.NEVER;
       }
       return d;

@@ -75,8 +75,35 @@ describe('who may use the console', () => {
     const own = String(login.headers['set-cookie']).split(';')[0] ?? '';
     expect(own).toMatch(new RegExp(`^${SESSION_COOKIE}=`));
     expect((await app.inject({ url: '/admin', headers: { cookie: own } })).statusCode).toBe(200);
-    await app.inject({ method: 'POST', url: '/admin/logout', headers: { cookie: own } });
+    const ownCsrf = csrfOf((await app.inject({ url: '/admin', headers: { cookie: own } })).body);
+    const out = await app.inject({ method: 'POST', url: '/admin/logout', ...form({ _csrf: ownCsrf }), headers: { cookie: own, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' } });
+    expect(out.statusCode).toBe(303);
     expect((await app.inject({ url: '/admin', headers: { cookie: own, accept: 'text/html' } })).statusCode).toBe(302);
+  });
+
+  it('logs out only from this site: another site cannot end a session by a link, an image or a form', async () => {
+    const own = await loginCookie(app, tenant.adminToken);
+    const ownCsrf = csrfOf((await app.inject({ url: '/admin', headers: { cookie: own } })).body);
+    const alive = async () => (await app.inject({ url: '/admin', headers: { cookie: own, accept: 'text/html' } })).statusCode === 200;
+    const urlencoded = { cookie: own, 'content-type': 'application/x-www-form-urlencoded' };
+    // A cross-site link or <img>, and a GET from a browser that says nothing: a page with the button, the session stays.
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, {}]) {
+      const res = await app.inject({ url: '/admin/logout', headers: { cookie: own, ...headers } });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('<form method="post" action="/admin/logout">');
+      expect(res.body).toContain(`name="_csrf" value="${ownCsrf}"`);
+      expect(await alive()).toBe(true);
+    }
+    // A cross-site form, and a form without the session's token: refused.
+    const forged = await app.inject({ method: 'POST', url: '/admin/logout', ...form({ _csrf: ownCsrf }), headers: { ...urlencoded, origin: 'https://evil.example' } });
+    expect(forged.statusCode).toBe(403);
+    const tokenless = await app.inject({ method: 'POST', url: '/admin/logout', ...form({}), headers: urlencoded });
+    expect(tokenless.statusCode).toBe(403);
+    expect(await alive()).toBe(true);
+    // The queue board's link, followed from this site.
+    const linked = await app.inject({ url: '/admin/logout', headers: { cookie: own, 'sec-fetch-site': 'same-origin' } });
+    expect(linked.statusCode).toBe(303);
+    expect(await alive()).toBe(false);
   });
 
   it("shows only the login's tenant: another tenant's mailbox is not found", async () => {

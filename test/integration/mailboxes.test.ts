@@ -2,6 +2,7 @@
 // connection test stage by stage, the service, and `mailroom mailbox ...` as a
 // user runs it. Every test works in its own tenant; the Dovecot account has a
 // distinctive password so that its absence from every output means something.
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -83,6 +84,25 @@ describe('testMailboxConnection', () => {
     const port = await freePort();
     const result = await testMailboxConnection({ mailbox: connectionRow({ port }), secretKeys: key, policy: testPolicy() });
     expect(result).toEqual({ ok: false, stage: 'tcp', code: 'MAILBOX_CONNECT_FAILED', message: `Nothing accepts connections on 127.0.0.1:${port} (connection refused).` });
+  });
+
+  it('reports a plain-text server that never greets as the tcp stage, not a TLS failure', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const result = await testMailboxConnection({ mailbox: connectionRow({ port, tls: 'none' }), secretKeys: key, policy: testPolicy(), timeoutMs: 1000 });
+      expect(result).toEqual({
+        ok: false,
+        stage: 'tcp',
+        code: 'MAILBOX_CONNECT_FAILED',
+        message: `127.0.0.1:${port} accepted the connection but sent no IMAP greeting (is it an implicit TLS port? then use tls as the TLS mode).`,
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('passes over implicit TLS and over STARTTLS when the certificate is trusted', async () => {

@@ -109,6 +109,16 @@ describe('mailroom status', () => {
     expect(status.mailboxes.some((m) => m.id === healthy.id)).toBe(true);
   });
 
+  it('says in one sentence, naming DATABASE_URL with its password redacted, when the database cannot be reached', async () => {
+    const password = `pw-${randomBytes(6).toString('hex')}`;
+    const databaseUrl = `postgresql://mailroom:${password}@127.0.0.1:${await freePort()}/mailroom`;
+    const res = await runCli(['status'], { env: childEnv({ DATABASE_URL: databaseUrl }) });
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe(`mailroom: Cannot use the database at DATABASE_URL=postgresql://mailroom:***@${databaseUrl.split('@')[1]}: the server does not answer (is PostgreSQL running?).`);
+    expect(res.stderr).not.toContain(password);
+    expect(res.stdout).toBe('');
+  });
+
   it('refuses extra arguments as a usage error', async () => {
     const res = await runCli(['status', 'now'], { env: childEnv() });
     expect(res.code).toBe(2);

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifySchemaCompiler } from 'fastify';
 import { ZodType } from 'zod';
 import { MailroomError } from '../../errors.js';
 import { fieldName } from './wrap.js';
+import { installInputStringRule } from './input-strings.js';
 
 export function isZod(schema: unknown): schema is ZodType {
   return schema instanceof ZodType;
@@ -39,4 +40,6 @@ export const zodCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart, 
 
 export function installValidation(app: FastifyInstance): void {
   app.setValidatorCompiler(zodCompiler);
+  // Before any route's own check: no NUL or lone surrogate in any string or key (input-strings.ts).
+  installInputStringRule(app);
 }

@@ -42,6 +42,7 @@ import {
   type SessionStore,
 } from '../admin-session.js';
 import { tokenUsable } from '../../tokens/lifecycle.js';
+import { CSRF_FIELD, crossSiteProblem, csrfToken, csrfTokenMatches } from '../console/csrf.js';
 import { principalFor } from '../auth.js';
 import type { Principal } from '../../tokens/principal.js';
 
@@ -111,15 +112,32 @@ export async function adminQueuesRoutes(app: FastifyInstance, opts: AdminQueuesO
     return reply.redirect(LANDING(base), 303);
   });
 
-  app.route({
-    method: ['GET', 'POST'],
-    url: '/logout',
-    handler: async (req, reply) => {
-      const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
-      if (sessionId) await sessions.destroy(sessionId);
-      reply.header('set-cookie', clearedSessionCookie({ secure }));
-      return reply.redirect(`${base}/login`, 303);
-    },
+  // Logging out changes state, so another site must not be able to do it (a forced logout through a
+  // link, an <img> or a form): POST from this site (Origin, Sec-Fetch-Site) with the session's CSRF
+  // token, as the console's button sends it without any script. A GET (the queue board's "Log out"
+  // link, a typed address) logs out only when the browser says it came from this site or from the user
+  // (Sec-Fetch-Site same-origin or none); any other GET gets a page with the button instead.
+  const endSession = async (req: FastifyRequest, reply: FastifyReply) => {
+    const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+    if (sessionId) await sessions.destroy(sessionId);
+    reply.header('set-cookie', clearedSessionCookie({ secure }));
+    return reply.redirect(`${base}/login`, 303);
+  };
+  app.get('/logout', async (req, reply) => {
+    const site = req.headers['sec-fetch-site'];
+    if (site === 'same-origin' || site === 'none') return endSession(req, reply);
+    const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+    return sendPage(reply, 200, logoutPage(base, sessionId ? csrfToken(opts.config.secretKey, sessionId) : null));
+  });
+  app.post('/logout', async (req, reply) => {
+    const problem = crossSiteProblem(req, publicOrigin);
+    if (problem) return sendPage(reply, 403, messagePage('Refused', problem, base));
+    const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (sessionId && !csrfTokenMatches(opts.config.secretKey, sessionId, body[CSRF_FIELD])) {
+      return sendPage(reply, 403, messagePage('Refused', 'The logout form is missing its security token or is from an old session; reload the page and try again.', base));
+    }
+    return endSession(req, reply);
   });
 
   // The board in its own scope, so the guard covers it (pages, API, static
@@ -263,6 +281,12 @@ ${alert ? `<p class="error" role="alert">${escapeHtml(alert)}</p>` : ''}
 </form>
 <p class="rule">${escapeHtml(RULE)}</p>`,
   );
+}
+
+/** The logout button for a GET that did not come from this site: a form, so no script is needed. */
+function logoutPage(base: string, csrf: string | null): string {
+  const token = csrf ? `<input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(csrf)}">` : '';
+  return layout('Log out', `<h1>Log out?</h1><form method="post" action="${base}/logout">${token}<button type="submit">Log out</button></form>`);
 }
 
 function messagePage(title: string, message: string, base: string): string {

@@ -88,13 +88,17 @@ export function classifyImapError(row: Pick<MailboxConnectionRow, 'host' | 'port
     return failure('folder', `Folder "${row.folder}" of user ${row.username} on ${where} cannot be opened: ${said.replace(/\.$/, '')}.`);
   }
   const code = errCode(err);
-  if (e.tlsFailed || CERT_CODE.test(code ?? '') || (during === 'connect' && /ssl|tls/i.test(e.message ?? ''))) {
+  // Silence first: imapflow's greeting timeout says "Maybe should use TLS?", which is advice, not a TLS failure.
+  if (code === 'GREETING_TIMEOUT') {
+    return failure('tcp', `${where} accepted the connection but sent no IMAP greeting (is it an implicit TLS port? then use tls as the TLS mode).`);
+  }
+  if (code === 'ETIMEOUT' || code === 'ETIMEDOUT' || code === 'CONNECT_TIMEOUT') return failure('tcp', `${where} stopped answering (the connection timed out).`);
+  // A plain-text connection (tls none) has no TLS to fail, whatever a message says.
+  const mayBeTls = row.tls !== 'none';
+  if (mayBeTls && (e.tlsFailed || CERT_CODE.test(code ?? '') || (during === 'connect' && /ssl|tls/i.test(e.message ?? '')))) {
     const starttls = row.tls === 'starttls';
     if (CERT_CODE.test(code ?? '')) return failure('tls', `The certificate of ${where}${starttls ? ' (after STARTTLS)' : ''} is not trusted: ${tlsReason(err)}.`);
     return failure('tls', `${starttls ? 'STARTTLS' : 'TLS'} with ${where} failed: ${tlsReason(err)}.`);
-  }
-  if (code === 'GREETING_TIMEOUT') {
-    return failure('tcp', `${where} accepted the connection but sent no IMAP greeting (is it an implicit TLS port? then use tls as the TLS mode).`);
   }
   if (code === 'ECONNREFUSED') return failure('tcp', `Nothing accepts connections on ${where} (connection refused).`);
   if (code === 'ENOTFOUND') return failure('dns', `The host name ${row.host} does not exist.`);
