@@ -8,37 +8,16 @@
 import { connectionTestDeps, updateMailboxTested } from '../mailboxes/connection.js';
 import { isResetCursor } from '../mailboxes/service.js';
 import { printable, type Out } from './io.js';
-import { asUsageError, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
+import { SETTING_OPTIONS, asUsageError, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
 import { usageError } from './usage.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { ProgressReporter } from '../util/progress.js';
 
 export const EDIT_OPTIONS = {
-  address: { type: 'string' },
-  alias: { type: 'string', multiple: true },
+  ...SETTING_OPTIONS,
   'no-aliases': { type: 'boolean' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  tls: { type: 'boolean' },
-  starttls: { type: 'boolean' },
-  'no-tls': { type: 'boolean' },
-  user: { type: 'string' },
-  'password-env': { type: 'string' },
-  'password-stdin': { type: 'boolean' },
-  folder: { type: 'string' },
-  after: { type: 'string' },
-  'poll-seconds': { type: 'string' },
-  since: { type: 'string' },
-  'ca-file': { type: 'string' },
   'no-ca': { type: 'boolean' },
-  'no-test': { type: 'boolean' },
   wait: { type: 'boolean' },
-  'oauth-token-url': { type: 'string' },
-  'oauth-client-id': { type: 'string' },
-  'oauth-client-secret-env': { type: 'string' },
-  'oauth-scope': { type: 'string' },
-  'refresh-token-env': { type: 'string' },
-  'refresh-token-stdin': { type: 'boolean' },
 } as const;
 
 /** The wire names of the fields a patch changes, for the summary line (secrets by name only). */

@@ -53,6 +53,32 @@ export function asUsage(validate: () => unknown): void {
   }
 }
 
+/** The flags of a mailbox's settings, the same for `mailbox add` and `mailbox edit` (each adds its own). */
+export const SETTING_OPTIONS = {
+  address: { type: 'string' },
+  alias: { type: 'string', multiple: true },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  tls: { type: 'boolean' },
+  starttls: { type: 'boolean' },
+  'no-tls': { type: 'boolean' },
+  user: { type: 'string' },
+  'password-env': { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  folder: { type: 'string' },
+  after: { type: 'string' },
+  'poll-seconds': { type: 'string' },
+  since: { type: 'string' },
+  'ca-file': { type: 'string' },
+  'no-test': { type: 'boolean' },
+  'oauth-token-url': { type: 'string' },
+  'oauth-client-id': { type: 'string' },
+  'oauth-client-secret-env': { type: 'string' },
+  'oauth-scope': { type: 'string' },
+  'refresh-token-env': { type: 'string' },
+  'refresh-token-stdin': { type: 'boolean' },
+} as const;
+
 type Flags = Parameters<typeof parseCommandArgs>[1];
 
 export function withId<O extends Flags>(rest: string[], options: O, sub: string) {

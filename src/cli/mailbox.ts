@@ -10,7 +10,7 @@ import { requireTenant } from '../tenants/service.js';
 import { nearest } from './help.js';
 import { printable, printableJson, type Out } from './io.js';
 import { editMailboxCommand } from './mailbox-edit.js';
-import { asUsage, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
+import { SETTING_OPTIONS, asUsage, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
 import { parseCommandArgs, usageError } from './usage.js';
 
 export type { MailboxCommandDeps };
@@ -86,31 +86,7 @@ export async function runMailboxCommand(args: string[], io: Out, deps: MailboxCo
   }
 }
 
-const ADD_OPTIONS = {
-  tenant: { type: 'string' },
-  address: { type: 'string' },
-  alias: { type: 'string', multiple: true },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  tls: { type: 'boolean' },
-  starttls: { type: 'boolean' },
-  'no-tls': { type: 'boolean' },
-  user: { type: 'string' },
-  'password-env': { type: 'string' },
-  'password-stdin': { type: 'boolean' },
-  folder: { type: 'string' },
-  after: { type: 'string' },
-  'poll-seconds': { type: 'string' },
-  since: { type: 'string' },
-  'no-test': { type: 'boolean' },
-  'oauth-token-url': { type: 'string' },
-  'oauth-client-id': { type: 'string' },
-  'oauth-client-secret-env': { type: 'string' },
-  'oauth-scope': { type: 'string' },
-  'refresh-token-env': { type: 'string' },
-  'refresh-token-stdin': { type: 'boolean' },
-  'ca-file': { type: 'string' },
-} as const;
+const ADD_OPTIONS = { tenant: { type: 'string' }, ...SETTING_OPTIONS } as const;
 
 async function add(rest: string[], io: Out, deps: MailboxCommandDeps): Promise<number> {
   const { values: v } = parseCommandArgs(rest, ADD_OPTIONS, { min: 0, max: 0, names: '' });

@@ -37,26 +37,31 @@ export async function testStoredMailbox(deps: ConnectionTestDeps, id: number, sc
   return testSettings(deps, await getMailboxRow(deps.db, id, scope));
 }
 
+type Tested = { mailbox: MailboxView; tested: PassedTest['details'] | null } | { failed: FailedTest };
+
 /**
- * Adds a mailbox, testing its connection first unless `test` is false. A
- * failed test stores nothing and is answered as `{ failed }`; invalid input
- * and a taken address throw as addMailbox does.
+ * Runs a store (add or update) whose `beforeStore` tests the settings when
+ * `test` is true: a failed test aborts the store and is answered as
+ * `{ failed }`; a passed one's details come back with the mailbox.
  */
-export async function addMailboxTested(deps: ConnectionTestDeps, tenantId: number, input: unknown, options: { test: boolean }): Promise<{ mailbox: MailboxView } | { failed: FailedTest }> {
+async function storeTested(
+  deps: ConnectionTestDeps,
+  test: boolean,
+  store: (beforeStore: (row: MailboxConnectionRow & { source: string }) => Promise<void>) => Promise<MailboxView>,
+): Promise<Tested> {
   let failed: FailedTest | undefined;
+  let tested: PassedTest['details'] | null = null;
   try {
-    const mailbox = await addMailbox(deps.db, deps.secretKey, tenantId, input, {
-      policy: deps.policy,
-      beforeStore: async (fields) => {
-        if (!options.test) return;
-        const result = await testSettings(deps, fields);
-        if (!result.ok) {
-          failed = result;
-          throw new MailroomError(result.code, result.message);
-        }
-      },
+    const mailbox = await store(async (row) => {
+      if (!test) return;
+      const result = await testSettings(deps, row);
+      if (!result.ok) {
+        failed = result;
+        throw new MailroomError(result.code, result.message);
+      }
+      tested = result.details;
     });
-    return { mailbox };
+    return { mailbox, tested };
   } catch (err) {
     if (failed) return { failed };
     throw err;
@@ -64,38 +69,22 @@ export async function addMailboxTested(deps: ConnectionTestDeps, tenantId: numbe
 }
 
 /**
+ * Adds a mailbox, testing its connection first unless `test` is false. A
+ * failed test stores nothing and is answered as `{ failed }`; invalid input
+ * and a taken address throw as addMailbox does.
+ */
+export function addMailboxTested(deps: ConnectionTestDeps, tenantId: number, input: unknown, options: { test: boolean }): Promise<Tested> {
+  return storeTested(deps, options.test, (beforeStore) => addMailbox(deps.db, deps.secretKey, tenantId, input, { policy: deps.policy, beforeStore }));
+}
+
+/**
  * Changes a mailbox (only the fields given), testing the connection first when
  * `test` is true and the change needs a new connection (server, account,
  * folder, credentials, CA). A failed test changes nothing and is answered as
- * `{ failed }`: the API's PATCH and `mailroom mailbox edit` alike.
+ * `{ failed }`: the API's PATCH, `mailroom mailbox edit` and the console alike.
  */
-export async function updateMailboxTested(
-  deps: ConnectionTestDeps,
-  id: number,
-  patch: unknown,
-  scope: Scope,
-  options: { test: boolean },
-): Promise<{ mailbox: MailboxView; tested: PassedTest['details'] | null } | { failed: FailedTest }> {
-  let failed: FailedTest | undefined;
-  let tested: PassedTest['details'] | null = null;
-  try {
-    const mailbox = await updateMailbox(deps.db, deps.secretKey, id, patch, scope, {
-      policy: deps.policy,
-      beforeStore: async (row) => {
-        if (!options.test) return;
-        const result = await testSettings(deps, row);
-        if (!result.ok) {
-          failed = result;
-          throw new MailroomError(result.code, result.message);
-        }
-        tested = result.details;
-      },
-    });
-    return { mailbox, tested };
-  } catch (err) {
-    if (failed) return { failed };
-    throw err;
-  }
+export function updateMailboxTested(deps: ConnectionTestDeps, id: number, patch: unknown, scope: Scope, options: { test: boolean }): Promise<Tested> {
+  return storeTested(deps, options.test, (beforeStore) => updateMailbox(deps.db, deps.secretKey, id, patch, scope, { policy: deps.policy, beforeStore }));
 }
 
 /**
