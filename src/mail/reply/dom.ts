@@ -1,5 +1,6 @@
 // Small DOM edits shared by the HTML reply rules: replacing a parent's
-// children in one go (removing nodes one by one would cost a splice each).
+// children in one go (removing nodes one by one would cost a splice each),
+// and rewriting everything from a node on, in document order.
 
 import type { ChildNode, ParentNode } from 'domhandler';
 
@@ -20,4 +21,23 @@ export function detach(node: ChildNode): void {
   node.parent = null;
   node.prev = null;
   node.next = null;
+}
+
+/**
+ * Replaces `from` and everything after it in document order with what
+ * `rewrite` makes of it, one slice per ancestor: the slice of `from`'s own
+ * parent starting at `from`, then at each ancestor the siblings after the
+ * branch that holds `from`.
+ */
+export function rewriteFollowing(from: ChildNode, rewrite: (slice: ChildNode[]) => ChildNode[]): void {
+  let node: ChildNode | ParentNode = from;
+  let inclusive = true;
+  while (node.parent) {
+    const parent: ParentNode = node.parent;
+    const idx = parent.children.indexOf(node as ChildNode);
+    const start = inclusive ? idx : idx + 1;
+    if (start < parent.children.length) setChildren(parent, [...parent.children.slice(0, start), ...rewrite(parent.children.slice(start))]);
+    node = parent;
+    inclusive = false;
+  }
 }

@@ -23,7 +23,7 @@ import { DomHandler, Element, Text } from 'domhandler';
 import type { AnyNode, ChildNode, Document, ParentNode } from 'domhandler';
 import { isHiddenElement } from '../rich/css.js';
 import { linkUrl } from '../rich/url.js';
-import { detach, setChildren } from './dom.js';
+import { detach, rewriteFollowing, setChildren } from './dom.js';
 import { findInlineAnswers, quoteFollowingExcept, replyStyleColour } from './inline-answers.js';
 import type { ReplyLimits } from './limits.js';
 
@@ -212,20 +212,11 @@ function removeAll(nodes: readonly ChildNode[]): void {
 
 /** Move `from` and everything after it (in document order) into blockquotes, one slice per ancestor. */
 function quoteFollowing(from: ChildNode): void {
-  let node: ChildNode | ParentNode = from;
-  let inclusive = true;
-  while (node.parent) {
-    const parent: ParentNode = node.parent;
-    const idx = parent.children.indexOf(node as ChildNode);
-    const start = inclusive ? idx : idx + 1;
-    if (start < parent.children.length) {
-      const bq = new Element('blockquote', {});
-      setChildren(bq, parent.children.slice(start));
-      setChildren(parent, [...parent.children.slice(0, start), bq]);
-    }
-    node = parent;
-    inclusive = false;
-  }
+  rewriteFollowing(from, (slice) => {
+    const bq = new Element('blockquote', {});
+    setChildren(bq, slice);
+    return [bq];
+  });
 }
 
 export interface HtmlRendering {

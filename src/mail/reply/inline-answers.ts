@@ -12,7 +12,7 @@
 
 import { Element, Text } from 'domhandler';
 import type { ChildNode, ParentNode } from 'domhandler';
-import { setChildren } from './dom.js';
+import { rewriteFollowing, setChildren } from './dom.js';
 import { headerKindOf } from './patterns.js';
 import { prefaceName } from './preface.js';
 
@@ -296,16 +296,5 @@ export function quoteFollowingExcept(from: ChildNode, keep: ReadonlySet<Element>
     flush();
     return out;
   };
-  let node: ChildNode | ParentNode = from;
-  let inclusive = true;
-  while (node.parent) {
-    const parent: ParentNode = node.parent;
-    const idx = parent.children.indexOf(node as ChildNode);
-    const start = inclusive ? idx : idx + 1;
-    if (start < parent.children.length) {
-      setChildren(parent, [...parent.children.slice(0, start), ...wrap(parent.children.slice(start))]);
-    }
-    node = parent;
-    inclusive = false;
-  }
+  rewriteFollowing(from, wrap);
 }
