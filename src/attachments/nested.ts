@@ -14,7 +14,7 @@
 // it an ERROR.
 
 import { inflateRawSync } from 'node:zlib';
-import { memberDataStart, readZipDirectory, type ZipFacts, type ZipMember } from './zip.js';
+import { entryNameText, memberDataStart, readZipDirectory, type ZipFacts, type ZipMember } from './zip.js';
 
 export interface NestedLimits {
   /** Levels of archives below the attachment: the attachment's own members are level 1. */
@@ -58,11 +58,11 @@ function visit(bytes: Buffer, archive: ZipFacts, depth: number, path: string, bu
   for (const member of archive.archives) {
     const where = `${path}${member.name}`;
     if (now() > budget.deadline) return `The archives inside the archive could not be checked within ${limits.maxMillis / 1000} s.`;
-    if (depth > limits.maxDepth) return `The archive holds archives nested more than ${limits.maxDepth} levels deep (${printable(where)}).`;
+    if (depth > limits.maxDepth) return `The archive holds archives nested more than ${limits.maxDepth} levels deep (${entryNameText(where)}).`;
     const inner = inflateMember(bytes, member, limits.maxInflatedBytes - budget.inflated);
     if (inner === 'too-large') {
       const [, limit] = describe(budget.inflated, limits.maxInflatedBytes);
-      return `The archives inside the archive unpack to more than the ${limit} allowed for opening nested archives (at ${printable(where)}).`;
+      return `The archives inside the archive unpack to more than the ${limit} allowed for opening nested archives (at ${entryNameText(where)}).`;
     }
     if (inner === null) continue; // damaged or not a ZIP after all: nothing more to open
     budget.inflated += inner.length;
@@ -80,9 +80,9 @@ function visit(bytes: Buffer, archive: ZipFacts, depth: number, path: string, bu
       const [size, limit] = describe(budget.uncompressed, limits.maxUncompressedBytes);
       return `The archive and the archives inside it unpack to at least ${size}, which exceeds the ${limit} limit.`;
     }
-    if (facts.overlapping) return `A nested archive's entries overlap, a trick only zip bombs use (${printable(where)}).`;
+    if (facts.overlapping) return `A nested archive's entries overlap, a trick only zip bombs use (${entryNameText(where)}).`;
     const blocked = facts.names.find(ctx.blockedName);
-    if (blocked !== undefined) return `The archive contains a blocked file type: ${printable(`${where}/${blocked}`)}.`;
+    if (blocked !== undefined) return `The archive contains a blocked file type: ${entryNameText(`${where}/${blocked}`)}.`;
     const problem = visit(inner, facts, depth + 1, `${where}/`, budget, ctx, now);
     if (problem !== null) return problem;
   }
@@ -105,8 +105,3 @@ function inflateMember(bytes: Buffer, member: ZipMember, room: number): Buffer |
   }
 }
 
-/** Entry names are the sender's text: no control characters, and short enough for a sentence. */
-function printable(name: string): string {
-  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '');
-  return clean.length > 100 ? `…${clean.slice(-99)}` : clean;
-}

@@ -35,7 +35,7 @@
 // into, and macros in legacy OLE files (.doc/.xls) are not detected.
 import { fileTypeFromBuffer } from 'file-type';
 import { nestedArchiveProblem, type NestedLimits } from './nested.js';
-import { hasZipDirectory, readZipDirectory, looksLikeZip, type ZipFacts } from './zip.js';
+import { entryNameText, hasZipDirectory, readZipDirectory, looksLikeZip, type ZipFacts } from './zip.js';
 import { EXTENSION_TYPES, GENERIC_TYPES, STRONG_MAGIC, compatibleTypes, describeType, normalizeType } from './types.js';
 
 export interface ZipLimits {
@@ -131,7 +131,7 @@ export function assess(facts: AttachmentFacts, limits: PolicyLimits = DEFAULT_PO
     const bomb = zipBomb(zip, facts.sizeBytes, limits.zip);
     if (bomb) return error(bomb);
     const blocked = zip.names.find(isBlockedName);
-    if (blocked !== undefined) return error(`The archive contains a blocked file type: ${printable(blocked)}.`);
+    if (blocked !== undefined) return error(`The archive contains a blocked file type: ${entryNameText(blocked)}.`);
     const nested = nestedArchiveProblem(bytes, zip, { limits: limits.zip.nested, describe: formatPair, blockedName: isBlockedName });
     if (nested) return error(nested);
   }
@@ -241,8 +241,3 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** Archive entry names are the sender's text: no control characters, and short enough for a sentence. */
-function printable(name: string): string {
-  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '');
-  return clean.length > 100 ? `…${clean.slice(-99)}` : clean;
-}

@@ -11,6 +11,12 @@
 
 import { isMailroomError, MailroomError } from '../errors.js';
 
+/** An entry name for a sentence: the sender's text, so no control or bidi characters, and at most 100 characters. */
+export function entryNameText(name: string): string {
+  const clean = name.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  return clean.length > 100 ? `…${clean.slice(-99)}` : clean;
+}
+
 /** Stop walking early: past these the archive is refused anyway, so the rest need not be read. */
 export interface ZipWalkLimits {
   readonly maxEntries: number;

@@ -16,9 +16,9 @@ import { requireTenant } from '../tenants/service.js';
 import { LAST_USED_GRANULARITY_MS, lastUseIsStale, tokenState, tokenUsable, type TokenState } from './lifecycle.js';
 import type { Principal, Role } from './principal.js';
 import { generateToken, hashToken, tokenDisplayPrefix } from './tokens.js';
+import { hasControlChars } from '../util/controls.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A token as lists show it: never the token itself, never its hash. */
 export interface TokenView {
@@ -74,7 +74,7 @@ export async function createToken(db: PrismaClient, input: CreateTokenInput): Pr
   let user;
   if (input.userEmail !== undefined) {
     const email = input.userEmail.trim().toLowerCase();
-    if (!EMAIL.test(email) || CONTROL.test(email) || email.length > 254) {
+    if (!EMAIL.test(email) || hasControlChars(email) || email.length > 254) {
       throw new MailroomError('VALIDATION', 'user must be an email address.', { fields: [{ field: 'user', message: 'user must be an email address' }] });
     }
     user = await db.user.upsert({

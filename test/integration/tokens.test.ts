@@ -10,6 +10,7 @@ import { authenticateToken, createToken } from '../../src/tokens/service.js';
 import { bearer, buildTestApp, createApiTenant, type ApiTenant, type TestApp, type Wrapped } from '../support/api.js';
 import { runCli } from '../support/cli.js';
 import { childEnv } from '../support/env.js';
+import type { TokenView } from '../../src/tokens/service.js';
 
 let testApp: TestApp;
 let app: FastifyInstance;
@@ -17,19 +18,8 @@ let db: PrismaClient;
 let acme: ApiTenant;
 let globex: ApiTenant;
 
-interface TokenRow {
-  id: number;
-  tenant: string;
-  role: string;
-  user: string;
-  token_prefix: string;
-  created: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-  state: string;
-  token?: string;
-}
+/** A row as the API answers it (the token itself only on create). */
+type TokenRow = TokenView & { token?: string };
 
 beforeAll(async () => {
   testApp = await buildTestApp();
