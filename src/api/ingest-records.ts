@@ -120,6 +120,15 @@ export async function listIngestLog(
   return { rows: rows.map((r) => toIngestRecordRow(r, source)), total };
 }
 
+/** How many `failed` records each of these mailboxes of the tenant has (one grouped query; 0 where none). */
+export async function failedCounts(db: PrismaClient, tenantId: number, mailboxIds: readonly number[]): Promise<Map<number, number>> {
+  const counts = new Map(mailboxIds.map((id) => [id, 0]));
+  if (mailboxIds.length === 0) return counts;
+  const groups = await db.ingestRecord.groupBy({ by: ['mailbox_id'], where: { tenant_id: tenantId, mailbox_id: { in: [...mailboxIds] }, outcome: 'failed' }, _count: { _all: true } });
+  for (const g of groups) if (g.mailbox_id !== null) counts.set(g.mailbox_id, g._count._all);
+  return counts;
+}
+
 export interface ReprocessedRow extends IngestRecordRow {
   previous_outcome: IngestOutcome;
   /** false: the record already was a conversation and was left alone. */

@@ -8,7 +8,7 @@ import { recordsToReprocess } from '../../ingest/reprocess.js';
 import { addMailboxTested, connectionTestDeps, testNewMailbox, testStoredMailbox, updateMailboxTested } from '../../mailboxes/connection.js';
 import { getMailbox, listMailboxes, removeMailbox, setMailboxEnabled } from '../../mailboxes/service.js';
 import type { MailboxView } from '../../mailboxes/types.js';
-import { listIngestLog, reprocessLogRecord } from '../ingest-records.js';
+import { failedCounts, listIngestLog, reprocessLogRecord } from '../ingest-records.js';
 import { BASE } from './layout.js';
 import { logPage, OUTCOMES, type Outcome } from './log-views.js';
 import { mailboxFormPage, mailboxListPage, mailboxPage, mailboxPath, removePage, valuesOf, type FieldErrors, type FormValues } from './mailbox-views.js';
@@ -103,7 +103,7 @@ function fieldErrors(err: unknown): FieldErrors {
 }
 
 async function failedCount(deps: ConsoleDeps, tenantId: number, mailboxId: number): Promise<number> {
-  return (await listIngestLog(deps.db, { tenantId, mailboxId }, { outcome: 'failed', page: { page: 1, page_size: 1 } })).total;
+  return (await failedCounts(deps.db, tenantId, [mailboxId])).get(mailboxId) ?? 0;
 }
 
 export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
@@ -114,7 +114,8 @@ export function mailboxConsoleRoutes(app: FastifyInstance, deps: ConsoleDeps): v
     const tenantId = tenantOf(req);
     const page = { page: pageParam(req.query.page), page_size: MAILBOX_PAGE_SIZE };
     const { mailboxes, total } = await listMailboxes(db, { tenantId, page });
-    const rows = await Promise.all(mailboxes.map(async (mailbox) => ({ mailbox, failed: await failedCount(deps, tenantId, mailbox.id) })));
+    const failed = await failedCounts(db, tenantId, mailboxes.map((m) => m.id));
+    const rows = mailboxes.map((mailbox) => ({ mailbox, failed: failed.get(mailbox.id) ?? 0 }));
     return deps.send(reply, 200, mailboxListPage(deps.context(req, reply), rows, { ...page, total }));
   });
 
