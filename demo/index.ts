@@ -24,7 +24,7 @@ import { createServices } from '../src/main/services.js';
 import { createTenant } from '../src/tenants/service.js';
 import { createToken } from '../src/tokens/service.js';
 import { createDovecot, destroyDovecot, DEFAULT_PASSWORD, DovecotMissingError, freePort, portOpen } from '../dev/dovecot.js';
-import { deleteRedisPrefix } from '../test/support/redis.js';
+import { deleteRedisPrefix } from '../dev/redis.js';
 import { appendSampleMails, parseImapUrl, readSampleMails, type DemoImap } from './mailbox.js';
 import { summaryLines, type DemoResult } from './summary.js';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { deleteRedisPrefix } from '../../test/support/redis.js';
+import { deleteRedisPrefix } from '../../dev/redis.js';
 import pg from 'pg';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { ADMIN_URL, createTestDatabase, dropTestDatabase } from '../../test/support/database.js';
