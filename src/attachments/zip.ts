@@ -55,6 +55,7 @@ export interface ZipMember {
 export type ZipReport = ZipFacts | { readonly kind: 'unreadable'; readonly reason: string };
 
 const EOCD_SIG = 0x06054b50;
+const EOCD_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const ZIP64_LOCATOR_SIG = 0x07064b50;
 const ZIP64_EOCD_SIG = 0x06064b50;
 const CENTRAL_SIG = 0x02014b50;
@@ -76,8 +77,10 @@ export function looksLikeZip(bytes: Buffer): boolean {
  */
 export function hasZipDirectory(bytes: Buffer): boolean {
   const last = bytes.length - 22;
-  for (let i = last; i >= Math.max(0, last - 0xffff); i--) if (bytes.readUInt32LE(i) === EOCD_SIG) return true;
-  return false;
+  if (last < 0) return false;
+  // A native search of the window (the signature may start anywhere from last - 0xffff to last):
+  // a JS loop of 64 Ki reads per attachment was 3 % of a backlog's main-thread CPU.
+  return bytes.subarray(Math.max(0, last - 0xffff), last + 4).lastIndexOf(EOCD_BYTES) !== -1;
 }
 
 /** A damaged archive structure: readZipDirectory turns it into an `unreadable` report. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_LIMITS, assess, checkSize, executableFormat, fileExtension, formatBytes, policyLimits, sniffType, type AttachmentFacts } from '../../../src/attachments/policy.js';
+import { hasZipDirectory } from '../../../src/attachments/zip.js';
 import { PDF, PNG, buildZip, docm, elfExecutable, peExecutable } from '../../fixtures/attachments/samples.js';
 
 const MiB = 1024 * 1024;
@@ -125,5 +126,41 @@ describe('zip bombs', () => {
   it('refuses overlapping entries (one deflate stream counted many times)', async () => {
     const bomb = buildZip([{ name: 'a', data: Buffer.alloc(1024), deflate: true }, ...Array.from({ length: 50 }, (_, i) => ({ name: `b${i}`, data: Buffer.alloc(1024), deflate: true, sameDataAs: 0 }))]);
     expect(await refusedQuickly(bomb)).toBe('The archive\'s entries overlap, a trick only zip bombs use.');
+  });
+});
+
+describe('hasZipDirectory', () => {
+  // The reference: every offset of the window, as unzip reads it (the signature's first byte at last - 0xffff … last).
+  const byLoop = (bytes: Buffer) => {
+    const last = bytes.length - 22;
+    for (let i = last; i >= Math.max(0, last - 0xffff); i--) if (bytes.readUInt32LE(i) === 0x06054b50) return true;
+    return false;
+  };
+  const withSignatureAt = (size: number, at: number) => {
+    const bytes = Buffer.alloc(size, 0x41);
+    if (at >= 0) bytes.writeUInt32LE(0x06054b50, at);
+    return bytes;
+  };
+
+  it('finds the end record exactly where extractors look for it, and nowhere else', () => {
+    const size = 200_000;
+    const last = size - 22;
+    for (const at of [-1, last, last - 0xffff, last - 0xffff - 1, last + 1, size - 4, 0, 5_000]) {
+      const bytes = withSignatureAt(size, at);
+      expect(hasZipDirectory(bytes), `signature at ${at}`).toBe(byLoop(bytes));
+    }
+    expect(hasZipDirectory(withSignatureAt(size, last))).toBe(true);
+    expect(hasZipDirectory(withSignatureAt(size, last - 0xffff))).toBe(true);
+    expect(hasZipDirectory(withSignatureAt(size, last - 0xffff - 1))).toBe(false);
+    expect(hasZipDirectory(withSignatureAt(size, last + 1))).toBe(false);
+  });
+
+  it('reads small and empty inputs without going out of bounds', () => {
+    for (const size of [0, 3, 21, 22, 25, 30]) {
+      for (let at = -1; at <= size - 4; at++) {
+        const bytes = withSignatureAt(size, at);
+        expect(hasZipDirectory(bytes), `size ${size}, at ${at}`).toBe(byLoop(bytes));
+      }
+    }
   });
 });
