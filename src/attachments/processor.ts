@@ -17,7 +17,7 @@ import { describeError, isMailroomError, MailroomError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { AttachmentJobStatus, Metrics } from '../metrics/metrics.js';
 import type { AttachmentJobData } from '../queues/queues.js';
-import { sha256Hex, type BlobStore } from '../storage/blob-store.js';
+import { blobKeyFor, type BlobStore } from '../storage/blob-store.js';
 import type { Scanner } from './clamd.js';
 import { assess, checkSize, sniffType, type PolicyLimits, type Verdict } from './policy.js';
 
@@ -42,23 +42,19 @@ export type ProcessResult =
   | { readonly status: 'OK' | 'WARNING' | 'ERROR'; readonly message: string | null; readonly detectedType: string | null }
   | { readonly status: 'skipped'; readonly reason: 'missing' | 'final' };
 
-type Row = NonNullable<Awaited<ReturnType<typeof loadRow>>>;
-
 export async function processAttachment(deps: ProcessorDeps, job: AttachmentJobData, attempt: AttemptInfo): Promise<ProcessResult> {
   const { db } = deps;
   const log = deps.logger.child({ attachmentId: job.attachmentId, attempt: attempt.attempt });
-  const row = await loadRow(db, job);
+  const row = await startAttempt(db, job);
   if (!row) {
     // Deleted with its conversation, or a job naming another tenant's row: nothing to do.
-    log.info('attachment row not found; job dropped');
-    return { status: 'skipped', reason: 'missing' };
+    if (!(await rowExists(db, job))) {
+      log.info('attachment row not found; job dropped');
+      return { status: 'skipped', reason: 'missing' };
+    }
+    return { status: 'skipped', reason: 'final' };
   }
-  if (row.status !== 'UNAVAILABLE') return { status: 'skipped', reason: 'final' };
-
-  // Counted when the attempt starts, not when it ends: a file that crashes the
-  // worker (and so never finishes an attempt) still uses up its budget.
-  await db.attachment.updateMany({ where: { id: row.id, status: 'UNAVAILABLE' }, data: { attempts: { increment: 1 } } });
-  const attemptsSoFar = row.attempts + 1;
+  const attemptsSoFar = row.attempts;
 
   let verdict: Verdict;
   let detectedType: string | null = null;
@@ -84,11 +80,34 @@ export async function processAttachment(deps: ProcessorDeps, job: AttachmentJobD
   return { status: verdict.status, message: verdict.message, detectedType };
 }
 
-function loadRow(db: Db, job: AttachmentJobData) {
-  return db.attachment.findFirst({
-    where: { id: job.attachmentId, tenant_id: job.tenantId },
-    select: { id: true, tenant_id: true, filename: true, content_type: true, size_bytes: true, sha256: true, storage_key: true, status: true, attempts: true },
-  });
+interface Row {
+  id: number;
+  tenant_id: number;
+  filename: string;
+  content_type: string;
+  size_bytes: bigint;
+  sha256: string;
+  storage_key: string;
+  /** Including the attempt starting now. */
+  attempts: number;
+}
+
+/**
+ * The row (scoped to the job's tenant) with this attempt counted, in one
+ * statement; null when there is no UNAVAILABLE row. Counted when the attempt
+ * starts, not when it ends: a file that crashes the worker (and so never
+ * finishes an attempt) still uses up its budget.
+ */
+async function startAttempt(db: Db, job: AttachmentJobData): Promise<Row | null> {
+  const [row] = await db.$queryRaw<Row[]>`
+    UPDATE attachments SET attempts = attempts + 1, last_updated = (${new Date().toISOString()}::timestamptz AT TIME ZONE 'UTC')
+     WHERE id = ${job.attachmentId}::int AND tenant_id = ${job.tenantId}::int AND status = 'UNAVAILABLE'
+    RETURNING id, tenant_id, filename, content_type, size_bytes, sha256, storage_key, attempts`;
+  return row ?? null;
+}
+
+async function rowExists(db: Db, job: AttachmentJobData): Promise<boolean> {
+  return (await db.attachment.count({ where: { id: job.attachmentId, tenant_id: job.tenantId } })) > 0;
 }
 
 async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdict; detectedType: string | null }> {
@@ -107,7 +126,8 @@ async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdic
     }
     throw err;
   }
-  if (bytes.length !== sizeBytes || sha256Hex(bytes) !== row.sha256) throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
+  // The store checked the bytes against the hash in their key: the row's hash need only be that one.
+  if (bytes.length !== sizeBytes || row.storage_key !== blobKeyFor(row.sha256)) throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
 
   const facts = { filename: row.filename, declaredType: row.content_type, sizeBytes, bytes };
   // Errors that need no sniffing (executables, blocked names, zip bombs) are settled before file-type reads anything.
