@@ -34,9 +34,19 @@ export interface SameMailFacts {
   messageIdUsed: boolean;
 }
 
+/** What sameMail asks about a mail (sameMailQuery builds it). */
+export interface SameMailQuery {
+  tenantId: number;
+  dedupeKey: string;
+  rawSha256: string;
+  exceptRecordId: number | undefined;
+  /** Lower-cased. */
+  messageId: string | null;
+}
+
 /** The facts the rules need, per tenant; the database implements it (lookup.ts). */
 export interface IngestLookup extends ThreadLookup {
-  sameMail(q: { tenantId: number; dedupeKey: string; rawSha256: string; exceptRecordId: number | undefined; messageId: string | null }): Promise<SameMailFacts>;
+  sameMail(q: SameMailQuery): Promise<SameMailFacts>;
   /**
    * The first ingest record of these raw bytes that made something (a
    * conversation, or a deliberate skip), other than `exceptRecordId`. A failed
@@ -75,10 +85,15 @@ export async function decideUnparsed(input: DecisionInput, error: { code: ErrorC
   return { kind: 'failed', error, warnings: [] };
 }
 
-export async function decideIngest(input: DecisionInput, mail: DecisionMail, lookup: IngestLookup, secretKey: Buffer): Promise<IngestDecision> {
+export function sameMailQuery(input: DecisionInput, mail: DecisionMail): SameMailQuery {
+  return { tenantId: input.tenantId, dedupeKey: mail.dedupe_key, rawSha256: input.rawSha256, exceptRecordId: input.recordId, messageId: mail.thread.message_id?.toLowerCase() ?? null };
+}
+
+/** `known`: the answer to sameMailQuery(input, mail), when the caller asked it already (with more, in the same round trip). */
+export async function decideIngest(input: DecisionInput, mail: DecisionMail, lookup: IngestLookup, secretKey: Buffer, known?: SameMailFacts): Promise<IngestDecision> {
   const warnings: string[] = [];
   const messageId = mail.thread.message_id;
-  const facts = await lookup.sameMail({ tenantId: input.tenantId, dedupeKey: mail.dedupe_key, rawSha256: input.rawSha256, exceptRecordId: input.recordId, messageId: messageId?.toLowerCase() ?? null });
+  const facts = known ?? (await lookup.sameMail(sameMailQuery(input, mail)));
   if (facts.sameConversation) return { kind: 'duplicate', of: facts.sameConversation, warnings };
   if (facts.sameRaw) return { kind: 'duplicate', of: facts.sameRaw, warnings };
   if (messageId !== null && facts.messageIdUsed) {

@@ -16,9 +16,9 @@ import type { Db } from '../db/prisma.js';
 import { describeError, isMailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
 import { moveCursor } from './cursor.js';
-import { decideIngest, decideUnparsed } from './decide.js';
+import { decideIngest, decideUnparsed, sameMailQuery } from './decide.js';
 import type { IngestDecision } from './decide.js';
-import { PrismaIngestLookup } from './lookup.js';
+import { PrismaIngestLookup, type ItemRecord } from './lookup.js';
 import { pgWarnings } from '../db/text.js';
 import { allocateAttachmentIds, writeIngest } from './store.js';
 import { loadTenantContext } from './tenant-context.js';
@@ -97,8 +97,8 @@ async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
 }
 
 export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, prepared?: PreparedItem): Promise<IngestResult> {
-  const known = opts.recordId === undefined ? await recorded(ctx.db, mailbox, item, opts.cursor) : null;
-  if (known) return known;
+  // An item already recorded (re-read after the cursor was moved back) is recognised by attempt(),
+  // in the statement that asks after the same mail: no round trip of its own for every new item.
   try {
     return await attempt(ctx, mailbox, item, opts, prepared ?? prepareItem(ctx, mailbox, item));
   } catch (err) {
@@ -117,10 +117,16 @@ export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, ite
 
 /** The record of an item already ingested, with the cursor moved past it (nothing else is written). */
 async function recorded(db: Db, mailbox: IngestMailbox, item: IngestItem, cursor: CursorMove | null): Promise<IngestResult | null> {
-  const r = await db.ingestRecord.findUnique({ where: { mailbox_id_source_key: { mailbox_id: mailbox.id, source_key: item.sourceKey } } });
-  if (!r) return null;
+  const r = await db.ingestRecord.findUnique({
+    where: { mailbox_id_source_key: { mailbox_id: mailbox.id, source_key: item.sourceKey } },
+    select: { id: true, outcome: true, classification: true, conversation_id: true, ticket_id: true },
+  });
+  return r ? alreadyRecorded(db, mailbox, { id: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversation_id, ticketId: r.ticket_id }, cursor) : null;
+}
+
+async function alreadyRecorded(db: Db, mailbox: IngestMailbox, r: ItemRecord, cursor: CursorMove | null): Promise<IngestResult> {
   if (cursor) await moveCursor(db, mailbox.id, cursor);
-  return { recordId: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversation_id, ticketId: r.ticket_id, attachments: [], alreadyRecorded: true };
+  return { recordId: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversationId, ticketId: r.ticketId, attachments: [], alreadyRecorded: true };
 }
 
 /**
@@ -134,11 +140,15 @@ async function recorded(db: Db, mailbox: IngestMailbox, item: IngestItem, cursor
 async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, err: unknown): Promise<IngestResult> {
   // Not the message's fault: infrastructure, or a record someone else changed meanwhile.
   if ((isMailroomError(err) && (err.retryable || err.code === 'CONFLICT')) || isTransientDbError(err)) throw err;
+  // The item's own record, if it has one, is its result; asking also tells whether the database is fine.
+  let known: IngestResult | null = null;
   try {
-    await ctx.db.$queryRaw`SELECT 1`;
+    if (opts.recordId === undefined) known = await recorded(ctx.db, mailbox, item, opts.cursor);
+    else await ctx.db.$queryRaw`SELECT 1`;
   } catch {
     throw err;
   }
+  if (known) return known;
   ctx.logger.error({ mailboxId: mailbox.id, sourceKey: item.sourceKey, err: describeError(err) }, 'processing a message failed; recorded as failed');
   const raw = await ctx.blobs.put(item.raw);
   const decision: IngestDecision = { kind: 'failed', error: { code: 'INTERNAL', message: `Processing the message failed: ${describeError(err)}` }, warnings: [] };
@@ -156,15 +166,23 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   const lookup = new PrismaIngestLookup(db);
   const facts = { tenantId: mailbox.tenant_id, rawSha256: raw.sha256, recordId: opts.recordId };
   const { tenant, res } = await prepared.mapped;
-  // Not downloaded (over the size limit): the header that was kept is the mail; unreadable, it fails as before.
-  if (item.oversize && !res.ok) {
-    const error = { code: 'MAIL_LIMIT_EXCEEDED' as const, message: `The message is ${item.oversize.size} bytes, over the limit of ${item.oversize.limit}` };
-    return store(ctx, { ...common, headerOnly: true, header: res.header, decision: { kind: 'failed', error, warnings: [HEADER_ONLY_WARNING] } });
+  const itemKey = opts.recordId === undefined ? { mailboxId: mailbox.id, sourceKey: item.sourceKey } : null;
+  if (!res.ok) {
+    const known = itemKey ? await recorded(db, mailbox, item, opts.cursor) : null;
+    if (known) return known;
+    // Not downloaded (over the size limit): the header that was kept is the mail; unreadable, it fails as before.
+    if (item.oversize) {
+      const error = { code: 'MAIL_LIMIT_EXCEEDED' as const, message: `The message is ${item.oversize.size} bytes, over the limit of ${item.oversize.limit}` };
+      return store(ctx, { ...common, headerOnly: true, header: res.header, decision: { kind: 'failed', error, warnings: [HEADER_ONLY_WARNING] } });
+    }
+    return store(ctx, { ...common, header: res.header, decision: await decideUnparsed(facts, res.error, lookup) });
   }
-  if (!res.ok) return store(ctx, { ...common, header: res.header, decision: await decideUnparsed(facts, res.error, lookup) });
-  const attachmentIds = res.mapped.attachments.length > 0 ? await allocateAttachmentIds(db, res.mapped.attachments.length) : [];
+  const same = await lookup.sameMailAndRecord(sameMailQuery(facts, res.mapped), itemKey);
+  if (same.record) return alreadyRecorded(db, mailbox, same.record, opts.cursor);
+  const decided = await decideIngest(facts, res.mapped, lookup, ctx.secretKey, same.facts);
+  // Ids only for rows that will be written: the rules never look at the attachments' URLs.
+  const attachmentIds = decided.kind === 'conversation' && res.mapped.attachments.length > 0 ? await allocateAttachmentIds(db, res.mapped.attachments.length) : [];
   const mapped = withAttachmentIds(res.mapped, TOKEN, attachmentIds);
-  const decided = await decideIngest(facts, mapped, lookup, ctx.secretKey);
   const limitWarnings = item.oversize ? [oversizeWarning(item.oversize), HEADER_ONLY_WARNING] : [];
   const decision = { ...decided, warnings: [...limitWarnings, ...mapped.warnings, ...decided.warnings] };
 

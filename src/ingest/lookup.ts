@@ -3,16 +3,38 @@
 // over one tenant's rows. Message-IDs are stored and compared lower-cased.
 
 import type { Db } from '../db/prisma.js';
-import type { DuplicateOf, IngestLookup, SameMailFacts } from './decide.js';
+import type { DuplicateOf, IngestLookup, SameMailFacts, SameMailQuery } from './decide.js';
+import type { IngestOutcome } from './types.js';
+import type { Classification } from '../mail/classify.js';
+
+/** The ingest record an item already has (same mailbox, same source key). */
+export interface ItemRecord {
+  id: number;
+  outcome: IngestOutcome;
+  classification: Classification | null;
+  conversationId: number | null;
+  ticketId: number | null;
+}
 
 export class PrismaIngestLookup implements IngestLookup {
   constructor(private readonly db: Db) {}
 
-  /** The three questions of decideIngest in one statement: this runs once per ingested mail. */
-  async sameMail(q: { tenantId: number; dedupeKey: string; rawSha256: string; exceptRecordId: number | undefined; messageId: string | null }): Promise<SameMailFacts> {
+  async sameMail(q: SameMailQuery): Promise<SameMailFacts> {
+    return (await this.sameMailAndRecord(q, null)).facts;
+  }
+
+  /**
+   * The three questions of decideIngest and, for `item`, its own ingest record
+   * if it has one (a re-read after the cursor was moved back): one statement,
+   * which runs once per ingested mail.
+   */
+  async sameMailAndRecord(q: SameMailQuery, item: { mailboxId: number; sourceKey: string } | null): Promise<{ facts: SameMailFacts; record: ItemRecord | null }> {
     const except = q.exceptRecordId ?? null;
-    const rows = await this.db.$queryRaw<{ same: DuplicateOf | null; raw: DuplicateOf | null; mid_used: boolean }[]>`
+    const rows = await this.db.$queryRaw<{ same: DuplicateOf | null; raw: DuplicateOf | null; mid_used: boolean; rec: ItemRecord | null }[]>`
       SELECT
+        (SELECT json_build_object('id', r.id, 'outcome', r.outcome, 'classification', r.classification,
+                 'conversationId', r.conversation_id, 'ticketId', r.ticket_id)
+           FROM ingest_records r WHERE r.mailbox_id = ${item?.mailboxId ?? null}::int AND r.source_key = ${item?.sourceKey ?? null}::text) AS rec,
         (SELECT json_build_object('conversationId', c.id, 'ticketId', c.ticket_id,
                  'recordId', (SELECT min(r.id) FROM ingest_records r WHERE r.conversation_id = c.id))
            FROM conversations c WHERE c.tenant_id = ${q.tenantId} AND c.dedupe_key = ${q.dedupeKey}) AS same,
@@ -24,7 +46,7 @@ export class PrismaIngestLookup implements IngestLookup {
         (${q.messageId}::text IS NOT NULL AND EXISTS (
            SELECT 1 FROM conversations c WHERE c.tenant_id = ${q.tenantId} AND c.message_id = ${q.messageId}::text)) AS mid_used`;
     const row = rows[0];
-    return { sameConversation: row?.same ?? null, sameRaw: row?.raw ?? null, messageIdUsed: row?.mid_used === true };
+    return { facts: { sameConversation: row?.same ?? null, sameRaw: row?.raw ?? null, messageIdUsed: row?.mid_used === true }, record: row?.rec ?? null };
   }
 
   async recordByRawSha256(tenantId: number, sha256: string, exceptRecordId: number | undefined): Promise<DuplicateOf | null> {

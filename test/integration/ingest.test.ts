@@ -157,6 +157,9 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect(record.error_code).toBe('MAIL_UNREADABLE');
     expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(raw);
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
+    // Read again under the same UID (the cursor was moved back): its record, nothing new.
+    const again = await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null });
+    expect(again).toMatchObject({ alreadyRecorded: true, recordId: bad.recordId, outcome: 'failed' });
   });
 
   it('takes a web form\'s requester from Reply-To, with the fallback on the ingest record', async () => {
@@ -228,6 +231,10 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect(record.error_code).toBe('INTERNAL');
     expect(record.error_message).toMatch(/disk on fire/);
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
+    // Read again under the same UID, throwing again: its failed record, not a second one or a stuck mailbox.
+    const again = await ingestMessage(failing, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null });
+    expect(again).toMatchObject({ alreadyRecorded: true, recordId: r.recordId, outcome: 'failed' });
+    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: record.source_key } })).toBe(1);
   });
 
   it('writes nothing when the cursor was moved by someone else (the item is read again later)', async () => {
