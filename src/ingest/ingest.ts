@@ -180,20 +180,20 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   const same = await lookup.sameMailAndRecord(sameMailQuery(facts, res.mapped), itemKey);
   if (same.record) return alreadyRecorded(db, mailbox, same.record, opts.cursor);
   const decided = await decideIngest(facts, res.mapped, lookup, ctx.secretKey, same.facts);
-  // Ids only for rows that will be written: the rules never look at the attachments' URLs.
-  const attachmentIds = decided.kind === 'conversation' && res.mapped.attachments.length > 0 ? await allocateAttachmentIds(db, res.mapped.attachments.length) : [];
-  const mapped = withAttachmentIds(res.mapped, TOKEN, attachmentIds);
   const limitWarnings = item.oversize ? [oversizeWarning(item.oversize), HEADER_ONLY_WARNING] : [];
-  const decision = { ...decided, warnings: [...limitWarnings, ...mapped.warnings, ...decided.warnings] };
-
-  // Attachment bytes are stored before the transaction; content addressing makes a retry harmless.
-  const attachments: StoredAttachment[] = [];
-  if (decision.kind === 'conversation') {
-    for (const [i, a] of mapped.attachments.entries()) {
-      const blob = await ctx.blobs.put(a.content);
-      attachments.push({ id: attachmentIds[i] ?? 0, attachment: a, storageKey: blob.key });
-    }
+  const decision = { ...decided, warnings: [...limitWarnings, ...res.mapped.warnings, ...decided.warnings] };
+  if (decision.kind !== 'conversation' || res.mapped.attachments.length === 0) {
+    return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, mapped: res.mapped, tenant, attachments: [] });
   }
+  // Attachment bytes are stored before the transaction (content addressing makes a retry harmless), all at once and
+  // while the ids are taken: one after the other, each write's two fsyncs stood in the mail's path to its commit.
+  const puts = Promise.all(res.mapped.attachments.map((a) => ctx.blobs.put(a.content)));
+  puts.catch(() => undefined); // awaited below, after the ids
+  // Ids only for rows that will be written: the rules never look at the attachments' URLs.
+  const attachmentIds = await allocateAttachmentIds(db, res.mapped.attachments.length);
+  const blobs = await puts;
+  const mapped = withAttachmentIds(res.mapped, TOKEN, attachmentIds);
+  const attachments: StoredAttachment[] = mapped.attachments.map((a, i) => ({ id: attachmentIds[i] ?? 0, attachment: a, storageKey: blobs[i]!.key }));
   return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, mapped, tenant, attachments });
 }
 
