@@ -187,7 +187,7 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   }
   // Attachment bytes are stored before the transaction (content addressing makes a retry harmless), all at once and
   // while the ids are taken: one after the other, each write's two fsyncs stood in the mail's path to its commit.
-  const puts = Promise.all(res.mapped.attachments.map((a) => ctx.blobs.put(a.content)));
+  const puts = Promise.all(res.mapped.attachments.map((a) => ctx.blobs.put(a.content, a.sha256)));
   puts.catch(() => undefined); // awaited below, after the ids
   // Ids only for rows that will be written: the rules never look at the attachments' URLs.
   const attachmentIds = await allocateAttachmentIds(db, res.mapped.attachments.length);

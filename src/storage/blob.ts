@@ -20,8 +20,12 @@ export interface OpenedBlob {
 }
 
 export interface BlobStore {
-  /** Stores the bytes; bytes already stored are not written again. */
-  put(bytes: Buffer): Promise<StoredBlob>;
+  /**
+   * Stores the bytes; bytes already stored are not written again. `sha256`:
+   * their hash when this process computed it from these very bytes already
+   * (the mail core hashes every attachment), so they are not hashed twice.
+   */
+  put(bytes: Buffer, sha256?: string): Promise<StoredBlob>;
   /** The bytes under `key`; STORAGE_FAILED (not retryable) when there are none. */
   get(key: string): Promise<Buffer>;
   /**

@@ -12,8 +12,8 @@ import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } 
 export class FileBlobStore implements BlobStore {
   constructor(readonly root: string) {}
 
-  async put(bytes: Buffer): Promise<StoredBlob> {
-    const sha256 = sha256Hex(bytes);
+  async put(bytes: Buffer, known?: string): Promise<StoredBlob> {
+    const sha256 = known ?? sha256Hex(bytes);
     const key = blobKeyFor(sha256);
     const stored = { key, sha256, size: bytes.length };
     const target = this.pathOf(key);

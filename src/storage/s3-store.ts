@@ -22,8 +22,8 @@ export class S3BlobStore implements BlobStore {
 
   constructor(readonly location: S3Location) {}
 
-  async put(bytes: Buffer): Promise<StoredBlob> {
-    const digest = createHash('sha256').update(bytes).digest();
+  async put(bytes: Buffer, known?: string): Promise<StoredBlob> {
+    const digest = known === undefined ? createHash('sha256').update(bytes).digest() : Buffer.from(known, 'hex');
     const sha256 = digest.toString('hex');
     const key = blobKeyFor(sha256);
     const stored = { key, sha256, size: bytes.length };

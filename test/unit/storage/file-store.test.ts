@@ -50,6 +50,15 @@ async function storageError(promise: Promise<unknown>): Promise<{ retryable: boo
 }
 
 describe('FileBlobStore', () => {
+  it('stores under the hash the caller already computed, the same blob as hashing it here', async () => {
+    const bytes = randomBytes(4096);
+    const sha = sha256Hex(bytes);
+    expect(await store.put(bytes, sha)).toEqual({ key: blobKeyFor(sha), sha256: sha, size: bytes.length });
+    expect(await store.put(bytes)).toEqual({ key: blobKeyFor(sha), sha256: sha, size: bytes.length });
+    expect(await store.get(blobKeyFor(sha))).toEqual(bytes);
+    expect(await filesUnder(root)).toEqual([blobKeyFor(sha)]);
+  });
+
   it('stores bytes under their content address and reads them back', async () => {
     const bytes = Buffer.from('hello attachment');
     const sha = sha256Hex(bytes);
