@@ -111,6 +111,30 @@ export async function sniffType(bytes: Buffer): Promise<DetectedType | undefined
   return { ext: found.ext, mime: found.mime };
 }
 
+/** What judge() found: the verdict, and the type the bytes are (null when unknown or not looked at). */
+export interface Judgement {
+  readonly verdict: Verdict;
+  readonly detectedType: string | null;
+}
+
+/** The facts of bytes in hand, as judge() takes them (a worker thread gets them this way too). */
+export type JudgeRequest = Required<Pick<AttachmentFacts, 'filename' | 'declaredType' | 'sizeBytes' | 'bytes'>> & { readonly limits: PolicyLimits };
+
+/**
+ * The policy's verdict on an attachment's bytes: errors that need no sniffing
+ * (executables, blocked names, ZIP bombs, nested archives) are settled before
+ * file-type reads anything, then the type is sniffed and weighed. CPU work
+ * (a nested archive is inflated, within `limits.zip.nested`): the worker runs
+ * it in a parse thread (ingest/map-pool.ts), off the event loop.
+ */
+export async function judge(req: JudgeRequest): Promise<Judgement> {
+  const { limits, ...facts } = req;
+  const early = assess(facts, limits);
+  if (early.status === 'ERROR') return { verdict: early, detectedType: null };
+  const detected = await sniffType(facts.bytes);
+  return { verdict: assess({ ...facts, detected }, limits), detectedType: detected?.mime ?? null };
+}
+
 export function assess(facts: AttachmentFacts, limits: PolicyLimits = DEFAULT_POLICY_LIMITS): Verdict {
   const size = checkSize(facts.sizeBytes, limits);
   if (size) return size;

@@ -19,7 +19,7 @@ import type { AttachmentJobStatus, Metrics } from '../metrics/metrics.js';
 import type { AttachmentJobData } from '../queues/queues.js';
 import { blobKeyFor, type BlobStore } from '../storage/blob-store.js';
 import type { Scanner } from './clamd.js';
-import { assess, checkSize, sniffType, type PolicyLimits, type Verdict } from './policy.js';
+import { checkSize, judge, type Judgement, type JudgeRequest, type PolicyLimits, type Verdict } from './policy.js';
 
 export interface ProcessorDeps {
   readonly db: Db;
@@ -30,6 +30,13 @@ export interface ProcessorDeps {
   readonly scanner?: Scanner | null | undefined;
   /** Attempts a row gets over all its jobs (the sweeper re-enqueues with a fresh BullMQ count). */
   readonly attemptBudget: number;
+  /** Runs the policy off the event loop (the parse threads); absent: in this thread. */
+  readonly judge?: AttachmentJudge | undefined;
+}
+
+/** Something that runs policy.judge elsewhere; `keep`: the caller still needs the bytes (else they may be handed over). */
+export interface AttachmentJudge {
+  judge(req: JudgeRequest, opts: { keep: boolean }): Promise<Judgement>;
 }
 
 /** This job's attempt (1-based) and how many BullMQ gives it. */
@@ -129,13 +136,9 @@ async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdic
   // The store checked the bytes against the hash in their key: the row's hash need only be that one.
   if (bytes.length !== sizeBytes || row.storage_key !== blobKeyFor(row.sha256)) throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
 
-  const facts = { filename: row.filename, declaredType: row.content_type, sizeBytes, bytes };
-  // Errors that need no sniffing (executables, blocked names, zip bombs) are settled before file-type reads anything.
-  const early = assess(facts, deps.limits);
-  if (early.status === 'ERROR') return { verdict: early, detectedType: null };
-  const detected = await sniffType(bytes);
-  const detectedType = detected?.mime ?? null;
-  const verdict = assess({ ...facts, detected }, deps.limits);
+  const request = { filename: row.filename, declaredType: row.content_type, sizeBytes, bytes, limits: deps.limits };
+  // The bytes go to the thread for good unless the scanner still needs them here.
+  const { verdict, detectedType } = deps.judge ? await deps.judge.judge(request, { keep: deps.scanner != null }) : await judge(request);
   if (verdict.status === 'ERROR' || !deps.scanner) return { verdict, detectedType };
 
   const scan = await deps.scanner.scan(bytes);

@@ -16,7 +16,7 @@ import { redactBlobKeys } from '../storage/blob-key.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { clamdScanner, type Scanner } from './clamd.js';
 import { policyLimits } from './policy.js';
-import { processAttachment, type ProcessResult, type ProcessorDeps } from './processor.js';
+import { processAttachment, type AttachmentJudge, type ProcessResult, type ProcessorDeps } from './processor.js';
 
 import { sweepAttachments, type SweepResult } from './sweeper.js';
 
@@ -39,6 +39,8 @@ export interface AttachmentWorkerDeps {
   readonly jobOptions?: Partial<DefaultJobOptions>;
   /** Defaults to clamd at MAILROOM_CLAMD_URL when set, else no scan. */
   readonly scanner?: Scanner | null;
+  /** Runs the policy off the event loop (the worker's parse threads); absent: in this thread. */
+  readonly judge?: AttachmentJudge | undefined;
 }
 
 export interface AttachmentWorkerHandle {
@@ -70,6 +72,7 @@ export async function startAttachmentWorker(deps: AttachmentWorkerDeps): Promise
     limits: policyLimits(config.maxAttachmentBytes),
     scanner: deps.scanner !== undefined ? deps.scanner : config.clamdUrl ? clamdScanner(config.clamdUrl) : null,
     attemptBudget,
+    judge: deps.judge,
   };
   const sweep = async () => {
     const result = await sweepAttachments({ db, queue, logger: log, staleSeconds: config.attachmentStaleSeconds, attemptBudget });

@@ -5,23 +5,27 @@
 // this file, or the .ts source through tsx when Mailroom runs from source.
 // The same threads sanitize the content of API-posted conversations
 // (conversations/content.ts), so a big POST does not stall the API either;
-// those jobs hold at most threads - 1 of the threads at once (one when the
-// pool has one), so a busy API client never queues the mail of every mailbox
-// behind it.
+// The attachment jobs' policy runs here too (a nested archive is inflated
+// within a time budget of seconds: on the event loop it stalled every watch).
+// Those side jobs — content and attachment verdicts — hold at most threads - 1
+// of the threads at once (one when the pool has one), so a busy API client or
+// a queue of attachments never puts the mail of every mailbox behind it.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { AttachmentJudge } from '../attachments/processor.js';
+import type { Judgement, JudgeRequest } from '../attachments/policy.js';
 import type { ContentJob, ContentPreparer, PreparedContent } from '../conversations/content.js';
 import { revive, type Mapper, type MapRequest, type MapResponse } from './mapping.js';
 
-export class MapPool implements Mapper, ContentPreparer {
+export class MapPool implements Mapper, ContentPreparer, AttachmentJudge {
   private readonly pool: Piscina;
-  /** API content jobs running at once, and the ones waiting for a slot. */
-  private readonly contentSlots: number;
-  private contentRunning = 0;
-  private readonly contentWaiting: (() => void)[] = [];
+  /** Side jobs (API content, attachment verdicts) running at once, and the ones waiting for a slot. */
+  private readonly sideSlots: number;
+  private sideRunning = 0;
+  private readonly sideWaiting: (() => void)[] = [];
 
   constructor(threads = Math.max(1, Math.min(4, availableParallelism()))) {
-    this.contentSlots = Math.max(1, threads - 1);
+    this.sideSlots = Math.max(1, threads - 1);
     const fromSource = import.meta.url.endsWith('.ts');
     this.pool = new Piscina({
       filename: new URL(fromSource ? './map-worker.ts' : './map-worker.js', import.meta.url).href,
@@ -38,15 +42,27 @@ export class MapPool implements Mapper, ContentPreparer {
   }
 
   async prepare(job: ContentJob): Promise<PreparedContent> {
-    if (this.contentRunning >= this.contentSlots) await new Promise<void>((resolve) => this.contentWaiting.push(resolve));
-    else this.contentRunning++;
+    return this.side(() => this.pool.run(job, { name: 'prepare' }) as Promise<PreparedContent>);
+  }
+
+  async judge(req: JudgeRequest, opts: { keep: boolean }): Promise<Judgement> {
+    const { bytes } = req;
+    // Handed over without a copy when they are not needed here any more and own their memory
+    // (a Buffer from Node's pool shares its ArrayBuffer with others: that one is copied).
+    const own = !opts.keep && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    return this.side(() => this.pool.run(req, { name: 'judge', ...(own ? { transferList: [bytes.buffer as ArrayBuffer] } : {}) }) as Promise<Judgement>);
+  }
+
+  private async side<T>(run: () => Promise<T>): Promise<T> {
+    if (this.sideRunning >= this.sideSlots) await new Promise<void>((resolve) => this.sideWaiting.push(resolve));
+    else this.sideRunning++;
     try {
-      return (await this.pool.run(job, { name: 'prepare' })) as PreparedContent;
+      return await run();
     } finally {
       // The slot passes straight to the next waiter (the count stays), or is given back.
-      const next = this.contentWaiting.shift();
+      const next = this.sideWaiting.shift();
       if (next) next();
-      else this.contentRunning--;
+      else this.sideRunning--;
     }
   }
 

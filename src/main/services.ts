@@ -7,6 +7,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config.js';
 import { encryptSecret } from '../crypto/secrets.js';
 import { createPrisma } from '../db/prisma.js';
+import type { AttachmentJudge } from '../attachments/processor.js';
 import type { ContentPreparer } from '../conversations/content.js';
 import { MapPool } from '../ingest/map-pool.js';
 import { TenantContextCache } from '../ingest/tenant-context.js';
@@ -26,6 +27,8 @@ export interface Services extends WorkerServices, CommandServices {
   readonly tokens: AccessTokenCache;
   /** The parse pool, which also sanitizes API-posted conversations; absent: that runs in the main thread. */
   readonly preparer?: ContentPreparer;
+  /** The attachment policy off the event loop (the same parse threads). */
+  readonly attachmentJudge?: AttachmentJudge;
 }
 
 export interface ServiceOptions {
@@ -81,7 +84,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
       return queuesNow();
     },
     tokens,
-    ...(pool ? { preparer: pool } : {}),
+    ...(pool ? { preparer: pool, attachmentJudge: pool } : {}),
     ingest,
     source,
     locks,

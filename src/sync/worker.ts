@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { AttachmentJudge } from '../attachments/processor.js';
 import { startAttachmentWorker } from '../attachments/worker.js';
 import { describeError } from '../errors.js';
 import type { Config } from '../config/config.js';
@@ -58,6 +59,8 @@ export interface WorkerServices {
   readonly source: SourceContext;
   /** Every sync's mailbox lock, on one PostgreSQL connection of this process (connected on first use). */
   readonly locks: MailboxLocks;
+  /** The attachment policy off the event loop; absent: attachment jobs judge in this thread. */
+  readonly attachmentJudge?: AttachmentJudge;
   enqueueAttachments(rows: AttachmentJobData[]): Promise<void>;
 }
 
@@ -86,7 +89,7 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
   const worker = startSyncWorker({ services, syncDeps, connection: workerConnection, running, outages: new Map(), shutdown: shutdown.signal, log });
 
   // Attachment jobs run in the same process, on their own queue and connection.
-  const attachments = await startAttachmentWorker({ config, db, connection, logger: services.logger, metrics: deps.metrics, blobs: services.blobs });
+  const attachments = await startAttachmentWorker({ config, db, connection, logger: services.logger, metrics: deps.metrics, blobs: services.blobs, judge: services.attachmentJudge });
 
   const watchers = config.idleSeconds > 0 ? createWatchers(services, log) : null;
 

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MapPool } from '../../../src/ingest/map-pool.js';
 import { prepareContent, type ContentJob } from '../../../src/conversations/content.js';
 import { parseAndMap, placeholderToken, withAttachmentIds, type MapRequest } from '../../../src/ingest/mapping.js';
+import { DEFAULT_POLICY_LIMITS, judge, type JudgeRequest } from '../../../src/attachments/policy.js';
+import { PDF, bomb42, buildZip, peExecutable } from '../../fixtures/attachments/samples.js';
 
 const pool = new MapPool(1);
 afterAll(() => pool.close());
@@ -84,4 +86,34 @@ describe('MapPool', () => {
     expect(there[0]!.rich.html).toContain('attachments/7/download');
     expect(there[0]!.rich.html).not.toContain('javascript:');
   });
+
+  it("judges attachments in a worker thread exactly as in this thread, handing the bytes over only when they are not kept", async () => {
+    const cases: [string, string, Buffer][] = [
+      ['report.pdf', 'application/pdf', PDF],
+      ['invoice.pdf', 'application/pdf', peExecutable()],
+      ['notes.zip', 'application/zip', buildZip([{ name: 'a.txt', data: Buffer.from('hello') }])],
+      ['bomb.zip', 'application/zip', bomb42(4, 1024)],
+    ];
+    const req = (name: string, type: string, bytes: Buffer): JudgeRequest => ({ filename: name, declaredType: type, sizeBytes: bytes.length, bytes, limits: DEFAULT_POLICY_LIMITS });
+    for (const [name, type, bytes] of cases) {
+      const here = await judge(req(name, type, bytes));
+      // A copy that owns its memory, as a blob read gives it: handed over, so it is gone here afterwards.
+      const own = Buffer.from(new Uint8Array(bytes).buffer);
+      expect(await pool.judge(req(name, type, own), { keep: false }), name).toEqual(here);
+      expect(own.byteLength, name).toBe(0);
+      const kept = Buffer.from(new Uint8Array(bytes).buffer);
+      expect(await pool.judge(req(name, type, kept), { keep: true }), name).toEqual(here);
+      expect(kept.equals(bytes), name).toBe(true);
+    }
+    // A Buffer on a shared ArrayBuffer (as Node's pool gives small ones) is copied, never handed over: the others on it stay.
+    const shared = new ArrayBuffer(64);
+    const pooled = Buffer.from(shared, 0, 13);
+    pooled.write('%PDF-1.4 tiny');
+    const neighbour = Buffer.from(shared, 32, 10);
+    neighbour.write('still here');
+    await pool.judge(req('tiny.pdf', 'application/pdf', pooled), { keep: false });
+    expect(neighbour.toString()).toBe('still here');
+    expect(pooled.toString()).toBe('%PDF-1.4 tiny');
+  });
 });
+
