@@ -8,7 +8,8 @@ import type { PrismaClient } from '../db/prisma.js';
 import type { ConnectionPolicy } from '../net/policy.js';
 import { MailroomError } from '../errors.js';
 import { sourceFor } from '../sources/registry.js';
-import { addMailbox, getMailboxRow, updateMailbox, type Scope } from './service.js';
+import { encryptSecret } from '../crypto/secrets.js';
+import { addMailbox, getMailboxRow, updateMailbox, type Scope, type StoreOverrides } from './service.js';
 import type { ConnectionTestResult, MailboxConnectionRow, MailboxView } from './types.js';
 
 export interface ConnectionTestDeps {
@@ -27,14 +28,27 @@ export function connectionTestDeps(db: PrismaClient, config: Pick<Config, 'secre
 export type FailedTest = Extract<ConnectionTestResult, { ok: false }>;
 export type PassedTest = Extract<ConnectionTestResult, { ok: true }>;
 
-/** Tests settings (a stored row, or the fields of one about to be stored). */
-export function testSettings(deps: Pick<ConnectionTestDeps, 'secretKey' | 'policy'>, row: MailboxConnectionRow & { source: string }): Promise<ConnectionTestResult> {
-  return sourceFor(row.source).test(row, { secretKeys: [deps.secretKey], policy: deps.policy });
+/**
+ * Tests settings (a stored row, or the fields of one about to be stored).
+ * `onSecretRotated`: where a secret the test rotated goes (see SourceTestContext).
+ */
+export function testSettings(
+  deps: Pick<ConnectionTestDeps, 'secretKey' | 'policy'>,
+  row: MailboxConnectionRow & { source: string },
+  onSecretRotated?: (secret: string) => Promise<void>,
+): Promise<ConnectionTestResult> {
+  return sourceFor(row.source).test(row, { secretKeys: [deps.secretKey], policy: deps.policy, ...(onSecretRotated ? { onSecretRotated } : {}) });
 }
 
-/** Tests a stored mailbox of the scope (NOT_FOUND otherwise). */
+/**
+ * Tests a stored mailbox of the scope (NOT_FOUND otherwise). A secret the test
+ * rotated replaces the stored one, unless the stored one changed meanwhile.
+ */
 export async function testStoredMailbox(deps: ConnectionTestDeps, id: number, scope: Scope): Promise<ConnectionTestResult> {
-  return testSettings(deps, await getMailboxRow(deps.db, id, scope));
+  const row = await getMailboxRow(deps.db, id, scope);
+  return testSettings(deps, row, async (secret) => {
+    await deps.db.mailbox.updateMany({ where: { id: row.id, auth: 'oauth2', secret_encrypted: row.secret_encrypted }, data: { secret_encrypted: encryptSecret(secret, deps.secretKey) } });
+  });
 }
 
 type Tested = { mailbox: MailboxView; tested: PassedTest['details'] | null } | { failed: FailedTest };
@@ -47,19 +61,22 @@ type Tested = { mailbox: MailboxView; tested: PassedTest['details'] | null } | {
 async function storeTested(
   deps: ConnectionTestDeps,
   test: boolean,
-  store: (beforeStore: (row: MailboxConnectionRow & { source: string }) => Promise<void>) => Promise<MailboxView>,
+  store: (beforeStore: (row: MailboxConnectionRow & { source: string }) => Promise<StoreOverrides | undefined>) => Promise<MailboxView>,
 ): Promise<Tested> {
   let failed: FailedTest | undefined;
   let tested: PassedTest['details'] | null = null;
   try {
     const mailbox = await store(async (row) => {
-      if (!test) return;
-      const result = await testSettings(deps, row);
+      if (!test) return undefined;
+      let rotated: string | undefined;
+      const result = await testSettings(deps, row, async (secret) => void (rotated = secret));
       if (!result.ok) {
         failed = result;
         throw new MailroomError(result.code, result.message);
       }
       tested = result.details;
+      // The refresh token the test was answered with is the one that works from now on: it is stored instead.
+      return rotated === undefined ? undefined : { secret_encrypted: encryptSecret(rotated, deps.secretKey) };
     });
     return { mailbox, tested };
   } catch (err) {
@@ -90,7 +107,8 @@ export function updateMailboxTested(deps: ConnectionTestDeps, id: number, patch:
 /**
  * Validates new settings and tests them without storing anything (the same
  * checks as an add, the address's uniqueness included): the console's "Test
- * connection" before "Add".
+ * connection" before "Add". A refresh token the endpoint rotated meanwhile has
+ * nowhere to go: the add tests again, and stores what that test was given.
  */
 export async function testNewMailbox(deps: ConnectionTestDeps, tenantId: number, input: unknown): Promise<ConnectionTestResult> {
   let result: ConnectionTestResult | undefined;

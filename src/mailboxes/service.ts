@@ -214,6 +214,11 @@ export function storedFields(s: MailboxSettings, secretKey: Buffer) {
 
 export type StoredFields = ReturnType<typeof storedFields>;
 
+/** What a `beforeStore` (the connection test) may change in what is stored: a secret it rotated. */
+export interface StoreOverrides {
+  secret_encrypted?: string;
+}
+
 const conflict = (address: string) => new MailroomError('CONFLICT', `A mailbox for ${address} already exists in this tenant.`);
 const withTenant = { tenant: { select: { slug: true } } } as const;
 
@@ -227,13 +232,13 @@ export async function addMailbox(
   secretKey: Buffer,
   tenantId: number,
   input: unknown,
-  options: { beforeStore?: (fields: StoredFields) => Promise<void>; policy?: ConnectionPolicy } = {},
+  options: { beforeStore?: (fields: StoredFields) => Promise<StoreOverrides | undefined | void>; policy?: ConnectionPolicy } = {},
 ): Promise<MailboxView> {
   const settings = parseMailboxInput(input, options.policy);
   const existing = await db.mailbox.findUnique({ where: { tenant_id_address: { tenant_id: tenantId, address: settings.address } } });
   if (existing) throw conflict(settings.address);
   const data = storedFields(settings, secretKey);
-  await options.beforeStore?.(data);
+  Object.assign(data, await options.beforeStore?.(data));
   try {
     return toMailboxView(await db.mailbox.create({ data: { ...data, tenant_id: tenantId }, include: withTenant }));
   } catch (err) {
@@ -307,7 +312,7 @@ export async function updateMailbox(
   id: number,
   patch: unknown,
   scope: Scope = {},
-  options: { policy?: ConnectionPolicy; beforeStore?: (row: Mailbox) => Promise<void> } = {},
+  options: { policy?: ConnectionPolicy; beforeStore?: (row: Mailbox) => Promise<StoreOverrides | undefined | void> } = {},
 ): Promise<MailboxView> {
   const row = await getMailboxRow(db, id, scope);
   const parsed = patchSchema.safeParse(patch);
@@ -354,7 +359,7 @@ export async function updateMailbox(
   // New credentials or server: try again now (an auth_error is not retried on its own).
   if (!enabled) Object.assign(data, transition(row, { type: 'disabled' }));
   else if (reconnect || (p.enabled === true && !row.enabled)) Object.assign(data, transition(row, { type: reconnect ? 'reconfigured' : 'enabled' }));
-  if (reconnect) await options.beforeStore?.({ ...row, ...data });
+  if (reconnect) Object.assign(data, await options.beforeStore?.({ ...row, ...data }));
   try {
     return toMailboxView(await db.mailbox.update({ where: { id }, data, include: withTenant }));
   } catch (err) {

@@ -114,6 +114,17 @@ export interface SourceContext {
   readonly timeouts?: Readonly<Record<string, number>>;
 }
 
+/** What a connection test is given. */
+export type SourceTestContext = Pick<SourceContext, 'secretKeys' | 'policy'> & {
+  timeoutMs?: number;
+  /**
+   * The test rotated a stored secret (an OAuth2 endpoint answered the refresh
+   * with a new refresh token; the old one may stop working): the caller stores
+   * it, whatever the later stages of the test found.
+   */
+  onSecretRotated?: (secret: string) => Promise<void>;
+};
+
 export interface MailSource {
   readonly kind: string;
   open(mailbox: Mailbox, ctx: SourceContext): Promise<SourceSession>;
@@ -122,7 +133,7 @@ export interface MailSource {
   /** Maps anything open/pull/ack/watch threw to what it means for the mailbox. */
   classify(mailbox: Mailbox, err: unknown): SourceFailure;
   /** Connects and checks every stage an admin can get wrong (the mailbox test). */
-  test(row: MailboxConnectionRow, ctx: Pick<SourceContext, 'secretKeys' | 'policy'> & { timeoutMs?: number }): Promise<ConnectionTestResult>;
+  test(row: MailboxConnectionRow, ctx: SourceTestContext): Promise<ConnectionTestResult>;
   /** The cursor as readable fields for views (IMAP: uid_validity, last_uid, highest_modseq). */
   describeCursor(cursor: string | null): Record<string, number | string | null>;
   /** A source key as readable fields for the ingest log (IMAP: uid_validity, uid). */

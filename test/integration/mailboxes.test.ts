@@ -13,6 +13,7 @@ import { decryptSecret } from '../../src/crypto/secrets.js';
 import type { PrismaClient } from '../../src/db/prisma.js';
 import { MailroomError } from '../../src/errors.js';
 import { testMailboxConnection } from '../../src/sources/imap/connection-test.js';
+import { testStoredMailbox } from '../../src/mailboxes/connection.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled, storedFields, updateMailbox } from '../../src/mailboxes/service.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -133,6 +134,47 @@ describe('testMailboxConnection', () => {
       const rejected = await testMailboxConnection({ mailbox, secretKeys: key, policy: testPolicy() });
       // The test Dovecot has no OAuth2 mechanism: the token is good, the server cannot take it.
       expect(rejected).toEqual({ ok: false, stage: 'auth', code: 'MAILBOX_AUTH_FAILED', message: `127.0.0.1:${testEnv().dovecot.imapPort} does not offer OAuth2 login (XOAUTH2 or OAUTHBEARER) for user ${USER}.` });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('a refresh token rotated by a connection test', () => {
+  it('replaces the stored one, even when a later stage fails, but never one changed meanwhile', async () => {
+    let next = 1;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'access', expires_in: 3600, refresh_token: `refresh-NEW-${next++}` })));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+      const tenant = await newTenant();
+      const view = await addMailbox(db, key, tenant.id, settings({ password: undefined, auth: 'oauth2', refresh_token: 'refresh-OLD', oauth_token_url: tokenUrl, oauth_client_id: 'cid' }), { policy: testPolicy() });
+      const deps = { db, secretKey: key, policy: testPolicy() };
+      // The test Dovecot takes no OAuth2 login: the test fails at the auth stage, after the endpoint rotated the token.
+      expect(await testStoredMailbox(deps, view.id, {})).toMatchObject({ ok: false, stage: 'auth' });
+      expect(decryptSecret((await getMailboxRow(db, view.id)).secret_encrypted, key)).toBe('refresh-NEW-1');
+
+      // An admin stores another token while a test runs: the test's rotation of the old one does not overwrite it.
+      const slowServer = http.createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          void updateMailbox(db, key, view.id, { refresh_token: 'refresh-FROM-ADMIN' }, {}, { policy: testPolicy() }).then(() =>
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'access', expires_in: 3600, refresh_token: 'refresh-STALE' })),
+          );
+        });
+      });
+      await new Promise<void>((resolve) => slowServer.listen(0, '127.0.0.1', resolve));
+      try {
+        const slowUrl = `http://127.0.0.1:${(slowServer.address() as AddressInfo).port}/token`;
+        await db.mailbox.update({ where: { id: view.id }, data: { oauth_token_url: slowUrl } });
+        await testStoredMailbox(deps, view.id, {});
+        expect(decryptSecret((await getMailboxRow(db, view.id)).secret_encrypted, key)).toBe('refresh-FROM-ADMIN');
+      } finally {
+        await new Promise((resolve) => slowServer.close(resolve));
+      }
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

@@ -23,6 +23,8 @@ export interface ConnectionTestOptions extends Omit<ImapClientDeps, 'timeouts'> 
   mailbox: MailboxConnectionRow;
   /** Budget of each network stage. */
   timeoutMs?: number;
+  /** See SourceTestContext.onSecretRotated. */
+  onSecretRotated?: ((secret: string) => Promise<void>) | undefined;
 }
 
 /** A failed stage, as a registry error (its code names the stage). */
@@ -116,7 +118,10 @@ export async function testMailboxConnection(options: ConnectionTestOptions): Pro
     let accessToken: string | undefined;
     if (row.auth === 'oauth2') {
       // An OAUTH_FAILED error names the oauth stage itself.
-      accessToken = (await refreshAccessToken(oauthParams(row, options.secretKeys), { policy: options.policy, fetch: options.oauth?.fetch, timeoutMs })).accessToken;
+      const params = oauthParams(row, options.secretKeys);
+      const token = await refreshAccessToken(params, { policy: options.policy, fetch: options.oauth?.fetch, timeoutMs });
+      if (token.refreshToken && token.refreshToken !== params.refreshToken) await options.onSecretRotated?.(token.refreshToken);
+      accessToken = token.accessToken;
     }
 
     const c = await createImapClient(

@@ -12,7 +12,7 @@ export const imapSource: MailSource = {
   open: openImapSession,
   watch: watchImap,
   classify: sourceFailure,
-  test: (row, ctx) => testMailboxConnection({ mailbox: row, secretKeys: ctx.secretKeys, policy: ctx.policy, timeoutMs: ctx.timeoutMs }),
+  test: (row, ctx) => testMailboxConnection({ mailbox: row, secretKeys: ctx.secretKeys, policy: ctx.policy, timeoutMs: ctx.timeoutMs, onSecretRotated: ctx.onSecretRotated }),
   describeCursor,
   describeKey,
 };
