@@ -129,20 +129,35 @@ export type JudgeRequest = Required<Pick<AttachmentFacts, 'filename' | 'declared
  */
 export async function judge(req: JudgeRequest): Promise<Judgement> {
   const { limits, ...facts } = req;
-  const early = assess(facts, limits);
-  if (early.status === 'ERROR') return { verdict: early, detectedType: null };
+  const inside = checkBytes(facts, limits);
+  if ('status' in inside) return { verdict: inside, detectedType: null };
   const detected = await sniffType(facts.bytes);
-  return { verdict: assess({ ...facts, detected }, limits), detectedType: detected?.mime ?? null };
+  return { verdict: weigh({ ...facts, detected }, inside), detectedType: detected?.mime ?? null };
 }
 
 export function assess(facts: AttachmentFacts, limits: PolicyLimits = DEFAULT_POLICY_LIMITS): Verdict {
+  const inside = checkBytes(facts, limits);
+  return 'status' in inside ? inside : weigh(facts, inside);
+}
+
+/** What checkBytes learnt of bytes it let through, for weigh(). */
+interface ByteFacts {
+  readonly ext: string;
+  readonly zip: ZipFacts | null;
+}
+
+/**
+ * The errors that need the bytes but not their sniffed type — size, executable
+ * bytes, blocked names, ZIP bombs and what the archives inside hold (inflated,
+ * within limits) — or what weigh() needs of them. Run once per attachment.
+ */
+function checkBytes(facts: AttachmentFacts, limits: PolicyLimits): Verdict | ByteFacts {
   const size = checkSize(facts.sizeBytes, limits);
   if (size) return size;
   const ext = fileExtension(facts.filename);
   const bytes = facts.bytes ?? Buffer.alloc(0);
   const exec = executableFormat(bytes);
   if (exec) return error(`Blocked file type: the bytes are ${exec}.`);
-  if (facts.detected && BLOCKED_DETECTED.has(facts.detected.ext)) return error(`Blocked file type: the bytes are ${describeType(facts.detected.mime, facts.detected.ext)}.`);
   if (BLOCKED_EXTENSIONS.has(ext)) return error(`Blocked file type: .${ext} files can run code when opened.`);
 
   // A ZIP by its first bytes, or by a directory at its end behind anything else (extractors find it there).
@@ -159,7 +174,12 @@ export function assess(facts: AttachmentFacts, limits: PolicyLimits = DEFAULT_PO
     const nested = nestedArchiveProblem(bytes, zip, { limits: limits.zip.nested, describe: formatPair, blockedName: isBlockedName });
     if (nested) return error(nested);
   }
+  return { ext, zip };
+}
 
+/** The rest of the verdict on bytes checkBytes let through, with the type file-type found (if any). */
+function weigh(facts: AttachmentFacts, { ext, zip }: ByteFacts): Verdict {
+  if (facts.detected && BLOCKED_DETECTED.has(facts.detected.ext)) return error(`Blocked file type: the bytes are ${describeType(facts.detected.mime, facts.detected.ext)}.`);
   const macro =
     MACRO_EXTENSIONS.has(ext) || (facts.detected !== undefined && MACRO_EXTENSIONS.has(facts.detected.ext)) || (zip?.names.some((n) => /(^|\/)vbaproject\.bin$/i.test(n)) ?? false);
   if (macro) return warning('The file is a macro-enabled Office document, whose macros can run code when it is opened.');
