@@ -20,7 +20,8 @@
 import { createHash } from 'node:crypto';
 import libmime from 'libmime';
 import { simpleParser } from 'mailparser';
-import { BodyDecoder, markTextCharsets, unmarkTextCharsets } from './body-charset.js';
+import { Readable } from 'node:stream';
+import { BodyDecoder, markedPieces, unmarkTextCharsets } from './body-charset.js';
 import type { Attachment, ParsedMail } from 'mailparser';
 import { MailroomError, describeError } from '../errors.js';
 import { parseAddressValues } from './addresses.js';
@@ -171,7 +172,7 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
 
 async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[], hint: CharsetHint): Promise<ParsedMail | null> {
   try {
-    return await simpleParser(markTextCharsets(message, hint), {
+    return await simpleParser(chunked(markedPieces(message, hint)), {
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
       // The text of HTML-only mail is rendered by textOfHtml (see the module comment).
@@ -199,6 +200,22 @@ async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[
     warnings.push(`body could not be parsed (${message.slice(0, 200)}); headers only`);
     return null;
   }
+}
+
+/** How much of the message the parser is handed at a time. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The marked message as the parser reads it: a stream of views of the pieces,
+ * at most CHUNK_BYTES each, as a socket delivers mail. Never one copy of the
+ * whole message, and the parser's own buffers stay a chunk's size.
+ */
+function chunked(pieces: readonly Buffer[]): Readable {
+  return Readable.from(
+    (function* () {
+      for (const piece of pieces) for (let at = 0; at < piece.length; at += CHUNK_BYTES) yield piece.subarray(at, at + CHUNK_BYTES);
+    })(),
+  );
 }
 
 /** The text of an HTML-only mail: bounded, unwrapped, the sender's blockquotes as "> " lines. */
