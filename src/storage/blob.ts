@@ -22,6 +22,13 @@ export interface OpenedBlob {
 export interface BlobStore {
   /** Stores the bytes; bytes already stored are not written again. */
   put(bytes: Buffer): Promise<StoredBlob>;
+  /**
+   * Stores what `source` yields, hashing it on the way, for callers that must
+   * not hold a whole blob in memory (a large attachment while a mail is
+   * parsed). Never more than a chunk of it is held. A write failure is
+   * STORAGE_FAILED (retryable); a failure of the source is its own error.
+   */
+  putStream(source: Readable): Promise<StoredBlob>;
   /** The bytes under `key`; STORAGE_FAILED (not retryable) when there are none. */
   get(key: string): Promise<Buffer>;
   /**
