@@ -88,10 +88,9 @@ async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   // back), which costs more memory than the parse. Here its large attachments go straight to
   // the blob store as they are decoded (content addressing makes that harmless should the
   // mail turn out a duplicate or be skipped, as for the raw bytes).
-  const pooled = ctx.mapper !== undefined && item.raw.length <= POOL_MAX_BYTES;
-  const mapper = pooled ? ctx.mapper! : inThreadMapper;
+  const pool = ctx.mapper && item.raw.length <= POOL_MAX_BYTES ? ctx.mapper : null;
   const sink: AttachmentSink = { thresholdBytes: STREAM_ATTACHMENT_BYTES, store: (content) => ctx.blobs.putStream(content) };
-  const res = await mapper.map({
+  const res = await (pool ?? inThreadMapper).map({
     raw: item.raw,
     limits: ctx.parseLimits,
     mailbox: { address: mailbox.address, aliases: mailbox.aliases },
@@ -100,7 +99,7 @@ async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
     now: ctx.now?.() ?? new Date(),
     attachmentUrl: unsignedDownloadUrl(ctx.publicUrl, tenant.slug, '{id}'),
     token: TOKEN,
-  }, pooled ? undefined : sink);
+  }, pool ? undefined : sink);
   return { tenant, res };
 }
 
