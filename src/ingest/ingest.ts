@@ -27,6 +27,7 @@ import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { StoredAttachment, WriteInput } from './store.js';
 import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
 import type { StoredBlob } from '../storage/blob.js';
+import type { AttachmentSink } from '../mail/types.js';
 
 /** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
 export type IngestItem = Pick<InboundItem, 'sourceKey' | 'raw' | 'receivedAt' | 'oversize'>;
@@ -42,6 +43,9 @@ export interface IngestOptions {
 
 /** Largest mail handed to the parse threads (see mapItem). */
 const POOL_MAX_BYTES = 8 * 1024 * 1024;
+
+/** An attachment larger than this is written to the blob store while its mail is parsed, never held whole (mime-body.ts). */
+const STREAM_ATTACHMENT_BYTES = 1024 * 1024;
 
 /** Marks the `cid:` placeholders of this process (see mapping.ts). */
 const TOKEN = placeholderToken();
@@ -81,9 +85,12 @@ async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   const tenant = await (ctx.tenants ? ctx.tenants.get(ctx.db, mailbox.tenant_id) : loadTenantContext(ctx.db, mailbox.tenant_id));
   // Parse and map: the CPU-heavy part, in a worker thread when the context has a pool. A mail
   // over POOL_MAX_BYTES stays in this thread: handing it over copies it (and its attachments
-  // back), which costs more memory than the parse; streaming large parts is the cure for both.
-  const mapper = ctx.mapper && item.raw.length <= POOL_MAX_BYTES ? ctx.mapper : inThreadMapper;
-  const res = await mapper.map({
+  // back), which costs more memory than the parse. Here its large attachments go straight to
+  // the blob store as they are decoded (content addressing makes that harmless should the
+  // mail turn out a duplicate or be skipped, as for the raw bytes).
+  const pool = ctx.mapper && item.raw.length <= POOL_MAX_BYTES ? ctx.mapper : null;
+  const sink: AttachmentSink = { thresholdBytes: STREAM_ATTACHMENT_BYTES, store: (content) => ctx.blobs.putStream(content) };
+  const res = await (pool ?? inThreadMapper).map({
     raw: item.raw,
     limits: ctx.parseLimits,
     mailbox: { address: mailbox.address, aliases: mailbox.aliases },
@@ -92,7 +99,7 @@ async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
     now: ctx.now?.() ?? new Date(),
     attachmentUrl: unsignedDownloadUrl(ctx.publicUrl, tenant.slug, '{id}'),
     token: TOKEN,
-  });
+  }, pool ? undefined : sink);
   return { tenant, res };
 }
 
@@ -185,9 +192,10 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   if (decision.kind !== 'conversation' || res.mapped.attachments.length === 0) {
     return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, mapped: res.mapped, tenant, attachments: [] });
   }
-  // Attachment bytes are stored before the transaction (content addressing makes a retry harmless), all at once and
-  // while the ids are taken: one after the other, each write's two fsyncs stood in the mail's path to its commit.
-  const puts = Promise.all(res.mapped.attachments.map((a) => ctx.blobs.put(a.content, a.sha256)));
+  // Attachment bytes are stored before the transaction (large ones were while parsing; content addressing makes a retry
+  // harmless), all at once and while the ids are taken: one after the other, each write's two fsyncs stood in the mail's
+  // path to its commit.
+  const puts = Promise.all(res.mapped.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)));
   puts.catch(() => undefined); // awaited below, after the ids
   // Ids only for rows that will be written: the rules never look at the attachments' URLs.
   const attachmentIds = await allocateAttachmentIds(db, res.mapped.attachments.length);

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mapMail, type MappedMail } from '../conversations/from-mail.js';
 import { describeError, isMailroomError, type ErrorCode } from '../errors.js';
 import { MailLimitError, parseMail, type HeaderFacts, type ParseLimits } from '../mail/parse.js';
+import type { AttachmentSink } from '../mail/types.js';
 
 export interface MapRequest {
   raw: Buffer;
@@ -29,9 +30,13 @@ export type MapResponse =
   /** `header`: what a mail refused over a limit still said of itself (for its ingest record). */
   | { ok: false; error: { code: ErrorCode; message: string }; header?: HeaderFacts | null };
 
-/** Anything that runs parseAndMap (in this thread, or a pool of worker threads). */
+/**
+ * Anything that runs parseAndMap (in this thread, or a pool of worker
+ * threads). The sink is a function of this thread: a pool does not take one
+ * (it gets only mails small enough to hand over whole).
+ */
 export interface Mapper {
-  map(req: MapRequest): Promise<MapResponse>;
+  map(req: MapRequest, sink?: AttachmentSink): Promise<MapResponse>;
 }
 
 export const inThreadMapper: Mapper = { map: parseAndMap };
@@ -42,11 +47,13 @@ export function placeholderToken(): string {
 
 const placeholderId = (token: string, i: number) => `mrcid-${token}-${i}`;
 
-export async function parseAndMap(req: MapRequest): Promise<MapResponse> {
+/** With a sink, large attachments are stored while parsing (parseMail); its failure rejects, it is no verdict on the mail. */
+export async function parseAndMap(req: MapRequest, sink?: AttachmentSink): Promise<MapResponse> {
   let mail;
   try {
-    mail = await parseMail(req.raw, req.limits);
+    mail = await parseMail(req.raw, req.limits, sink ?? null);
   } catch (err) {
+    if (isMailroomError(err, 'STORAGE_FAILED')) throw err;
     const error = isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE' as const, message: `The message cannot be parsed: ${describeError(err)}` };
     return { ok: false, error, header: err instanceof MailLimitError ? err.header : null };
   }
@@ -74,8 +81,8 @@ export function withAttachmentIds(mapped: MappedMail, token: string, ids: readon
 export function revive(res: MapResponse): MapResponse {
   if (!res.ok) return res;
   for (const a of res.mapped.attachments) {
-    const c = a.content as Uint8Array;
-    if (!Buffer.isBuffer(c)) a.content = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    const c = a.content as Uint8Array | null;
+    if (c !== null && !Buffer.isBuffer(c)) a.content = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
   }
   return res;
 }

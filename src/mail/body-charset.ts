@@ -92,6 +92,13 @@ export class BodyDecoder extends Transform {
 export const MARK = 'x-mailroom-';
 const MAX_BLOCKS = 2000;
 
+/** An edit of the bytes handed to the parser: `remove` bytes at `at` replaced by `insert`. */
+interface Edit {
+  at: number;
+  remove: number;
+  insert: string | Buffer;
+}
+
 /**
  * mailparser hands a body to the `Iconv` decoder only when its charset is not
  * US-ASCII or UTF-8 (or absent); those it turns into a string as UTF-8 itself,
@@ -102,11 +109,15 @@ const MAX_BLOCKS = 2000;
  * parent's boundary); never those inside a message/rfc822 part, which becomes
  * an attachment byte for byte. The result
  * is only ever given to the parser; the stored raw bytes stay as received.
+ *
+ * The message is given as pieces: views of `raw` between the edits (no copy
+ * of it; a 50 MB attachment's base64 is never duplicated) and the edits'
+ * bytes, `[raw]` when nothing needs marking. Only header blocks and delimiter
+ * lines are read as text, never the whole message.
  */
-export function markTextCharsets(raw: Buffer, hint: CharsetHint = {}): Buffer {
-  const text = raw.toString('latin1');
-  const edits = new Map<number, { at: number; remove: number; insert: string | Buffer }>();
-  const delimiters = delimiterLines(text);
+export function markedPieces(raw: Buffer, hint: CharsetHint = {}): Buffer[] {
+  const edits = new Map<number, Edit>();
+  const delimiters = delimiterLines(raw);
   // Where a header block starts, and whether a missing Content-Type means text/plain (not so in a digest).
   const pending: number[] = [0];
   const inDigest = new Set<number>();
@@ -115,15 +126,15 @@ export function markTextCharsets(raw: Buffer, hint: CharsetHint = {}): Buffer {
     const start = pending.pop()!;
     if (seen.has(start)) continue;
     seen.add(start);
-    const end = headerEnd(text, start);
-    const block = text.slice(start, end);
-    if (start > 0) transcodeHeaderLines(raw, text, start, end, hint, edits);
+    const end = headerEnd(raw, start);
+    const block = raw.toString('latin1', start, end);
+    if (start > 0) transcodeHeaderLines(raw, block, start, hint, edits);
     const field = /(?:^|\n)content-type[ \t]*:((?:[^\n]*)(?:\n[ \t][^\n]*)*)/i.exec(block);
     if (!field) {
       // No Content-Type: text/plain in US-ASCII. A field is added only to the message's own header
       // block, which surely is one (a part's "headers" may be body text in a malformed message), and
       // not when a Content-Disposition lets mailparser take the type from a file name.
-      if (start === 0 && end > 0 && /^[!-9;-~]{1,100}:/.test(text) && !inDigest.has(start) && !/(?:^|\n)content-disposition[ \t]*:/i.test(block)) {
+      if (start === 0 && end > 0 && /^[!-9;-~]{1,100}:/.test(block) && !inDigest.has(start) && !/(?:^|\n)content-disposition[ \t]*:/i.test(block)) {
         edits.set(0, { at: 0, remove: 0, insert: `Content-Type: text/plain; charset=${MARK}none\r\n` });
       }
       continue;
@@ -159,29 +170,35 @@ export function markTextCharsets(raw: Buffer, hint: CharsetHint = {}): Buffer {
     }
     // message/rfc822 parts are not entered: they become .eml attachments, whose bytes must stay as sent.
   }
-  if (edits.size === 0) return raw;
+  if (edits.size === 0) return [raw];
   const sorted = [...edits.values()].sort((a, b) => a.at - b.at);
-  const parts: Buffer[] = [];
+  const pieces: Buffer[] = [];
   let last = 0;
   for (const e of sorted) {
     if (e.at < last) continue;
-    parts.push(raw.subarray(last, e.at), typeof e.insert === 'string' ? Buffer.from(e.insert, 'latin1') : e.insert);
+    pieces.push(raw.subarray(last, e.at), typeof e.insert === 'string' ? Buffer.from(e.insert, 'latin1') : e.insert);
     last = e.at + e.remove;
   }
-  parts.push(raw.subarray(last));
-  return Buffer.concat(parts);
+  pieces.push(raw.subarray(last));
+  return pieces;
+}
+
+/** markedPieces as one Buffer: `raw` itself when nothing needs marking. */
+export function markTextCharsets(raw: Buffer, hint: CharsetHint = {}): Buffer {
+  const pieces = markedPieces(raw, hint);
+  return pieces.length === 1 && pieces[0] === raw ? raw : Buffer.concat(pieces);
 }
 
 /**
- * A part's header lines with raw 8-bit bytes that are not UTF-8 (a file name
+ * A part's header lines (`block`, read as Latin-1 from `raw` at `start`) with
+ * raw 8-bit bytes that are not UTF-8 (a file name
  * in GBK, Shift_JIS, windows-1252) rewritten as UTF-8, read as
  * decodeUnknownBytes reads them with the message's hint: mailparser reads
  * raw header bytes as UTF-8 and would turn each into U+FFFD. A line is only
  * rewritten when it does not hold a charset parameter, which the text mark
  * may edit at the same place.
  */
-function transcodeHeaderLines(raw: Buffer, text: string, start: number, end: number, hint: CharsetHint, edits: Map<number, { at: number; remove: number; insert: string | Buffer }>): void {
-  const block = text.slice(start, end);
+function transcodeHeaderLines(raw: Buffer, block: string, start: number, hint: CharsetHint, edits: Map<number, Edit>): void {
   if (!/[\x80-\xff]/.test(block)) return;
   let at = start;
   for (const line of block.split('\n')) {
@@ -194,22 +211,26 @@ function transcodeHeaderLines(raw: Buffer, text: string, start: number, end: num
   }
 }
 
+const LF = 0x0a;
+const CR = 0x0d;
+const DASH = 0x2d;
+
 /**
  * Every line that could be a MIME delimiter (`--` + at most 72 characters),
  * by its text without trailing white space, with the offset just past it
  * (for a closing `--b--` the offset of the line end): one pass over the
  * message, so no multipart searches the rest of the message for its boundary.
  */
-function delimiterLines(text: string): Map<string, number[]> {
+function delimiterLines(raw: Buffer): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  for (let i = text.startsWith('--') ? 0 : text.indexOf('\n--'); i >= 0; i = text.indexOf('\n--', i + 1)) {
-    const lineStart = text[i] === '\n' ? i + 1 : i;
-    const nl = text.indexOf('\n', lineStart);
-    const lineEnd = nl < 0 ? text.length : nl;
+  for (let i = raw[0] === DASH && raw[1] === DASH ? 0 : raw.indexOf('\n--'); i >= 0; i = raw.indexOf('\n--', i + 1)) {
+    const lineStart = raw[i] === LF ? i + 1 : i;
+    const nl = raw.indexOf(LF, lineStart);
+    const lineEnd = nl < 0 ? raw.length : nl;
     if (lineEnd - lineStart > 80) continue;
-    const key = text.slice(lineStart, lineEnd).replace(/[ \t\r]+$/, '');
+    const key = raw.toString('latin1', lineStart, lineEnd).replace(/[ \t\r]+$/, '');
     const list = out.get(key);
-    const next = nl < 0 ? text.length : nl + 1;
+    const next = nl < 0 ? raw.length : nl + 1;
     if (list) list.push(next);
     else out.set(key, [next]);
   }
@@ -226,11 +247,15 @@ export function unmarkTextCharsets(text: string): string {
 }
 
 /** Offset just past the blank line ending the header block that starts at `start` (or the end). */
-function headerEnd(text: string, start: number): number {
-  if (text.startsWith('\r\n', start) || text.startsWith('\n', start) || text.startsWith('--', start)) return start; // no headers at all
+function headerEnd(raw: Buffer, start: number): number {
+  const at = (i: number, byte: number) => raw[i] === byte;
+  // No headers at all.
+  if ((at(start, CR) && at(start + 1, LF)) || at(start, LF) || (at(start, DASH) && at(start + 1, DASH))) return start;
   // A blank line ends the block; so does a delimiter line (a part whose headers run into the next boundary).
-  const m = /\r?\n(?:\r?\n|(?=--))/g;
-  m.lastIndex = start;
-  const found = m.exec(text);
-  return found ? found.index + found[0].length : text.length;
+  for (let nl = raw.indexOf(LF, start); nl >= 0; nl = raw.indexOf(LF, nl + 1)) {
+    if (at(nl + 1, CR) && at(nl + 2, LF)) return nl + 3;
+    if (at(nl + 1, LF)) return nl + 2;
+    if (at(nl + 1, DASH) && at(nl + 2, DASH)) return nl + 1;
+  }
+  return raw.length;
 }

@@ -19,10 +19,10 @@
 
 import { createHash } from 'node:crypto';
 import libmime from 'libmime';
-import { simpleParser } from 'mailparser';
-import { BodyDecoder, markTextCharsets, unmarkTextCharsets } from './body-charset.js';
-import type { Attachment, ParsedMail } from 'mailparser';
-import { MailroomError, describeError } from '../errors.js';
+import { Readable } from 'node:stream';
+import { BodyDecoder, markedPieces, unmarkTextCharsets } from './body-charset.js';
+import { MailroomError, describeError, isMailroomError } from '../errors.js';
+import { isTnefFile, readMimeBody, type MimeAttachment, type MimeBody } from './mime-body.js';
 import { parseAddressValues } from './addresses.js';
 import { safeAttachmentNames } from './filenames.js';
 import {
@@ -50,7 +50,7 @@ import type { RawHeaderField } from './headers.js';
 import { DEFAULT_REPLY_LIMITS } from './reply/limits.js';
 import { htmlBodyText } from './reply/html.js';
 import { decodeTnef } from './tnef.js';
-import type { AddressHeaders, InboundAttachment, InboundMail, MailAddress } from './types.js';
+import type { AddressHeaders, AttachmentSink, InboundAttachment, InboundMail, MailAddress, StoredBlobRef } from './types.js';
 import { DEFAULT_PARSE_LIMITS, MailLimitError, type HeaderFacts, type ParseLimits } from './limits.js';
 
 export { DEFAULT_PARSE_LIMITS, MailLimitError, type HeaderFacts, type ParseLimits } from './limits.js';
@@ -89,9 +89,11 @@ function headerFacts(fields: readonly RawHeaderField[]): HeaderFacts {
  * `MAIL_LIMIT_EXCEEDED` when it is over the size or top-level header limit
  * (a body over a limit is a warning, headers only); anything else malformed is
  * parsed as well as possible with `warnings` (text without any header block
- * included: a mail from an unknown sender).
+ * included: a mail from an unknown sender). With a `sink`, attachments over
+ * its threshold are written to it while the body is parsed and come back
+ * with `stored` instead of `content`; a failing sink rejects with its error.
  */
-export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): Promise<InboundMail> {
+export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}, sink: AttachmentSink | null = null): Promise<InboundMail> {
   const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...opts };
   if (!Buffer.isBuffer(raw)) throw new MailroomError('MAIL_UNREADABLE', 'The message is not a byte buffer');
   if (raw.length > limits.maxRawBytes) {
@@ -127,9 +129,9 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   const contentType = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(contentTypeField.value) ? contentTypeField.value : 'text/plain';
   warnUnknownCharsets(normalised, fields, warnings);
 
-  const body = await parseBody(normalised.subarray(start), limits, warnings, hint);
+  const body = await parseBody(normalised.subarray(start), limits, warnings, hint, sink);
   let text = body?.text == null ? null : unmarkTextCharsets(body.text);
-  const html = typeof body?.html === 'string' ? unmarkTextCharsets(body.html) : null;
+  const html = body?.html == null ? null : unmarkTextCharsets(body.html);
   // mailparser's HTML-to-text is off (see the module comment). Where it made the text, a
   // top-level text/html body or HTML beside blank text parts, the text is the HTML's.
   if (html !== null && (text === null ? contentType === 'text/html' : text.trim() === '')) {
@@ -141,7 +143,7 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
     const uu = extractUuencoded(text, { maxBlocks: 20 });
     if (uu.files.length > 0) {
       text = uu.text;
-      for (const f of uu.files) collected.push({ filename: f.filename, contentType: guessType(f.filename), content: f.content });
+      for (const f of uu.files) collected.push({ filename: f.filename, contentType: guessType(f.filename), content: f.content, stored: null });
     }
   }
   for (const att of body?.attachments ?? []) collected.push(...expandAttachment(att, warnings));
@@ -169,9 +171,9 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}): P
   };
 }
 
-async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[], hint: CharsetHint): Promise<ParsedMail | null> {
+async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[], hint: CharsetHint, sink: AttachmentSink | null): Promise<MimeBody | null> {
   try {
-    return await simpleParser(markTextCharsets(message, hint), {
+    return await readMimeBody(chunked(markedPieces(message, hint)), {
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
       // The text of HTML-only mail is rendered by textOfHtml (see the module comment).
@@ -179,14 +181,15 @@ async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[
       skipTextToHtml: true,
       skipTextLinks: true,
       skipImageLinks: true,
-      keepCidLinks: true,
       keepDeliveryStatus: true,
       ignoreEmbedded: true,
       checksumAlgo: false,
       // Bodies in US-ASCII, no or an unknown charset with 8-bit bytes: read, not replaced (body-charset.ts).
       Iconv: BodyDecoder,
-    });
+    }, sink);
   } catch (err) {
+    // The blob store failed, not the mail: the ingest is retried, the mail is not failed.
+    if (isMailroomError(err, 'STORAGE_FAILED')) throw err;
     const message = describeError(err);
     // Over a structural limit the top-level headers (read before) still make a conversation.
     if (MAILPARSER_LIMIT_ERROR.test(message)) {
@@ -199,6 +202,22 @@ async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[
     warnings.push(`body could not be parsed (${message.slice(0, 200)}); headers only`);
     return null;
   }
+}
+
+/** How much of the message the parser is handed at a time. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The marked message as the parser reads it: a stream of views of the pieces,
+ * at most CHUNK_BYTES each, as a socket delivers mail. Never one copy of the
+ * whole message, and the parser's own buffers stay a chunk's size.
+ */
+function chunked(pieces: readonly Buffer[]): Readable {
+  return Readable.from(
+    (function* () {
+      for (const piece of pieces) for (let at = 0; at < piece.length; at += CHUNK_BYTES) yield piece.subarray(at, at + CHUNK_BYTES);
+    })(),
+  );
 }
 
 /** The text of an HTML-only mail: bounded, unwrapped, the sender's blockquotes as "> " lines. */
@@ -285,7 +304,9 @@ function warnUnknownCharsets(raw: Buffer, fields: readonly RawHeaderField[], war
 interface Collected {
   filename: string | null;
   contentType: string;
-  content: Buffer;
+  /** For a stored attached message: its beginning (see mime-body.ts). */
+  content: Buffer | null;
+  stored: StoredBlobRef | null;
   contentId?: string | null;
   disposition?: string | null;
   subject?: string;
@@ -299,25 +320,22 @@ function guessType(filename: string): string {
   }
 }
 
-function isTnef(att: Attachment): boolean {
-  const type = att.contentType.toLowerCase();
-  return type === 'application/ms-tnef' || type === 'application/vnd.ms-tnef' || (att.filename ?? '').toLowerCase() === 'winmail.dat';
-}
-
 /** One mailparser attachment as one or more collected files (TNEF unpacked, forwarded mail named). */
-function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
-  const contentType = att.contentType.toLowerCase();
+function expandAttachment(att: MimeAttachment, warnings: string[]): Collected[] {
+  const contentType = att.contentType;
   const base: Collected = {
-    filename: att.filename ?? null,
+    filename: att.filename,
     contentType,
     content: att.content,
-    contentId: att.cid ?? null,
-    disposition: att.contentDisposition ?? null,
+    stored: att.stored,
+    contentId: att.cid,
+    disposition: att.contentDisposition,
   };
   if (contentType === 'message/rfc822' || contentType === 'message/global' || contentType === 'text/rfc822-headers' || contentType === 'message/global-headers') {
-    return [{ ...base, subject: innerSubject(att.content) }];
+    return [{ ...base, subject: innerSubject(att.content ?? Buffer.alloc(0)) }];
   }
-  if (!isTnef(att)) return [base];
+  // A TNEF file is never stored while parsing (mime-body.ts): its content is all here.
+  if (att.content === null || !isTnefFile(contentType, att.filename)) return [base];
   try {
     const decoded = decodeTnef(att.content);
     if (decoded.attachments.length === 0) return [base];
@@ -325,6 +343,7 @@ function expandAttachment(att: Attachment, warnings: string[]): Collected[] {
       filename: a.filename,
       contentType: (a.contentType ?? guessType(a.filename)).toLowerCase(),
       content: a.content,
+      stored: null,
       disposition: 'attachment',
     }));
   } catch (err) {
@@ -373,12 +392,15 @@ function finishAttachments(collected: Collected[], html: string | null, limits: 
     const contentId = c.contentId ? c.contentId.replace(/^<|>$/g, '').trim() || null : null;
     const referenced = contentId !== null && cids.has(contentId.toLowerCase());
     const inlineImage = (c.disposition ?? '').toLowerCase() === 'inline' && c.contentType.startsWith('image/');
+    // A stored attachment's bytes are in the blob store; the content it may have is only its beginning.
+    const content = c.stored === null ? (c.content ?? Buffer.alloc(0)) : null;
     return {
       filename: names[i] ?? 'attachment.bin',
       contentType: c.contentType,
-      content: c.content,
-      size: c.content.length,
-      sha256: createHash('sha256').update(c.content).digest('hex'),
+      content,
+      stored: c.stored,
+      size: c.stored === null ? content!.length : c.stored.size,
+      sha256: c.stored === null ? createHash('sha256').update(content!).digest('hex') : c.stored.sha256,
       contentId,
       inline: referenced || inlineImage,
     };

@@ -26,6 +26,13 @@ export interface BlobStore {
    * (the mail core hashes every attachment), so they are not hashed twice.
    */
   put(bytes: Buffer, sha256?: string): Promise<StoredBlob>;
+  /**
+   * Stores what `source` yields, hashing it on the way, for callers that must
+   * not hold a whole blob in memory (a large attachment while a mail is
+   * parsed). Never more than a chunk of it is held. A write failure is
+   * STORAGE_FAILED (retryable); a failure of the source is its own error.
+   */
+  putStream(source: Readable): Promise<StoredBlob>;
   /** The bytes under `key`; STORAGE_FAILED (not retryable) when there are none. */
   get(key: string): Promise<Buffer>;
   /**

@@ -1,12 +1,16 @@
 // The file:// blob store. Writes are atomic (temp file in the target directory,
 // fsync, rename) so a crash or a full disk never leaves a half blob under its
 // final name: a key that exists always has all of its bytes. Concurrent puts of
-// the same bytes are harmless, as both renames install identical content.
+// the same bytes are harmless, as both renames install identical content. A
+// stream (putStream) is spooled into a temporary file in the root, hashed on
+// the way, and renamed to its key once the hash is known.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { MailroomError } from '../errors.js';
 import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
+import { spoolToFile } from './spool.js';
 import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob.js';
 
 export class FileBlobStore implements BlobStore {
@@ -37,6 +41,34 @@ export class FileBlobStore implements BlobStore {
       throw new MailroomError('STORAGE_FAILED', `Cannot write blob ${key}.`, { cause: err });
     }
     return stored;
+  }
+
+  async putStream(source: Readable): Promise<StoredBlob> {
+    // Named .tmp-* like put's temporary files, so removeLeftovers finds what a killed process left.
+    const temp = path.join(this.root, `.tmp-stream-${randomBytes(8).toString('hex')}`);
+    try {
+      await mkdir(this.root, { recursive: true });
+    } catch (err) {
+      source.destroy();
+      throw new MailroomError('STORAGE_FAILED', 'Cannot write a blob.', { cause: err });
+    }
+    const { sha256, size } = await spoolToFile(source, temp, { sync: true });
+    const key = blobKeyFor(sha256);
+    const target = this.pathOf(key);
+    const dir = path.dirname(target);
+    try {
+      // Same hash and same size: the bytes are already there (retry or duplicate).
+      if ((await statFile(target))?.size === size) await unlink(temp);
+      else {
+        await mkdir(dir, { recursive: true });
+        await rename(temp, target);
+        await syncDirectory(dir);
+      }
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw new MailroomError('STORAGE_FAILED', `Cannot write blob ${key}.`, { cause: err });
+    }
+    return { key, sha256, size };
   }
 
   async get(key: string): Promise<Buffer> {

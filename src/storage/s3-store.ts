@@ -3,15 +3,22 @@
 // Credentials come from the AWS SDK's default chain, never from the URL.
 //
 // PutObject carries the SHA-256 (x-amz-checksum-sha256), so the server refuses
-// bytes damaged on the way; get checks the bytes against the key as well.
+// bytes damaged on the way; get checks the bytes against the key as well. A
+// stream (putStream) is spooled to a local temporary file first: the key, the
+// checksum and the length all have to be known before the upload starts.
 // The SDK (a few hundred ms to import) is loaded on first use, so commands
 // that never touch an s3:// store do not pay for it.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MailroomError } from '../errors.js';
 import { blobKeyFor, parseBlobKey, sha256Hex } from './blob-key.js';
+import { spoolToFile } from './spool.js';
 import { verifiedBlobStream, type BlobStore, type OpenedBlob, type StoredBlob } from './blob.js';
 import type { S3Location } from './storage-url.js';
 
@@ -45,6 +52,32 @@ export class S3BlobStore implements BlobStore {
       throw new MailroomError('STORAGE_FAILED', `Cannot write blob ${key} to S3 (${reason(err)}).`, { cause: err });
     }
     return stored;
+  }
+
+  async putStream(source: Readable): Promise<StoredBlob> {
+    const temp = path.join(tmpdir(), `mailroom-s3-${randomBytes(8).toString('hex')}`);
+    const { sha256, size } = await spoolToFile(source, temp, { sync: false });
+    const key = blobKeyFor(sha256);
+    try {
+      if ((await this.head(key)) !== size) {
+        const { sdk, client } = await this.connect();
+        await client.send(
+          new sdk.PutObjectCommand({
+            Bucket: this.location.bucket,
+            Key: this.objectKey(key),
+            Body: createReadStream(temp),
+            ContentLength: size,
+            ContentType: 'application/octet-stream',
+            ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
+          }),
+        );
+      }
+    } catch (err) {
+      throw new MailroomError('STORAGE_FAILED', `Cannot write blob ${key} to S3 (${reason(err)}).`, { cause: err });
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    return { key, sha256, size };
   }
 
   async get(key: string): Promise<Buffer> {

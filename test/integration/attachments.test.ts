@@ -118,6 +118,7 @@ const jobState = async (queue: AttachmentWorkerHandle['queue'], id: number) => (
 function flaky(inner: BlobStore, failures: Map<string, number>): BlobStore {
   return {
     put: (bytes) => inner.put(bytes),
+    putStream: (source) => inner.putStream(source),
     exists: (key) => inner.exists(key),
     open: (key) => inner.open(key),
     get: async (key) => {
@@ -473,6 +474,7 @@ describe('attachment download', () => {
     // This blob's first 256 KiB, then a failing read, as a dying disk or a reset S3 connection would give.
     const breaking: BlobStore = {
       put: (b) => blobs.put(b),
+      putStream: (s) => blobs.putStream(s),
       get: (k) => blobs.get(k),
       exists: (k) => blobs.exists(k),
       open: async (k) => {
@@ -518,6 +520,7 @@ describe('attachment download', () => {
     const opened: Readable[] = [];
     const watching: BlobStore = {
       put: (b) => blobs.put(b),
+      putStream: (s) => blobs.putStream(s),
       get: (k) => blobs.get(k),
       exists: (k) => blobs.exists(k),
       open: async (k) => {

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapCursor, ingestMessage } from '../support/ingest.js';
 import { ingestItem } from '../../src/ingest/ingest.js';
@@ -219,7 +219,7 @@ Content-Type: multipart/mixed; boundary="b"`,
     const blobs = ctx.blobs;
     const failing: IngestContext = {
       ...ctx,
-      blobs: { put: (b) => (b.equals(poison) ? Promise.reject(new Error('disk on fire')) : blobs.put(b)), get: (k) => blobs.get(k), open: (k) => blobs.open(k), exists: (k) => blobs.exists(k) },
+      blobs: { put: (b) => (b.equals(poison) ? Promise.reject(new Error('disk on fire')) : blobs.put(b)), putStream: (s) => blobs.putStream(s), get: (k) => blobs.get(k), open: (k) => blobs.open(k), exists: (k) => blobs.exists(k) },
     };
     const raw = mail(
       'From: anna@example.com\nTo: support@acme.test\nSubject: poison\nMessage-ID: <poison@example.com>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"',
@@ -254,6 +254,39 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: `${UIDV}:${uid}` } })).toBe(0);
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(before);
     // The same mail, fetched again once the store works, is ingested normally.
+    expect((await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null })).outcome).toBe('conversation');
+  });
+
+  /** A mail with one `bytes` attachment, base64 as senders write it. */
+  const withAttachment = (subject: string, bytes: Buffer) =>
+    mail(
+      `From: anna@example.com\nTo: support@acme.test\nSubject: ${subject}\nMessage-ID: <${subject.replace(/ /g, '-')}@example.com>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"`,
+      `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream; name="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--b--\r\n`,
+    );
+
+  it('stores a large attachment while the mail is parsed, under the key, size and sha256 its row names', async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const streamed: number[] = [];
+    const watching: IngestContext = { ...ctx, blobs: { ...ctx.blobs, put: (b) => ctx.blobs.put(b), get: (k) => ctx.blobs.get(k), open: (k) => ctx.blobs.open(k), exists: (k) => ctx.blobs.exists(k), putStream: async (source) => {
+      const stored = await ctx.blobs.putStream(source);
+      streamed.push(stored.size);
+      return stored;
+    } } };
+    const r = await ingestMessage(watching, mailbox, fetched(withAttachment('large attachment', bytes)));
+    expect(r.outcome).toBe('conversation');
+    expect(streamed).toEqual([bytes.length]);
+    const row = await db.attachment.findFirstOrThrow({ where: { conversation_id: r.conversationId! } });
+    expect({ size: Number(row.size_bytes), sha256: row.sha256, filename: row.filename }).toEqual({ size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), filename: 'big.bin' });
+    expect((await ctx.blobs.get(row.storage_key)).equals(bytes)).toBe(true);
+  });
+
+  it('never records a good mail as failed because storing its large attachment while parsing failed', async () => {
+    const before = (await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor;
+    const broken: IngestContext = { ...ctx, blobs: { ...ctx.blobs, put: (b) => ctx.blobs.put(b), putStream: (source) => (source.destroy(), Promise.reject(new MailroomError('STORAGE_FAILED', 'Cannot write blob (disk full).'))) } };
+    const raw = withAttachment('large attachment disk full', randomBytes(2 * 1024 * 1024));
+    await expect(ingestMessage(broken, mailbox, fetched(raw))).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: `${UIDV}:${uid}` } })).toBe(0);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(before);
     expect((await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null })).outcome).toBe('conversation');
   });
 

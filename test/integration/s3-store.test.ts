@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_POLICY_LIMITS } from '../../src/attachments/policy.js';
@@ -150,6 +150,22 @@ describe('S3BlobStore', () => {
     expect(await keysUnder(prefix)).toEqual([`${prefix}/${first.key}`]);
   });
 
+  it('stores a stream with its SHA-256 and length as put() stores its bytes, once', async () => {
+    const prefix = freshPrefix();
+    const store = storeAt(storeUrl(prefix));
+    const bytes = randomBytes(200_000);
+    const stored = await store.putStream(Readable.from([bytes.subarray(0, 70_000), bytes.subarray(70_000)]));
+    expect(stored).toEqual({ key: blobKeyFor(sha256Hex(bytes)), sha256: sha256Hex(bytes), size: bytes.length });
+    const objectPath = `/${BUCKET}/${prefix}/${stored.key}`;
+    const upload = s3.requests.find((r) => r.method === 'PUT' && r.url.split('?')[0] === objectPath);
+    expect(upload?.headers['x-amz-checksum-sha256']).toBe(createHash('sha256').update(bytes).digest('base64'));
+    expect(upload?.headers['content-length']).toBe(String(bytes.length));
+    expect((await store.get(stored.key)).equals(bytes)).toBe(true);
+
+    expect(await store.putStream(Readable.from([bytes]))).toEqual(stored);
+    expect(s3.requests.filter((r) => r.url.split('?')[0] === objectPath && r.method !== 'GET').map((r) => r.method)).toEqual(['HEAD', 'PUT', 'HEAD']);
+  });
+
   it('says whether a key exists, and refuses keys that are not content addresses', async () => {
     const prefix = freshPrefix();
     const store = storeAt(storeUrl(prefix));
@@ -192,7 +208,7 @@ describe('S3BlobStore', () => {
     const store = storeAt(storeUrl(freshPrefix(), gone));
     const { key } = await store.put(Buffer.from('before the outage'));
     await gone.stop();
-    for (const attempt of [() => store.get(key), () => store.open(key), () => store.exists(key), () => store.put(Buffer.from('during the outage'))]) {
+    for (const attempt of [() => store.get(key), () => store.open(key), () => store.exists(key), () => store.put(Buffer.from('during the outage')), () => store.putStream(Readable.from([Buffer.from('streamed during the outage')]))]) {
       const err = await storageError(attempt());
       expect(err.retryable).toBe(true);
       expect(err.message).toMatch(/ECONNREFUSED/);

@@ -1,6 +1,7 @@
 // syncMailbox against the run's real Dovecot, PostgreSQL and Redis: new mail
 // by UID (not \Seen), exactly once, UIDVALIDITY changes, failures and
 // backoff, IDLE, the per-mailbox lock and the post-action.
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,21 @@ describe('syncMailbox', () => {
     expect(big.warnings.join('\n')).toMatch(/^the message is \d+ bytes, over the limit of 1048576 \(MAILROOM_MAX_MESSAGE_BYTES\); only its header was read$/m);
     const conv = await db.conversation.findUniqueOrThrow({ where: { id: big.conversation_id! }, include: { ticket: true } });
     expect(conv.ticket.subject).toBe('A very large report');
+  });
+
+  it('downloads a mail larger than a fetch batch in pieces, byte for byte, and its large attachment by reference', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db);
+    // 9 MB of base64 lines: over the 8 MB batch, so fetched on its own (session.ts fetchLarge).
+    const line = `${randomBytes(57).toString('base64')}\r\n`;
+    const raw = testMail(box.user, { subject: 'A big scan', attachment: true }).replace('JVBERi0xLjQK\r\n', line.repeat(Math.ceil((9 * 1024 * 1024) / line.length)));
+    await appendMessage(dovecot, box.user, raw);
+    const big: SyncDeps = { ...deps, source: { ...deps.source, maxRawBytes: 32 * 1024 * 1024 } };
+    expect(await syncMailbox(big, box.mailboxId, { signal: never })).toMatchObject({ status: 'ok', ingested: 1 });
+    const record = await db.ingestRecord.findFirstOrThrow({ where: { mailbox_id: box.mailboxId } });
+    expect(record).toMatchObject({ outcome: 'conversation', header_only: false, size_bytes: Buffer.byteLength(raw), raw_sha256: createHash('sha256').update(raw).digest('hex') });
+    const [attachment] = await db.attachment.findMany({ where: { conversation_id: record.conversation_id! } });
+    expect((await deps.ingest.blobs.get(attachment!.storage_key)).length).toBe(Number(attachment!.size_bytes));
   });
 
   it('moves to auth_error on a wrong password, says why, and backs off instead of retrying', async () => {

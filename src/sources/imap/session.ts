@@ -6,6 +6,7 @@
 // are passed over; a message over the size limit is handed over as its header
 // alone. A changed UIDVALIDITY resets the cursor first, so the folder is
 // re-read and ingest recognises what it already has.
+import type { Readable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import { MailroomError } from '../../errors.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
@@ -28,6 +29,8 @@ import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits, type PlannedStep } 
  */
 export const SYNC_SOCKET_TIMEOUT_MS = 60_000;
 const KEEPALIVE_MAX_MS = 30_000;
+/** The pieces a mail larger than a batch is downloaded in (fetchLarge). */
+const LARGE_CHUNK_BYTES = 1024 * 1024;
 
 /** Connects, logs in and opens the folder; failures come out classified (see errors.ts). */
 export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Promise<SourceSession> {
@@ -172,8 +175,10 @@ class ImapSession implements SourceSession {
     this.client.noop().catch(() => undefined); // a dead connection surfaces at the next fetch or ack
   }
 
-  private async fetchBatch(messages: readonly { uid: bigint; receivedAt: Date | null }[], uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
+  private async fetchBatch(messages: readonly { uid: bigint; size: number; receivedAt: Date | null }[], uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
     this.lastCommandAt = Date.now();
+    const only = messages.length === 1 ? messages[0] : undefined;
+    if (only && only.size > this.limits.batchBytes) return this.fetchLarge(only, uidValidity);
     const wanted = new Map(messages.map((m) => [m.uid, m]));
     const rows = await this.client.fetchAll(uidSet([...wanted.keys()]), { uid: true, source: true, internalDate: true }, { uid: true });
     const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();
@@ -183,6 +188,22 @@ class ImapSession implements SourceSession {
       if (!listed || !row.source) continue;
       out.set(uid, { sourceKey: formatSourceKey(uidValidity, uid), raw: row.source, receivedAt: toDate(row.internalDate) ?? listed.receivedAt });
     }
+    return out;
+  }
+
+  /**
+   * A mail larger than a batch, downloaded in LARGE_CHUNK_BYTES pieces into
+   * one Buffer of its listed size. A FETCH of the whole message gathers the
+   * literal's socket chunks and concatenates them: twice the mail at once,
+   * the chunks lingering until a garbage collection. The INTERNALDATE is the
+   * listing's (the same FETCH attribute).
+   */
+  private async fetchLarge(m: { uid: bigint; size: number; receivedAt: Date | null }, uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
+    const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();
+    const download = await this.client.download(String(m.uid), undefined, { uid: true, chunkSize: LARGE_CHUNK_BYTES });
+    if (!download.content) return out; // expunged since the listing
+    const raw = await readWhole(download.content, m.size);
+    out.set(m.uid, { sourceKey: formatSourceKey(uidValidity, m.uid), raw, receivedAt: m.receivedAt });
     return out;
   }
 
@@ -210,6 +231,21 @@ class ImapSession implements SourceSession {
     clearInterval(this.keepAliveTimer);
     await this.client.logout().catch(() => this.client.close());
   }
+}
+
+/**
+ * A stream's bytes in one Buffer allocated at the size it was announced with:
+ * never the chunks and their concatenation at once. A server whose message is
+ * larger than its RFC822.SIZE gets the rest appended (one copy then).
+ */
+async function readWhole(stream: Readable, expected: number): Promise<Buffer> {
+  let raw = Buffer.allocUnsafe(Math.max(0, expected));
+  let length = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (length + chunk.length > raw.length) raw = Buffer.concat([raw.subarray(0, length)], Math.max(raw.length * 2, length + chunk.length));
+    length += chunk.copy(raw, length);
+  }
+  return raw.subarray(0, length);
 }
 
 function toDate(value: Date | string | undefined): Date | null {

@@ -54,7 +54,7 @@ describe('MapPool', () => {
     expect(there.ok && here.ok).toBe(true);
     if (!there.ok || !here.ok) return;
     expect(Buffer.isBuffer(there.mapped.attachments[0]?.content)).toBe(true);
-    expect(there.mapped.attachments[0]?.content.equals(here.mapped.attachments[0]!.content)).toBe(true);
+    expect(there.mapped.attachments[0]?.content?.equals(here.mapped.attachments[0]!.content!)).toBe(true);
     expect(there.mapped.created).toEqual(here.mapped.created);
     expect({ ...there.mapped, attachments: [] }).toEqual({ ...here.mapped, attachments: [] });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isMailroomError } from '../../../src/errors.js';
 import { blobKeyFor, sha256Hex } from '../../../src/storage/blob-key.js';
@@ -104,6 +104,39 @@ describe('FileBlobStore', () => {
     expect(err.retryable).toBe(true);
     expect((await stat(target)).isDirectory()).toBe(true);
     expect(await readdir(path.dirname(target))).toEqual([path.basename(target)]);
+  });
+
+  it('stores a stream under the content address put() gives its bytes, leaving no temporary file', async () => {
+    const bytes = randomBytes(300 * 1024);
+    const chunks = [bytes.subarray(0, 1000), bytes.subarray(1000, 200_000), bytes.subarray(200_000)];
+    const stored = await store.putStream(Readable.from(chunks));
+    expect(stored).toEqual(await store.put(bytes));
+    expect((await store.get(stored.key)).equals(bytes)).toBe(true);
+    expect(await filesUnder(root)).toEqual([path.join(...stored.key.split('/'))]);
+    // Again: the bytes are there already, only the temporary file came and went.
+    expect(await store.putStream(Readable.from(chunks))).toEqual(stored);
+    expect(await filesUnder(root)).toHaveLength(1);
+    expect((await store.putStream(Readable.from([]))).size).toBe(0);
+  });
+
+  it('passes on the error of a failing stream as it is, and leaves no temporary file', async () => {
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(1024, 1));
+        this.destroy(new Error('the mail broke off'));
+      },
+    });
+    await expect(store.putStream(failing)).rejects.toThrow('the mail broke off');
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('fails a stream it cannot install as retryable STORAGE_FAILED, leaving no temporary file', async () => {
+    const bytes = Buffer.from('cannot be installed either');
+    const target = path.join(root, ...blobKeyFor(sha256Hex(bytes)).split('/'));
+    await mkdir(path.join(target, 'blocker'), { recursive: true });
+    const err = await storageError(store.putStream(Readable.from([bytes])));
+    expect(err.retryable).toBe(true);
+    expect(await filesUnder(root)).toEqual([]);
   });
 
   it('reports an unknown key as not found, not retryable', async () => {

@@ -96,7 +96,7 @@ describe('parseMail attachments', () => {
     const m = await parseMail(load('uuencode.eml'));
     expect(m.attachments).toHaveLength(1);
     expect(m.attachments[0]?.filename).toBe('server.log');
-    expect(m.attachments[0]?.content.toString()).toBe('Hello from a uuencoded file.\nSecond line of the file.\n');
+    expect(m.attachments[0]?.content?.toString()).toBe('Hello from a uuencoded file.\nSecond line of the file.\n');
     expect(m.text).not.toContain('begin 644');
     expect(m.text).toContain('Regards,');
   });
@@ -107,7 +107,7 @@ describe('parseMail attachments', () => {
     const fwd = m.attachments[0];
     expect(fwd?.contentType).toBe('message/rfc822');
     expect(fwd?.filename).toBe('Invoice 2024-03_ ACME _overdue_.eml');
-    expect(fwd?.content.toString()).toContain('Please pay invoice 2024/03.');
+    expect(fwd?.content?.toString()).toContain('Please pay invoice 2024/03.');
   });
 
   it('names unnamed images by type and marks cid-referenced and inline images inline', async () => {
@@ -118,7 +118,7 @@ describe('parseMail attachments', () => {
       ['image (2).png', null, true],
     ]);
     const png = m.attachments[0];
-    expect(png?.size).toBe(png?.content.length);
+    expect(png?.size).toBe(png?.content?.length);
     expect(png?.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 

@@ -1,0 +1,14 @@
+import { corpusMail } from '../bench/e2e/corpus.js';
+import { parseAndMap } from '../src/ingest/mapping.js';
+import { simpleParser } from 'mailparser';
+const N = Number(process.argv[2] ?? 300);
+const mails = Array.from({ length: N }, (_, i) => corpusMail(1, i, 'support@example.com'));
+const req = (raw: Buffer) => ({ raw, mailbox: { address: 'support@example.com', aliases: [] }, ownAddresses: [], receivedAt: new Date(), now: new Date(), attachmentUrl: 'https://x/{id}', token: 'tok' });
+for (const m of mails.slice(0, 30)) await parseAndMap(req(m));
+let t = performance.now();
+for (const m of mails) await simpleParser(m);
+const sp = performance.now() - t;
+t = performance.now();
+for (const m of mails) await parseAndMap(req(m));
+const pm = performance.now() - t;
+console.log(`simpleParser ${(sp / N).toFixed(2)} ms/mail; parseAndMap ${(pm / N).toFixed(2)} ms/mail; ratio ${(pm / sp).toFixed(2)}`);
