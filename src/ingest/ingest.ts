@@ -22,7 +22,7 @@ import { PrismaIngestLookup } from './lookup.js';
 import { pgWarnings } from '../db/text.js';
 import { allocateAttachmentIds, writeIngest } from './store.js';
 import { loadTenantContext } from './tenant-context.js';
-import { inThreadMapper, placeholderToken, withAttachmentIds, type MapResponse } from './mapping.js';
+import { placeholderToken, withAttachmentIds, type Mapper, type MapResponse } from './mapping.js';
 import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { StoredAttachment, WriteInput } from './store.js';
 import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
@@ -42,6 +42,12 @@ export interface IngestOptions {
 
 /** Largest mail handed to the parse threads (see mapItem). */
 const POOL_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Parse and map in this thread (no pool, or a mail over POOL_MAX_BYTES). The mail core is imported on
+ * first use: a worker whose mail all goes to the pool never holds mailparser & co. in its main thread.
+ */
+const inThreadMapper: Mapper = { map: async (req) => (await import('./parse-and-map.js')).parseAndMap(req) };
 
 /** Marks the `cid:` placeholders of this process (see mapping.ts). */
 const TOKEN = placeholderToken();

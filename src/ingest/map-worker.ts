@@ -2,7 +2,8 @@
 // over postMessage (its Buffer arrives as a Uint8Array), and `prepare`: the
 // content of an API-posted conversation (conversations/content.ts).
 export { prepareContent as prepare } from '../conversations/content.js';
-import { parseAndMap, type MapRequest, type MapResponse } from './mapping.js';
+import type { MapRequest, MapResponse } from './mapping.js';
+import { parseAndMap } from './parse-and-map.js';
 
 export default function map(req: MapRequest): Promise<MapResponse> {
   const raw = req.raw as Uint8Array;

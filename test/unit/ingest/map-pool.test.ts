@@ -5,7 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MapPool } from '../../../src/ingest/map-pool.js';
 import { prepareContent, type ContentJob } from '../../../src/conversations/content.js';
-import { parseAndMap, placeholderToken, withAttachmentIds, type MapRequest } from '../../../src/ingest/mapping.js';
+import { placeholderToken, withAttachmentIds, type MapRequest } from '../../../src/ingest/mapping.js';
+import { parseAndMap } from '../../../src/ingest/parse-and-map.js';
 
 const pool = new MapPool(1);
 afterAll(() => pool.close());
