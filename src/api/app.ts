@@ -2,7 +2,7 @@
 // app.inject(). Dependencies are passed in; nothing is opened here. Routes live
 // in plugins under ./routes; auth (./auth.ts) and the response wrap with the
 // one error handler (./wrap.ts) are shared by all of them.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -14,6 +14,7 @@ import type { IngestContext } from '../ingest/types.js';
 import type { ContentPreparer } from '../conversations/content.js';
 import { installRateLimit } from './kit/rate-limit.js';
 import { withTimeout } from '../util/timeout.js';
+import { quietRequests } from './ops-app.js';
 import { adminQueuesRoutes } from './routes/admin-queues.js';
 import { consoleRoutes } from './console/plugin.js';
 import { attachmentRoutes } from './routes/attachments.js';
@@ -115,23 +116,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.ready();
   return app;
-}
-
-/**
- * What a worker-only process serves when MAILROOM_WORKER_METRICS_PORT is set:
- * /healthz and /metrics (its own counters), nothing of the tenant API.
- */
-export async function buildOpsApp(deps: Pick<AppDeps, 'db' | 'logger' | 'metrics' | 'queues'>): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: quietRequests() });
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  await app.register(metricsRoutes, { db: deps.db, logger: deps.logger, metrics: deps.metrics, queues: deps.queues });
-  await app.ready();
-  return app;
-}
-
-/** No per-request lines from Fastify itself (the onResponse hook logs the path without the query); the top-level disableRequestLogging option is deprecated (FSTDEP023). */
-function quietRequests(): LogController {
-  return new LogController({ disableRequestLogging: true });
 }
 
 async function probe(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<'ok' | 'unavailable'> {

@@ -1,21 +1,16 @@
 // The `mailroom` commands. Each command that needs the database or Redis gets
 // its services from the process entry point (src/main/cli.ts, which assembles
 // them with src/main/services.ts); the commands open no connections of their
-// own.
+// own. Each command's code is imported when that command runs: `mailroom
+// worker` does not carry the mail core of `parse`, the ingest of `reprocess`
+// or the mailbox and token services in its main thread's heap.
 import { USAGE, parseCommandArgs, usageError } from './usage.js';
 import { loadConfig, redactUrl } from '../config/config.js';
 import { loadDotenv } from '../config/dotenv.js';
-import { migrate } from '../db/migrate.js';
 import { MailroomError, isMailroomError } from '../errors.js';
 import { failureReason } from '../util/failure-reason.js';
-import { createTenant } from '../tenants/service.js';
 
 import { COMMANDS, helpFor, nearest, subCommands } from './help.js';
-import { runMailboxCommand } from './mailbox.js';
-import { parseCommand } from './parse.js';
-import { reprocessCommand } from './reprocess.js';
-import { statusCommand } from './status.js';
-import { runTokenCommand } from './token.js';
 import { printable, type CliEntry, type Out } from './io.js';
 
 export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<number> {
@@ -39,6 +34,7 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
     case 'migrate': {
       parseCommandArgs(rest, {}, { min: 0, max: 0, names: '' });
       const config = startupConfig(io);
+      const { migrate } = await import('../db/migrate.js');
       const result = await migrate(config.databaseUrl, { log: (m) => io.err(m), createDatabase: true }).catch((err: unknown) => {
         // Name the variable (password redacted): the one thing a newcomer can change.
         if (isMailroomError(err, 'DATABASE_UNAVAILABLE')) {
@@ -57,6 +53,7 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
     case 'tenant': {
       const { values, positionals } = parseCommandArgs(rest, { name: { type: 'string' } }, { min: 2, max: 2, names: 'sub-command and SLUG (tenant create SLUG)' });
       if (positionals[0] !== 'create') throw usageError(`Unknown sub-command "tenant ${positionals[0]}"; use "tenant create SLUG".`);
+      const { createTenant } = await import('../tenants/service.js');
       const { db, close } = needEntry().services(startupConfig(io));
       try {
         const tenant = await createTenant(db, { slug: positionals[1] ?? '', name: values.name });
@@ -67,15 +64,15 @@ export async function main(argv: string[], io: Out, entry?: CliEntry): Promise<n
       return 0;
     }
     case 'token':
-      return runTokenCommand(rest, io, { services: () => needEntry().services(startupConfig(io)) });
+      return (await import('./token.js')).runTokenCommand(rest, io, { services: () => needEntry().services(startupConfig(io)) });
     case 'parse':
-      return parseCommand(rest, io);
+      return (await import('./parse.js')).parseCommand(rest, io);
     case 'reprocess':
-      return reprocessCommand(rest, io, () => needEntry().services(startupConfig(io)));
+      return (await import('./reprocess.js')).reprocessCommand(rest, io, () => needEntry().services(startupConfig(io)));
     case 'mailbox':
-      return runMailboxCommand(rest, io, { services: () => needEntry().services(startupConfig(io)) });
+      return (await import('./mailbox.js')).runMailboxCommand(rest, io, { services: () => needEntry().services(startupConfig(io)) });
     case 'status':
-      return statusCommand(rest, io, (options) => needEntry().services(startupConfig(io), options));
+      return (await import('./status.js')).statusCommand(rest, io, (options) => needEntry().services(startupConfig(io), options));
     case 'api':
     case 'worker':
     case 'start': {

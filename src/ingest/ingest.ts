@@ -22,7 +22,7 @@ import { PrismaIngestLookup, type ItemRecord } from './lookup.js';
 import { pgWarnings } from '../db/text.js';
 import { allocateAttachmentIds, writeIngest } from './store.js';
 import { loadTenantContext } from './tenant-context.js';
-import { inThreadMapper, placeholderToken, withAttachmentIds, type MapResponse } from './mapping.js';
+import { placeholderToken, withAttachmentIds, type Mapper, type MapResponse } from './mapping.js';
 import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { StoredAttachment, WriteInput } from './store.js';
 import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
@@ -46,6 +46,12 @@ const POOL_MAX_BYTES = 8 * 1024 * 1024;
 
 /** An attachment larger than this is written to the blob store while its mail is parsed, never held whole (mime-body.ts). */
 const STREAM_ATTACHMENT_BYTES = 1024 * 1024;
+
+/**
+ * Parse and map in this thread (no pool, or a mail over POOL_MAX_BYTES). The mail core is imported on
+ * first use: a worker whose mail all goes to the pool never holds mailparser & co. in its main thread.
+ */
+const inThreadMapper: Mapper = { map: async (req, sink) => (await import('./parse-and-map.js')).parseAndMap(req, sink) };
 
 /** Marks the `cid:` placeholders of this process (see mapping.ts). */
 const TOKEN = placeholderToken();

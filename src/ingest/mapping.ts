@@ -6,10 +6,16 @@
 // (they are taken from the database afterwards), so `cid:` images point at
 // placeholder URLs that withAttachmentIds() replaces with the real ones. The
 // placeholder carries a per-process random token: a mail cannot forge one.
+//
+// The step itself (parseAndMap) is in parse-and-map.ts: this file is what the
+// main thread needs (the request and response, the placeholders), so that a
+// process mapping in its pool never loads the mail core (mailparser,
+// sanitize-html, html-to-text) into its main thread; ingest.ts's in-thread
+// mapper imports it on first use.
 import { randomBytes } from 'node:crypto';
-import { mapMail, type MappedMail } from '../conversations/from-mail.js';
-import { describeError, isMailroomError, type ErrorCode } from '../errors.js';
-import { MailLimitError, parseMail, type HeaderFacts, type ParseLimits } from '../mail/parse.js';
+import type { MappedMail } from '../conversations/from-mail.js';
+import type { ErrorCode } from '../errors.js';
+import type { HeaderFacts, ParseLimits } from '../mail/parse.js';
 import type { AttachmentSink } from '../mail/types.js';
 
 export interface MapRequest {
@@ -39,30 +45,8 @@ export interface Mapper {
   map(req: MapRequest, sink?: AttachmentSink): Promise<MapResponse>;
 }
 
-export const inThreadMapper: Mapper = { map: parseAndMap };
-
 export function placeholderToken(): string {
   return randomBytes(12).toString('hex');
-}
-
-const placeholderId = (token: string, i: number) => `mrcid-${token}-${i}`;
-
-/** With a sink, large attachments are stored while parsing (parseMail); its failure rejects, it is no verdict on the mail. */
-export async function parseAndMap(req: MapRequest, sink?: AttachmentSink): Promise<MapResponse> {
-  let mail;
-  try {
-    mail = await parseMail(req.raw, req.limits, sink ?? null);
-  } catch (err) {
-    if (isMailroomError(err, 'STORAGE_FAILED')) throw err;
-    const error = isMailroomError(err) ? { code: err.code, message: err.message } : { code: 'MAIL_UNPARSEABLE' as const, message: `The message cannot be parsed: ${describeError(err)}` };
-    return { ok: false, error, header: err instanceof MailLimitError ? err.header : null };
-  }
-  const cidUrls = new Map<string, string>();
-  mail.attachments.forEach((a, i) => {
-    if (a.contentId !== null) cidUrls.set(a.contentId, req.attachmentUrl.replace('{id}', placeholderId(req.token, i)));
-  });
-  const mapped = mapMail(mail, { mailbox: req.mailbox, ownAddresses: req.ownAddresses, receivedAt: req.receivedAt, now: req.now, cidUrls });
-  return { ok: true, mapped };
 }
 
 /** The mapped mail with its `cid:` placeholders pointing at the attachment rows' real ids. */

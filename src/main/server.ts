@@ -3,7 +3,6 @@
 // mailbox worker (worker, start), and shuts down cleanly on SIGTERM/SIGINT:
 // stop accepting work, let in-flight requests and the message in hand finish,
 // close connections.
-import { buildApp, buildOpsApp } from '../api/app.js';
 import type { Config } from '../config/config.js';
 import { redactUrl } from '../config/config.js';
 import { createLogger } from '../logging/logger.js';
@@ -29,10 +28,12 @@ export async function runServer(config: Config, options: { role: ProcessRole }):
   const runWorker = options.role !== 'api';
   // A worker-only replica serves its own counters (ingest outcomes, sync and attachment results) only when asked.
   const serveWorkerMetrics = !serveApi && config.workerMetricsPort !== null;
+  // Each app is loaded only by a process that serves it: a worker without a metrics port loads no HTTP code at
+  // all, one with it Fastify and /metrics only (api/ops-app.ts), never the tenant API, the docs and the console.
   const app = serveApi
-    ? await buildApp({ db, redis, logger, config, blobs: services.blobs, ingest: services.ingest, preparer: services.preparer, metrics, queues })
+    ? await (await import('../api/app.js')).buildApp({ db, redis, logger, config, blobs: services.blobs, ingest: services.ingest, preparer: services.preparer, metrics, queues })
     : serveWorkerMetrics
-      ? await buildOpsApp({ db, logger, metrics, queues })
+      ? await (await import('../api/ops-app.js')).buildOpsApp({ db, logger, metrics, queues })
       : null;
   let worker: WorkerHandle | null = null;
   try {

@@ -5,7 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MapPool } from '../../../src/ingest/map-pool.js';
 import { prepareContent, type ContentJob } from '../../../src/conversations/content.js';
-import { parseAndMap, placeholderToken, withAttachmentIds, type MapRequest } from '../../../src/ingest/mapping.js';
+import { placeholderToken, withAttachmentIds, type MapRequest } from '../../../src/ingest/mapping.js';
+import { parseAndMap } from '../../../src/ingest/parse-and-map.js';
 import { DEFAULT_POLICY_LIMITS, judge, type JudgeRequest } from '../../../src/attachments/policy.js';
 import { PDF, bomb42, buildZip, peExecutable } from '../../fixtures/attachments/samples.js';
 
