@@ -3,7 +3,7 @@
 // content of an API-posted conversation (conversations/content.ts), and
 // `judge`: the attachment policy's verdict on an attachment's bytes.
 export { prepareContent as prepare } from '../conversations/content.js';
-import type { JudgeRequest, Judgement } from '../attachments/policy.js';
+import { judge as judgeAttachment, type JudgeRequest, type Judgement } from '../attachments/policy.js';
 import type { MapRequest, MapResponse } from './mapping.js';
 import { parseAndMap } from './parse-and-map.js';
 
@@ -13,8 +13,6 @@ export default function map(req: MapRequest): Promise<MapResponse> {
   return parseAndMap({ ...req, raw: asBuffer(req.raw) });
 }
 
-/** The policy (file-type, the archive readers) is loaded by the first attachment, not by every thread. */
-export async function judge(req: JudgeRequest): Promise<Judgement> {
-  const policy = await import('../attachments/policy.js');
-  return policy.judge({ ...req, bytes: asBuffer(req.bytes) });
+export function judge(req: JudgeRequest): Promise<Judgement> {
+  return judgeAttachment({ ...req, bytes: asBuffer(req.bytes) });
 }
