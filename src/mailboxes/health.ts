@@ -10,6 +10,9 @@
 //        └──────failed────────┴──▶ connect_error | auth_error ──(backoff)──▶ connecting
 //   any ──disabled──▶ disabled ──enabled──▶ connecting (failures forgotten)
 //   any ──reconfigured (new server or credentials)──▶ connecting (failures forgotten)
+//
+// A sync writes connecting and syncing only once it has run long enough for
+// somebody to see them (src/sync/pass-health.ts); its outcome always.
 
 import type { MailboxState } from '../generated/prisma/enums.js';
 import { nextDelayMs } from './backoff.js';

@@ -4,6 +4,13 @@
 // a long pass runs (a backfill of years of mail), so both a person at a
 // terminal and a log reader see count, rate and time left. Progress writes
 // are best effort: they never fail a sync.
+//
+// A short pass writes nothing: most passes carry a handful of new mails and
+// are over in well under a second, before anybody could read their backlog,
+// and with many mailboxes those writes were a good part of a pass's database
+// work. The backlog is shown once the pass has run SHOW_AFTER_MS, or at once
+// when it is large enough (SHOW_AT_ONCE_ITEMS) to be a backfill worth
+// following from its first item; it is cleared at the end only if it was shown.
 import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -11,6 +18,12 @@ import { formatDuration, progressOf } from '../util/progress.js';
 
 const WRITE_EVERY_MS = 2_000;
 const LOG_EVERY_MS = 10_000;
+/** A pass still running after this is shown (also when it is stuck on its first item). */
+const SHOW_AFTER_MS = 2_000;
+/** A pass this large is shown from its start (at ~50–300 mails a second it runs for a while). */
+const SHOW_AT_ONCE_ITEMS = 200;
+
+type BacklogColumns = { backlog: number | null; backlog_done: number; backlog_started_at?: Date | null };
 
 export class Backlog {
   private total = 0;
@@ -19,6 +32,11 @@ export class Backlog {
   private lastWrite = 0;
   private lastLog = 0;
   private active = false;
+  /** Written to the row in this pass (so the end must clear it). */
+  private shown = false;
+  private showTimer: NodeJS.Timeout | null = null;
+  /** Writes run one after the other: the timer's must not land after the end's. */
+  private writes: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Db,
@@ -35,8 +53,11 @@ export class Backlog {
       this.lastLog = this.startedAt;
     }
     this.active = true;
-    this.lastWrite = this.now();
-    await this.write({ backlog: items, backlog_done: this.done, backlog_started_at: new Date(this.startedAt) });
+    if (this.shown || items >= SHOW_AT_ONCE_ITEMS) return this.show();
+    if (this.showTimer === null) {
+      this.showTimer = setTimeout(() => void this.show(), SHOW_AFTER_MS);
+      this.showTimer.unref();
+    }
   }
 
   /** One item is done (stored, or recognised as stored). */
@@ -52,7 +73,9 @@ export class Backlog {
         `sync progress: ${p.done}/${p.total}, ${p.etaSeconds === null ? 'time left unknown' : `${formatDuration(p.etaSeconds)} left`}`,
       );
     }
-    if (now - this.lastWrite >= WRITE_EVERY_MS || p.remaining === 0) {
+    if (!this.shown) {
+      if (now - this.startedAt >= SHOW_AFTER_MS) await this.show();
+    } else if (now - this.lastWrite >= WRITE_EVERY_MS || p.remaining === 0) {
       this.lastWrite = now;
       await this.write({ backlog: p.remaining, backlog_done: p.done });
     }
@@ -62,14 +85,34 @@ export class Backlog {
   async end(): Promise<void> {
     if (!this.active) return;
     this.active = false;
-    await this.write({ backlog: null, backlog_done: 0, backlog_started_at: null });
+    this.stopTimer();
+    if (this.shown) await this.write({ backlog: null, backlog_done: 0, backlog_started_at: null });
+    else await this.writes;
   }
 
-  private async write(data: { backlog: number | null; backlog_done: number; backlog_started_at?: Date | null }): Promise<void> {
-    try {
-      await this.db.mailbox.updateMany({ where: { id: this.mailboxId }, data });
-    } catch (err) {
-      this.log.debug({ err: describeError(err) }, 'could not write the sync backlog');
-    }
+  /** The whole backlog, from here on kept up to date. */
+  private async show(): Promise<void> {
+    this.stopTimer();
+    if (!this.active) return;
+    this.shown = true;
+    this.lastWrite = this.now();
+    await this.write({ backlog: this.total - this.done, backlog_done: this.done, backlog_started_at: new Date(this.startedAt) });
+  }
+
+  private stopTimer(): void {
+    if (this.showTimer !== null) clearTimeout(this.showTimer);
+    this.showTimer = null;
+  }
+
+  private write(data: BacklogColumns): Promise<void> {
+    const write = this.writes.then(async () => {
+      try {
+        await this.db.mailbox.updateMany({ where: { id: this.mailboxId }, data });
+      } catch (err) {
+        this.log.debug({ err: describeError(err) }, 'could not write the sync backlog');
+      }
+    });
+    this.writes = write;
+    return write;
   }
 }
