@@ -6,6 +6,10 @@
 // its account state the same way).
 //
 //   connecting ──opened──▶ syncing ──synced──▶ idle ──(next sync)──▶ connecting
+//        │                  │  ▲
+//        │            silent│  │answered   (a sync waiting on a silent server:
+//        │                  ▼  │            shown as connect_error, not counted)
+//        │              connect_error
 //        │                    │
 //        └──────failed────────┴──▶ connect_error | auth_error ──(backoff)──▶ connecting
 //   any ──disabled──▶ disabled ──enabled──▶ connecting (failures forgotten)
@@ -33,6 +37,10 @@ export interface MailboxHealth {
 export type HealthEvent =
   | { type: 'connecting' }
   | { type: 'opened' }
+  /** A running sync has waited on a server that says nothing (not a failure yet: it may answer). */
+  | { type: 'silent'; message: string }
+  /** The silent server answered again: back to syncing, with the last error as it was before. */
+  | { type: 'answered'; lastError: string | null }
   | { type: 'synced'; at: Date }
   | { type: 'failed'; kind: FailureKind; message: string; at: Date; random?: () => number }
   | { type: 'disabled' }
@@ -46,6 +54,10 @@ export function transition(current: Pick<MailboxHealth, 'consecutive_failures'>,
       return { state: 'connecting' };
     case 'opened':
       return { state: 'syncing' };
+    case 'silent':
+      return { state: 'connect_error', last_error: replaceControls(event.message).slice(0, 2000) };
+    case 'answered':
+      return { state: 'syncing', last_error: event.lastError };
     case 'synced':
       return { state: 'idle', last_success_at: event.at, last_error: null, consecutive_failures: 0, next_attempt_at: null };
     case 'failed': {

@@ -142,7 +142,7 @@ class SyncRun {
     }
     let phase: 'source' | 'ingest' = 'source';
     try {
-      this.state.opened();
+      this.state.opened(session.silence?.bind(session));
       if (session.acks) await this.catchUpAcks(session);
       // A big mail is prepared on its turn, not ahead: the window must not hold several of them parsed.
       const prepare = (e: SourceEvent) => (e.type === 'item' && e.item.raw.length <= PREPARE_AHEAD_MAX_BYTES ? prepareItem(this.deps.ingest, this.ingestMailbox, e.item) : undefined);
