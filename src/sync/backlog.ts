@@ -6,11 +6,14 @@
 // are best effort: they never fail a sync.
 //
 // A short pass writes nothing: most passes carry a handful of new mails and
-// are over in well under a second, before anybody could read their backlog,
-// and with many mailboxes those writes were a good part of a pass's database
-// work. The backlog is shown once the pass has run SHOW_AFTER_MS, or at once
-// when it is large enough (SHOW_AT_ONCE_ITEMS) to be a backfill worth
-// following from its first item; it is cleared at the end only if it was shown.
+// are over in seconds (longer only because 20 syncs share the worker), before
+// anybody could read their backlog, and with many mailboxes those writes were
+// a good part of a pass's database work. The backlog is shown at once when it
+// is large enough (SHOW_AT_ONCE_ITEMS) to be a backfill worth following from
+// its first item; else once the pass has run SHOW_AFTER_MS and, at its own rate
+// so far, still has SHOW_MIN_LEFT_SECONDS of work left (or has not finished
+// its first item: a big mail, a slow server). It is cleared at the end only if
+// it was shown.
 import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -18,10 +21,12 @@ import { formatDuration, progressOf } from '../util/progress.js';
 
 const WRITE_EVERY_MS = 2_000;
 const LOG_EVERY_MS = 10_000;
-/** A pass still running after this is shown (also when it is stuck on its first item). */
+/** A pass is looked at for showing after this (then at every item). */
 const SHOW_AFTER_MS = 2_000;
-/** A pass this large is shown from its start (at ~50–300 mails a second it runs for a while). */
-const SHOW_AT_ONCE_ITEMS = 200;
+/** ...and shown if it has this much work left at its rate so far. */
+const SHOW_MIN_LEFT_SECONDS = 10;
+/** A pass this large is shown from its start: it runs for a while at any rate. */
+const SHOW_AT_ONCE_ITEMS = 100;
 
 type BacklogColumns = { backlog: number | null; backlog_done: number; backlog_started_at?: Date | null };
 
@@ -55,7 +60,7 @@ export class Backlog {
     this.active = true;
     if (this.shown || items >= SHOW_AT_ONCE_ITEMS) return this.show();
     if (this.showTimer === null) {
-      this.showTimer = setTimeout(() => void this.show(), SHOW_AFTER_MS);
+      this.showTimer = setTimeout(() => void this.showIfLong(), SHOW_AFTER_MS);
       this.showTimer.unref();
     }
   }
@@ -74,7 +79,7 @@ export class Backlog {
       );
     }
     if (!this.shown) {
-      if (now - this.startedAt >= SHOW_AFTER_MS) await this.show();
+      await this.showIfLong();
     } else if (now - this.lastWrite >= WRITE_EVERY_MS || p.remaining === 0) {
       this.lastWrite = now;
       await this.write({ backlog: p.remaining, backlog_done: p.done });
@@ -88,6 +93,14 @@ export class Backlog {
     this.stopTimer();
     if (this.shown) await this.write({ backlog: null, backlog_done: 0, backlog_started_at: null });
     else await this.writes;
+  }
+
+  /** Shows the backlog if the pass has run a while and has a while to go. */
+  private async showIfLong(): Promise<void> {
+    const now = this.now();
+    if (!this.active || now - this.startedAt < SHOW_AFTER_MS) return;
+    const p = progressOf({ done: this.done, total: this.total, startedAt: this.startedAt, now });
+    if (this.done === 0 || (p.etaSeconds ?? Infinity) >= SHOW_MIN_LEFT_SECONDS) await this.show();
   }
 
   /** The whole backlog, from here on kept up to date. */

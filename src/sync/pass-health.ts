@@ -3,8 +3,8 @@
 // is written only once somebody could see it:
 //
 // - `connecting` / `syncing` once the pass has run SHOW_AFTER_MS: most passes
-//   (a poll, a handful of new mails) are over well within it, and writing
-//   both states for each of them was two of every small pass's UPDATEs, read by
+//   (a poll, a handful of new mails) are over within it, and writing both
+//   states for each of them was two of every small pass's UPDATEs, read by
 //   nobody. A pass slower than that (a slow server, a backfill) shows them as before.
 // - `connect_error` while the source has waited on a silent server for
 //   SILENT_NOTICE_MS (a black-holed connection), long before the source's own
@@ -21,8 +21,12 @@ import type { Logger } from '../logging/logger.js';
 import { transition, type HealthEvent, type MailboxHealth } from '../mailboxes/health.js';
 import type { SourceSilence } from '../sources/types.js';
 
-/** A pass still running after this shows what it is doing (connecting, syncing). */
-const SHOW_AFTER_MS = 1_000;
+/**
+ * A pass still running after this shows what it is doing (connecting, syncing).
+ * A few seconds: with 20 syncs sharing a worker, a pass of a handful of mails
+ * takes a few seconds of wall time on a busy machine.
+ */
+const SHOW_AFTER_MS = 5_000;
 /**
  * A server silent this long while it owes an answer is shown as a problem.
  * A live server answers a command within a second or two, even a busy one

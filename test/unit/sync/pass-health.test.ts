@@ -44,10 +44,12 @@ describe('PassHealth', () => {
     expect(writes).toEqual([synced]);
   });
 
-  it('shows connecting, then syncing, for a pass that runs longer than a second', async () => {
+  it('shows connecting, then syncing, for a pass that runs longer than 5 s', async () => {
     const slowConnect = setup();
     slowConnect.health.begin();
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(slowConnect.writes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
     expect(slowConnect.writes).toEqual([{ state: 'connecting' }]);
     slowConnect.health.opened();
     await vi.advanceTimersByTimeAsync(0);
@@ -56,7 +58,7 @@ describe('PassHealth', () => {
     const longSync = setup();
     longSync.health.begin();
     longSync.health.opened();
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(5_000);
     expect(longSync.writes).toEqual([{ state: 'syncing' }]);
   });
 
