@@ -11,9 +11,9 @@
 // a good part of a pass's database work. The backlog is shown at once when it
 // is large enough (SHOW_AT_ONCE_ITEMS) to be a backfill worth following from
 // its first item; else once the pass has run SHOW_AFTER_MS and, at its own rate
-// so far, still has SHOW_MIN_LEFT_SECONDS of work left (or has not finished
-// its first item: a big mail, a slow server). It is cleared at the end only if
-// it was shown.
+// so far, still has SHOW_MIN_LEFT_SECONDS of work left, or once it has spent
+// that long on its first item (a big mail, a slow server). It is cleared at the
+// end only if it was shown.
 import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
@@ -21,9 +21,9 @@ import { formatDuration, progressOf } from '../util/progress.js';
 
 const WRITE_EVERY_MS = 2_000;
 const LOG_EVERY_MS = 10_000;
-/** A pass is looked at for showing after this (then at every item). */
+/** A pass is looked at for showing after this (then at every item)... */
 const SHOW_AFTER_MS = 2_000;
-/** ...and shown if it has this much work left at its rate so far. */
+/** ...and shown if it has this much work left at its rate so far, or has spent this long on its first item. */
 const SHOW_MIN_LEFT_SECONDS = 10;
 /** A pass this large is shown from its start: it runs for a while at any rate. */
 const SHOW_AT_ONCE_ITEMS = 100;
@@ -60,7 +60,7 @@ export class Backlog {
     this.active = true;
     if (this.shown || items >= SHOW_AT_ONCE_ITEMS) return this.show();
     if (this.showTimer === null) {
-      this.showTimer = setTimeout(() => void this.showIfLong(), SHOW_AFTER_MS);
+      this.showTimer = setTimeout(() => void this.showIfLong(), SHOW_MIN_LEFT_SECONDS * 1000);
       this.showTimer.unref();
     }
   }
@@ -100,7 +100,8 @@ export class Backlog {
     const now = this.now();
     if (!this.active || now - this.startedAt < SHOW_AFTER_MS) return;
     const p = progressOf({ done: this.done, total: this.total, startedAt: this.startedAt, now });
-    if (this.done === 0 || (p.etaSeconds ?? Infinity) >= SHOW_MIN_LEFT_SECONDS) await this.show();
+    const long = this.done === 0 ? now - this.startedAt >= SHOW_MIN_LEFT_SECONDS * 1000 : (p.etaSeconds ?? 0) >= SHOW_MIN_LEFT_SECONDS;
+    if (long) await this.show();
   }
 
   /** The whole backlog, from here on kept up to date. */
