@@ -6,7 +6,7 @@
 // are best effort: they never fail a sync.
 //
 // A short pass writes nothing: most passes carry a handful of new mails and
-// are over in seconds (longer only because 20 syncs share the worker), before
+// are over in seconds (longer when many syncs share the worker), before
 // anybody could read their backlog, and with many mailboxes those writes were
 // a good part of a pass's database work. The backlog is shown at once when it
 // is large enough (SHOW_AT_ONCE_ITEMS) to be a backfill worth following from

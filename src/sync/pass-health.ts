@@ -23,7 +23,7 @@ import type { SourceSilence } from '../sources/types.js';
 
 /**
  * A pass still running after this shows what it is doing (connecting, syncing).
- * A few seconds: with 20 syncs sharing a worker, a pass of a handful of mails
+ * A few seconds: with many syncs sharing a worker (MAILROOM_SYNC_CONCURRENCY), a pass of a handful of mails
  * takes a few seconds of wall time on a busy machine.
  */
 const SHOW_AFTER_MS = 5_000;
@@ -33,7 +33,7 @@ const SHOW_AFTER_MS = 5_000;
  * within a few; a quarter of the default silence timeout (60 s) leaves room for
  * that and still tells ops three quarters of a minute before the sync gives up.
  */
-export const SILENT_NOTICE_MS = 15_000;
+const SILENT_NOTICE_MS = 15_000;
 /** How often the source's silence is looked at. */
 const SILENCE_CHECK_MS = 1_000;
 
