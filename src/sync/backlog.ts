@@ -10,7 +10,8 @@
 // anybody could read their backlog, and with many mailboxes those writes were
 // a good part of a pass's database work. The backlog is shown at once when it
 // is large enough (SHOW_AT_ONCE_ITEMS) to be a backfill worth following from
-// its first item; else once the pass has run SHOW_AFTER_MS and, at its own rate
+// its first item, as is the backlog of a pass that reads the folder again after
+// an admin's change (a backfill: somebody may be following it); else once the pass has run SHOW_AFTER_MS and, at its own rate
 // so far, still has SHOW_MIN_LEFT_SECONDS of work left, or once it has spent
 // that long on its first item (a big mail, a slow server). It is cleared at the
 // end only if it was shown.
@@ -48,6 +49,8 @@ export class Backlog {
     private readonly mailboxId: number,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** Show it from the start, whatever its size. */
+    private readonly showAtOnce = false,
   ) {}
 
   /** The source has `items` left in this pass. */
@@ -58,7 +61,7 @@ export class Backlog {
       this.lastLog = this.startedAt;
     }
     this.active = true;
-    if (this.shown || items >= SHOW_AT_ONCE_ITEMS) return this.show();
+    if (this.shown || this.showAtOnce || items >= SHOW_AT_ONCE_ITEMS) return this.show();
     if (this.showTimer === null) {
       this.showTimer = setTimeout(() => void this.showIfLong(), SHOW_MIN_LEFT_SECONDS * 1000);
       this.showTimer.unref();

@@ -5,7 +5,10 @@
 // - `connecting` / `syncing` once the pass has run SHOW_AFTER_MS: most passes
 //   (a poll, a handful of new mails) are over within it, and writing both
 //   states for each of them was two of every small pass's UPDATEs, read by
-//   nobody. A pass slower than that (a slow server, a backfill) shows them as before.
+//   nobody. A pass slower than that (a slow server, a backfill) shows them as
+//   before, and so does, at once, a pass that reads the folder again after an
+//   admin's change (a backfill): somebody may be following it (`mailbox edit
+//   --since --wait` waits for the state to come back to idle).
 // - `connect_error` while the source has waited on a silent server for
 //   SILENT_NOTICE_MS (a black-holed connection), long before the source's own
 //   silence timeout gives up and fails the sync: ops see something is wrong
@@ -61,8 +64,13 @@ export class PassHealth {
     this.silentNoticeMs = options.silentNoticeMs ?? SILENT_NOTICE_MS;
   }
 
-  /** The pass started (connecting). */
-  begin(): void {
+  /** The pass started (connecting); `now`: show it at once (written before this resolves). */
+  async begin(now = false): Promise<void> {
+    if (now) {
+      this.shown = true;
+      await this.write(transition(this.mailbox, { type: 'connecting' })).catch((err: unknown) => this.log.debug({ err: describeError(err) }, 'could not write the mailbox state'));
+      return;
+    }
     const show = setTimeout(() => this.show(), this.options.showAfterMs ?? SHOW_AFTER_MS);
     show.unref();
     this.timers.push(show);

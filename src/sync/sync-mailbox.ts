@@ -24,6 +24,7 @@ import { lookahead } from './lookahead.js';
 import type { FailureKind } from '../mailboxes/backoff.js';
 import type { HeldLock, MailboxLocks } from './lock.js';
 import { transition, waitBeforeAttempt } from '../mailboxes/health.js';
+import { isResetCursor } from '../mailboxes/service.js';
 import { PassHealth, type PassHealthOptions } from './pass-health.js';
 
 export interface SyncDeps {
@@ -126,14 +127,23 @@ class SyncRun {
     private readonly stop: AbortSignal,
   ) {
     this.log = deps.logger.child({ mailboxId: mailbox.id });
-    this.backlog = new Backlog(deps.db, mailbox.id, this.log);
+    this.backlog = new Backlog(deps.db, mailbox.id, this.log, Date.now, this.afresh);
     this.state = new PassHealth(deps.db, mailbox, this.log, deps.health);
     this.source = (deps.sources ?? sourceFor)(mailbox.source);
     this.cursor = mailbox.cursor;
   }
 
+  /**
+   * The pass reads the folder again after an admin's change (a backfill, another folder or server):
+   * somebody may be following it (`mailbox edit --since --wait`). A new mailbox's first pass is not
+   * (its row says `connecting` until that pass ends anyway).
+   */
+  private get afresh(): boolean {
+    return isResetCursor(this.mailbox.cursor);
+  }
+
   async run(): Promise<SyncOutcome> {
-    this.state.begin();
+    await this.state.begin(this.afresh);
     let session: SourceSession;
     try {
       session = await this.source.open(this.mailbox, this.deps.source);

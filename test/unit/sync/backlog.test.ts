@@ -7,7 +7,7 @@ import type { Db } from '../../../src/db/prisma.js';
 import type { Logger } from '../../../src/logging/logger.js';
 import { Backlog } from '../../../src/sync/backlog.js';
 
-function setup(options: { failWrites?: boolean; clock?: () => number } = {}) {
+function setup(options: { failWrites?: boolean; clock?: () => number; showAtOnce?: boolean } = {}) {
   let now = 1_000_000;
   const writes: Record<string, unknown>[] = [];
   const logs: { obj: Record<string, unknown>; msg: string }[] = [];
@@ -21,7 +21,7 @@ function setup(options: { failWrites?: boolean; clock?: () => number } = {}) {
     },
   } as unknown as Db;
   const log = { info: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), debug: () => undefined } as unknown as Logger;
-  const backlog = new Backlog(db, 7, log, options.clock ?? (() => now));
+  const backlog = new Backlog(db, 7, log, options.clock ?? (() => now), options.showAtOnce);
   return { backlog, writes, logs, advance: (ms: number) => (now += ms) };
 }
 
@@ -96,6 +96,14 @@ describe('Backlog', () => {
     await quick.backlog.end();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(quick.writes).toEqual([]);
+  });
+
+  it('shows the backlog of a pass somebody may be following (a backfill) from its start, however small', async () => {
+    const { backlog, writes } = setup({ showAtOnce: true });
+    await backlog.start(3);
+    expect(writes).toEqual([{ backlog: 3, backlog_done: 0, backlog_started_at: new Date(1_000_000) }]);
+    await backlog.end();
+    expect(writes.at(-1)).toEqual({ backlog: null, backlog_done: 0, backlog_started_at: null });
   });
 
   it('logs progress every 10 s with rate and time left', async () => {

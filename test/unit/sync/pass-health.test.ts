@@ -62,6 +62,15 @@ describe('PassHealth', () => {
     expect(longSync.writes).toEqual([{ state: 'syncing' }]);
   });
 
+  it('shows a pass somebody may be following (a backfill) at once, before it connects', async () => {
+    const { health, writes } = setup();
+    await health.begin(true);
+    expect(writes).toEqual([{ state: 'connecting' }]);
+    health.opened();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writes).toEqual([{ state: 'connecting' }, { state: 'syncing' }]);
+  });
+
   it('shows a server silent for 15 s as connect_error without counting a failure, and syncing again when it answers', async () => {
     const { health, writes } = setup();
     let silentMs = 0;
