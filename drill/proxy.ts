@@ -8,6 +8,9 @@
 //   connections are accepted but never answered, until `restore()`; after it,
 //   new connections work again while the old ones stay dead, as they do on a
 //   real network. Only the peer's own timeouts get it out.
+// - hold: every open connection stalls (nothing forwarded, all of it kept)
+//   until `release()`, when it flows again: a server or a link that stopped
+//   answering for a while and then came back.
 import net from 'node:net';
 
 interface Link {
@@ -57,6 +60,21 @@ export class TcpProxy {
 
   restore(): void {
     this.holing = false;
+  }
+
+  hold(): void {
+    for (const l of this.links) {
+      l.client.pause();
+      l.server.pause();
+    }
+  }
+
+  release(): void {
+    for (const l of this.links) {
+      if (l.dead) continue;
+      l.client.resume();
+      l.server.resume();
+    }
   }
 
   async close(): Promise<void> {

@@ -6,10 +6,17 @@
 // its account state the same way).
 //
 //   connecting ──opened──▶ syncing ──synced──▶ idle ──(next sync)──▶ connecting
+//        │                  │  ▲
+//        │            silent│  │answered   (a sync waiting on a silent server:
+//        │                  ▼  │            shown as connect_error, not counted)
+//        │              connect_error
 //        │                    │
 //        └──────failed────────┴──▶ connect_error | auth_error ──(backoff)──▶ connecting
 //   any ──disabled──▶ disabled ──enabled──▶ connecting (failures forgotten)
 //   any ──reconfigured (new server or credentials)──▶ connecting (failures forgotten)
+//
+// A sync writes connecting and syncing only once it has run long enough for
+// somebody to see them (src/sync/pass-health.ts); its outcome always.
 
 import type { MailboxState } from '../generated/prisma/enums.js';
 import { nextDelayMs } from './backoff.js';
@@ -30,6 +37,10 @@ export interface MailboxHealth {
 export type HealthEvent =
   | { type: 'connecting' }
   | { type: 'opened' }
+  /** A running sync has waited on a server that says nothing (not a failure yet: it may answer). */
+  | { type: 'silent'; message: string }
+  /** The silent server answered again: back to syncing, with the last error as it was before. */
+  | { type: 'answered'; lastError: string | null }
   | { type: 'synced'; at: Date }
   | { type: 'failed'; kind: FailureKind; message: string; at: Date; random?: () => number }
   | { type: 'disabled' }
@@ -43,6 +54,10 @@ export function transition(current: Pick<MailboxHealth, 'consecutive_failures'>,
       return { state: 'connecting' };
     case 'opened':
       return { state: 'syncing' };
+    case 'silent':
+      return { state: 'connect_error', last_error: replaceControls(event.message).slice(0, 2000) };
+    case 'answered':
+      return { state: 'syncing', last_error: event.lastError };
     case 'synced':
       return { state: 'idle', last_success_at: event.at, last_error: null, consecutive_failures: 0, next_attempt_at: null };
     case 'failed': {

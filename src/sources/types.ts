@@ -70,6 +70,19 @@ export interface SourceSession {
   /** Runs every deferred ack now. */
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * How long the server has owed an answer without a word: for the state ops
+   * see while a sync waits on a dead or black-holed server. Absent: the source
+   * cannot tell.
+   */
+  silence?(): SourceSilence;
+}
+
+export interface SourceSilence {
+  /** Since the server last said anything while a command waits on it; 0 when nothing is owed. */
+  readonly silentMs: number;
+  /** Silent this long, the session gives up and the sync fails. */
+  readonly giveUpMs: number;
 }
 
 export interface WatchOptions {

@@ -3,7 +3,8 @@
 // undone, then ingest every item past the cursor — each in its own
 // transaction together with the cursor move — and only after each commit
 // enqueue its attachment jobs and acknowledge it to the source (the
-// post-action). Health moves through the state machine (mailbox-state.ts).
+// post-action). Health moves through the state machine (mailboxes/health.ts);
+// what a pass writes of it, and when, is pass-health.ts's.
 // A sync never waits for news: watching is the watchers' job (watchers.ts).
 
 import type { Db } from '../db/prisma.js';
@@ -23,7 +24,8 @@ import { lookahead } from './lookahead.js';
 import type { FailureKind } from '../mailboxes/backoff.js';
 import type { HeldLock, MailboxLocks } from './lock.js';
 import { transition, waitBeforeAttempt } from '../mailboxes/health.js';
-import type { HealthEvent } from '../mailboxes/health.js';
+import { isResetCursor } from '../mailboxes/service.js';
+import { PassHealth, type PassHealthOptions } from './pass-health.js';
 
 export interface SyncDeps {
   db: Db;
@@ -36,6 +38,8 @@ export interface SyncDeps {
   enqueueAttachments: (rows: AttachmentJobData[]) => Promise<void>;
   /** The source of a mailbox kind; default: the registry. */
   sources?: (kind: string) => MailSource;
+  /** For tests: when a pass shows its state, and a silent server. */
+  health?: PassHealthOptions;
 }
 
 export interface SyncOptions {
@@ -108,6 +112,7 @@ class SyncRun {
   private readonly source: MailSource;
   /** Items left in this pass, for status and progress lines. */
   private readonly backlog: Backlog;
+  private readonly state: PassHealth;
   private readonly started = performance.now();
   private ingested = 0;
   /** Acks handed to the source and not yet settled; records whose ack is done, not yet marked. */
@@ -122,17 +127,23 @@ class SyncRun {
     private readonly stop: AbortSignal,
   ) {
     this.log = deps.logger.child({ mailboxId: mailbox.id });
-    this.backlog = new Backlog(deps.db, mailbox.id, this.log);
+    this.backlog = new Backlog(deps.db, mailbox.id, this.log, Date.now, this.afresh);
+    this.state = new PassHealth(deps.db, mailbox, this.log, deps.health);
     this.source = (deps.sources ?? sourceFor)(mailbox.source);
     this.cursor = mailbox.cursor;
   }
 
+  /**
+   * The pass reads the folder again after an admin's change (a backfill, another folder or server):
+   * somebody may be following it (`mailbox edit --since --wait`). A new mailbox's first pass is not
+   * (its row says `connecting` until that pass ends anyway).
+   */
+  private get afresh(): boolean {
+    return isResetCursor(this.mailbox.cursor);
+  }
+
   async run(): Promise<SyncOutcome> {
-    try {
-      await this.health({ type: 'connecting' });
-    } catch (err) {
-      return unavailable(err, 'the mailbox state could not be written');
-    }
+    await this.state.begin(this.afresh);
     let session: SourceSession;
     try {
       session = await this.source.open(this.mailbox, this.deps.source);
@@ -141,7 +152,7 @@ class SyncRun {
     }
     let phase: 'source' | 'ingest' = 'source';
     try {
-      await this.health({ type: 'opened' });
+      this.state.opened(session.silence?.bind(session));
       if (session.acks) await this.catchUpAcks(session);
       // A big mail is prepared on its turn, not ahead: the window must not hold several of them parsed.
       const prepare = (e: SourceEvent) => (e.type === 'item' && e.item.raw.length <= PREPARE_AHEAD_MAX_BYTES ? prepareItem(this.deps.ingest, this.ingestMailbox, e.item) : undefined);
@@ -168,12 +179,13 @@ class SyncRun {
       }
       await this.settleAcks(session);
       if (this.stop.aborted) return await this.interrupted();
-      await this.health({ type: 'synced', at: new Date() });
+      await this.synced();
       this.deps.metrics?.observeSync('ok', this.seconds());
       return { status: 'ok', ingested: this.ingested };
     } catch (err) {
       return await this.failed(err, phase);
     } finally {
+      this.state.stop();
       await this.backlog.end();
       await session.close();
     }
@@ -251,9 +263,8 @@ class SyncRun {
     await this.settleAcks(session);
   }
 
-  private async health(event: HealthEvent): Promise<void> {
-    // updateMany on an enabled row: a mailbox disabled or removed meanwhile is left alone.
-    await this.deps.db.mailbox.updateMany({ where: { id: this.mailbox.id, enabled: true }, data: transition(this.mailbox, event) });
+  private async synced(): Promise<void> {
+    await this.state.finish(transition(this.mailbox, { type: 'synced', at: new Date() }));
   }
 
   private seconds(): number {
@@ -263,7 +274,7 @@ class SyncRun {
   private async interrupted(): Promise<SyncOutcome> {
     const now = await this.deps.db.mailbox.findUnique({ where: { id: this.mailbox.id }, select: { enabled: true } });
     if (!now?.enabled) return { status: 'disabled' };
-    await this.health({ type: 'synced', at: new Date() });
+    await this.synced();
     return { status: 'interrupted', ingested: this.ingested };
   }
 
@@ -272,10 +283,14 @@ class SyncRun {
     await this.markAcked().catch(() => undefined);
     // Disabled or removed while running: that is why it stopped, not a fault of the mailbox.
     const now = await this.deps.db.mailbox.findUnique({ where: { id: this.mailbox.id }, select: { enabled: true } }).catch(() => undefined);
-    if (now === null || now?.enabled === false) return { status: 'disabled' };
+    if (now === null || now?.enabled === false) {
+      this.state.stop();
+      return { status: 'disabled' };
+    }
     // Someone else moved the cursor (an admin re-pointed the mailbox): the item rolled back whole; start over.
     if (isMailroomError(err, 'CURSOR_MOVED')) {
       this.log.info({ err: err.message }, 'cursor moved meanwhile; the sync stops and runs again');
+      this.state.stop();
       return { status: 'interrupted', ingested: this.ingested };
     }
     const { kind, message } =
@@ -283,7 +298,7 @@ class SyncRun {
     // A rejected access token may be revoked before its expiry: the next attempt refreshes it.
     if (kind === 'auth' && this.mailbox.auth === 'oauth2') this.deps.source.tokens.invalidate(this.mailbox.id);
     const patch = transition(this.mailbox, { type: 'failed', kind, message, at: new Date() });
-    await this.deps.db.mailbox.updateMany({ where: { id: this.mailbox.id, enabled: true }, data: patch }).catch(() => undefined);
+    await this.state.finish(patch).catch(() => undefined);
     const retryInMs = Math.max(0, (patch.next_attempt_at?.getTime() ?? Date.now()) - Date.now());
     this.deps.metrics?.observeSync(kind === 'auth' ? 'auth_error' : 'connect_error', this.seconds());
     this.log.warn({ kind, failures: patch.consecutive_failures, retryInMs, err: message }, 'mailbox sync failed');

@@ -11,12 +11,13 @@ import type { ImapFlow } from 'imapflow';
 import { MailroomError } from '../../errors.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logging/logger.js';
-import type { AckResult, InboundItem, ItemAck, SourceContext, SourceEvent, SourceSession } from '../types.js';
+import type { AckResult, InboundItem, ItemAck, SourceContext, SourceEvent, SourceSession, SourceSilence } from '../types.js';
 import { connectImap, DEFAULT_IMAP_TIMEOUTS } from './client.js';
 import { formatCursor, formatSourceKey, parseCursor, parseSourceKey } from './cursor.js';
 import { classified } from './errors.js';
 import { AckQueue } from './acks.js';
 import { DEFAULT_BATCH, planFetch, uidSet, type FetchLimits, type PlannedStep } from './fetch-plan.js';
+import { ServerSilence } from './silence.js';
 
 /**
  * A sync's socket is quiet only while one item is being stored (bounded by
@@ -43,7 +44,7 @@ export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Pro
     await client.logout().catch(() => client.close());
     throw classified(mailbox, err, 'folder');
   }
-  return new ImapSession(mailbox, client, { maxRawBytes: ctx.maxRawBytes, ...DEFAULT_BATCH }, ctx.logger.child({ mailboxId: mailbox.id }), Math.min(KEEPALIVE_MAX_MS, silence / 4));
+  return new ImapSession(mailbox, client, { maxRawBytes: ctx.maxRawBytes, ...DEFAULT_BATCH }, ctx.logger.child({ mailboxId: mailbox.id }), { keepAliveMs: Math.min(KEEPALIVE_MAX_MS, silence / 4), giveUpMs: silence });
 }
 
 class ImapSession implements SourceSession {
@@ -51,20 +52,32 @@ class ImapSession implements SourceSession {
   private readonly ackQueue: AckQueue;
   private lastCommandAt = Date.now();
   private readonly keepAliveTimer: NodeJS.Timeout;
+  /** A NOOP after this much quiet while a batch is stored. */
+  private readonly keepAliveMs: number;
+  /** The silence timeout: the connection fails after this long without a word. */
+  private readonly giveUpMs: number;
+  /** Every command this session sends is tracked here (see silence()). */
+  private readonly server: ServerSilence;
 
   constructor(
     private readonly mailbox: Mailbox,
     private readonly client: ImapFlow,
     private readonly limits: FetchLimits,
     private readonly log: Logger,
-    /** A NOOP after this much quiet while a batch is stored. */
-    private readonly keepAliveMs: number,
+    timing: { keepAliveMs: number; giveUpMs: number },
   ) {
+    this.keepAliveMs = timing.keepAliveMs;
+    this.giveUpMs = timing.giveUpMs;
+    this.server = new ServerSilence(() => client.stats().received);
     this.acks = mailbox.post_action !== 'none';
     this.ackQueue = new AckQueue(client, mailbox, log);
     // A timer, not a step of the loop: one slow item (a big mail parsed here, a slow commit) must not starve it.
-    this.keepAliveTimer = setInterval(() => this.keepAlive(), Math.max(1_000, keepAliveMs / 2));
+    this.keepAliveTimer = setInterval(() => this.keepAlive(), Math.max(1_000, this.keepAliveMs / 2));
     this.keepAliveTimer.unref();
+  }
+
+  silence(): SourceSilence {
+    return { silentMs: this.server.silentMs(), giveUpMs: this.giveUpMs };
   }
 
   private get uidValidity(): bigint {
@@ -143,7 +156,7 @@ class ImapSession implements SourceSession {
         // run after that download (imapflow runs commands in turn). Not awaited: their
         // promises settle each ack, and the driver awaits those.
         prefetchAfter(i);
-        void this.ackQueue.flush();
+        void this.server.track(this.ackQueue.flush());
         for (const m of step.messages) {
           if (signal.aborted) return;
           const item = got?.get(m.uid);
@@ -158,7 +171,7 @@ class ImapSession implements SourceSession {
     // INTERNALDATE has whole seconds: compare at that precision, or mail arriving in the second the mailbox was added is lost.
     const start = this.mailbox.since ?? this.mailbox.created;
     const from = new Date(Math.floor(start.getTime() / 1000) * 1000);
-    const list = await this.client.fetchAll(`${lastUid + 1n}:*`, { uid: true, size: true, internalDate: true }, { uid: true });
+    const list = await this.server.track(this.client.fetchAll(`${lastUid + 1n}:*`, { uid: true, size: true, internalDate: true }, { uid: true }));
     const listed = list.filter((m) => BigInt(m.uid) > lastUid).map((m) => ({ uid: BigInt(m.uid), size: m.size ?? 0, receivedAt: toDate(m.internalDate) }));
     return planFetch(listed, from, this.limits);
   }
@@ -172,7 +185,7 @@ class ImapSession implements SourceSession {
   private keepAlive(): void {
     if (Date.now() - this.lastCommandAt < this.keepAliveMs) return;
     this.lastCommandAt = Date.now();
-    this.client.noop().catch(() => undefined); // a dead connection surfaces at the next fetch or ack
+    this.server.track(this.client.noop()).catch(() => undefined); // a dead connection surfaces at the next fetch or ack
   }
 
   private async fetchBatch(messages: readonly { uid: bigint; size: number; receivedAt: Date | null }[], uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
@@ -180,7 +193,7 @@ class ImapSession implements SourceSession {
     const only = messages.length === 1 ? messages[0] : undefined;
     if (only && only.size > this.limits.batchBytes) return this.fetchLarge(only, uidValidity);
     const wanted = new Map(messages.map((m) => [m.uid, m]));
-    const rows = await this.client.fetchAll(uidSet([...wanted.keys()]), { uid: true, source: true, internalDate: true }, { uid: true });
+    const rows = await this.server.track(this.client.fetchAll(uidSet([...wanted.keys()]), { uid: true, source: true, internalDate: true }, { uid: true }));
     const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();
     for (const row of rows) {
       const uid = BigInt(row.uid);
@@ -209,7 +222,7 @@ class ImapSession implements SourceSession {
 
   /** Not downloaded: the header is kept as the raw so the record says what the mail was. */
   private async fetchHeader(m: { uid: bigint; size: number; receivedAt: Date | null }, uidValidity: bigint): Promise<Omit<InboundItem, 'cursor'>> {
-    const head = await this.client.fetchOne(String(m.uid), { uid: true, headers: true }, { uid: true });
+    const head = await this.server.track(this.client.fetchOne(String(m.uid), { uid: true, headers: true }, { uid: true }));
     const raw = head && head.headers ? head.headers : Buffer.alloc(0);
     return { sourceKey: formatSourceKey(uidValidity, m.uid), raw, receivedAt: m.receivedAt, oversize: { size: m.size, limit: this.limits.maxRawBytes } };
   }
@@ -224,7 +237,7 @@ class ImapSession implements SourceSession {
   }
 
   async flush(): Promise<void> {
-    await this.ackQueue.flush();
+    await this.server.track(this.ackQueue.flush());
   }
 
   async close(): Promise<void> {

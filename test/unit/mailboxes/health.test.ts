@@ -19,6 +19,14 @@ describe('mailbox state machine', () => {
     expect(auth).toMatchObject({ state: 'auth_error', consecutive_failures: 2, next_attempt_at: new Date(at.getTime() + 10 * 60_000) });
   });
 
+  it('shows a sync waiting on a silent server as connect_error without counting a failure, and back to syncing when it answers', () => {
+    expect(transition({ consecutive_failures: 3 }, { type: 'silent', message: 'no answer from imap.example.com for 15 s\u001b[2J' })).toEqual({
+      state: 'connect_error',
+      last_error: 'no answer from imap.example.com for 15 s\uFFFD[2J',
+    });
+    expect(transition({ consecutive_failures: 3 }, { type: 'answered', lastError: 'an older failure' })).toEqual({ state: 'syncing', last_error: 'an older failure' });
+  });
+
   it('retries a missing folder soon, as connect_error', () => {
     expect(transition({ consecutive_failures: 0 }, { type: 'failed', kind: 'folder', message: 'Folder "INBOX" does not exist', at, random: () => 1 })).toMatchObject({
       state: 'connect_error',
