@@ -213,10 +213,14 @@ class ImapSession implements SourceSession {
    */
   private async fetchLarge(m: { uid: bigint; size: number; receivedAt: Date | null }, uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
     const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();
-    const download = await this.client.download(String(m.uid), undefined, { uid: true, chunkSize: LARGE_CHUNK_BYTES });
-    if (!download.content) return out; // expunged since the listing
-    const raw = await readWhole(download.content, m.size);
-    out.set(m.uid, { sourceKey: formatSourceKey(uidValidity, m.uid), raw, receivedAt: m.receivedAt });
+    // One tracked command for all its pieces: the server owes an answer from the first FETCH to the last.
+    const raw = await this.server.track(
+      (async () => {
+        const download = await this.client.download(String(m.uid), undefined, { uid: true, chunkSize: LARGE_CHUNK_BYTES });
+        return download.content ? readWhole(download.content, m.size) : null; // null: expunged since the listing
+      })(),
+    );
+    if (raw) out.set(m.uid, { sourceKey: formatSourceKey(uidValidity, m.uid), raw, receivedAt: m.receivedAt });
     return out;
   }
 
