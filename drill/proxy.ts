@@ -41,7 +41,7 @@ export class TcpProxy {
     return proxy.p;
   }
 
-  /** Resolves when a connection was cut mid-literal. */
+  /** Resolves when a connection was cut mid-literal: a literal of minBytes or more once afterBytes of it passed, or a piece (BODY[]<offset>) of a mail downloaded in pieces, halfway, once the pieces reach afterBytes into it. */
   armCut(minBytes: number, afterBytes: number): Promise<void> {
     return new Promise((resolve) => {
       this.cut = { minBytes, afterBytes, fired: resolve };
@@ -110,21 +110,25 @@ export class TcpProxy {
     client.on('data', (d: Buffer) => {
       if (!link.dead) server.write(d);
     });
-    let literal: { left: number; passed: number } | null = null;
+    let literal: { cutAt: number; passed: number } | null = null;
     let tail = '';
     server.on('data', (d: Buffer) => {
       if (link.dead) return;
       const cut = this.cut;
       if (cut) {
         if (!literal) {
-          // An IMAP literal announces its size as {N}\r\n; look across chunk boundaries.
+          // An IMAP literal announces its size as {N}\r\n; look across chunk boundaries. A big mail comes
+          // either as one literal (cut once afterBytes of it passed) or in pieces, BODY[]<offset> {N}
+          // (cut halfway through the first piece that starts afterBytes or more into the mail).
           const text = tail + d.toString('latin1', 0, Math.min(d.length, 4096));
-          const m = /\{(\d+)\}\r\n/.exec(text);
-          if (m && Number(m[1]) >= cut.minBytes) literal = { left: Number(m[1]), passed: 0 };
-          tail = d.toString('latin1', Math.max(0, d.length - 32));
+          const piece = /BODY\[\]<(\d+)>\s*\{(\d+)\}\r\n/.exec(text);
+          const whole = /\{(\d+)\}\r\n/.exec(text);
+          if (piece && Number(piece[1]) >= cut.afterBytes) literal = { cutAt: Math.max(1, Math.floor(Number(piece[2]) / 2)), passed: 0 };
+          else if (!piece && whole && Number(whole[1]) >= cut.minBytes) literal = { cutAt: cut.afterBytes, passed: 0 };
+          tail = d.toString('latin1', Math.max(0, d.length - 64));
         } else {
           literal.passed += d.length;
-          if (literal.passed >= cut.afterBytes) {
+          if (literal.passed >= literal.cutAt) {
             this.cut = null;
             client.resetAndDestroy();
             server.destroy();
