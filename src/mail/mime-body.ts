@@ -54,9 +54,12 @@ export function readMimeBody(input: Readable, options: MailParserOptions, sink: 
     const body: MimeBody = { text: null, html: null, attachments: [] };
     const parser = new MailParser(options);
     let settled = false;
+    /** The attachment being read: a failure must end its stream too, or the sink waits on it forever (a temp file, a handle). */
+    let current: AttachmentStream | null = null;
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
+      current?.content.destroy(err instanceof Error ? err : new Error(String(err)));
       input.unpipe(parser);
       input.destroy();
       parser.destroy();
@@ -78,7 +81,9 @@ export function readMimeBody(input: Readable, options: MailParserOptions, sink: 
           if (typeof data.html === 'string') body.html = data.html;
           continue;
         }
+        current = data;
         collect(data, sink).then((attachment) => {
+          current = null;
           body.attachments.push(attachment);
           data.release?.();
           next();

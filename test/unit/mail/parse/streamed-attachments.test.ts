@@ -92,4 +92,29 @@ describe('parseMail with an attachment sink', () => {
     };
     await expect(parseMail(raw, {}, failing)).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
   });
+
+  it('ends the attachment stream in flight when the parse fails over a limit, so the store settles', async () => {
+    // A large attachment, then more parts than allowed: the parser gives up while the sink is still reading.
+    const parts = [{ headers: 'Content-Type: application/octet-stream; name="big.bin"', body: randomBytes(4 * 1024 * 1024) }];
+    for (let i = 0; i < 40; i++) parts.push({ headers: 'Content-Type: application/octet-stream; name="p.bin"', body: Buffer.from(`part ${i}`) });
+    const stores: Promise<unknown>[] = [];
+    const sink: AttachmentSink = {
+      thresholdBytes: 1024 * 1024,
+      store(content: Readable): Promise<StoredBlobRef> {
+        const reading = (async () => {
+          for await (const chunk of content) void chunk;
+          return { key: 'k', sha256: 'x', size: 0 };
+        })();
+        stores.push(reading);
+        return reading;
+      },
+    };
+    const m = await parseMail(mailWith(parts), { maxParts: 20 }, sink);
+    expect(m.warnings.join(' ')).toMatch(/more than 20 MIME parts/);
+    expect(stores).toHaveLength(1);
+    // Left waiting, the store would hold its temp file and handle until the process ends.
+    const settled = await Promise.race([stores[0]!.then(() => 'settled', () => 'settled'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2_000))]);
+    expect(settled).toBe('settled');
+  });
 });
+
