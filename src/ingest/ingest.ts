@@ -110,8 +110,13 @@ async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
 }
 
 export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem, opts: IngestOptions, prepared?: PreparedItem): Promise<IngestResult> {
-  // An item already recorded (re-read after the cursor was moved back) is recognised by attempt(),
-  // in the statement that asks after the same mail: no round trip of its own for every new item.
+  // An item already recorded (re-read after the cursor was moved back) is recognised by attempt(), in the
+  // statement that asks after the same mail: no round trip of its own for every new item. An item nobody
+  // prepared ahead (a big one) is looked up first, before it is stored and parsed for nothing.
+  if (prepared === undefined && opts.recordId === undefined) {
+    const known = await recorded(ctx.db, mailbox, item, opts.cursor);
+    if (known) return known;
+  }
   try {
     return await attempt(ctx, mailbox, item, opts, prepared ?? prepareItem(ctx, mailbox, item));
   } catch (err) {
@@ -130,11 +135,16 @@ export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, ite
 
 /** The record of an item already ingested, with the cursor moved past it (nothing else is written). */
 async function recorded(db: Db, mailbox: IngestMailbox, item: IngestItem, cursor: CursorMove | null): Promise<IngestResult | null> {
+  const r = await recordOf(db, mailbox, item);
+  return r ? alreadyRecorded(db, mailbox, r, cursor) : null;
+}
+
+async function recordOf(db: Db, mailbox: IngestMailbox, item: IngestItem): Promise<ItemRecord | null> {
   const r = await db.ingestRecord.findUnique({
     where: { mailbox_id_source_key: { mailbox_id: mailbox.id, source_key: item.sourceKey } },
     select: { id: true, outcome: true, classification: true, conversation_id: true, ticket_id: true },
   });
-  return r ? alreadyRecorded(db, mailbox, { id: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversation_id, ticketId: r.ticket_id }, cursor) : null;
+  return r ? { id: r.id, outcome: r.outcome, classification: r.classification, conversationId: r.conversation_id, ticketId: r.ticket_id } : null;
 }
 
 async function alreadyRecorded(db: Db, mailbox: IngestMailbox, r: ItemRecord, cursor: CursorMove | null): Promise<IngestResult> {
@@ -154,14 +164,15 @@ async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, item: Ing
   // Not the message's fault: infrastructure, or a record someone else changed meanwhile.
   if ((isMailroomError(err) && (err.retryable || err.code === 'CONFLICT')) || isTransientDbError(err)) throw err;
   // The item's own record, if it has one, is its result; asking also tells whether the database is fine.
-  let known: IngestResult | null = null;
+  let known: ItemRecord | null = null;
   try {
-    if (opts.recordId === undefined) known = await recorded(ctx.db, mailbox, item, opts.cursor);
+    if (opts.recordId === undefined) known = await recordOf(ctx.db, mailbox, item);
     else await ctx.db.$queryRaw`SELECT 1`;
   } catch {
     throw err;
   }
-  if (known) return known;
+  // Outside the try: a cursor someone else moved meanwhile is CURSOR_MOVED, not this error.
+  if (known) return alreadyRecorded(ctx.db, mailbox, known, opts.cursor);
   ctx.logger.error({ mailboxId: mailbox.id, sourceKey: item.sourceKey, err: describeError(err) }, 'processing a message failed; recorded as failed');
   const raw = await ctx.blobs.put(item.raw);
   const decision: IngestDecision = { kind: 'failed', error: { code: 'INTERNAL', message: `Processing the message failed: ${describeError(err)}` }, warnings: [] };

@@ -91,8 +91,10 @@ Content-Type: multipart/mixed; boundary="b"`,
   });
 
   it('records the same UID once, and the same mail under another UID as a duplicate', async () => {
-    const again = await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid: 1n, raw: FIRST, internalDate: null });
-    expect(again).toMatchObject({ alreadyRecorded: true, recordId: first.recordId });
+    for (const prepared of [false, true]) {
+      const again = await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid: 1n, raw: FIRST, internalDate: null }, { prepared });
+      expect(again).toMatchObject({ alreadyRecorded: true, recordId: first.recordId });
+    }
 
     const dup = await ingestMessage(ctx, mailbox, fetched(FIRST));
     expect(dup).toMatchObject({ outcome: 'duplicate', conversationId: first.conversationId, ticketId: first.ticketId, attachments: [] });
@@ -157,9 +159,12 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect(record.error_code).toBe('MAIL_UNREADABLE');
     expect(await ctx.blobs.get(record.raw_storage_key)).toEqual(raw);
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
-    // Read again under the same UID (the cursor was moved back): its record, nothing new.
-    const again = await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null });
-    expect(again).toMatchObject({ alreadyRecorded: true, recordId: bad.recordId, outcome: 'failed' });
+    // Read again under the same UID (the cursor was moved back): its record, nothing new, whether looked up
+    // before anything else (an item not read ahead) or once it is parsed (a sync's read-ahead).
+    for (const prepared of [false, true]) {
+      const again = await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null }, { prepared });
+      expect(again).toMatchObject({ alreadyRecorded: true, recordId: bad.recordId, outcome: 'failed' });
+    }
   });
 
   it('takes a web form\'s requester from Reply-To, with the fallback on the ingest record', async () => {
@@ -232,8 +237,10 @@ Content-Type: multipart/mixed; boundary="b"`,
     expect(record.error_message).toMatch(/disk on fire/);
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(imapCursor(UIDV, uid));
     // Read again under the same UID, throwing again: its failed record, not a second one or a stuck mailbox.
-    const again = await ingestMessage(failing, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null });
-    expect(again).toMatchObject({ alreadyRecorded: true, recordId: r.recordId, outcome: 'failed' });
+    for (const prepared of [false, true]) {
+      const again = await ingestMessage(failing, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null }, { prepared });
+      expect(again).toMatchObject({ alreadyRecorded: true, recordId: r.recordId, outcome: 'failed' });
+    }
     expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: record.source_key } })).toBe(1);
   });
 
