@@ -51,6 +51,8 @@ export class Backlog {
     private readonly now: () => number = Date.now,
     /** Show it from the start, whatever its size. */
     private readonly showAtOnce = false,
+    /** The row still shows the backlog of an earlier pass (its worker died in it): this pass's end clears it. */
+    private readonly leftOnRow = false,
   ) {}
 
   /** The source has `items` left in this pass. */
@@ -91,10 +93,10 @@ export class Backlog {
 
   /** The pass ended (done, failed or stopped): nothing is being worked any more. */
   async end(): Promise<void> {
-    if (!this.active) return;
+    if (!this.active && !this.leftOnRow) return;
     this.active = false;
     this.stopTimer();
-    if (this.shown) await this.write({ backlog: null, backlog_done: 0, backlog_started_at: null });
+    if (this.shown || this.leftOnRow) await this.write({ backlog: null, backlog_done: 0, backlog_started_at: null });
     else await this.writes;
   }
 

@@ -127,7 +127,7 @@ class SyncRun {
     private readonly stop: AbortSignal,
   ) {
     this.log = deps.logger.child({ mailboxId: mailbox.id });
-    this.backlog = new Backlog(deps.db, mailbox.id, this.log, Date.now, this.afresh);
+    this.backlog = new Backlog(deps.db, mailbox.id, this.log, Date.now, this.afresh, mailbox.backlog !== null);
     this.state = new PassHealth(deps.db, mailbox, this.log, deps.health);
     this.source = (deps.sources ?? sourceFor)(mailbox.source);
     this.cursor = mailbox.cursor;

@@ -7,7 +7,7 @@ import type { Db } from '../../../src/db/prisma.js';
 import type { Logger } from '../../../src/logging/logger.js';
 import { Backlog } from '../../../src/sync/backlog.js';
 
-function setup(options: { failWrites?: boolean; clock?: () => number; showAtOnce?: boolean } = {}) {
+function setup(options: { failWrites?: boolean; clock?: () => number; showAtOnce?: boolean; leftOnRow?: boolean } = {}) {
   let now = 1_000_000;
   const writes: Record<string, unknown>[] = [];
   const logs: { obj: Record<string, unknown>; msg: string }[] = [];
@@ -21,7 +21,7 @@ function setup(options: { failWrites?: boolean; clock?: () => number; showAtOnce
     },
   } as unknown as Db;
   const log = { info: (obj: Record<string, unknown>, msg: string) => logs.push({ obj, msg }), debug: () => undefined } as unknown as Logger;
-  const backlog = new Backlog(db, 7, log, options.clock ?? (() => now), options.showAtOnce);
+  const backlog = new Backlog(db, 7, log, options.clock ?? (() => now), options.showAtOnce, options.leftOnRow);
   return { backlog, writes, logs, advance: (ms: number) => (now += ms) };
 }
 
@@ -104,6 +104,17 @@ describe('Backlog', () => {
     expect(writes).toEqual([{ backlog: 3, backlog_done: 0, backlog_started_at: new Date(1_000_000) }]);
     await backlog.end();
     expect(writes.at(-1)).toEqual({ backlog: null, backlog_done: 0, backlog_started_at: null });
+  });
+
+  it("clears a backlog an earlier pass left on the row (its worker died), even at the end of a short or empty pass", async () => {
+    const short = setup({ leftOnRow: true });
+    await short.backlog.start(3);
+    for (let i = 0; i < 3; i++) await short.backlog.step();
+    await short.backlog.end();
+    expect(short.writes).toEqual([{ backlog: null, backlog_done: 0, backlog_started_at: null }]);
+    const empty = setup({ leftOnRow: true });
+    await empty.backlog.end();
+    expect(empty.writes).toEqual([{ backlog: null, backlog_done: 0, backlog_started_at: null }]);
   });
 
   it('logs progress every 10 s with rate and time left', async () => {
