@@ -46,9 +46,19 @@ export function testSettings(
  */
 export async function testStoredMailbox(deps: ConnectionTestDeps, id: number, scope: Scope): Promise<ConnectionTestResult> {
   const row = await getMailboxRow(deps.db, id, scope);
-  return testSettings(deps, row, async (secret) => {
-    await deps.db.mailbox.updateMany({ where: { id: row.id, auth: 'oauth2', secret_encrypted: row.secret_encrypted }, data: { secret_encrypted: encryptSecret(secret, deps.secretKey) } });
-  });
+  return testSettings(deps, row, (secret) => keepRotated(deps, row, secret));
+}
+
+/**
+ * Stores a secret the test of `tested` rotated, on the stored mailbox whose
+ * secret `tested` carries, whatever the test's outcome: the provider may have
+ * retired the stored one already. Compare-and-set: a secret stored meanwhile,
+ * or a tested one that is not the stored one (an edit giving a new token), is
+ * left alone.
+ */
+async function keepRotated(deps: ConnectionTestDeps, tested: { id?: number; secret_encrypted: string }, secret: string): Promise<void> {
+  if (tested.id === undefined) return;
+  await deps.db.mailbox.updateMany({ where: { id: tested.id, auth: 'oauth2', secret_encrypted: tested.secret_encrypted }, data: { secret_encrypted: encryptSecret(secret, deps.secretKey) } });
 }
 
 type Tested = { mailbox: MailboxView; tested: PassedTest['details'] | null } | { failed: FailedTest };
@@ -69,7 +79,11 @@ async function storeTested(
     const mailbox = await store(async (row) => {
       if (!test) return undefined;
       let rotated: string | undefined;
-      const result = await testSettings(deps, row, async (secret) => void (rotated = secret));
+      const result = await testSettings(deps, row, async (secret) => {
+        rotated = secret;
+        // An edit's test of the stored token: kept even if the test or the edit fails after this.
+        await keepRotated(deps, row, secret);
+      });
       if (!result.ok) {
         failed = result;
         throw new MailroomError(result.code, result.message);

@@ -13,7 +13,7 @@ import { decryptSecret } from '../../src/crypto/secrets.js';
 import type { PrismaClient } from '../../src/db/prisma.js';
 import { MailroomError } from '../../src/errors.js';
 import { testMailboxConnection } from '../../src/sources/imap/connection-test.js';
-import { testStoredMailbox } from '../../src/mailboxes/connection.js';
+import { testStoredMailbox, updateMailboxTested } from '../../src/mailboxes/connection.js';
 import { addMailbox, getMailbox, getMailboxRow, listMailboxes, parseMailboxInput, removeMailbox, setMailboxEnabled, storedFields, updateMailbox } from '../../src/mailboxes/service.js';
 import { createTenant } from '../../src/tenants/service.js';
 import { runCli, type CliResult } from '../support/cli.js';
@@ -156,6 +156,12 @@ describe('a refresh token rotated by a connection test', () => {
       // The test Dovecot takes no OAuth2 login: the test fails at the auth stage, after the endpoint rotated the token.
       expect(await testStoredMailbox(deps, view.id, {})).toMatchObject({ ok: false, stage: 'auth' });
       expect(decryptSecret((await getMailboxRow(db, view.id)).secret_encrypted, key)).toBe('refresh-NEW-1');
+      // An edit that keeps the token and fails its test after the refresh (here at the auth stage): the edit is
+      // refused, the rotated token is kept all the same.
+      const edit = await updateMailboxTested(deps, view.id, { folder: 'Archive' }, {}, { test: true });
+      expect(edit).toMatchObject({ failed: { stage: 'auth' } });
+      const afterEdit = await getMailboxRow(db, view.id);
+      expect({ folder: afterEdit.folder, token: decryptSecret(afterEdit.secret_encrypted, key) }).toEqual({ folder: 'INBOX', token: 'refresh-NEW-2' });
 
       // An admin stores another token while a test runs: the test's rotation of the old one does not overwrite it.
       const slowServer = http.createServer((req, res) => {
