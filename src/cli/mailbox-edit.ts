@@ -6,7 +6,7 @@
 // nothing. An earlier --since makes the worker re-read the folder and ingest
 // the mail from that date (what is already stored is recognised).
 import { connectionTestDeps, updateMailboxTested } from '../mailboxes/connection.js';
-import { isResetCursor } from '../mailboxes/service.js';
+import { isResetCursor } from '../mailboxes/reset-cursor.js';
 import { printable, type Out } from './io.js';
 import { SETTING_OPTIONS, asUsageError, passed, readCaFile, readSecret, readSecretFromEnv, tlsMode, wholeNumber, parseSince, withDb, withId, type MailboxCommandDeps } from './mailbox-input.js';
 import { usageError } from './usage.js';

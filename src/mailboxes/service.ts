@@ -5,7 +5,6 @@
 // field may carry control characters (they would reach terminals and logs
 // raw), and a host or token URL that is an IP literal the connection policy
 // refuses is refused here already; host names are checked at each connect.
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { pageWindow, type PageRequest } from '../db/page.js';
 import type { PrismaClient } from '../db/prisma.js';
@@ -19,6 +18,7 @@ import { parsePostAction, type Mailbox, type MailboxConnectionRow, type MailboxV
 import { toMailboxView } from './view.js';
 import { parseCaPem } from './ca.js';
 import { transition } from './health.js';
+import { resetCursor } from './reset-cursor.js';
 
 /** The range of a backfill date (`since`): mail has no earlier dates, and later ones are typos or probes. */
 const SINCE_MIN = Date.UTC(1970, 0, 1);
@@ -288,24 +288,6 @@ export async function removeMailbox(db: PrismaClient, id: number, scope: Scope =
  * connection (server, account, folder, credentials, CA), with the settings as they would be
  * stored; throwing there stores nothing.
  */
-/**
- * A cursor that means "none, read the folder afresh" (no source recognises it)
- * and differs from every cursor before it. Not null: a sync that started before
- * the change with no cursor yet moves it from null, and only a value other than
- * null makes that compare-and-set fail (CURSOR_MOVED), so the stale sync stops
- * instead of writing a cursor from the old settings over the reset.
- */
-export function resetCursor(): string {
-  return `${RESET_PREFIX}${randomUUID()}`;
-}
-
-const RESET_PREFIX = 'reset:';
-
-/** Whether a stored cursor is an admin's reset (no sync has read the folder since). */
-export function isResetCursor(cursor: string | null): boolean {
-  return cursor !== null && cursor.startsWith(RESET_PREFIX);
-}
-
 export async function updateMailbox(
   db: PrismaClient,
   secretKey: Buffer,

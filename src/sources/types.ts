@@ -58,7 +58,7 @@ export interface SourceSession {
   /**
    * Events past `cursor`, oldest first; stops early when `signal` aborts. A
    * cursor the source does not recognise (null, or an admin's reset marker,
-   * mailboxes/service.ts resetCursor) means none: the folder is read afresh.
+   * mailboxes/reset-cursor.ts) means none: the folder is read afresh.
    */
   pull(cursor: string | null, signal: AbortSignal): AsyncIterable<SourceEvent>;
   /**

@@ -24,7 +24,7 @@ import { lookahead } from './lookahead.js';
 import type { FailureKind } from '../mailboxes/backoff.js';
 import type { HeldLock, MailboxLocks } from './lock.js';
 import { transition, waitBeforeAttempt } from '../mailboxes/health.js';
-import { isResetCursor } from '../mailboxes/service.js';
+import { isResetCursor } from '../mailboxes/reset-cursor.js';
 import { PassHealth, type PassHealthOptions } from './pass-health.js';
 
 export interface SyncDeps {
