@@ -44,12 +44,15 @@ export function isTnefFile(contentType: string, filename: string | null | undefi
 }
 
 /**
- * Parses `input` (the message's bytes) as simpleParser would with `options`
+ * Parses the message (its bytes in `pieces`, handed to the parser as views of
+ * at most CHUNK_BYTES, as a socket delivers mail: never one copy of the whole
+ * message) as simpleParser would with `options`
  * and keepCidLinks, attachments over `sink.thresholdBytes` going to the sink
  * (none without a sink). Rejects with the parser's error, or with the sink's:
  * a failed store fails the parse (the caller tells the two apart).
  */
-export function readMimeBody(input: Readable, options: MailParserOptions, sink: AttachmentSink | null): Promise<MimeBody> {
+export function readMimeBody(pieces: readonly Buffer[], options: MailParserOptions, sink: AttachmentSink | null): Promise<MimeBody> {
+  const input = chunked(pieces);
   return new Promise((resolve, reject) => {
     const body: MimeBody = { text: null, html: null, attachments: [] };
     const parser = new MailParser(options);
@@ -129,4 +132,15 @@ async function collect(att: AttachmentStream, sink: AttachmentSink | null): Prom
   };
   const stored = await sink!.store(Readable.from(rest()));
   return { ...base, content: head, stored };
+}
+
+/** How much of the message the parser is handed at a time: its own buffers stay a chunk's size. */
+const CHUNK_BYTES = 64 * 1024;
+
+function chunked(pieces: readonly Buffer[]): Readable {
+  return Readable.from(
+    (function* () {
+      for (const piece of pieces) for (let at = 0; at < piece.length; at += CHUNK_BYTES) yield piece.subarray(at, at + CHUNK_BYTES);
+    })(),
+  );
 }

@@ -19,7 +19,6 @@
 
 import { createHash } from 'node:crypto';
 import libmime from 'libmime';
-import { Readable } from 'node:stream';
 import { BodyDecoder, markedPieces, unmarkTextCharsets } from './body-charset.js';
 import { MailroomError, describeError, isMailroomError } from '../errors.js';
 import { isTnefFile, readMimeBody, type MimeAttachment, type MimeBody } from './mime-body.js';
@@ -173,7 +172,7 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}, si
 
 async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[], hint: CharsetHint, sink: AttachmentSink | null): Promise<MimeBody | null> {
   try {
-    return await readMimeBody(chunked(markedPieces(message, hint)), {
+    return await readMimeBody(markedPieces(message, hint), {
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
       // The text of HTML-only mail is rendered by textOfHtml (see the module comment).
@@ -202,22 +201,6 @@ async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[
     warnings.push(`body could not be parsed (${message.slice(0, 200)}); headers only`);
     return null;
   }
-}
-
-/** How much of the message the parser is handed at a time. */
-const CHUNK_BYTES = 64 * 1024;
-
-/**
- * The marked message as the parser reads it: a stream of views of the pieces,
- * at most CHUNK_BYTES each, as a socket delivers mail. Never one copy of the
- * whole message, and the parser's own buffers stay a chunk's size.
- */
-function chunked(pieces: readonly Buffer[]): Readable {
-  return Readable.from(
-    (function* () {
-      for (const piece of pieces) for (let at = 0; at < piece.length; at += CHUNK_BYTES) yield piece.subarray(at, at + CHUNK_BYTES);
-    })(),
-  );
 }
 
 /** The text of an HTML-only mail: bounded, unwrapped, the sender's blockquotes as "> " lines. */
