@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import iconv from 'iconv-lite';
+import { headerHintOf } from '../../../src/mail/header-hint.js';
+
+const latin1 = (s: string) => Buffer.from(s, 'latin1');
+// A Russian file name in KOI8-R, raw in a part header (no encoded word): the only 8-bit text of the message.
+const koi8Name = iconv.encode('Протокол заседания совета директоров по итогам года', 'koi8-r').toString('latin1');
+
+function mail(partHeader: string, eol = '\r\n'): Buffer {
+  return latin1(
+    ['From: a@example.com', 'Subject: files', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'see attached', '--b', partHeader, 'Content-Transfer-Encoding: base64', '', 'aGVsbG8=', '--b--', ''].join(eol),
+  );
+}
+
+describe('headerHintOf', () => {
+  it('finds nothing to detect in a 7-bit message', () => {
+    expect(headerHintOf(mail('Content-Type: application/pdf; name="report.pdf"'), [])).toEqual({});
+  });
+
+  it('detects the charset of a raw 8-bit file name in a part header', () => {
+    const hint = headerHintOf(mail(`Content-Type: application/pdf; name="${koi8Name}.pdf"`), []);
+    expect(hint.detected).toBe('koi8-r');
+  });
+
+  it('finds the name line wherever the 8-bit byte sits on it, with LF or CRLF line ends', () => {
+    for (const eol of ['\r\n', '\n']) {
+      const hint = headerHintOf(mail(`Content-Disposition: attachment;\tname*0="${koi8Name}";`, eol), []);
+      expect(hint.detected).toBe('koi8-r');
+    }
+  });
+
+  it('ignores 8-bit body text that names no file', () => {
+    const body = latin1(`From: a@example.com\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${Buffer.from('Grüße, Jörg').toString('latin1')}\r\n`);
+    expect(headerHintOf(body, [])).toEqual({});
+  });
+});
