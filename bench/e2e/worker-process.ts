@@ -69,6 +69,8 @@ export function workerEnv(s: BenchServices, scenario: string, extra: Record<stri
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
+    // As the Docker image runs it (Dockerfile, docs/operations.md "Memory").
+    MALLOC_ARENA_MAX: '2',
     DATABASE_URL: s.databaseUrl,
     REDIS_URL: s.redisUrl,
     MAILROOM_QUEUE_PREFIX: `{${s.prefixBase}-${scenario}}`,
@@ -77,8 +79,21 @@ export function workerEnv(s: BenchServices, scenario: string, extra: Record<stri
     MAILROOM_SECRET_KEY: s.secretKeyHex,
     MAILROOM_ALLOW_PRIVATE_HOSTS: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    ...benchWorkerEnv(),
     ...extra,
   };
+}
+
+/** MAILROOM_BENCH_WORKER_ENV: extra variables for every worker the bench starts, e.g. `MAILROOM_PARSE_THREADS=1`. */
+function benchWorkerEnv(): Record<string, string> {
+  const pairs = (process.env.MAILROOM_BENCH_WORKER_ENV ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`MAILROOM_BENCH_WORKER_ENV: "${pair}" is not NAME=VALUE`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }
 
 export function spawnWorker(env: NodeJS.ProcessEnv, cleanup: Cleanup): WorkerProcess {

@@ -8,6 +8,16 @@ import { parseAllowList, STRICT_POLICY, type ConnectionPolicy } from '../net/pol
 import { resolveStorageUrl } from '../storage/storage-url.js';
 import { DEFAULT_PARSE_LIMITS, type ParseLimits } from '../mail/limits.js';
 
+/**
+ * Parse threads when MAILROOM_PARSE_THREADS is not set: one core fewer than the machine has (at least one, at
+ * most four). The main thread needs a core of its own for PostgreSQL, IMAP and the blob store, and V8 runs its
+ * collector and compiler beside them; on two cores a second parse thread bought no throughput (the e2e bench,
+ * alternating runs) and cost ~90 MB at the peak of a backlog.
+ */
+export function defaultParseThreads(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** 32 bytes, given as 64 hex characters or base64 (standard or url-safe). */
@@ -228,7 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncConcurrency: c.MAILROOM_SYNC_CONCURRENCY,
     imapTimeoutSeconds: c.MAILROOM_IMAP_TIMEOUT_SECONDS,
     watchLimit: c.MAILROOM_WATCH_LIMIT,
-    parseThreads: c.MAILROOM_PARSE_THREADS ?? Math.min(4, availableParallelism()),
+    parseThreads: c.MAILROOM_PARSE_THREADS ?? defaultParseThreads(),
     maxMessageBytes: c.MAILROOM_MAX_MESSAGE_BYTES,
     parseLimits: parseLimitsOf(c),
     maxAttachmentBytes: c.MAILROOM_MAX_ATTACHMENT_BYTES,

@@ -8,10 +8,12 @@
 // The attachment jobs' policy runs here too (a nested archive is inflated
 // within a time budget of seconds: on the event loop it stalled every watch).
 // Those side jobs — content and attachment verdicts — hold at most threads - 1
-// of the threads at once (one when the pool has one), so a busy API client or
-// a queue of attachments never puts the mail of every mailbox behind it.
-import { availableParallelism } from 'node:os';
+// of the threads at once, so a busy API client or a queue of attachments never
+// puts the mail of every mailbox behind it. A pool of one thread (the default
+// on two cores) shares it: mail then waits behind at most the side job in hand
+// (an archive's verdict has a budget of seconds; most take milliseconds).
 import { Piscina } from 'piscina';
+import { defaultParseThreads } from '../config/config.js';
 import type { AttachmentJudge } from '../attachments/processor.js';
 import type { Judgement, JudgeRequest } from '../attachments/policy.js';
 import type { ContentJob, ContentPreparer, PreparedContent } from '../conversations/content.js';
@@ -24,7 +26,7 @@ export class MapPool implements Mapper, ContentPreparer, AttachmentJudge {
   private sideRunning = 0;
   private readonly sideWaiting: (() => void)[] = [];
 
-  constructor(threads = Math.max(1, Math.min(4, availableParallelism()))) {
+  constructor(threads = defaultParseThreads()) {
     this.sideSlots = Math.max(1, threads - 1);
     const fromSource = import.meta.url.endsWith('.ts');
     this.pool = new Piscina({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSecretKey, loadConfig, redactUrl } from '../../../src/config/config.js';
+import { decodeSecretKey, defaultParseThreads, loadConfig, redactUrl } from '../../../src/config/config.js';
 import { parseDotenv } from '../../../src/config/dotenv.js';
 import { isMailroomError } from '../../../src/errors.js';
 
@@ -18,6 +18,13 @@ describe('loadConfig', () => {
     expect(c.logLevel).toBe('info');
     expect(c.secretKey.length).toBe(32);
     expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('leaves a core to the main thread for parse threads unless MAILROOM_PARSE_THREADS says otherwise', () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => defaultParseThreads(cores))).toEqual([1, 1, 2, 3, 4, 4]);
+    expect(loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX }).parseThreads).toBe(defaultParseThreads());
+    expect(loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX, MAILROOM_PARSE_THREADS: '0' }).parseThreads).toBe(0);
+    expect(loadConfig({ MAILROOM_SECRET_KEY: KEY_HEX, MAILROOM_PARSE_THREADS: '3' }).parseThreads).toBe(3);
   });
 
   it('reads MAILROOM_ALLOW_PRIVATE_HOSTS into the connection policy (unset: nothing internal allowed) and names a bad entry', () => {
