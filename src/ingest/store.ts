@@ -51,68 +51,75 @@ const MAX_ID_CHARS = 998;
 
 /** Ids for the attachment rows, taken before the transaction so `cid:` URLs can name them. */
 export async function allocateAttachmentIds(db: Db, count: number): Promise<number[]> {
+  if (count <= 0) return [];
   const rows = await db.$queryRaw<{ id: number }[]>`SELECT nextval(pg_get_serial_sequence('attachments', 'id'))::int AS id FROM generate_series(1, ${count}::int)`;
   return rows.map((r) => r.id);
 }
 
-export async function writeIngest(db: Db, input: WriteInput): Promise<Omit<IngestResult, 'alreadyRecorded'>> {
-  const { mailbox, decision, mapped } = input;
-  return db.$transaction(
-    async (txClient) => {
-      const tx = txClient as unknown as Db;
-      // A reprocess (an existing record) moves no cursor; a new record moves it in its own statement (insertRecord).
-      if (input.recordId !== undefined && input.cursor) await moveCursor(tx, mailbox.id, input.cursor);
-      let conversationId: number | null = null;
-      let ticketId: number | null = null;
-      let attachments: IngestedAttachment[] = [];
-      if (decision.kind === 'duplicate') {
-        conversationId = decision.of.conversationId;
-        ticketId = decision.of.ticketId;
-      } else if (decision.kind === 'conversation') {
-        if (!mapped || !input.tenant) throw new MailroomError('INTERNAL', 'A conversation needs the mapped mail and its tenant.');
-        const made = await writeConversation(tx, input, { mapped, thread: decision.thread, tenant: input.tenant, attachments: input.attachments ?? [] });
-        conversationId = made.conversationId;
-        ticketId = made.ticketId;
-        attachments = made.attachments;
-      } else if (decision.kind === 'skipped' && decision.thread?.kind === 'existing') {
-        ticketId = decision.thread.ticketId;
-      }
+export type Written = Omit<IngestResult, 'alreadyRecorded'>;
 
-      const thread = decision.kind === 'conversation' || decision.kind === 'skipped' ? decision.thread : undefined;
-      const record = {
-        message_id: pgTextOrNull(mapped ? mapped.thread.message_id : input.header?.messageId, MAX_ID_CHARS),
-        from: pgTextOrNull(mapped ? mapped.requester?.email : input.header?.from, 320),
-        subject: pgTextOrNull(mapped ? mapped.thread.subject : input.header?.subject, MAX_SUBJECT_CHARS),
-        received_at: input.receivedAt,
-        size_bytes: input.raw.size,
-        raw_storage_key: input.raw.key,
-        raw_sha256: input.raw.sha256,
-        outcome: decision.kind,
-        classification: mapped?.classification ?? null,
-        thread_reason: thread?.reason ?? null,
-        conversation_id: conversationId,
-        ticket_id: ticketId,
-        duplicate_of_id: decision.kind === 'duplicate' ? decision.of.recordId : null,
-        warnings: decision.warnings,
-        error_code: decision.kind === 'failed' ? decision.error.code : null,
-        error_message: decision.kind === 'failed' ? pgText(decision.error.message, 2000) : null,
-        header_only: input.headerOnly ?? false,
-      };
-      let recordId: number;
-      if (input.recordId === undefined) {
-        recordId = await insertRecord(tx, { ...record, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, source_key: input.sourceKey }, input.cursor);
-      } else {
-        recordId = input.recordId;
-        // Only while the record is as the caller read it: two reprocesses of one record cannot both write.
-        const expected = input.recordOutcome === undefined ? {} : { outcome: input.recordOutcome };
-        const updated = await tx.ingestRecord.updateMany({ where: { id: recordId, ...expected }, data: record });
-        if (updated.count !== 1) throw new MailroomError('CONFLICT', `Ingest record ${recordId} changed meanwhile (reprocessed elsewhere); nothing was written.`);
-      }
-      const outcome: IngestOutcome = decision.kind;
-      return { recordId, outcome, classification: mapped?.classification ?? null, conversationId, ticketId, attachments };
-    },
-    { maxWait: 10_000, timeout: 60_000 },
-  );
+export async function writeIngest(db: Db, input: WriteInput): Promise<Written> {
+  return inTransaction(db, (tx) => writeIngestIn(tx, input));
+}
+
+/** An interactive transaction with ingest's time limits. */
+export async function inTransaction<T>(db: Db, body: (tx: Db) => Promise<T>): Promise<T> {
+  return db.$transaction((txClient) => body(txClient as unknown as Db), { maxWait: 10_000, timeout: 60_000 });
+}
+
+/** writeIngest's statements, in the caller's transaction (ingestBatch writes several items in one). */
+export async function writeIngestIn(tx: Db, input: WriteInput): Promise<Written> {
+  const { mailbox, decision, mapped } = input;
+  // A reprocess (an existing record) moves no cursor; a new record moves it in its own statement (insertRecord).
+  if (input.recordId !== undefined && input.cursor) await moveCursor(tx, mailbox.id, input.cursor);
+  let conversationId: number | null = null;
+  let ticketId: number | null = null;
+  let attachments: IngestedAttachment[] = [];
+  if (decision.kind === 'duplicate') {
+    conversationId = decision.of.conversationId;
+    ticketId = decision.of.ticketId;
+  } else if (decision.kind === 'conversation') {
+    if (!mapped || !input.tenant) throw new MailroomError('INTERNAL', 'A conversation needs the mapped mail and its tenant.');
+    const made = await writeConversation(tx, input, { mapped, thread: decision.thread, tenant: input.tenant, attachments: input.attachments ?? [] });
+    conversationId = made.conversationId;
+    ticketId = made.ticketId;
+    attachments = made.attachments;
+  } else if (decision.kind === 'skipped' && decision.thread?.kind === 'existing') {
+    ticketId = decision.thread.ticketId;
+  }
+
+  const thread = decision.kind === 'conversation' || decision.kind === 'skipped' ? decision.thread : undefined;
+  const record = {
+    message_id: pgTextOrNull(mapped ? mapped.thread.message_id : input.header?.messageId, MAX_ID_CHARS),
+    from: pgTextOrNull(mapped ? mapped.requester?.email : input.header?.from, 320),
+    subject: pgTextOrNull(mapped ? mapped.thread.subject : input.header?.subject, MAX_SUBJECT_CHARS),
+    received_at: input.receivedAt,
+    size_bytes: input.raw.size,
+    raw_storage_key: input.raw.key,
+    raw_sha256: input.raw.sha256,
+    outcome: decision.kind,
+    classification: mapped?.classification ?? null,
+    thread_reason: thread?.reason ?? null,
+    conversation_id: conversationId,
+    ticket_id: ticketId,
+    duplicate_of_id: decision.kind === 'duplicate' ? decision.of.recordId : null,
+    warnings: decision.warnings,
+    error_code: decision.kind === 'failed' ? decision.error.code : null,
+    error_message: decision.kind === 'failed' ? pgText(decision.error.message, 2000) : null,
+    header_only: input.headerOnly ?? false,
+  };
+  let recordId: number;
+  if (input.recordId === undefined) {
+    recordId = await insertRecord(tx, { ...record, tenant_id: mailbox.tenant_id, mailbox_id: mailbox.id, source_key: input.sourceKey }, input.cursor);
+  } else {
+    recordId = input.recordId;
+    // Only while the record is as the caller read it: two reprocesses of one record cannot both write.
+    const expected = input.recordOutcome === undefined ? {} : { outcome: input.recordOutcome };
+    const updated = await tx.ingestRecord.updateMany({ where: { id: recordId, ...expected }, data: record });
+    if (updated.count !== 1) throw new MailroomError('CONFLICT', `Ingest record ${recordId} changed meanwhile (reprocessed elsewhere); nothing was written.`);
+  }
+  const outcome: IngestOutcome = decision.kind;
+  return { recordId, outcome, classification: mapped?.classification ?? null, conversationId, ticketId, attachments };
 }
 
 type RecordRow = Omit<Prisma.IngestRecordUncheckedCreateInput, 'id' | 'post_action_at' | 'created' | 'last_updated' | 'warnings'> & { warnings: string[] };

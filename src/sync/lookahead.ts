@@ -5,46 +5,73 @@
 // sequential (the cursor, duplicates, threading) stays sequential. An async
 // generator queues next() calls, so pulling ahead is safe; stopping early
 // returns the source once the pulls already asked for have settled.
+//
+// With each event comes `more`: the next event too, right now, when it has
+// already been pulled and `accept` takes it (the sync takes items whose parse
+// is done into the same transaction), else null. Either way the order holds.
+
+export interface Ahead<T, U> {
+  event: T;
+  started: U;
+  more: (accept: (next: { event: T; started: U }) => boolean) => { event: T; started: U } | null;
+}
+
 export async function* lookahead<T, U>(
   source: AsyncIterable<T>,
   size: number,
   start: (event: T) => U,
   /** With `maxWeight`: no more is pulled ahead while the events held weigh more (memory: raw bytes). */
   budget?: { weight: (event: T) => number; maxWeight: number },
-): AsyncGenerator<{ event: T; started: U }> {
+): AsyncGenerator<Ahead<T, U>> {
+  type Pulled = IteratorResult<{ event: T; started: U }>;
+  interface Slot {
+    pulled: Promise<Pulled>;
+    /** Set once the pull has succeeded. */
+    done?: Pulled;
+    weight: number;
+  }
   const it = source[Symbol.asyncIterator]();
-  const pull = (): Promise<IteratorResult<{ event: T; started: U }>> => {
-    const p = it.next().then((r): IteratorResult<{ event: T; started: U }> => (r.done ? { done: true, value: undefined } : { done: false, value: { event: r.value, started: start(r.value) } }));
-    p.catch(() => undefined); // awaited in turn below; a failure surfaces there
-    return p;
-  };
-  const window: Promise<IteratorResult<{ event: T; started: U }>>[] = [];
-  const weights: number[] = [];
+  const window: Slot[] = [];
   let held = 0;
   const add = () => {
-    const p = pull();
-    window.push(p);
-    const slot = weights.push(0) - 1;
-    void p.then((r) => {
-      const w = r.done || !budget ? 0 : budget.weight(r.value.event);
-      weights[slot] = w;
-      held += w;
+    const pulled = it.next().then((r): Pulled => (r.done ? { done: true, value: undefined } : { done: false, value: { event: r.value, started: start(r.value) } }));
+    pulled.catch(() => undefined); // awaited in turn below; a failure surfaces there
+    const slot: Slot = { pulled, weight: 0 };
+    window.push(slot);
+    void pulled.then((r) => {
+      slot.done = r;
+      slot.weight = r.done || !budget ? 0 : budget.weight(r.value.event);
+      held += slot.weight;
     }, () => undefined);
   };
-  let taken = 0;
+  // Ahead of the one being handled: up to `size`, while what they hold stays within the budget.
+  const fill = () => {
+    while (window.length < Math.max(1, size) && (!budget || held <= budget.maxWeight)) add();
+  };
+  const take = (slot: Slot) => {
+    held -= slot.weight;
+    slot.weight = 0;
+  };
+  const more: Ahead<T, U>['more'] = (accept) => {
+    const head = window[0];
+    if (!head?.done || head.done.done || !accept(head.done.value)) return null;
+    window.shift();
+    take(head);
+    fill();
+    return head.done.value;
+  };
   try {
     add();
     for (;;) {
-      // Ahead of the one being handled: up to `size`, while what they hold stays within the budget.
-      while (window.length < Math.max(1, size) && (!budget || held <= budget.maxWeight)) add();
-      const next = await window.shift()!;
-      held -= weights[taken] ?? 0;
-      taken++;
+      fill();
+      const slot = window.shift()!;
+      const next = await slot.pulled;
+      take(slot);
       if (next.done) return;
-      yield next.value;
+      yield { ...next.value, more };
     }
   } finally {
-    await Promise.allSettled(window);
+    await Promise.allSettled(window.map((s) => s.pulled));
     await it.return?.(undefined);
   }
 }

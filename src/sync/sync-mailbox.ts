@@ -12,7 +12,7 @@ import { describeError, isMailroomError } from '../errors.js';
 import { isTransientDbError } from '../db/errors.js';
 import type { Mailbox } from '../generated/prisma/client.js';
 import { moveCursor } from '../ingest/cursor.js';
-import { ingestItem, prepareItem, type PreparedItem } from '../ingest/ingest.js';
+import { ingestBatch, ingestItem, prepareItem, type PreparedItem } from '../ingest/ingest.js';
 import type { IngestContext, IngestMailbox, IngestResult } from '../ingest/types.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -71,10 +71,15 @@ const LOOKAHEAD = 4;
 /** Raw bytes held ahead at most (one big mail is still read, on its own). */
 const LOOKAHEAD_MAX_BYTES = 16 * 1024 * 1024;
 const PREPARE_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
+/** Items at most in one transaction (ingestBatch): what the lookahead holds. */
+const MAX_BATCH = LOOKAHEAD + 1;
 /** Acks in flight before the sync waits for them (bounds memory on a long backlog). */
 const MAX_PENDING_ACKS = 500;
 /** Done acks marked on their records in one UPDATE. */
 const MARK_EVERY = 100;
+
+/** An item read ahead whose raw bytes are stored and whose parse is done (or failed). */
+const readyItem = (next: { event: SourceEvent; started: PreparedItem | undefined }) => next.event.type === 'item' && next.started?.settled === true;
 
 export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncOptions): Promise<SyncOutcome> {
   let lock: HeldLock | null;
@@ -157,7 +162,7 @@ class SyncRun {
       // A big mail is prepared on its turn, not ahead: the window must not hold several of them parsed.
       const prepare = (e: SourceEvent) => (e.type === 'item' && e.item.raw.length <= PREPARE_AHEAD_MAX_BYTES ? prepareItem(this.deps.ingest, this.ingestMailbox, e.item) : undefined);
       const budget = { weight: (e: SourceEvent) => (e.type === 'item' ? e.item.raw.length : 0), maxWeight: LOOKAHEAD_MAX_BYTES };
-      for await (const { event, started } of lookahead(session.pull(this.cursor, this.stop), LOOKAHEAD, prepare, budget)) {
+      for await (const { event, started, more } of lookahead(session.pull(this.cursor, this.stop), LOOKAHEAD, prepare, budget)) {
         // Disabled, removed or shutting down: the items read ahead are left for the next sync (the cursor moves only with a commit).
         if (this.stop.aborted) break;
         if (event.type === 'backlog') {
@@ -168,10 +173,17 @@ class SyncRun {
           this.cursor = event.cursor;
         } else {
           phase = 'ingest';
-          const result = await this.ingest(event.item, started);
+          const batch = [{ item: event.item, prepared: started }];
+          // Items read ahead whose parse is done join this one's transaction (ingestBatch); one not ready yet waits for the next.
+          for (let next; batch.length < MAX_BATCH && started && (next = more(readyItem)); ) {
+            if (next.event.type === 'item') batch.push({ item: next.event.item, prepared: next.started });
+          }
+          const results = await this.ingestAll(batch);
           phase = 'source';
-          await this.afterCommit(session, event.item, result);
-          await this.backlog.step();
+          for (const [i, result] of results.entries()) {
+            await this.afterCommit(session, batch[i]!.item, result);
+            await this.backlog.step();
+          }
         }
         if (this.pendingAcks.length >= MAX_PENDING_ACKS) await this.settleAcks(session);
         else if (this.acked.length >= MARK_EVERY) await this.markAcked();
@@ -196,16 +208,41 @@ class SyncRun {
     return { id: m.id, tenant_id: m.tenant_id, address: m.address, aliases: m.aliases };
   }
 
+  /** The items in one transaction when there are several and they can be (ingestBatch), else one by one. */
+  private async ingestAll(batch: readonly { item: InboundItem; prepared: PreparedItem | undefined }[]): Promise<IngestResult[]> {
+    const first = batch[0];
+    if (batch.length > 1 && first?.prepared) {
+      const started = performance.now();
+      let from = this.cursor;
+      const items = batch.map(({ item, prepared }) => ({ item, prepared: prepared!, cursor: { from, to: (from = item.cursor) } }));
+      const results = await ingestBatch(this.deps.ingest, this.ingestMailbox, items);
+      if (results) {
+        this.cursor = from;
+        const each = (performance.now() - started) / 1000 / results.length;
+        for (const result of results) this.counted(result, each);
+        return results;
+      }
+    }
+    const results: IngestResult[] = [];
+    for (const { item, prepared } of batch) results.push(await this.ingest(item, prepared));
+    return results;
+  }
+
   private async ingest(item: InboundItem, prepared: PreparedItem | undefined): Promise<IngestResult> {
     const started = performance.now();
     const result = await ingestItem(this.deps.ingest, this.ingestMailbox, item, { cursor: { from: this.cursor, to: item.cursor } }, prepared);
     this.cursor = item.cursor;
-    this.deps.metrics?.ingestDuration.observe((performance.now() - started) / 1000);
+    this.counted(result, (performance.now() - started) / 1000);
+    return result;
+  }
+
+  /** Metrics of an ingested item; in a batch, each item counts its share of the batch's time. */
+  private counted(result: IngestResult, seconds: number): void {
+    this.deps.metrics?.ingestDuration.observe(seconds);
     if (!result.alreadyRecorded) {
       this.ingested += 1;
       this.deps.metrics?.countIngest(result.outcome, result.classification ?? 'none');
     }
-    return result;
   }
 
   /** Attachment jobs and the ack, once the item's transaction has committed. */

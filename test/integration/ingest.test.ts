@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imapCursor, ingestMessage } from '../support/ingest.js';
-import { ingestItem } from '../../src/ingest/ingest.js';
+import { ingestBatch, ingestItem, prepareItem, type BatchItem } from '../../src/ingest/ingest.js';
 import { reprocessRecord } from '../../src/ingest/reprocess.js';
 import { MailroomError } from '../../src/errors.js';
 import type { FetchedMessage, IngestContext, IngestMailbox } from '../support/ingest.js';
@@ -416,5 +416,59 @@ describe('mail over a limit (conversation with a note, not a lost mail)', () => 
     const junk = await ingestItem(ctx, mailbox, { sourceKey: `${UIDV}:${++uid}`, raw: Buffer.alloc(0), receivedAt: null, oversize: { size: 70_000_000, limit: 67_108_864 } }, { cursor: null });
     expect(junk.outcome).toBe('failed');
     expect(await db.ingestRecord.findUniqueOrThrow({ where: { id: junk.recordId } })).toMatchObject({ header_only: true, error_code: 'MAIL_LIMIT_EXCEEDED' });
+  });
+});
+
+describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => {
+  const newMail = (id: string, extra = '') =>
+    mail(`From: Dora <dora@batch.example>\nTo: support@acme.test\nSubject: Batch ${id}\nMessage-ID: <${id}@batch.example>${extra}`, `About ${id}.\r\n`);
+
+  /** The items with the cursor moving from one to the next, as a sync hands them over; `moved`: this one's cursor was moved meanwhile. */
+  async function batchOf(raws: Buffer[], moved?: number): Promise<{ items: BatchItem[]; cursorBefore: string | null }> {
+    const row = await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id }, select: { cursor: true } });
+    let from = row.cursor;
+    const items = raws.map((raw, i) => {
+      const msg = fetched(raw);
+      const item = { sourceKey: `${UIDV}:${msg.uid}`, raw, receivedAt: msg.internalDate };
+      const cursor = { from: i === moved ? imapCursor(UIDV, 1n) : from, to: imapCursor(UIDV, msg.uid) };
+      from = cursor.to;
+      return { item, cursor, prepared: prepareItem(ctx, mailbox, item) };
+    });
+    return { items, cursorBefore: row.cursor };
+  }
+
+  it('decides each item on what the earlier ones wrote, and moves the cursor item by item to the last', async () => {
+    const root = newMail('root');
+    const reply = newMail('reply', '\nIn-Reply-To: <root@batch.example>');
+    // The same mail once more (another relay's Received line): same Message-ID, From and subject.
+    const copy = Buffer.concat([Buffer.from('Received: from relay2.example\r\n'), root]);
+    const { items } = await batchOf([root, reply, copy]);
+    const results = await ingestBatch(ctx, mailbox, items);
+    expect(results?.map((r) => r.outcome)).toEqual(['conversation', 'conversation', 'duplicate']);
+    const [a, b, c] = results!;
+    expect(b!.ticketId).toBe(a!.ticketId);
+    expect(c).toMatchObject({ conversationId: a!.conversationId, ticketId: a!.ticketId });
+    const row = await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id }, select: { cursor: true } });
+    expect(row.cursor).toBe(items[2]!.cursor.to);
+    const records = await db.ingestRecord.findMany({ where: { mailbox_id: mailbox.id, source_key: { in: items.map((i) => i.item.sourceKey) } }, orderBy: { id: 'asc' } });
+    expect(records.map((r) => [r.source_key, r.outcome, r.duplicate_of_id])).toEqual([
+      [items[0]!.item.sourceKey, 'conversation', null],
+      [items[1]!.item.sourceKey, 'conversation', null],
+      [items[2]!.item.sourceKey, 'duplicate', records[0]!.id],
+    ]);
+  });
+
+  it('stores nothing of a batch whose third item cannot be written, so its items can go one by one', async () => {
+    const { items, cursorBefore } = await batchOf([newMail('all-or-none-1'), newMail('all-or-none-2'), newMail('all-or-none-3')], 2);
+    expect(await ingestBatch(ctx, mailbox, items)).toBeNull();
+    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: { in: items.map((i) => i.item.sourceKey) } } })).toBe(0);
+    expect(await db.conversation.count({ where: { tenant_id: tenantId, message_id: { startsWith: 'all-or-none-' } } })).toBe(0);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(cursorBefore);
+  });
+
+  it('leaves a mail that could not be parsed, or one over the size limit, to the one-by-one path', async () => {
+    const { items } = await batchOf([newMail('plain'), Buffer.alloc(0)]);
+    expect(await ingestBatch(ctx, mailbox, items)).toBeNull();
+    expect(await db.ingestRecord.count({ where: { source_key: { in: items.map((i) => i.item.sourceKey) }, mailbox_id: mailbox.id } })).toBe(0);
   });
 });

@@ -59,4 +59,27 @@ describe('lookahead', () => {
     }
     expect(Math.max(...seenAt)).toBeLessThanOrEqual(3);
   });
+
+  it('hands over the next events at once while they are pulled and accepted, in order, never waiting for one', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* source() {
+      for (let i = 1; i <= 4; i++) yield i;
+      await gate; // the fifth is not there yet
+      yield 5;
+      yield 6;
+    }
+    const handled: number[][] = [];
+    for await (const { event, more } of lookahead(source(), 4, () => undefined)) {
+      await new Promise((resolve) => setTimeout(resolve, 10)); // the pulls ahead settle meanwhile
+      const group = [event];
+      for (let next; (next = more((n) => n.event !== 3)); ) group.push(next.event);
+      handled.push(group);
+      if (event >= 3) release();
+    }
+    // 3 is refused, so it starts a group of its own; 5 was not pulled while 3 and 4 were handled.
+    expect(handled.flat()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(handled[0]).toEqual([1, 2]);
+    expect(handled[1]).toEqual([3, 4]);
+  });
 });
