@@ -13,6 +13,9 @@ const NAMED = /charset\s*=\s*["']?([A-Za-z0-9_.:+-]{1,64})/gi;
 // A part header line carrying a file name with raw 8-bit bytes.
 const NAME_LINE = /^[ \t]*[^\n]{0,200}?\bname\*?[0-9*]{0,4}\s*=[^\n]*[\x80-\xff][^\n]*$/gim;
 const EIGHT_BIT = /[\x80-\xff]/g;
+/** A line that goes on from a `name` above it. */
+const CONTINUED = /^\s*=/;
+const BLANK = /^\s*$/;
 const MAX_NAME_LINES = 200;
 
 export function headerHintOf(message: Buffer, fields: readonly RawHeaderField[]): CharsetHint {
@@ -28,24 +31,43 @@ export function headerHintOf(message: Buffer, fields: readonly RawHeaderField[])
 }
 
 /**
- * The lines NAME_LINE matches. Only a line with an 8-bit byte can, so only
- * those are tried (the pattern run over the whole text tried every position of
- * every base64 line: ~2 ms of a typical mail's parse, a fifth of it). A name
- * folded before its `=` onto the next line is not found: the 8-bit bytes of
- * such a line are left to the top-level header fields.
+ * The lines NAME_LINE matches over the whole text, found by trying only the
+ * lines with an 8-bit byte: run over the whole text, the pattern tried every
+ * position of every base64 line (~2 ms of a typical mail's parse, a fifth of
+ * it). Its `\s*` before the `=` may cross line breaks (`name` folded away
+ * from its `=`), so a line that starts with `=` is tried together with the
+ * lines above it up to the one that names it.
  */
-function eightBitNameLines(text: string): Buffer[] {
+export function eightBitNameLines(text: string): Buffer[] {
   const lines: Buffer[] = [];
+  let matchedTo = 0;
   EIGHT_BIT.lastIndex = 0;
   while (lines.length < MAX_NAME_LINES && EIGHT_BIT.exec(text) !== null) {
     const at = EIGHT_BIT.lastIndex - 1;
-    const start = text.lastIndexOf('\n', at) + 1;
+    let start = text.lastIndexOf('\n', at) + 1;
     const newline = text.indexOf('\n', at);
     const end = newline === -1 ? text.length : newline;
-    for (const m of text.slice(start, end).matchAll(NAME_LINE)) lines.push(Buffer.from(m[0], 'latin1'));
+    if (CONTINUED.test(text.slice(start, end))) start = nameLineAbove(text, start);
+    // A match already taken is not taken twice.
+    start = Math.max(start, matchedTo);
+    for (const m of text.slice(start, end).matchAll(NAME_LINE)) {
+      lines.push(Buffer.from(m[0], 'latin1'));
+      matchedTo = start + m.index + m[0].length;
+    }
     EIGHT_BIT.lastIndex = end;
   }
   return lines.slice(0, MAX_NAME_LINES);
+}
+
+/** The start of the first line above `lineStart` that is not blank (or of the text). */
+function nameLineAbove(text: string, lineStart: number): number {
+  let start = lineStart;
+  while (start > 0) {
+    const prevEnd = start - 1;
+    start = prevEnd === 0 ? 0 : text.lastIndexOf('\n', prevEnd - 1) + 1;
+    if (!BLANK.test(text.slice(start, prevEnd))) break;
+  }
+  return start;
 }
 
 /**
