@@ -13,7 +13,7 @@
 // match (skipped, failed) the raw sha256 recognises it.
 
 import type { Db } from '../db/prisma.js';
-import { describeError, isMailroomError, MailroomError } from '../errors.js';
+import { describeError, isMailroomError } from '../errors.js';
 import { unsignedDownloadUrl } from '../attachments/signing.js';
 import { moveCursor } from './cursor.js';
 import { decideIngest, decideUnparsed, sameMailQuery } from './decide.js';
@@ -27,6 +27,7 @@ import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { StoredAttachment, WriteInput } from './store.js';
 import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
 import type { StoredBlob } from '../storage/blob.js';
+import type { MappedMail } from '../conversations/from-mail.js';
 import type { AttachmentSink } from '../mail/types.js';
 
 /** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
@@ -77,8 +78,8 @@ export interface PreparedItem {
   readonly raw: Promise<StoredBlob>;
   /** For an item over the size limit: its header, parsed. */
   readonly mapped: Promise<{ tenant: TenantFacts; res: MapResponse }>;
-  /** Both have settled: a batch (ingestBatch) takes such items only, so it never waits for a parse. */
-  readonly settled: boolean;
+  /** Both have settled, the raw bytes stored and the mail parsed: what a batch (ingestBatch) takes, so it never waits for a parse. */
+  readonly plain: boolean;
 }
 
 export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): PreparedItem {
@@ -86,10 +87,10 @@ export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: In
   const mapped = mapItem(ctx, mailbox, item);
   raw.catch(() => undefined);
   mapped.catch(() => undefined);
-  const prepared = { raw, mapped, settled: false };
-  void Promise.allSettled([raw, mapped]).then(() => {
-    prepared.settled = true;
-  });
+  const prepared = { raw, mapped, plain: false };
+  void Promise.all([raw, mapped]).then(([, m]) => {
+    prepared.plain = m.res.ok && item.oversize === undefined;
+  }, () => undefined);
   return prepared;
 }
 
@@ -271,43 +272,55 @@ export interface BatchItem {
 export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, batch: readonly BatchItem[]): Promise<IngestResult[] | null> {
   let ready;
   try {
-    ready = await Promise.all(batch.map(async (b) => ({ ...b, raw: await b.prepared.raw, ...(await b.prepared.mapped) })));
+    ready = await Promise.all(
+      batch.map(async (b) => {
+        const { tenant, res } = await b.prepared.mapped;
+        return res.ok && b.item.oversize === undefined ? { ...b, raw: await b.prepared.raw, tenant, mapped: res.mapped } : null;
+      }),
+    );
   } catch {
     return null;
   }
-  if (ready.some((r) => !r.res.ok || r.item.oversize !== undefined)) return null;
+  if (ready.some((r) => r === null)) return null;
+  const items = ready.filter((r) => r !== null);
+  // The attachment bytes of each mail written to the blob store, all at once (attempt() does the same per item).
+  const storeFiles = (mapped: MappedMail) => Promise.all(mapped.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)));
   try {
-    // Attachment bytes stored and ids taken for the whole batch before the transaction (as attempt() does per
-    // item); a mail that turns out a duplicate leaves its ids unused and its blobs unreferenced, as a skipped one.
-    const files = ready.map((r) => (r.res.ok ? r.res.mapped.attachments : []));
-    const puts = Promise.all(files.map((list) => Promise.all(list.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)))));
-    puts.catch(() => undefined); // awaited below, after the ids
-    const ids = await allocateAttachmentIds(ctx.db, files.reduce((n, list) => n + list.length, 0));
-    const blobs = await puts;
+    // A human's mail is nearly always a conversation: its attachments are stored before the transaction, and
+    // the attachment ids of the whole batch are taken in one statement (a duplicate leaves its ids unused).
+    // Automatic mail is stored only once it turns out a conversation (skipped mail keeps no attachment).
+    const early = items.map((r) => (r.mapped.classification === 'human' ? storeFiles(r.mapped) : null));
+    for (const p of early) p?.catch(() => undefined); // awaited below, after the ids
+    const ids = await allocateAttachmentIds(ctx.db, items.reduce((n, r) => n + r.mapped.attachments.length, 0));
+    const blobs = await Promise.all(early);
     const inputs: WriteInput[] = [];
     const results = await inTransaction(ctx.db, async (tx) => {
+      // Another batch of the tenant holding a row this one needs (its ticket counter, a ticket, a new
+      // contact) while waiting for one this one holds would deadlock: this batch gives up long before
+      // PostgreSQL's deadlock check (1 s) and its items go one by one.
+      await tx.$executeRaw`SET LOCAL lock_timeout = '200ms'`;
       const lookup = new PrismaIngestLookup(tx);
       const out: IngestResult[] = [];
       let next = 0;
-      for (const [i, r] of ready.entries()) {
-        if (!r.res.ok) throw new MailroomError('INTERNAL', 'A batch takes parsed mail only.');
-        const taken = ids.slice(next, (next += files[i]!.length));
+      for (const [i, r] of items.entries()) {
+        const taken = ids.slice(next, (next += r.mapped.attachments.length));
         const common = base(mailbox, r.item, { cursor: r.cursor }, r.raw);
         const facts = { tenantId: mailbox.tenant_id, rawSha256: r.raw.sha256 };
-        const same = await lookup.sameMailAndRecord(sameMailQuery(facts, r.res.mapped), { mailboxId: mailbox.id, sourceKey: r.item.sourceKey });
+        const same = await lookup.sameMailAndRecord(sameMailQuery(facts, r.mapped), { mailboxId: mailbox.id, sourceKey: r.item.sourceKey });
         if (same.record) {
           out.push(await alreadyRecorded(tx, mailbox, same.record, r.cursor));
           continue;
         }
-        const decided = await decideIngest(facts, r.res.mapped, lookup, ctx.secretKey, same.facts);
-        const decision = { ...decided, warnings: [...r.res.mapped.warnings, ...decided.warnings] };
+        const decided = await decideIngest(facts, r.mapped, lookup, ctx.secretKey, same.facts);
+        const decision = { ...decided, warnings: [...r.mapped.warnings, ...decided.warnings] };
         let input: WriteInput;
         if (decision.kind === 'conversation' && taken.length > 0) {
-          const mapped = withAttachmentIds(r.res.mapped, TOKEN, taken);
-          const attachments = mapped.attachments.map((a, k) => ({ id: taken[k] ?? 0, attachment: a, storageKey: blobs[i]![k]!.key }));
+          const stored = blobs[i] ?? (await storeFiles(r.mapped));
+          const mapped = withAttachmentIds(r.mapped, TOKEN, taken);
+          const attachments = mapped.attachments.map((a, k) => ({ id: taken[k] ?? 0, attachment: a, storageKey: stored[k]!.key }));
           input = storable({ ...common, decision, mapped, tenant: r.tenant, attachments });
         } else {
-          input = storable({ ...common, decision, mapped: r.res.mapped, tenant: r.tenant, attachments: [] });
+          input = storable({ ...common, decision, mapped: r.mapped, tenant: r.tenant, attachments: [] });
         }
         inputs[i] = input;
         out.push({ ...(await writeIngestIn(tx, input)), alreadyRecorded: false });

@@ -8,7 +8,9 @@
 //
 // With each event comes `more`: the next event too, right now, when it has
 // already been pulled and `accept` takes it (the sync takes items whose parse
-// is done into the same transaction), else null. Either way the order holds.
+// is done into the same transaction), else null. Either way the order holds,
+// and nothing more is pulled until the reader asks for the next event: the
+// events handed over count against the window and its budget until then.
 
 export interface Ahead<T, U> {
   event: T;
@@ -52,17 +54,18 @@ export async function* lookahead<T, U>(
     held -= slot.weight;
     slot.weight = 0;
   };
+  // Handed over by `more`: still held (and counted against the budget) until the reader asks for the next event.
+  const lent: Slot[] = [];
   const more: Ahead<T, U>['more'] = (accept) => {
     const head = window[0];
     if (!head?.done || head.done.done || !accept(head.done.value)) return null;
-    window.shift();
-    take(head);
-    fill();
+    lent.push(window.shift()!);
     return head.done.value;
   };
   try {
     add();
     for (;;) {
+      for (const slot of lent.splice(0)) take(slot);
       fill();
       const slot = window.shift()!;
       const next = await slot.pulled;

@@ -78,8 +78,8 @@ const MAX_PENDING_ACKS = 500;
 /** Done acks marked on their records in one UPDATE. */
 const MARK_EVERY = 100;
 
-/** An item read ahead whose raw bytes are stored and whose parse is done (or failed). */
-const readyItem = (next: { event: SourceEvent; started: PreparedItem | undefined }) => next.event.type === 'item' && next.started?.settled === true;
+/** An item read ahead that a batch takes: stored and parsed already (PreparedItem.plain). */
+const readyItem = (next: { event: SourceEvent; started: PreparedItem | undefined }) => next.event.type === 'item' && next.started?.plain === true;
 
 export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncOptions): Promise<SyncOutcome> {
   let lock: HeldLock | null;
@@ -175,7 +175,7 @@ class SyncRun {
           phase = 'ingest';
           const batch = [{ item: event.item, prepared: started }];
           // Items read ahead whose parse is done join this one's transaction (ingestBatch); one not ready yet waits for the next.
-          for (let next; batch.length < MAX_BATCH && started && (next = more(readyItem)); ) {
+          for (let next; batch.length < MAX_BATCH && started && event.item.oversize === undefined && (next = more(readyItem)); ) {
             if (next.event.type === 'item') batch.push({ item: next.event.item, prepared: next.started });
           }
           const results = await this.ingestAll(batch);
@@ -224,7 +224,11 @@ class SyncRun {
       }
     }
     const results: IngestResult[] = [];
-    for (const { item, prepared } of batch) results.push(await this.ingest(item, prepared));
+    for (const { item, prepared } of batch) {
+      // Stopping: the items not yet stored are left for the next sync, as the ones read ahead are.
+      if (results.length > 0 && this.stop.aborted) break;
+      results.push(await this.ingest(item, prepared));
+    }
     return results;
   }
 

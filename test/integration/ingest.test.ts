@@ -466,6 +466,33 @@ describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => 
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(cursorBefore);
   });
 
+  it('gives up at once, storing nothing, when another transaction holds a row it needs (no deadlock between batches)', async () => {
+    let release: () => void = () => undefined;
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // Another writer of the tenant holds its ticket counter and does not let go until the batch has answered.
+    const holder = db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::int FOR UPDATE`;
+        locked();
+        await new Promise<void>((resolve) => (release = resolve));
+      },
+      { timeout: 60_000 },
+    );
+    await isLocked;
+    const { items, cursorBefore } = await batchOf([newMail('locked-1'), newMail('locked-2')]);
+    try {
+      expect(await ingestBatch(ctx, mailbox, items)).toBeNull();
+    } finally {
+      release();
+      await holder;
+    }
+    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: { in: items.map((i) => i.item.sourceKey) } } })).toBe(0);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(cursorBefore);
+    // Once the row is free, the same batch goes through.
+    expect((await ingestBatch(ctx, mailbox, items))?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
+  });
+
   it('leaves a mail that could not be parsed, or one over the size limit, to the one-by-one path', async () => {
     const { items } = await batchOf([newMail('plain'), Buffer.alloc(0)]);
     expect(await ingestBatch(ctx, mailbox, items)).toBeNull();

@@ -82,4 +82,24 @@ describe('lookahead', () => {
     expect(handled[0]).toEqual([1, 2]);
     expect(handled[1]).toEqual([3, 4]);
   });
+
+  it('counts the events handed over by `more` as held until the reader asks for the next one', async () => {
+    let pulled = 0;
+    async function* source() {
+      for (let i = 1; i <= 12; i++) {
+        pulled = i;
+        yield i;
+      }
+    }
+    const aheadWhileHandled: number[] = [];
+    for await (const { event, more } of lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 25 })) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      let last = event;
+      for (let next; (next = more(() => true)); ) last = next.event;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Nothing was pulled while the group was handled: what it holds still counts.
+      aheadWhileHandled.push(pulled - last);
+    }
+    expect(Math.max(...aheadWhileHandled)).toBe(0);
+  });
 });
