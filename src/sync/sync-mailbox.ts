@@ -65,11 +65,10 @@ export type SyncOutcome =
 /**
  * Items pulled and prepared (raw stored, parsed and mapped) ahead of the one
  * being committed, those joining its transaction included: enough to keep the
- * parse threads busy while a batch commits (4 held a batch to ~2 mails and
- * cost ~10 % of the throughput, alternating bench runs); memory is bounded by
- * LOOKAHEAD_MAX_BYTES of raw mail held.
+ * parse threads busy (8 measured no faster than 4 in alternating bench runs);
+ * memory is bounded by LOOKAHEAD_MAX_BYTES of raw mail held.
  */
-const LOOKAHEAD = 8;
+const LOOKAHEAD = 4;
 /** Raw bytes held ahead at most (one big mail is still read, on its own). */
 const LOOKAHEAD_MAX_BYTES = 16 * 1024 * 1024;
 const PREPARE_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
