@@ -1,7 +1,8 @@
 // Ingest one item a source handed over (PRODUCT.md "Pipeline", "Guarantees"):
 // store the raw bytes, parse and map with the mail core, decide what becomes
 // of it (decide.ts: duplicate, skipped, thread), then write everything and the
-// source's cursor in ONE transaction (store.ts). The caller enqueues the
+// source's cursor in ONE transaction (store.ts; ingestBatch: several items in
+// one, each decided on what the earlier ones wrote). The caller enqueues the
 // attachment jobs and acknowledges the item to its source only after this
 // returns. Ingest knows no protocol: an item is raw bytes, a source key, a
 // received time and a cursor move.

@@ -1,9 +1,9 @@
 // One sync of one mailbox, for any mail source (src/sources/types.ts): take
 // the mailbox's lock, open the source, catch up acknowledgements a crash left
-// undone, then ingest every item past the cursor — each in its own
-// transaction together with the cursor move — and only after each commit
-// enqueue its attachment jobs and acknowledge it to the source (the
-// post-action). Health moves through the state machine (mailboxes/health.ts);
+// undone, then ingest every item past the cursor — in one transaction with
+// its cursor move, together with the items read ahead that are parsed already
+// (ingestBatch) — and only after the commit enqueue their attachment jobs and
+// acknowledge them to the source (the post-action). Health moves through the state machine (mailboxes/health.ts);
 // what a pass writes of it, and when, is pass-health.ts's.
 // A sync never waits for news: watching is the watchers' job (watchers.ts).
 
