@@ -9,6 +9,14 @@ export function isUniqueViolation(err: unknown): boolean {
   return someCode(err, (c) => c === 'P2002' || c === '23505');
 }
 
+/**
+ * Two transactions in each other's way: a deadlock, a serialization failure, a lock wait given up
+ * (lock_timeout) — Prisma's P2034 or the SQLSTATE. Running the transaction again usually succeeds.
+ */
+export function isLockConflict(err: unknown): boolean {
+  return someCode(err, (c) => c === 'P2034' || c === '40P01' || c === '40001' || c === '55P03' || c === 'TransactionWriteConflict');
+}
+
 /** Prisma's codes for "could not reach / lost / timed out", not for bad data. */
 const TRANSIENT_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
 /** PostgreSQL SQLSTATEs of the same kind: connection exceptions, serialization and deadlock, cancelled, too many connections, shutdown. */

@@ -24,11 +24,10 @@ import { pgWarnings } from '../db/text.js';
 import { allocateAttachmentIds, inTransaction, writeIngest, writeIngestIn, type Written } from './store.js';
 import { loadTenantContext } from './tenant-context.js';
 import { placeholderToken, withAttachmentIds, type Mapper, type MapResponse } from './mapping.js';
-import { isTransientDbError, isUniqueViolation } from '../db/errors.js';
+import { isLockConflict, isTransientDbError, isUniqueViolation } from '../db/errors.js';
 import type { StoredAttachment, WriteInput } from './store.js';
 import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
 import type { StoredBlob } from '../storage/blob.js';
-import type { MappedMail } from '../conversations/from-mail.js';
 import type { AttachmentSink } from '../mail/types.js';
 
 /** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
@@ -79,8 +78,14 @@ export interface PreparedItem {
   readonly raw: Promise<StoredBlob>;
   /** For an item over the size limit: its header, parsed. */
   readonly mapped: Promise<{ tenant: TenantFacts; res: MapResponse }>;
-  /** Both have settled, the raw bytes stored and the mail parsed: what a batch (ingestBatch) takes, so it never waits for a parse. */
+  /**
+   * Both have settled, the raw bytes stored and the mail parsed, and its attachments (if any) can be stored
+   * before it is decided (a human's): what a batch (ingestBatch) takes, so it never waits for a parse or the
+   * blob store while it holds locks.
+   */
   readonly plain: boolean;
+  /** Resolves (never rejects) once `plain` is final. */
+  readonly settled: Promise<void>;
 }
 
 export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): PreparedItem {
@@ -88,9 +93,9 @@ export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: In
   const mapped = mapItem(ctx, mailbox, item);
   raw.catch(() => undefined);
   mapped.catch(() => undefined);
-  const prepared = { raw, mapped, plain: false };
-  void Promise.all([raw, mapped]).then(([, m]) => {
-    prepared.plain = m.res.ok && item.oversize === undefined;
+  const prepared = { raw, mapped, plain: false, settled: Promise.resolve() };
+  prepared.settled = Promise.all([raw, mapped]).then(([, m]) => {
+    prepared.plain = m.res.ok && item.oversize === undefined && (m.res.mapped.classification === 'human' || m.res.mapped.attachments.length === 0);
   }, () => undefined);
   return prepared;
 }
@@ -128,8 +133,10 @@ export async function ingestItem(ctx: IngestContext, mailbox: IngestMailbox, ite
   try {
     return await attempt(ctx, mailbox, item, opts, prepared ?? prepareItem(ctx, mailbox, item));
   } catch (err) {
-    if (!isUniqueViolation(err)) return poisonGuard(ctx, mailbox, item, opts, err);
-    // Another process stored the same mail (second mailbox) or this item between our check and commit: run again, it is recognised now.
+    if (!isUniqueViolation(err) && !isLockConflict(err)) return poisonGuard(ctx, mailbox, item, opts, err);
+    // Another process stored the same mail (second mailbox) or this item between our check and commit, or its
+    // transaction was chosen to end a deadlock with another writer's (a batch of another mailbox of the tenant):
+    // run again, it is recognised now or goes through.
     ctx.logger.info({ mailboxId: mailbox.id, sourceKey: item.sourceKey }, 'ingest raced with another writer; retrying once');
     const now = opts.recordId === undefined ? await recorded(ctx.db, mailbox, item, opts.cursor) : null;
     if (now) return now;
@@ -263,8 +270,9 @@ export interface BatchItem {
  * the batch opened, a copy is its duplicate), and the cursor moves item by
  * item, so exactly once holds as before: all of the batch is stored, or none.
  *
- * Only the plain case is batched: items that parsed, within the size limit.
- * For anything else, and when the transaction fails for any reason (a message
+ * Only the plain case is batched (PreparedItem.plain): items that parsed,
+ * within the size limit, and no automatic mail with attachments (those are
+ * stored only once it is a conversation). For anything else, and when the transaction fails for any reason (a message
  * whose processing throws, a concurrent writer, the database), this returns
  * null with nothing written, and the caller ingests the items one by one with
  * ingestItem, which records a bad message as failed on its own, retries a
@@ -275,8 +283,10 @@ export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, ba
   try {
     ready = await Promise.all(
       batch.map(async (b) => {
-        const { tenant, res } = await b.prepared.mapped;
-        return res.ok && b.item.oversize === undefined ? { ...b, raw: await b.prepared.raw, tenant, mapped: res.mapped } : null;
+        await b.prepared.settled;
+        if (!b.prepared.plain) return null;
+        const [{ tenant, res }, raw] = await Promise.all([b.prepared.mapped, b.prepared.raw]);
+        return res.ok ? { ...b, raw, tenant, mapped: res.mapped } : null;
       }),
     );
   } catch {
@@ -284,21 +294,23 @@ export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, ba
   }
   if (ready.some((r) => r === null)) return null;
   const items = ready.filter((r) => r !== null);
-  // The attachment bytes of each mail written to the blob store, all at once (attempt() does the same per item).
-  const storeFiles = (mapped: MappedMail) => Promise.all(mapped.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)));
   try {
-    // A human's mail is nearly always a conversation: its attachments are stored before the transaction, and
-    // the attachment ids of the whole batch are taken in one statement (a duplicate leaves its ids unused).
-    // Automatic mail is stored only once it turns out a conversation (skipped mail keeps no attachment).
-    const early = items.map((r) => (r.mapped.classification === 'human' ? storeFiles(r.mapped) : null));
-    for (const p of early) p?.catch(() => undefined); // awaited below, after the ids
+    // The attachments of every mail of the batch (a human's: nearly always a conversation; automatic mail with
+    // attachments is not batched, so skipped mail keeps none) written to the blob store all at once, before the
+    // transaction, and their ids taken in one statement. A mail that turns out a duplicate or already recorded
+    // leaves its ids unused and finds its blobs stored already (content addressing).
+    const puts = Promise.all(items.map((r) => Promise.all(r.mapped.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)))));
+    puts.catch(() => undefined); // awaited below, after the ids
     const ids = await allocateAttachmentIds(ctx.db, items.reduce((n, r) => n + r.mapped.attachments.length, 0));
-    const blobs = await Promise.all(early);
+    const blobs = await puts;
     const inputs: WriteInput[] = [];
     const results = await inTransaction(ctx.db, async (tx) => {
-      // Another batch of the tenant holding a row this one needs (its ticket counter, a ticket, a new
-      // contact) while waiting for one this one holds would deadlock: this batch gives up long before
-      // PostgreSQL's deadlock check (1 s) and its items go one by one.
+      // Batches of a tenant take turns: the tenant's row (its ticket counter) first, waiting while holding
+      // nothing, so two batches never deadlock. Past it, a wait for a row that another writer holds (a
+      // contact or ticket of a one-by-one ingest, which may be waiting for this batch) is given up after
+      // 200 ms, well before PostgreSQL's deadlock check (1 s by default): the batch's items then go one by
+      // one, and a one-by-one ingest that still loses a deadlock runs once more (ingestItem).
+      await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${mailbox.tenant_id}::int FOR NO KEY UPDATE`;
       await tx.$executeRaw`SET LOCAL lock_timeout = '200ms'`;
       const lookup = new PrismaIngestLookup(tx);
       const out: IngestResult[] = [];
@@ -316,7 +328,7 @@ export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, ba
         const decision = { ...decided, warnings: [...r.mapped.warnings, ...decided.warnings] };
         let input: WriteInput;
         if (decision.kind === 'conversation' && taken.length > 0) {
-          const stored = blobs[i] ?? (await storeFiles(r.mapped));
+          const stored = blobs[i]!;
           const mapped = withAttachmentIds(r.mapped, TOKEN, taken);
           const attachments = mapped.attachments.map((a, k) => ({ id: taken[k] ?? 0, attachment: a, storageKey: stored[k]!.key }));
           input = storable({ ...common, decision, mapped, tenant: r.tenant, attachments });

@@ -10,13 +10,16 @@ import { headerCharsetHint, type CharsetHint } from './unknown-bytes.js';
 
 const SCAN_BYTES = 4 * 1024 * 1024;
 const NAMED = /charset\s*=\s*["']?([A-Za-z0-9_.:+-]{1,64})/gi;
-// A part header line carrying a file name with raw 8-bit bytes.
-const NAME_LINE = /^[ \t]*[^\n]{0,200}?\bname\*?[0-9*]{0,4}\s*=[^\n]*[\x80-\xff][^\n]*$/gim;
+// A part header line carrying a file name with raw 8-bit bytes. (The lookahead after the leading blanks
+// changes no match, it only keeps a long run of blanks from being tried 200 times over.)
+const NAME_LINE = /^[ \t]*(?![ \t])[^\n]{0,200}?\bname\*?[0-9*]{0,4}\s*=[^\n]*[\x80-\xff][^\n]*$/gim;
 const EIGHT_BIT = /[\x80-\xff]/g;
 /** A line that goes on from a `name` above it. */
 const CONTINUED = /^\s*=/;
 const BLANK = /^\s*$/;
 const MAX_NAME_LINES = 200;
+/** 8-bit lines tried one by one before the pattern runs over the whole text instead (an 8-bit body: one per line). */
+const MAX_TRIED_LINES = 1000;
 
 export function headerHintOf(message: Buffer, fields: readonly RawHeaderField[]): CharsetHint {
   const eightBit = fields.map((f) => f.raw).filter((b) => b.some((x) => x >= 0x80));
@@ -41,8 +44,11 @@ export function headerHintOf(message: Buffer, fields: readonly RawHeaderField[])
 export function eightBitNameLines(text: string): Buffer[] {
   const lines: Buffer[] = [];
   let matchedTo = 0;
+  let tried = 0;
   EIGHT_BIT.lastIndex = 0;
   while (lines.length < MAX_NAME_LINES && EIGHT_BIT.exec(text) !== null) {
+    // Text that is 8-bit through and through: one pass of the pattern costs less than a try per line.
+    if (++tried > MAX_TRIED_LINES) return [...text.matchAll(NAME_LINE)].slice(0, MAX_NAME_LINES).map((m) => Buffer.from(m[0], 'latin1'));
     const at = EIGHT_BIT.lastIndex - 1;
     let start = text.lastIndexOf('\n', at) + 1;
     const newline = text.indexOf('\n', at);

@@ -212,6 +212,11 @@ class SyncRun {
   /** The items in one transaction when there are several and they can be (ingestBatch), else one by one. */
   private async ingestAll(batch: readonly { item: InboundItem; prepared: PreparedItem | undefined }[]): Promise<IngestResult[]> {
     const first = batch[0];
+    // A first item a batch would not take (it did not parse, it is automatic mail with attachments) goes alone, the rest together.
+    if (batch.length > 1 && first && !first.prepared?.plain) {
+      await first.prepared?.settled;
+      if (!first.prepared?.plain) return [await this.ingest(first.item, first.prepared), ...(this.stop.aborted ? [] : await this.ingestAll(batch.slice(1)))];
+    }
     if (batch.length > 1 && first?.prepared) {
       const started = performance.now();
       let from = this.cursor;

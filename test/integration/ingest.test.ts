@@ -420,8 +420,8 @@ describe('mail over a limit (conversation with a note, not a lost mail)', () => 
 });
 
 describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => {
-  const newMail = (id: string, extra = '') =>
-    mail(`From: Dora <dora@batch.example>\nTo: support@acme.test\nSubject: Batch ${id}\nMessage-ID: <${id}@batch.example>${extra}`, `About ${id}.\r\n`);
+  const newMail = (id: string, extra = '', from = 'Dora <dora@batch.example>') =>
+    mail(`From: ${from}\nTo: support@acme.test\nSubject: Batch ${id}\nMessage-ID: <${id}@batch.example>${extra}`, `About ${id}.\r\n`);
 
   /** The items with the cursor moving from one to the next, as a sync hands them over; `moved`: this one's cursor was moved meanwhile. */
   async function batchOf(raws: Buffer[], moved?: number): Promise<{ items: BatchItem[]; cursorBefore: string | null }> {
@@ -466,11 +466,44 @@ describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => 
     expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(cursorBefore);
   });
 
-  it('gives up at once, storing nothing, when another transaction holds a row it needs (no deadlock between batches)', async () => {
+  it('gives up at once, storing nothing, when another writer holds a row it needs (it may be waiting for the batch: a deadlock)', async () => {
     let release: () => void = () => undefined;
     let locked: () => void = () => undefined;
     const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    // Another writer of the tenant holds its ticket counter and does not let go until the batch has answered.
+    // Another writer is creating the same new contact and does not let go until the batch has answered.
+    const holder = db.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`INSERT INTO contacts (tenant_id, email, name, created, last_updated) VALUES (${tenantId}::int, 'erin@batch.example', 'Erin', now(), now())`;
+        locked();
+        await new Promise<void>((resolve) => (release = resolve));
+        throw new Error('rolled back on purpose');
+      },
+      { timeout: 60_000 },
+    );
+    holder.catch(() => undefined);
+    await isLocked;
+    const { items, cursorBefore } = await batchOf([newMail('locked-1'), newMail('locked-2', '', 'Erin <erin@batch.example>')]);
+    try {
+      expect(await ingestBatch(ctx, mailbox, items)).toBeNull();
+    } finally {
+      release();
+      await holder.catch(() => undefined);
+    }
+    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: { in: items.map((i) => i.item.sourceKey) } } })).toBe(0);
+    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(cursorBefore);
+    // Once the row is free, the same batch goes through.
+    expect((await ingestBatch(ctx, mailbox, items))?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
+  });
+
+  it('lets batches of one tenant take turns on the tenant row instead of giving up', async () => {
+    const one = await batchOf([newMail('turns-a1'), newMail('turns-a2')]);
+    // The second batch's items follow the first's in the same mailbox, so its cursor starts where the first ends.
+    const two = await batchOf([newMail('turns-b1'), newMail('turns-b2')]);
+    two.items[0] = { ...two.items[0]!, cursor: { from: one.items[1]!.cursor.to, to: two.items[0]!.cursor.to } };
+    let release: () => void = () => undefined;
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // A writer holds the tenant row (as a batch does) for longer than a batch's lock timeout.
     const holder = db.$transaction(
       async (tx) => {
         await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::int FOR UPDATE`;
@@ -480,17 +513,12 @@ describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => 
       { timeout: 60_000 },
     );
     await isLocked;
-    const { items, cursorBefore } = await batchOf([newMail('locked-1'), newMail('locked-2')]);
-    try {
-      expect(await ingestBatch(ctx, mailbox, items)).toBeNull();
-    } finally {
-      release();
-      await holder;
-    }
-    expect(await db.ingestRecord.count({ where: { mailbox_id: mailbox.id, source_key: { in: items.map((i) => i.item.sourceKey) } } })).toBe(0);
-    expect((await db.mailbox.findUniqueOrThrow({ where: { id: mailbox.id } })).cursor).toBe(cursorBefore);
-    // Once the row is free, the same batch goes through.
-    expect((await ingestBatch(ctx, mailbox, items))?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
+    const first = ingestBatch(ctx, mailbox, one.items);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    release();
+    await holder;
+    expect((await first)?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
+    expect((await ingestBatch(ctx, mailbox, two.items))?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
   });
 
   it('leaves a mail that could not be parsed, or one over the size limit, to the one-by-one path', async () => {

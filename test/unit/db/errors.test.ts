@@ -2,7 +2,7 @@
 // the data's: Prisma's connection, pool and transaction codes, PostgreSQL's
 // SQLSTATEs for the same, wherever in the cause chain they sit.
 import { describe, expect, it } from 'vitest';
-import { isTransientDbError, isUniqueViolation } from '../../../src/db/errors.js';
+import { isLockConflict, isTransientDbError, isUniqueViolation } from '../../../src/db/errors.js';
 
 describe('database error meaning', () => {
   it('knows a unique violation', () => {
@@ -29,6 +29,13 @@ describe('database error meaning', () => {
     // A raw statement that failed on the data stays the data's.
     expect(isTransientDbError({ code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'NullConstraintViolation', originalCode: '23502' } } } })).toBe(false);
     expect(isUniqueViolation({ code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation', originalCode: '23505' } } } })).toBe(true);
+  });
+
+  it('tells two transactions in each other\'s way (deadlock, serialization, a lock wait given up) from the rest', () => {
+    expect(isLockConflict({ code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '40P01' } } } })).toBe(true);
+    expect(isLockConflict({ code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '55P03' } } } })).toBe(true);
+    for (const code of ['P2034', '40001']) expect(isLockConflict({ code })).toBe(true);
+    for (const code of ['P1001', '57014', '23505', '08006']) expect(isLockConflict({ code })).toBe(false);
   });
 
   it('does not excuse errors about the data', () => {

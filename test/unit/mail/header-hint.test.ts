@@ -55,4 +55,11 @@ describe('eightBitNameLines', () => {
       expect(eightBitNameLines(text).map((b) => b.toString('latin1')), JSON.stringify(text)).toEqual(whole(text));
     }
   });
+
+  it('finds the same in a text with an 8-bit byte on every line, where it runs the pattern over the whole text', () => {
+    const body = Array.from({ length: 3000 }, (_, i) => `Zeile ${i}: Gr\xfc\xdfe`).join('\r\n');
+    const text = `${body}\r\n--b\r\nContent-Type: text/plain; name="\xe4rger.txt"\r\n\r\nx\r\n`;
+    expect(eightBitNameLines(text).map((b) => b.toString('latin1'))).toEqual(whole(text));
+    expect(whole(text)).toHaveLength(1);
+  });
 });
