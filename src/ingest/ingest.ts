@@ -272,26 +272,23 @@ export interface BatchItem {
  *
  * Only the plain case is batched (PreparedItem.plain): items that parsed,
  * within the size limit, and no automatic mail with attachments (those are
- * stored only once it is a conversation). For anything else, and when the transaction fails for any reason (a message
- * whose processing throws, a concurrent writer, the database), this returns
- * null with nothing written, and the caller ingests the items one by one with
- * ingestItem, which records a bad message as failed on its own, retries a
- * race, and raises an infrastructure failure.
+ * stored only once it is a conversation). For anything else, and when the
+ * transaction fails for any reason (a message whose processing throws, a
+ * concurrent writer, the database), this returns null with nothing written,
+ * and the caller ingests the items one by one with ingestItem, which records a
+ * bad message as failed on its own, retries a race, and raises an
+ * infrastructure failure.
  */
 export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, batch: readonly BatchItem[]): Promise<IngestResult[] | null> {
-  let ready;
-  try {
-    ready = await Promise.all(
-      batch.map(async (b) => {
-        await b.prepared.settled;
-        if (!b.prepared.plain) return null;
-        const [{ tenant, res }, raw] = await Promise.all([b.prepared.mapped, b.prepared.raw]);
-        return res.ok ? { ...b, raw, tenant, mapped: res.mapped } : null;
-      }),
-    );
-  } catch {
-    return null;
-  }
+  // A plain item's raw bytes and parse have both succeeded: awaiting them cannot throw.
+  const ready = await Promise.all(
+    batch.map(async (b) => {
+      await b.prepared.settled;
+      if (!b.prepared.plain) return null;
+      const [{ tenant, res }, raw] = await Promise.all([b.prepared.mapped, b.prepared.raw]);
+      return res.ok ? { ...b, raw, tenant, mapped: res.mapped } : null;
+    }),
+  );
   if (ready.some((r) => r === null)) return null;
   const items = ready.filter((r) => r !== null);
   try {

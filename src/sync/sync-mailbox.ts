@@ -3,8 +3,9 @@
 // undone, then ingest every item past the cursor — in one transaction with
 // its cursor move, together with the items read ahead that are parsed already
 // (ingestBatch) — and only after the commit enqueue their attachment jobs and
-// acknowledge them to the source (the post-action). Health moves through the state machine (mailboxes/health.ts);
-// what a pass writes of it, and when, is pass-health.ts's.
+// acknowledge them to the source (the post-action). Health moves through the
+// state machine (mailboxes/health.ts); what a pass writes of it, and when, is
+// pass-health.ts's.
 // A sync never waits for news: watching is the watchers' job (watchers.ts).
 
 import type { Db } from '../db/prisma.js';
