@@ -28,7 +28,8 @@ import { isLockConflict, isTransientDbError, isUniqueViolation } from '../db/err
 import type { StoredAttachment, WriteInput } from './store.js';
 import type { CursorMove, InboundItem, IngestContext, IngestMailbox, IngestOutcome, IngestResult, TenantFacts } from './types.js';
 import type { StoredBlob } from '../storage/blob.js';
-import type { AttachmentSink } from '../mail/types.js';
+import type { MappedMail } from '../conversations/from-mail.js';
+import type { AttachmentSink, StoredBlobRef } from '../mail/types.js';
 
 /** The item as ingest takes it: its cursor comes as a move (IngestOptions.cursor). */
 export type IngestItem = Pick<InboundItem, 'sourceKey' | 'raw' | 'receivedAt' | 'oversize'>;
@@ -227,14 +228,23 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   // Attachment bytes are stored before the transaction (large ones were while parsing; content addressing makes a retry
   // harmless), all at once and while the ids are taken: one after the other, each write's two fsyncs stood in the mail's
   // path to its commit.
-  const puts = Promise.all(res.mapped.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)));
+  const puts = storeAttachments(ctx, res.mapped);
   puts.catch(() => undefined); // awaited below, after the ids
   // Ids only for rows that will be written: the rules never look at the attachments' URLs.
   const attachmentIds = await allocateAttachmentIds(db, res.mapped.attachments.length);
-  const blobs = await puts;
-  const mapped = withAttachmentIds(res.mapped, TOKEN, attachmentIds);
-  const attachments: StoredAttachment[] = mapped.attachments.map((a, i) => ({ id: attachmentIds[i] ?? 0, attachment: a, storageKey: blobs[i]!.key }));
-  return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, mapped, tenant, attachments });
+  const rows = attachmentRows(res.mapped, attachmentIds, await puts);
+  return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, tenant, ...rows });
+}
+
+/** A mail's attachment bytes written to the blob store, all at once (those streamed while it was parsed are stored already). */
+function storeAttachments(ctx: IngestContext, mail: MappedMail): Promise<StoredBlobRef[]> {
+  return Promise.all(mail.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)));
+}
+
+/** The mail with its `cid:` URLs naming the attachment rows' ids, and those rows (their bytes in `blobs`, in the same order). */
+function attachmentRows(mail: MappedMail, ids: readonly number[], blobs: readonly StoredBlobRef[]): { mapped: MappedMail; attachments: StoredAttachment[] } {
+  const mapped = withAttachmentIds(mail, TOKEN, ids);
+  return { mapped, attachments: mapped.attachments.map((a, i) => ({ id: ids[i] ?? 0, attachment: a, storageKey: blobs[i]!.key })) };
 }
 
 async function store(ctx: IngestContext, input: WriteInput): Promise<IngestResult> {
@@ -296,7 +306,7 @@ export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, ba
     // attachments is not batched, so skipped mail keeps none) written to the blob store all at once, before the
     // transaction, and their ids taken in one statement. A mail that turns out a duplicate or already recorded
     // leaves its ids unused and finds its blobs stored already (content addressing).
-    const puts = Promise.all(items.map((r) => Promise.all(r.mapped.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)))));
+    const puts = Promise.all(items.map((r) => storeAttachments(ctx, r.mapped)));
     puts.catch(() => undefined); // awaited below, after the ids
     const ids = await allocateAttachmentIds(ctx.db, items.reduce((n, r) => n + r.mapped.attachments.length, 0));
     const blobs = await puts;
@@ -323,15 +333,8 @@ export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, ba
         }
         const decided = await decideIngest(facts, r.mapped, lookup, ctx.secretKey, same.facts);
         const decision = { ...decided, warnings: [...r.mapped.warnings, ...decided.warnings] };
-        let input: WriteInput;
-        if (decision.kind === 'conversation' && taken.length > 0) {
-          const stored = blobs[i]!;
-          const mapped = withAttachmentIds(r.mapped, TOKEN, taken);
-          const attachments = mapped.attachments.map((a, k) => ({ id: taken[k] ?? 0, attachment: a, storageKey: stored[k]!.key }));
-          input = storable({ ...common, decision, mapped, tenant: r.tenant, attachments });
-        } else {
-          input = storable({ ...common, decision, mapped: r.mapped, tenant: r.tenant, attachments: [] });
-        }
+        const rows = decision.kind === 'conversation' ? attachmentRows(r.mapped, taken, blobs[i]!) : { mapped: r.mapped, attachments: [] };
+        const input = storable({ ...common, decision, tenant: r.tenant, ...rows });
         inputs[i] = input;
         out.push({ ...(await writeIngestIn(tx, input)), alreadyRecorded: false });
       }

@@ -4,7 +4,7 @@
 // backlog uses the machine's cores. The worker loads the built .js next to
 // this file, or the .ts source through tsx when Mailroom runs from source.
 // The same threads sanitize the content of API-posted conversations
-// (conversations/content.ts), so a big POST does not stall the API either;
+// (conversations/content.ts), so a big POST does not stall the API either.
 // The attachment jobs' policy runs here too (a nested archive is inflated
 // within a time budget of seconds: on the event loop it stalled every watch).
 // Those side jobs — content and attachment verdicts — hold at most threads - 1

@@ -10,11 +10,12 @@
 // anybody could read their backlog, and with many mailboxes those writes were
 // a good part of a pass's database work. The backlog is shown at once when it
 // is large enough (SHOW_AT_ONCE_ITEMS) to be a backfill worth following from
-// its first item, as is the backlog of a pass that reads the folder again after
-// an admin's change (a backfill: somebody may be following it); else once the pass has run SHOW_AFTER_MS and, at its own rate
-// so far, still has SHOW_MIN_LEFT_SECONDS of work left, or once it has spent
-// that long on its first item (a big mail, a slow server). It is cleared at the
-// end only if it was shown.
+// its first item, as is the backlog of a pass that reads the folder again
+// after an admin's change (a backfill: somebody may be following it); else
+// once the pass has run SHOW_AFTER_MS and, at its own rate so far, still has
+// SHOW_MIN_LEFT_SECONDS of work left, or once it has spent that long on its
+// first item (a big mail, a slow server). It is cleared at the end only if it
+// was shown.
 import type { Db } from '../db/prisma.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
