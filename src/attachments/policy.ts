@@ -141,7 +141,7 @@ export function assess(facts: AttachmentFacts, limits: PolicyLimits = DEFAULT_PO
 }
 
 /** What checkBytes learnt of bytes it let through, for weigh(). */
-interface ByteFacts {
+export interface ByteFacts {
   readonly ext: string;
   readonly zip: ZipFacts | null;
 }
@@ -175,6 +175,51 @@ function checkBytes(facts: AttachmentFacts, limits: PolicyLimits): Verdict | Byt
     if (nested) return error(nested);
   }
   return { ext, zip };
+}
+
+/**
+ * The two ends of a file too large to hold whole (processor.ts reads them
+ * while it checks the bytes against their hash): what checkEnds reads.
+ */
+export interface FileEnds {
+  /** The first ENDS_HEAD_BYTES (all of a smaller file). */
+  readonly head: Buffer;
+  /** The last ENDS_TAIL_BYTES: the window hasZipDirectory searches. */
+  readonly tail: Buffer;
+}
+
+export const ENDS_HEAD_BYTES = 64 * 1024;
+export const ENDS_TAIL_BYTES = 22 + 0xffff;
+
+/**
+ * checkBytes from a file's ends, with the same result, or null where only the
+ * whole file can tell: it may be an archive (a ZIP by its first bytes or by a
+ * directory at its end: its entries are read from the whole), or an MZ header
+ * points past the head. The type is then sniffed from a stream of the file
+ * (file-type reads forward only, as far as the format needs) and weighed by
+ * weighEnds.
+ */
+export function checkEnds(facts: Omit<AttachmentFacts, 'bytes' | 'detected'> & FileEnds, limits: PolicyLimits): Verdict | ByteFacts | null {
+  const size = checkSize(facts.sizeBytes, limits);
+  if (size) return size;
+  const { head, tail } = facts;
+  if (looksLikeZip(head) || hasZipDirectory(tail)) return null;
+  // An MZ header's new-style header is looked for where it points: past the head, only the whole has it.
+  if (head.length >= 64 && head[0] === 0x4d && head[1] === 0x5a) {
+    const at = head.readUInt32LE(0x3c) + 4;
+    if (at > head.length && at <= facts.sizeBytes) return null;
+  }
+  const exec = executableFormat(head);
+  if (exec) return error(`Blocked file type: the bytes are ${exec}.`);
+  const ext = fileExtension(facts.filename);
+  if (BLOCKED_EXTENSIONS.has(ext)) return error(`Blocked file type: .${ext} files can run code when opened.`);
+  return { ext, zip: null };
+}
+
+/** weigh() for what checkEnds let through; `sniffed` is file-type's finding on the whole stream (sniffType's rules). */
+export function weighEnds(facts: Omit<AttachmentFacts, 'bytes' | 'detected'> & FileEnds, inside: ByteFacts, sniffed: DetectedType | undefined): Judgement {
+  const detected = sniffed && !(sniffed.ext === 'exe' && executableFormat(facts.head) === null) ? sniffed : undefined;
+  return { verdict: weigh({ ...facts, bytes: facts.head, detected }, inside), detectedType: detected?.mime ?? null };
 }
 
 /** The rest of the verdict on bytes checkBytes let through, with the type file-type found (if any). */

@@ -1,7 +1,8 @@
 // One attachment job (PRODUCT.md "Attachments"): load the row (scoped to the
-// job's tenant), read the bytes, verify them against the row, sniff the real
-// type, apply the policy, optionally scan, and finish the row as OK, WARNING
-// or ERROR. The BullMQ plumbing lives in worker.ts; this takes plain values.
+// job's tenant), read the bytes (a large file as streams, never whole:
+// streamed.ts), verify them against the row, sniff the real type, apply the
+// policy, optionally scan, and finish the row as OK, WARNING or ERROR. The
+// BullMQ plumbing lives in worker.ts; this takes plain values.
 //
 // Failures: a transient one (storage, database, scanner unreachable) is thrown
 // for BullMQ to retry with backoff; a permanent one (bytes missing, checksum
@@ -19,6 +20,7 @@ import type { AttachmentJobStatus, Metrics } from '../metrics/metrics.js';
 import type { AttachmentJobData } from '../queues/queues.js';
 import { blobKeyFor, type BlobStore } from '../storage/blob-store.js';
 import type { Scanner } from './clamd.js';
+import { judgeStreamed, STREAMED_JUDGE_BYTES } from './streamed.js';
 import { checkSize, judge, type Judgement, type JudgeRequest, type PolicyLimits, type Verdict } from './policy.js';
 
 export interface ProcessorDeps {
@@ -123,18 +125,17 @@ async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdic
   const tooLarge = checkSize(sizeBytes, deps.limits);
   if (tooLarge) return { verdict: tooLarge, detectedType: null };
 
-  let bytes: Buffer;
-  try {
-    bytes = await deps.blobs.get(row.storage_key);
-  } catch (err) {
-    if (isMailroomError(err) && !err.retryable) {
-      // The store checks the bytes against the hash in their key; its other permanent failure is a missing blob.
-      throw new MailroomError('ATTACHMENT_CORRUPT', /corrupt/i.test(err.message) ? CHECKSUM_MISMATCH : 'The stored bytes of this attachment are missing.', { cause: err });
-    }
-    throw err;
+  // The store checks the bytes against the hash in their key: the row's hash need only be that one.
+  if (row.storage_key !== blobKeyFor(row.sha256)) throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
+  // A large file is judged without holding it (streamed.ts), unless it may be an archive or the scanner needs its bytes.
+  if (sizeBytes > STREAMED_JUDGE_BYTES && !deps.scanner) {
+    const facts = { filename: row.filename, declaredType: row.content_type, sizeBytes };
+    const streamed = await fromStore(() => judgeStreamed(async () => (await deps.blobs.open(row.storage_key)).stream, facts, deps.limits));
+    if (streamed === 'SIZE_MISMATCH') throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
+    if (streamed !== null) return streamed;
   }
-  // The store checked the bytes against the hash in their key: the row's hash need only be that one.
-  if (bytes.length !== sizeBytes || row.storage_key !== blobKeyFor(row.sha256)) throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
+  const bytes = await fromStore(() => deps.blobs.get(row.storage_key));
+  if (bytes.length !== sizeBytes) throw new MailroomError('ATTACHMENT_CORRUPT', CHECKSUM_MISMATCH);
 
   const request = { filename: row.filename, declaredType: row.content_type, sizeBytes, bytes, limits: deps.limits };
   // The bytes go to the thread for good unless the scanner still needs them here.
@@ -144,6 +145,18 @@ async function examine(deps: ProcessorDeps, row: Row): Promise<{ verdict: Verdic
   const scan = await deps.scanner.scan(bytes);
   if (scan.infected) return { verdict: { status: 'ERROR', message: `The virus scanner found ${scan.signature}.` }, detectedType };
   return { verdict, detectedType };
+}
+
+/** A read of the store: its permanent failures (the bytes do not match their hash, or are gone) are ATTACHMENT_CORRUPT. */
+async function fromStore<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isMailroomError(err) && !err.retryable) {
+      throw new MailroomError('ATTACHMENT_CORRUPT', /corrupt/i.test(err.message) ? CHECKSUM_MISMATCH : 'The stored bytes of this attachment are missing.', { cause: err });
+    }
+    throw err;
+  }
 }
 
 const CHECKSUM_MISMATCH = 'Checksum mismatch: the stored bytes are not the bytes that were received.';

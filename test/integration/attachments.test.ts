@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_LIMITS } from '../../src/attachments/policy.js';
 import { processAttachment } from '../../src/attachments/processor.js';
+import { STREAMED_JUDGE_BYTES } from '../../src/attachments/streamed.js';
 import { downloadUrl } from '../../src/attachments/signing.js';
 import { startAttachmentWorker, type AttachmentWorkerHandle } from '../../src/attachments/worker.js';
 import { buildApp } from '../../src/api/app.js';
@@ -200,6 +201,40 @@ describe('attachment worker', () => {
     // A permanent failure is not retried: the job failed on its first attempt.
     await until('the job to fail', async () => (await jobState(worker.queue, tampered!.id)) === 'failed');
     expect((await worker.queue.getJob(attachmentJobId(tampered!.id)))?.attemptsMade).toBe(1);
+  });
+
+  it('judges a large attachment from two streamed reads, not held whole, unless it may be an archive', async () => {
+    const big = (start: Buffer) => Buffer.concat([start, randomBytes(STREAMED_JUDGE_BYTES + 1024 - start.length)]);
+    const jobs = await ingest([
+      { filename: 'scan.pdf', type: 'application/pdf', data: big(PDF) },
+      { filename: 'photo.pdf', type: 'application/pdf', data: big(PNG) },
+      { filename: 'tools.zip', type: 'application/zip', data: buildZip([{ name: 'data.bin', data: randomBytes(STREAMED_JUDGE_BYTES) }, { name: 'setup.exe', data: Buffer.from('MZ') }]) },
+      { filename: 'damaged.pdf', type: 'application/pdf', data: big(PDF) },
+    ]);
+    // The last one's file is overwritten with other bytes of the same length: its hash no longer matches.
+    const damaged = path.join(blobRoot, ...jobs[3]!.storageKey.split('/'));
+    await writeFile(damaged, big(PDF));
+    const whole: string[] = [];
+    const opened: string[] = [];
+    const watched: BlobStore = {
+      put: (bytes) => blobs.put(bytes),
+      putStream: (source) => blobs.putStream(source),
+      exists: (key) => blobs.exists(key),
+      get: (key) => (whole.push(key), blobs.get(key)),
+      open: (key) => (opened.push(key), blobs.open(key)),
+    };
+    const worker = await startWorker({}, { blobs: watched });
+    await enqueueAttachmentJobs(worker.queue, jobs.map(job));
+    const [pdf, png, zip, bad] = await finalRows(jobs.map((j) => j.id));
+    expect(pdf).toMatchObject({ status: 'OK', status_message: null, detected_type: 'application/pdf' });
+    expect(png).toMatchObject({ status: 'WARNING', status_message: 'Declared application/pdf, but the bytes are a PNG image.', detected_type: 'image/png' });
+    expect(zip).toMatchObject({ status: 'ERROR', status_message: 'The archive contains a blocked file type: setup.exe.' });
+    expect(bad).toMatchObject({ status: 'ERROR', attempts: 1 });
+    expect(bad!.status_message).toMatch(/^Checksum mismatch/);
+    // Only the archive was read whole; each of the others was opened as a stream (twice for a verdict, once to find damage).
+    expect(whole).toEqual([jobs[2]!.storageKey]);
+    expect(opened.filter((k) => k === jobs[0]!.storageKey)).toHaveLength(2);
+    expect(opened.filter((k) => k === jobs[3]!.storageKey)).toHaveLength(1);
   });
 
   it('retries transient failures: OK after two, ERROR once the attempts are used up', async () => {
