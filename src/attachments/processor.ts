@@ -1,8 +1,8 @@
 // One attachment job (PRODUCT.md "Attachments"): load the row (scoped to the
-// job's tenant), read the bytes (a large file as streams, never whole:
-// streamed.ts), verify them against the row, sniff the real type, apply the
-// policy, optionally scan, and finish the row as OK, WARNING or ERROR. The
-// BullMQ plumbing lives in worker.ts; this takes plain values.
+// job's tenant), read the bytes (a large file as streams unless it is an
+// archive: streamed.ts), verify them against the row, sniff the real type,
+// apply the policy, optionally scan, and finish the row as OK, WARNING or
+// ERROR. The BullMQ plumbing lives in worker.ts; this takes plain values.
 //
 // Failures: a transient one (storage, database, scanner unreachable) is thrown
 // for BullMQ to retry with backoff; a permanent one (bytes missing, checksum

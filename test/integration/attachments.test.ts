@@ -210,10 +210,13 @@ describe('attachment worker', () => {
       { filename: 'photo.pdf', type: 'application/pdf', data: big(PNG) },
       { filename: 'tools.zip', type: 'application/zip', data: buildZip([{ name: 'data.bin', data: randomBytes(STREAMED_JUDGE_BYTES) }, { name: 'setup.exe', data: Buffer.from('MZ') }]) },
       { filename: 'damaged.pdf', type: 'application/pdf', data: big(PDF) },
+      { filename: 'resized.pdf', type: 'application/pdf', data: big(PDF) },
     ]);
-    // The last one's file is overwritten with other bytes of the same length: its hash no longer matches.
+    // The fourth one's file is overwritten with other bytes of the same length: its hash no longer matches.
     const damaged = path.join(blobRoot, ...jobs[3]!.storageKey.split('/'));
     await writeFile(damaged, big(PDF));
+    // The fifth one's row says another size than its bytes have.
+    await db.attachment.update({ where: { id: jobs[4]!.id }, data: { size_bytes: STREAMED_JUDGE_BYTES + 2048 } });
     const whole: string[] = [];
     const opened: string[] = [];
     const watched: BlobStore = {
@@ -225,16 +228,19 @@ describe('attachment worker', () => {
     };
     const worker = await startWorker({}, { blobs: watched });
     await enqueueAttachmentJobs(worker.queue, jobs.map(job));
-    const [pdf, png, zip, bad] = await finalRows(jobs.map((j) => j.id));
+    const [pdf, png, zip, bad, resized] = await finalRows(jobs.map((j) => j.id));
     expect(pdf).toMatchObject({ status: 'OK', status_message: null, detected_type: 'application/pdf' });
     expect(png).toMatchObject({ status: 'WARNING', status_message: 'Declared application/pdf, but the bytes are a PNG image.', detected_type: 'image/png' });
     expect(zip).toMatchObject({ status: 'ERROR', status_message: 'The archive contains a blocked file type: setup.exe.' });
     expect(bad).toMatchObject({ status: 'ERROR', attempts: 1 });
     expect(bad!.status_message).toMatch(/^Checksum mismatch/);
-    // Only the archive was read whole; each of the others was opened as a stream (twice for a verdict, once to find damage).
+    expect(resized).toMatchObject({ status: 'ERROR', attempts: 1 });
+    expect(resized!.status_message).toMatch(/^Checksum mismatch/);
+    // Only the archive was read whole, after a stream showed its first bytes; each of the others was opened
+    // as a stream: twice for a verdict, once to find the damage or the other size.
     expect(whole).toEqual([jobs[2]!.storageKey]);
-    expect(opened.filter((k) => k === jobs[0]!.storageKey)).toHaveLength(2);
-    expect(opened.filter((k) => k === jobs[3]!.storageKey)).toHaveLength(1);
+    const opens = (j: number) => opened.filter((k) => k === jobs[j]!.storageKey).length;
+    expect([0, 1, 2, 3, 4].map(opens)).toEqual([2, 2, 1, 1, 1]);
   });
 
   it('retries transient failures: OK after two, ERROR once the attempts are used up', async () => {

@@ -27,6 +27,25 @@ function mp3(tagBytes: number, size: number): Buffer {
   return pad(head, size, 0);
 }
 
+/** A TIFF whose one directory sits at the file's end and is cut 8 bytes short: file-type skips past the end. */
+function tiffCutShort(size: number, tag: number): Buffer {
+  const b = Buffer.alloc(size, 0x11);
+  b.write('II', 0, 'latin1');
+  b.writeUInt16LE(42, 2);
+  b.writeUInt32LE(size - 6, 4);
+  b.writeUInt16LE(1, size - 6);
+  b.writeUInt16LE(tag, size - 4);
+  return b;
+}
+
+/** A PNG whose second chunk claims more bytes than the file has. */
+function pngCutShort(size: number): Buffer {
+  const b = pad(PNG.subarray(0, 33), size, 0);
+  b.writeUInt32BE(0x7fffffff, 33);
+  b.write('tEXt', 37, 'latin1');
+  return b;
+}
+
 const SIZE = 3 * ENDS_HEAD_BYTES + ENDS_TAIL_BYTES;
 const cases: [string, string, string, Buffer][] = [
   ['a PDF', 'scan.pdf', 'application/pdf', pad(PDF, SIZE)],
@@ -39,15 +58,29 @@ const cases: [string, string, string, Buffer][] = [
   ['a PDF, small', 'scan.pdf', 'application/pdf', pad(PDF, 1000)],
   ['an octet-stream named .png that is a PDF', 'image.png', 'application/octet-stream', pad(PDF, SIZE)],
   ['over the size limit', 'big.pdf', 'application/pdf', pad(PDF, DEFAULT_POLICY_LIMITS.maxBytes + 1)],
+  ['a TIFF whose directory is cut short', 'scan.tif', 'image/tiff', tiffCutShort(SIZE, 256)],
+  ['a Sony raw file whose directory is cut short', 'photo.arw', 'application/octet-stream', tiffCutShort(SIZE, 50341)],
+  ['a PNG whose chunk runs past the end', 'photo.png', 'image/png', pngCutShort(SIZE)],
 ];
 
 describe('judging a large attachment from a stream', () => {
   it.each(cases)('gives judge()\'s verdict and type for %s', async (_label, filename, declaredType, bytes) => {
     const whole = await judge({ filename, declaredType, sizeBytes: bytes.length, bytes, limits: DEFAULT_POLICY_LIMITS });
-    let opened = 0;
-    const streamed = await judgeStreamed(async () => (opened++, streamOf(bytes)), { filename, declaredType, sizeBytes: bytes.length }, DEFAULT_POLICY_LIMITS);
+    const opened: Readable[] = [];
+    const streamed = await judgeStreamed(async () => opened[opened.push(streamOf(bytes)) - 1]!, { filename, declaredType, sizeBytes: bytes.length }, DEFAULT_POLICY_LIMITS);
     expect(streamed).toEqual(whole);
-    expect(opened).toBeLessThanOrEqual(2);
+    expect(opened.length).toBeLessThanOrEqual(2);
+    // Every stream is released, the one file-type stopped reading included.
+    expect(opened.every((stream) => stream.destroyed)).toBe(true);
+  });
+
+  it('stops reading a ZIP after its first bytes: the caller reads it whole', async () => {
+    const zip = pad(buildZip([{ name: 'a.txt', data: Buffer.from('hello') }]), SIZE);
+    let read = 0;
+    const stream = streamOf(zip, 4096).on('data', (chunk: Buffer) => (read += chunk.length));
+    expect(await judgeStreamed(async () => stream, { filename: 'a.zip', declaredType: 'application/zip', sizeBytes: SIZE }, DEFAULT_POLICY_LIMITS)).toBeNull();
+    expect(stream.destroyed).toBe(true);
+    expect(read).toBeLessThan(SIZE / 2);
   });
 
   it('leaves archives to a whole read: a ZIP by its start or by a directory at its end, and an MZ header pointing past the head', async () => {
@@ -79,13 +112,13 @@ describe('judging a large attachment from a stream', () => {
   it('keeps exactly the first and last bytes, whatever the chunks', async () => {
     const bytes = Buffer.from(Array.from({ length: 2 * ENDS_HEAD_BYTES + ENDS_TAIL_BYTES + 777 }, (_, i) => (i * 7919) % 251));
     for (const chunk of [1000, 64 * 1024, 100_000, bytes.length]) {
-      const ends = await readEnds(streamOf(bytes, chunk));
+      const ends = (await readEnds(streamOf(bytes, chunk)))!;
       expect(ends.size).toBe(bytes.length);
       expect(ends.head.equals(bytes.subarray(0, ENDS_HEAD_BYTES))).toBe(true);
       expect(ends.tail.equals(bytes.subarray(bytes.length - ENDS_TAIL_BYTES))).toBe(true);
     }
     const small = bytes.subarray(0, 5000);
-    const ends = await readEnds(streamOf(small, 999));
+    const ends = (await readEnds(streamOf(small, 999)))!;
     expect(ends.head.equals(small) && ends.tail.equals(small)).toBe(true);
   });
 });
