@@ -102,7 +102,7 @@ async function writeConversations(db: Db, principal: Principal, ticketId: number
   const tenantId = principal.tenantId;
   const now = (deps.now ?? (() => new Date()))();
   const prepared = await prepareAll(db, principal, inputs, deps, now);
-  return db.$transaction(
+  const ids = await db.$transaction(
     async (txClient) => {
       const tx = txClient as unknown as Db;
       const resolved = await resolveReferences(tx, tenantId, inputs);
@@ -111,12 +111,14 @@ async function writeConversations(db: Db, principal: Principal, ticketId: number
       if (!ticket) throw new MailroomError('NOT_FOUND', `Ticket ${ticketId} does not exist.`);
       const rules = await ticketRules(tx, tenantId);
       const items = inputs.map((item, i) => conversationWrite(principal, ticket, item, i, { now, deps, resolved, prepared: prepared[i]! }));
-      const ids = await writeOnTicket(tx, tenantId, ticket, rules, items);
-      const rows = await tx.conversation.findMany({ where: { id: { in: ids } }, include: conversationInclude, orderBy: { id: 'asc' } });
-      return rows.map((row) => conversationDto(row, deps.downloadUrl));
+      return writeOnTicket(tx, tenantId, ticket, rules, items);
     },
     { maxWait: 10_000, timeout: 60_000 },
   );
+  // Read back once committed, not inside: Prisma loads the included relations with concurrent queries,
+  // which one transaction's connection can only queue (pg deprecates that), and the ticket's lock is free sooner.
+  const rows = await db.conversation.findMany({ where: { id: { in: ids }, tenant_id: tenantId }, include: conversationInclude, orderBy: { id: 'asc' } });
+  return rows.map((row) => conversationDto(row, deps.downloadUrl));
 }
 
 interface ItemContext {
