@@ -172,13 +172,20 @@ export const ROUTINE_SYNC_PRIORITY = 10;
 /** What a requested sync is for: `news` goes ahead of everything `routine`. */
 export type SyncLane = 'news' | 'routine';
 
-/** Creates or updates the mailbox's poll schedule; calling it again never adds a second schedule. */
-export async function scheduleMailboxPoll(queue: SyncQueue, mailboxId: number, everySeconds: number): Promise<void> {
+/**
+ * Creates or updates the mailbox's poll schedule; calling it again never adds
+ * a second schedule. A new (or re-timed) schedule ticks at once, unless
+ * `firstTickLater`: then one interval from now, for a caller that asks for a
+ * sync itself (a worker starting, a mailbox added or changed) — otherwise each
+ * such mailbox was synced twice, its second IMAP session finding nothing new.
+ */
+export async function scheduleMailboxPoll(queue: SyncQueue, mailboxId: number, everySeconds: number, opts: { firstTickLater?: boolean } = {}): Promise<void> {
   const data = parseMailboxSyncJob({ mailboxId });
   if (!Number.isFinite(everySeconds) || everySeconds < 1) {
     throw new MailroomError('VALIDATION', 'The poll interval must be at least 1 second.');
   }
-  await queue.upsertJobScheduler(mailboxSchedulerId(mailboxId), { every: Math.round(everySeconds * 1000) }, { name: JOB_NAMES.poll, data, opts: { priority: ROUTINE_SYNC_PRIORITY } });
+  const every = Math.round(everySeconds * 1000);
+  await queue.upsertJobScheduler(mailboxSchedulerId(mailboxId), { every, ...(opts.firstTickLater ? { startDate: Date.now() + every } : {}) }, { name: JOB_NAMES.poll, data, opts: { priority: ROUTINE_SYNC_PRIORITY } });
 }
 
 /**
@@ -236,7 +243,17 @@ export async function retryMailboxSyncSoon(queue: SyncQueue, mailboxId: number, 
 export async function requestMailboxSyncUnique(queue: SyncQueue, mailboxId: number, tag: string): Promise<Job<MailboxSyncJobData>> {
   const data = parseMailboxSyncJob({ mailboxId });
   // Routine: a restart's catch-up of every mailbox must not hold up news from the watches.
-  return queue.add(JOB_NAMES.sync, data, { jobId: `sync-${mailboxId}-${tag}`, priority: ROUTINE_SYNC_PRIORITY });
+  return queue.add(JOB_NAMES.sync, data, { jobId: uniqueSyncJobId(mailboxId, tag), priority: ROUTINE_SYNC_PRIORITY });
+}
+
+export function uniqueSyncJobId(mailboxId: number, tag: string): string {
+  return `sync-${mailboxId}-${tag}`;
+}
+
+/** Whether the job of requestMailboxSyncUnique(mailboxId, tag) is still queued, not started. */
+export async function uniqueSyncPending(queue: SyncQueue, mailboxId: number, tag: string): Promise<boolean> {
+  const state = await (await queue.getJob(uniqueSyncJobId(mailboxId, tag)))?.getState();
+  return state === 'waiting' || state === 'prioritized' || state === 'delayed';
 }
 
 function parsePayload<T>(schema: z.ZodType<T>, data: unknown, what: string): T {

@@ -42,6 +42,12 @@ export interface WatcherDeps {
    * that records the failure's health).
    */
   requestSync: (mailboxId: number, lane: SyncLane) => Promise<void>;
+  /**
+   * Whether a sync of this mailbox is queued and not started yet (a worker's
+   * start-up sync): it lists the mailbox after now, so it is the catch-up a
+   * (re)connected watch would ask for. Absent, or any doubt: false.
+   */
+  syncPending?: (mailboxId: number) => Promise<boolean>;
   sources?: (kind: string) => MailSource;
 }
 
@@ -159,7 +165,8 @@ export class Watchers {
       if (!m || !m.enabled || !shouldWatch(m) || !source.watch) return;
       const started = Date.now();
       try {
-        const result = await source.watch(m, this.deps.source, { signal, refreshMs: this.deps.refreshMs, onChange: (why) => this.ask(mailboxId, why === 'news' ? 'news' : 'routine', log) });
+        const onChange = (why: 'news' | 'established') => (why === 'news' ? this.ask(mailboxId, 'news', log) : this.catchUp(mailboxId, log));
+        const result = await source.watch(m, this.deps.source, { signal, refreshMs: this.deps.refreshMs, onChange });
         if (result === 'unsupported') {
           log.info('the server cannot watch (no IDLE): the mailbox is polled');
           this.unsupported.set(mailboxId, fingerprint);
@@ -181,6 +188,17 @@ export class Watchers {
 
   private ask(mailboxId: number, lane: SyncLane, log: Logger): void {
     this.deps.requestSync(mailboxId, lane).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
+  }
+
+  /**
+   * The watch is (re)connected: mail that came since the last sync listed the
+   * mailbox was not announced, so a sync catches up — unless one is queued and
+   * not started (at a worker's start, every mailbox has one): it will list after
+   * the watch began. Each such sync was a second IMAP login per mailbox.
+   */
+  private catchUp(mailboxId: number, log: Logger): void {
+    const pending = this.deps.syncPending?.(mailboxId).catch(() => false) ?? Promise.resolve(false);
+    void pending.then((yes) => (yes ? undefined : this.ask(mailboxId, 'routine', log)));
   }
 
   /** Ends one watch without waiting for it (reconcile must not stall on one slow connection). */

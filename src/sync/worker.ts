@@ -26,7 +26,7 @@ import type { BlobStore } from '../storage/blob.js';
 import type { MailboxLocks } from './lock.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { JOB_NAMES, QUEUE_NAMES, ROUTINE_SYNC_PRIORITY, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, unscheduleMailboxPoll } from '../queues/queues.js';
+import { JOB_NAMES, QUEUE_NAMES, ROUTINE_SYNC_PRIORITY, isRedisConnectionError, mailboxSchedulerId, parseMailboxSyncJob, requestMailboxSync, requestMailboxSyncUnique, retryMailboxSyncSoon, scheduleMailboxPoll, uniqueSyncPending, unscheduleMailboxPoll } from '../queues/queues.js';
 import type { AttachmentJobData, MailboxSyncJobData, Queues } from '../queues/queues.js';
 import { listenForMailboxChanges } from './changes.js';
 import { followUpOf } from './follow-up.js';
@@ -91,7 +91,9 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
   // Attachment jobs run in the same process, on their own queue and connection.
   const attachments = await startAttachmentWorker({ config, db, connection, logger: services.logger, metrics: deps.metrics, blobs: services.blobs, judge: services.attachmentJudge });
 
-  const watchers = config.idleSeconds > 0 ? createWatchers(services, log) : null;
+  // Names this start's sync of every mailbox (requestMailboxSyncUnique below), which a watch's catch-up waits for.
+  const startTag = `${process.pid}-${Date.now()}`;
+  const watchers = config.idleSeconds > 0 ? createWatchers(services, log, (id) => uniqueSyncPending(queues.sync, id, startTag)) : null;
 
   let reconciling: Promise<void> | null = null;
   const reconcile = () => {
@@ -112,7 +114,7 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
       if (!m?.enabled) for (const c of running.get(mailboxId) ?? []) c.abort();
       await watchers?.refresh(mailboxId);
       if (m?.enabled) {
-        await scheduleMailboxPoll(queues.sync, mailboxId, m.poll_seconds);
+        await scheduleMailboxPoll(queues.sync, mailboxId, m.poll_seconds, { firstTickLater: true });
         await requestMailboxSync(queues.sync, mailboxId);
       } else {
         await unscheduleMailboxPoll(queues.sync, mailboxId);
@@ -122,12 +124,14 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
   const changes = listenForMailboxChanges(config.databaseUrl, onChange, log);
   await changes.ready;
 
-  await reconcile();
+  // The schedules first, their first ticks an interval away: every enabled mailbox is asked for next,
+  // before the watches start (each watch's catch-up is this sync while it waits: Watchers.catchUp).
+  await reconcileSchedules(services, log, { firstTickLater: true });
   // Start every enabled mailbox now rather than at its first poll tick (or after a dead worker's job stalls out).
-  const startTag = `${process.pid}-${Date.now()}`;
   for (const m of await db.mailbox.findMany({ where: { enabled: true }, select: { id: true } })) {
     await requestMailboxSyncUnique(queues.sync, m.id, startTag).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
   }
+  await reconcile();
   const timer = setInterval(() => {
     reconcile().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reconciling poll schedules and watches failed'));
   }, RECONCILE_MS);
@@ -210,7 +214,7 @@ async function pollCovered(services: WorkerServices, mailboxId: number): Promise
 }
 
 /** One watch per mailbox this process holds a lease for; news becomes a (deduplicated) sync job. */
-function createWatchers(services: WorkerServices, log: Logger): Watchers {
+function createWatchers(services: WorkerServices, log: Logger, syncPending: (mailboxId: number) => Promise<boolean>): Watchers {
   const { config, queues } = services;
   // Each watch holds a socket: what the watches take, the syncs cannot have (watch-budget.ts).
   const budget = watchBudget({ watchLimit: config.watchLimit, openFilesLimit: readOpenFilesLimit(), syncConcurrency: config.syncConcurrency, attachmentConcurrency: config.attachmentConcurrency });
@@ -232,6 +236,7 @@ function createWatchers(services: WorkerServices, log: Logger): Watchers {
     requestSync: async (id, lane) => {
       await requestMailboxSync(queues.sync, id, lane);
     },
+    syncPending,
   });
 }
 
@@ -252,8 +257,13 @@ async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, outcome: S
   }
 }
 
-/** One poll schedule per enabled mailbox at its interval; none for disabled or removed ones. */
-async function reconcileSchedules({ db, queues }: Pick<WorkerServices, 'db' | 'queues'>, log: Logger): Promise<void> {
+/**
+ * One poll schedule per enabled mailbox at its interval; none for disabled or
+ * removed ones. A schedule put (back) ticks at once (after a Redis restart
+ * lost them all, nothing else asks), or with `firstTickLater` an interval
+ * from now (see scheduleMailboxPoll).
+ */
+async function reconcileSchedules({ db, queues }: Pick<WorkerServices, 'db' | 'queues'>, log: Logger, opts: { firstTickLater?: boolean } = {}): Promise<void> {
   const enabled = await db.mailbox.findMany({ where: { enabled: true }, select: { id: true, poll_seconds: true } });
   const wanted = new Map(enabled.map((m) => [mailboxSchedulerId(m.id), m]));
   const existing = await queues.sync.getJobSchedulers(0, -1);
@@ -262,7 +272,7 @@ async function reconcileSchedules({ db, queues }: Pick<WorkerServices, 'db' | 'q
     const current = have.get(key);
     // Redis hands numbers back as strings: compare as numbers. A schedule without the routine priority predates it.
     if (current !== undefined && Number(current.every) === m.poll_seconds * 1000 && Number(current.template?.opts?.priority ?? 0) === ROUTINE_SYNC_PRIORITY) continue;
-    await scheduleMailboxPoll(queues.sync, m.id, m.poll_seconds);
+    await scheduleMailboxPoll(queues.sync, m.id, m.poll_seconds, opts);
     log.debug({ mailboxId: m.id, pollSeconds: m.poll_seconds }, 'poll scheduled');
   }
   for (const s of existing) {

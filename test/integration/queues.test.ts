@@ -14,6 +14,7 @@ import {
   requestMailboxSync,
   requestMailboxSyncUnique,
   scheduleMailboxPoll,
+  uniqueSyncPending,
   unscheduleMailboxPoll,
   type AttachmentJobData,
   type MailboxSyncJobData,
@@ -110,6 +111,23 @@ describe('mailbox poll schedules', () => {
     expect(pending.map((j) => j.data.mailboxId)).toEqual([8]);
   });
 
+  it('ticks at once, or an interval from now for a caller that asks for a sync itself', async () => {
+    const before = Date.now();
+    await scheduleMailboxPoll(queues.sync, 11, 60);
+    await scheduleMailboxPoll(queues.sync, 12, 60, { firstTickLater: true });
+    const due = async (mailboxId: number) => {
+      const [job] = (await queues.sync.getJobs(['waiting', 'delayed', 'prioritized'])).filter((j) => j.data.mailboxId === mailboxId);
+      return job!.timestamp + (job!.delay ?? 0);
+    };
+    expect(await due(11)).toBeLessThan(before + 5_000);
+    expect(await due(12)).toBeGreaterThanOrEqual(before + 60_000);
+    // Scheduling again changes nothing: the tick already planned stays.
+    await scheduleMailboxPoll(queues.sync, 12, 60, { firstTickLater: true });
+    expect(await due(12)).toBeLessThan(before + 65_000);
+    await unscheduleMailboxPoll(queues.sync, 11);
+    await unscheduleMailboxPoll(queues.sync, 12);
+  });
+
   it('rejects intervals below a second', async () => {
     const err = await scheduleMailboxPoll(queues.sync, 7, 0.2).catch((e: unknown) => e);
     expect(isMailroomError(err, 'VALIDATION')).toBe(true);
@@ -176,5 +194,20 @@ describe('requestMailboxSync', () => {
     await until('every sync to run', async () => order.length === 7);
     expect(order[0]).toBe(9);
     expect(order.slice(1).sort()).toEqual([1, 2, 3, 4, 5, 9]);
+  });
+
+  it('tells whether a start-up sync is still queued: only then does it stand for a watch\'s catch-up', async () => {
+    await requestMailboxSyncUnique(queues.sync, 4, 'start');
+    expect(await uniqueSyncPending(queues.sync, 4, 'start')).toBe(true);
+    expect(await uniqueSyncPending(queues.sync, 4, 'other-start')).toBe(false);
+    expect(await uniqueSyncPending(queues.sync, 5, 'start')).toBe(false);
+    let release!: () => void;
+    const running = new Promise<void>((resolve) => (release = resolve));
+    const worker = new Worker<MailboxSyncJobData>(QUEUE_NAMES.sync, () => running, { connection, prefix, concurrency: 1 });
+    workers.push(worker);
+    await until('the sync to start', async () => !(await uniqueSyncPending(queues.sync, 4, 'start')));
+    release();
+    await until('the sync to finish', async () => (await queues.sync.getJobCounts('completed')).completed === 1);
+    expect(await uniqueSyncPending(queues.sync, 4, 'start')).toBe(false);
   });
 });

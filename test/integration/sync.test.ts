@@ -269,6 +269,46 @@ describe('syncMailbox', () => {
     expect(await redis.get(`${prefix}:watch:${box.mailboxId}`)).toBeNull();
   });
 
+  it('leaves a connected watch\'s catch-up to a sync still queued (a worker\'s start), and asks when in doubt', async () => {
+    const env = testEnv();
+    const queued = await createTestMailbox(db);
+    const doubtful = await createTestMailbox(db);
+    const prefix = `${env.queuePrefix}-catchup`;
+    const asked: string[] = [];
+    const checked = new Set<number>();
+    const watchers = new Watchers({
+      db,
+      redis,
+      prefix,
+      workerId: 'catchup-test',
+      source: deps.source,
+      logger: deps.logger,
+      refreshMs: 60_000,
+      limit: 10_000,
+      requestSync: async (id, lane) => {
+        if (id === queued.mailboxId) asked.push(`queued:${lane}`);
+        if (id === doubtful.mailboxId) asked.push(`doubtful:${lane}`);
+      },
+      syncPending: async (id) => {
+        checked.add(id);
+        if (id === doubtful.mailboxId) throw new Error('Redis is away');
+        return id === queued.mailboxId;
+      },
+    });
+    try {
+      await watchers.reconcile();
+      await waitFor(async () => checked.has(queued.mailboxId) && asked.includes('doubtful:routine'), 10_000, 'the watches never connected');
+      // Give imapflow's auto-IDLE (200 ms after EXAMINE) time to start, then news is asked for as ever.
+      await new Promise((r) => setTimeout(r, 400));
+      expect(asked).toEqual(['doubtful:routine']);
+      await appendMessage(env.dovecot, queued.user, testMail(queued.user));
+      await waitFor(async () => asked.includes('queued:news'), 5_000, 'the news was not asked for');
+      expect(asked.filter((a) => a.startsWith('queued:'))).toEqual(['queued:news']);
+    } finally {
+      await watchers.stop();
+    }
+  });
+
   it('runs the post-action after the commit: \\Seen, or a move to a folder', async () => {
     const dovecot = testEnv().dovecot;
     const seen = await createTestMailbox(db, { post_action: 'seen' });

@@ -276,8 +276,10 @@ describe('mailroom worker recovering from a failed sync', () => {
     await stopDovecot(dovecot);
     let restarted = false;
     try {
-      // The next poll tick fails; what follows must be the backoff's retries.
-      await waitFor(async () => (await state()) === 'connect_error', 70_000, 'the sync never failed');
+      // A sync asked for now (as after an admin's change) fails; what follows must be the backoff's retries.
+      // (The next poll tick is a minute after the start: the start's own sync does not tick it at once.)
+      await db.$executeRaw`SELECT pg_notify('mailroom_mailbox_changed', ${String(box.mailboxId)})`;
+      await waitFor(async () => (await state()) === 'connect_error', 30_000, 'the sync never failed');
       await startDovecot(dovecot);
       restarted = true;
       await appendMessage(dovecot, box.user, testMail(box.user));
