@@ -149,6 +149,8 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
     reconcile,
     async stop() {
       clearInterval(timer);
+      // No new sync job from here on (a job taken now would only be cut short), then the running ones stop.
+      await worker.pause(true).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not pause the sync worker'));
       shutdown.abort();
       await changes.stop();
       await watchers?.stop();
@@ -242,8 +244,15 @@ function createWatchers(services: WorkerServices, log: Logger, syncPending: (mai
 
 /** Runs what followUpOf (follow-up.ts) asks for after a sync job; `outages` counts unavailable outcomes in a row per mailbox. */
 async function followUp(queues: Queues, job: Job<MailboxSyncJobData>, outcome: SyncOutcome, stopped: AbortSignal, log: Logger, outages: Map<number, number>): Promise<void> {
-  if (stopped.aborted) return;
   const mailboxId = job.data.mailboxId;
+  if (stopped.aborted) {
+    // Cut short by this worker's shutdown (it takes no new jobs by then): the rest is asked for again, for
+    // another worker or this one's next start. It may have been the sync a watch's catch-up waited for.
+    if (outcome.status === 'interrupted') {
+      await requestMailboxSync(queues.sync, mailboxId, 'routine').catch((err: unknown) => log.warn({ err: describeError(err), mailboxId }, 'could not ask for the rest of a sync cut short'));
+    }
+    return;
+  }
   const inARow = outcome.status === 'unavailable' ? (outages.get(mailboxId) ?? 0) + 1 : 0;
   if (inARow > 0) outages.set(mailboxId, inARow);
   else outages.delete(mailboxId);

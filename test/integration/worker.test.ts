@@ -203,6 +203,35 @@ describe('polling a watched mailbox', () => {
 });
 
 describe('mailbox disable, enable and remove under a running worker', () => {
+  it('asks again for the rest of a backlog its SIGTERM cut short, which the next worker finishes', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db);
+    await appendMessages(dovecot, box.user, Array.from({ length: 300 }, () => testMail(box.user)));
+    const prefix = `${testEnv().queuePrefix}-${randomBytes(3).toString('hex')}`;
+    const connection = createRedisConnection(testEnv().redisUrl);
+    const queues = createQueues({ connection, prefix });
+    const count = () => db.ingestRecord.count({ where: { mailbox_id: box.mailboxId } });
+    try {
+      // Polling only: no watch whose catch-up would ask for a sync on its own.
+      const first = startWorker({ MAILROOM_QUEUE_PREFIX: prefix, MAILROOM_IDLE_SECONDS: '0' });
+      await waitFor(async () => (await count()) >= 10, 60_000, 'the backlog sync never started');
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+      expect(await count()).toBeLessThan(300);
+      // Not left for the next poll tick a minute away: a sync job waits.
+      const waiting = await queues.sync.getJobs(['waiting', 'prioritized']);
+      expect(waiting.filter((j) => j.name === JOB_NAMES.sync && j.data.mailboxId === box.mailboxId)).toHaveLength(1);
+      const second = startWorker({ MAILROOM_QUEUE_PREFIX: prefix });
+      await waitFor(async () => (await count()) >= 300, 90_000, `only ${await count()} of 300 after the restart`);
+      expect(await db.conversation.count({ where: { mailbox_id: box.mailboxId } })).toBe(300);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      await closeQueues(queues);
+      await connection.quit();
+    }
+  }, 180_000);
+
   it('stops a running backlog sync at once when the mailbox is disabled', async () => {
     const dovecot = testEnv().dovecot;
     const box = await createTestMailbox(db);
