@@ -12,6 +12,16 @@
 // and nothing more is pulled until the reader asks for the next event: the
 // events handed over count against the window and its budget until then.
 
+/**
+ * Weight held ahead by several lookaheads at once (every sync of a worker
+ * process): each pulls ahead only while the total is within `max`, and each
+ * may always pull the one event it needs next, so every reader progresses.
+ */
+export class SharedWeight {
+  held = 0;
+  constructor(readonly max: number) {}
+}
+
 export interface Ahead<T, U> {
   event: T;
   started: U;
@@ -22,8 +32,11 @@ export async function* lookahead<T, U>(
   source: AsyncIterable<T>,
   size: number,
   start: (event: T) => U,
-  /** With `maxWeight`: no more is pulled ahead while the events held weigh more (memory: raw bytes). */
-  budget?: { weight: (event: T) => number; maxWeight: number },
+  /**
+   * With `maxWeight`: no more is pulled ahead while the events held weigh more
+   * (memory: raw bytes); with `shared`, nor while all its lookaheads together do.
+   */
+  budget?: { weight: (event: T) => number; maxWeight: number; shared?: SharedWeight },
 ): AsyncGenerator<Ahead<T, U>> {
   type Pulled = IteratorResult<{ event: T; started: U }>;
   interface Slot {
@@ -44,14 +57,18 @@ export async function* lookahead<T, U>(
       slot.done = r;
       slot.weight = r.done || !budget ? 0 : budget.weight(r.value.event);
       held += slot.weight;
+      if (shared) shared.held += slot.weight;
     }, () => undefined);
   };
-  // Ahead of the one being handled: up to `size`, while what they hold stays within the budget.
+  const shared = budget?.shared;
+  const within = () => !budget || (held <= budget.maxWeight && (!shared || shared.held <= shared.max));
+  // Ahead of the one being handled: up to `size`, while what they hold stays within the budget; the next one always.
   const fill = () => {
-    while (window.length < Math.max(1, size) && (!budget || held <= budget.maxWeight)) add();
+    while (window.length < Math.max(1, size) && (window.length === 0 || within())) add();
   };
   const take = (slot: Slot) => {
     held -= slot.weight;
+    if (shared) shared.held -= slot.weight;
     slot.weight = 0;
   };
   // Handed over by `more`: still held (and counted against the budget) until the reader asks for the next event.
@@ -75,6 +92,8 @@ export async function* lookahead<T, U>(
     }
   } finally {
     await Promise.allSettled(window.map((s) => s.pulled));
+    // What was pulled and never handed out no longer counts (against the shared budget above all).
+    for (const slot of [...window, ...lent]) take(slot);
     await it.return?.(undefined);
   }
 }

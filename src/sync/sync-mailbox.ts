@@ -21,7 +21,7 @@ import { attachmentJobsFor, type AttachmentJobData } from '../queues/queues.js';
 import { sourceFor } from '../sources/registry.js';
 import type { InboundItem, MailSource, SourceContext, SourceEvent, SourceSession } from '../sources/types.js';
 import { Backlog } from './backlog.js';
-import { lookahead } from './lookahead.js';
+import { lookahead, SharedWeight } from './lookahead.js';
 import type { FailureKind } from '../mailboxes/backoff.js';
 import type { HeldLock, MailboxLocks } from './lock.js';
 import { transition, waitBeforeAttempt } from '../mailboxes/health.js';
@@ -72,6 +72,13 @@ export type SyncOutcome =
 const LOOKAHEAD = 4;
 /** Raw bytes held ahead at most (one big mail is still read, on its own). */
 const LOOKAHEAD_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Raw bytes held ahead by all the syncs of this process together (up to
+ * MAILROOM_SYNC_CONCURRENCY at once, each with its own window): past it, each
+ * sync reads only the item it handles next, so memory no longer grows with
+ * the number of mailboxes syncing.
+ */
+const AHEAD_OF_ALL_SYNCS = new SharedWeight(32 * 1024 * 1024);
 const PREPARE_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 /** Items at most in one transaction (ingestBatch): what the lookahead holds. */
 const MAX_BATCH = LOOKAHEAD + 1;
@@ -163,7 +170,7 @@ class SyncRun {
       if (session.acks) await this.catchUpAcks(session);
       // A big mail is prepared on its turn, not ahead: the window must not hold several of them parsed.
       const prepare = (e: SourceEvent) => (e.type === 'item' && e.item.raw.length <= PREPARE_AHEAD_MAX_BYTES ? prepareItem(this.deps.ingest, this.ingestMailbox, e.item) : undefined);
-      const budget = { weight: (e: SourceEvent) => (e.type === 'item' ? e.item.raw.length : 0), maxWeight: LOOKAHEAD_MAX_BYTES };
+      const budget = { weight: (e: SourceEvent) => (e.type === 'item' ? e.item.raw.length : 0), maxWeight: LOOKAHEAD_MAX_BYTES, shared: AHEAD_OF_ALL_SYNCS };
       for await (const { event, started, more } of lookahead(session.pull(this.cursor, this.stop), LOOKAHEAD, prepare, budget)) {
         // Disabled, removed or shutting down: the items read ahead are left for the next sync (the cursor moves only with a commit).
         if (this.stop.aborted) break;

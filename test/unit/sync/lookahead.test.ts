@@ -1,7 +1,7 @@
 // lookahead: events in order, each one's work started while earlier ones are
 // still being handled, and the source returned when the reader stops early.
 import { describe, expect, it } from 'vitest';
-import { lookahead } from '../../../src/sync/lookahead.js';
+import { lookahead, SharedWeight } from '../../../src/sync/lookahead.js';
 
 describe('lookahead', () => {
   it('keeps the order and starts work ahead of the reader', async () => {
@@ -58,6 +58,37 @@ describe('lookahead', () => {
       seenAt.push(pulled - event);
     }
     expect(Math.max(...seenAt)).toBeLessThanOrEqual(3);
+  });
+
+  it('shares a budget between readers: past it, each pulls only its next event, and what it held is given back when it stops', async () => {
+    const shared = new SharedWeight(25);
+    const pulled = { a: 0, b: 0 };
+    async function* source(name: 'a' | 'b') {
+      for (let i = 1; i <= 8; i++) {
+        pulled[name] = i;
+        yield i;
+      }
+    }
+    const budget = { weight: () => 10, maxWeight: 1000, shared };
+    const a = lookahead(source('a'), 4, () => undefined, budget);
+    const b = lookahead(source('b'), 4, () => undefined, budget);
+    // Reader a fills the shared budget (each event weighs 10: three ahead make 30 > 25).
+    expect((await a.next()).value?.event).toBe(1);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(shared.held).toBeGreaterThan(shared.max);
+    // Reader b still gets every event, one at a time, never pulling more than the one it needs next.
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const next = await b.next();
+      seen.push(next.value!.event);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(pulled.b - next.value!.event).toBeLessThanOrEqual(1);
+    }
+    expect(seen).toEqual([1, 2, 3]);
+    // Stopping gives back what each held ahead.
+    await a.return(undefined);
+    await b.return(undefined);
+    expect(shared.held).toBe(0);
   });
 
   it('hands over the next events at once while they are pulled and accepted, in order, never waiting for one', async () => {
