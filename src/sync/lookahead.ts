@@ -14,12 +14,18 @@
 
 /**
  * Weight held ahead by several lookaheads at once (every sync of a worker
- * process): each pulls ahead only while the total is within `max`, and each
- * may always pull the one event it needs next, so every reader progresses.
+ * process): each pulls further ahead only while the total is within `max`, or
+ * while it holds less than `floor` itself (a sync of small mail is not
+ * starved by syncs of large mail). Each may always pull the one event it
+ * needs next, so every reader progresses; the total stays within `max` plus,
+ * per reader, `floor` and the one event it is pulling.
  */
 export class SharedWeight {
   held = 0;
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    readonly floor: number,
+  ) {}
 }
 
 export interface Ahead<T, U> {
@@ -58,13 +64,24 @@ export async function* lookahead<T, U>(
       slot.weight = r.done || !budget ? 0 : budget.weight(r.value.event);
       held += slot.weight;
       if (shared) shared.held += slot.weight;
+      if (r.done) ended = true;
+      else if (shared) fill(); // the next pull, now that this one's weight is counted (see fill)
     }, () => undefined);
   };
   const shared = budget?.shared;
-  const within = () => !budget || (held <= budget.maxWeight && (!shared || shared.held <= shared.max));
-  // Ahead of the one being handled: up to `size`, while what they hold stays within the budget; the next one always.
+  /** The source has ended (nothing more to pull), or the reader has stopped. */
+  let ended = false;
+  const within = () => !budget || (held <= budget.maxWeight && (!shared || shared.held <= shared.max || held < shared.floor));
+  /**
+   * Ahead of the one being handled: up to `size`, while what they hold stays
+   * within the budget; the next one always. With a shared budget, one pull at
+   * a time, the next when it has arrived (the source yields in order anyway):
+   * an event's weight is known only then, and readers starting together must
+   * not each fill their window before any weight is counted.
+   */
+  const arrived = () => !shared || window.every((s) => s.done !== undefined);
   const fill = () => {
-    while (window.length < Math.max(1, size) && (window.length === 0 || within())) add();
+    while (!ended && window.length < Math.max(1, size) && (window.length === 0 || (arrived() && within()))) add();
   };
   const take = (slot: Slot) => {
     held -= slot.weight;
@@ -91,9 +108,12 @@ export async function* lookahead<T, U>(
       yield { ...next.value, more };
     }
   } finally {
-    await Promise.allSettled(window.map((s) => s.pulled));
-    // What was pulled and never handed out no longer counts (against the shared budget above all).
+    ended = true;
+    // What was pulled and never handed out no longer counts (against the shared budget above all): what has
+    // arrived at once, what is still coming when it arrives.
     for (const slot of [...window, ...lent]) take(slot);
+    await Promise.allSettled(window.map((s) => s.pulled));
+    for (const slot of window) take(slot);
     await it.return?.(undefined);
   }
 }

@@ -74,11 +74,12 @@ const LOOKAHEAD = 4;
 const LOOKAHEAD_MAX_BYTES = 16 * 1024 * 1024;
 /**
  * Raw bytes held ahead by all the syncs of this process together (up to
- * MAILROOM_SYNC_CONCURRENCY at once, each with its own window): past it, each
- * sync reads only the item it handles next, so memory no longer grows with
- * the number of mailboxes syncing.
+ * MAILROOM_SYNC_CONCURRENCY at once, each with its own window): past 32 MiB
+ * a sync holding 2 MiB or more ahead reads only the item it handles next, so
+ * syncs of large mail no longer each hold their own 16 MiB, and a sync of
+ * small mail keeps its read-ahead (and its batches) beside them.
  */
-const AHEAD_OF_ALL_SYNCS = new SharedWeight(32 * 1024 * 1024);
+const AHEAD_OF_ALL_SYNCS = new SharedWeight(32 * 1024 * 1024, 2 * 1024 * 1024);
 const PREPARE_AHEAD_MAX_BYTES = 4 * 1024 * 1024;
 /** Items at most in one transaction (ingestBatch): what the lookahead holds. */
 const MAX_BATCH = LOOKAHEAD + 1;

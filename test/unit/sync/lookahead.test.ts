@@ -61,7 +61,7 @@ describe('lookahead', () => {
   });
 
   it('shares a budget between readers: past it, each pulls only its next event, and what it held is given back when it stops', async () => {
-    const shared = new SharedWeight(25);
+    const shared = new SharedWeight(25, 0);
     const pulled = { a: 0, b: 0 };
     async function* source(name: 'a' | 'b') {
       for (let i = 1; i <= 8; i++) {
@@ -88,6 +88,70 @@ describe('lookahead', () => {
     // Stopping gives back what each held ahead.
     await a.return(undefined);
     await b.return(undefined);
+    expect(shared.held).toBe(0);
+  });
+
+  it('keeps the shared total near its limit when many readers start at once: one pull each, checked against what has arrived', async () => {
+    const shared = new SharedWeight(25, 0);
+    let peak = 0;
+    async function* source() {
+      for (let i = 1; i <= 8; i++) {
+        peak = Math.max(peak, shared.held);
+        yield i;
+      }
+    }
+    const budget = { weight: () => 10, maxWeight: 1000, shared };
+    const readers = Array.from({ length: 10 }, () => lookahead(source(), 4, () => undefined, budget));
+    await Promise.all(readers.map((r) => r.next()));
+    await new Promise((r) => setTimeout(r, 20));
+    peak = Math.max(peak, shared.held);
+    // Each holds the one it needs (10 × 10); a few pulled one more while the total was still under 25.
+    // (Checked only at the loop, every reader filled its window of four: 10 × 40.)
+    expect(peak).toBeLessThanOrEqual(10 * 10 + 30);
+    await Promise.all(readers.map((r) => r.return(undefined)));
+    expect(shared.held).toBe(0);
+  });
+
+  it('lets a reader of light events read ahead beside a heavy one that fills the shared budget', async () => {
+    const shared = new SharedWeight(25, 5);
+    const pulled = { heavy: 0, light: 0 };
+    async function* source(name: 'heavy' | 'light') {
+      for (let i = 1; i <= 10; i++) {
+        pulled[name] = i;
+        yield i;
+      }
+    }
+    const heavy = lookahead(source('heavy'), 4, () => undefined, { weight: () => 20, maxWeight: 1000, shared });
+    const light = lookahead(source('light'), 4, () => undefined, { weight: () => 1, maxWeight: 1000, shared });
+    await heavy.next();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(shared.held).toBeGreaterThan(shared.max);
+    const first = await light.next();
+    await new Promise((r) => setTimeout(r, 10));
+    // Under its floor of 5 the light reader fills its window of four ahead, whatever the total.
+    expect(pulled.light - first.value!.event).toBe(4);
+    await heavy.return(undefined);
+    await light.return(undefined);
+    expect(shared.held).toBe(0);
+  });
+
+  it('gives back what arrives after the reader stopped, and what was handed over with more', async () => {
+    const shared = new SharedWeight(1000, 0);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    async function* source() {
+      yield 1;
+      yield 2;
+      await gate; // the third arrives only after the reader has stopped
+      yield 3;
+    }
+    const reader = lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 1000, shared });
+    const first = await reader.next();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(first.value!.more(() => true)?.event).toBe(2);
+    const stopped = reader.return(undefined);
+    release();
+    await stopped;
     expect(shared.held).toBe(0);
   });
 
