@@ -9,8 +9,13 @@
 // With each event comes `more`: the next event too, right now, when it has
 // already been pulled and `accept` takes it (the sync takes items whose parse
 // is done into the same transaction), else null. Either way the order holds,
-// and nothing more is pulled until the reader asks for the next event: the
-// events handed over count against the window and its budget until then.
+// and the events handed over count against the window and its budget until
+// the reader asks for the next event.
+//
+// A budget bounds what is held ahead in weight (raw bytes) as well as in
+// number; a SharedWeight bounds it for several lookaheads together (all the
+// syncs of a worker), pulling one event at a time so each weight is counted
+// before the next pull is decided.
 
 /**
  * Weight held ahead by several lookaheads at once (every sync of a worker
