@@ -152,13 +152,10 @@ export interface ByteFacts {
  * within limits) — or what weigh() needs of them. Run once per attachment.
  */
 function checkBytes(facts: AttachmentFacts, limits: PolicyLimits): Verdict | ByteFacts {
-  const size = checkSize(facts.sizeBytes, limits);
-  if (size) return size;
-  const ext = fileExtension(facts.filename);
   const bytes = facts.bytes ?? Buffer.alloc(0);
-  const exec = executableFormat(bytes);
-  if (exec) return error(`Blocked file type: the bytes are ${exec}.`);
-  if (BLOCKED_EXTENSIONS.has(ext)) return error(`Blocked file type: .${ext} files can run code when opened.`);
+  const start = checkStart(facts, bytes, limits);
+  if ('status' in start) return start;
+  const { ext } = start;
 
   // A ZIP by its first bytes, or by a directory at its end behind anything else (extractors find it there).
   const startsAsZip = looksLikeZip(bytes);
@@ -175,6 +172,17 @@ function checkBytes(facts: AttachmentFacts, limits: PolicyLimits): Verdict | Byt
     if (nested) return error(nested);
   }
   return { ext, zip };
+}
+
+/** The checks of checkBytes that read the name and the first bytes only: the size, executable bytes, a blocked extension. */
+function checkStart(facts: Pick<AttachmentFacts, 'filename' | 'sizeBytes'>, start: Buffer, limits: PolicyLimits): Verdict | { ext: string } {
+  const size = checkSize(facts.sizeBytes, limits);
+  if (size) return size;
+  const ext = fileExtension(facts.filename);
+  const exec = executableFormat(start);
+  if (exec) return error(`Blocked file type: the bytes are ${exec}.`);
+  if (BLOCKED_EXTENSIONS.has(ext)) return error(`Blocked file type: .${ext} files can run code when opened.`);
+  return { ext };
 }
 
 /**
@@ -200,8 +208,6 @@ export const ENDS_TAIL_BYTES = 22 + 0xffff;
  * weighEnds.
  */
 export function checkEnds(facts: Omit<AttachmentFacts, 'bytes' | 'detected'> & FileEnds, limits: PolicyLimits): Verdict | ByteFacts | null {
-  const size = checkSize(facts.sizeBytes, limits);
-  if (size) return size;
   const { head, tail } = facts;
   if (looksLikeZip(head) || hasZipDirectory(tail)) return null;
   // An MZ header's new-style header is looked for where it points: past the head, only the whole has it.
@@ -209,11 +215,8 @@ export function checkEnds(facts: Omit<AttachmentFacts, 'bytes' | 'detected'> & F
     const at = head.readUInt32LE(0x3c) + 4;
     if (at > head.length && at <= facts.sizeBytes) return null;
   }
-  const exec = executableFormat(head);
-  if (exec) return error(`Blocked file type: the bytes are ${exec}.`);
-  const ext = fileExtension(facts.filename);
-  if (BLOCKED_EXTENSIONS.has(ext)) return error(`Blocked file type: .${ext} files can run code when opened.`);
-  return { ext, zip: null };
+  const start = checkStart(facts, head, limits);
+  return 'status' in start ? start : { ext: start.ext, zip: null };
 }
 
 /** weigh() for what checkEnds let through; `sniffed` is file-type's finding on the whole stream (sniffType's rules). */

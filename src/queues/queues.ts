@@ -246,7 +246,7 @@ export async function requestMailboxSyncUnique(queue: SyncQueue, mailboxId: numb
   return queue.add(JOB_NAMES.sync, data, { jobId: uniqueSyncJobId(mailboxId, tag), priority: ROUTINE_SYNC_PRIORITY });
 }
 
-export function uniqueSyncJobId(mailboxId: number, tag: string): string {
+function uniqueSyncJobId(mailboxId: number, tag: string): string {
   return `sync-${mailboxId}-${tag}`;
 }
 
