@@ -90,7 +90,7 @@ export interface PreparedItem {
 }
 
 export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): PreparedItem {
-  const raw = ctx.blobs.put(item.raw);
+  const raw = putRaw(ctx, item);
   const mapped = mapItem(ctx, mailbox, item);
   raw.catch(() => undefined);
   mapped.catch(() => undefined);
@@ -101,6 +101,11 @@ export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: In
   return prepared;
 }
 
+/** The raw bytes into the blob store; a large mail's streamed from its temporary file. */
+function putRaw(ctx: IngestContext, item: IngestItem): Promise<StoredBlob> {
+  return Buffer.isBuffer(item.raw) ? ctx.blobs.put(item.raw) : ctx.blobs.putStream(item.raw.stream());
+}
+
 async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): Promise<{ tenant: TenantFacts; res: MapResponse }> {
   const tenant = await (ctx.tenants ? ctx.tenants.get(ctx.db, mailbox.tenant_id) : loadTenantContext(ctx.db, mailbox.tenant_id));
   // Parse and map: the CPU-heavy part, in a worker thread when the context has a pool. A mail
@@ -108,7 +113,7 @@ async function mapItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   // back), which costs more memory than the parse. Here its large attachments go straight to
   // the blob store as they are decoded (content addressing makes that harmless should the
   // mail turn out a duplicate or be skipped, as for the raw bytes).
-  const pool = ctx.mapper && item.raw.length <= POOL_MAX_BYTES ? ctx.mapper : null;
+  const pool = ctx.mapper && Buffer.isBuffer(item.raw) && item.raw.length <= POOL_MAX_BYTES ? ctx.mapper : null;
   const sink: AttachmentSink = { thresholdBytes: STREAM_ATTACHMENT_BYTES, store: (content) => ctx.blobs.putStream(content) };
   const res = await (pool ?? inThreadMapper).map({
     raw: item.raw,
@@ -190,7 +195,7 @@ async function poisonGuard(ctx: IngestContext, mailbox: IngestMailbox, item: Ing
   // Outside the try: a cursor someone else moved meanwhile is CURSOR_MOVED, not this error.
   if (known) return alreadyRecorded(ctx.db, mailbox, known, opts.cursor);
   ctx.logger.error({ mailboxId: mailbox.id, sourceKey: item.sourceKey, err: describeError(err) }, 'processing a message failed; recorded as failed');
-  const raw = await ctx.blobs.put(item.raw);
+  const raw = await putRaw(ctx, item);
   const decision: IngestDecision = { kind: 'failed', error: { code: 'INTERNAL', message: `Processing the message failed: ${describeError(err)}` }, warnings: [] };
   return store(ctx, { ...base(mailbox, item, opts, raw), decision });
 }

@@ -10,7 +10,7 @@ import { parseAndMap } from './parse-and-map.js';
 const asBuffer = (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 export default function map(req: MapRequest): Promise<MapResponse> {
-  return parseAndMap({ ...req, raw: asBuffer(req.raw) });
+  return parseAndMap({ ...req, raw: asBuffer(req.raw as Uint8Array) });
 }
 
 export function judge(req: JudgeRequest): Promise<Judgement> {

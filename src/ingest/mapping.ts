@@ -17,9 +17,11 @@ import type { MappedMail } from '../conversations/from-mail.js';
 import type { ErrorCode } from '../errors.js';
 import type { HeaderFacts, ParseLimits } from '../mail/parse.js';
 import type { AttachmentSink } from '../mail/types.js';
+import type { RawBytes } from '../mail/raw-file.js';
 
 export interface MapRequest {
-  raw: Buffer;
+  /** A pool takes only a Buffer; a RawFile is parsed in the thread that has it. */
+  raw: RawBytes;
   limits?: Partial<ParseLimits>;
   mailbox: { address: string; aliases: string[] };
   ownAddresses: string[];

@@ -8,6 +8,7 @@ import type { ParseLimits } from '../mail/parse.js';
 import type { Classification } from '../mail/classify.js';
 import type { BlobStore } from '../storage/blob.js';
 import type { Mapper } from './mapping.js';
+import type { RawBytes } from '../mail/raw-file.js';
 
 export type IngestOutcome = 'conversation' | 'duplicate' | 'skipped' | 'failed';
 
@@ -15,7 +16,11 @@ export type IngestOutcome = 'conversation' | 'duplicate' | 'skipped' | 'failed';
 export interface InboundItem {
   /** Unique within the mailbox, stable across re-reads of the same item (IMAP: `uidvalidity:uid`). */
   readonly sourceKey: string;
-  readonly raw: Buffer;
+  /**
+   * Its bytes; a large mail's in a temporary file (RawFile), which the source
+   * closes when the item is done with (SourceSession.release) or the session ends.
+   */
+  readonly raw: RawBytes;
   /** When the source received it (IMAP INTERNALDATE); null when it does not say. */
   readonly receivedAt: Date | null;
   /** The mailbox's cursor once this item is stored (opaque: only its source reads it). */

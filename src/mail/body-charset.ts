@@ -116,6 +116,55 @@ interface Edit {
  * lines are read as text, never the whole message.
  */
 export function markedPieces(raw: Buffer, hint: CharsetHint = {}): Buffer[] {
+  const edits = markEdits(bufferBytes(raw), hint);
+  if (edits.length === 0) return [raw];
+  const pieces: Buffer[] = [];
+  let last = 0;
+  for (const e of edits) {
+    pieces.push(raw.subarray(last, e.at), e.insert);
+    last = e.at + e.remove;
+  }
+  pieces.push(raw.subarray(last));
+  return pieces;
+}
+
+/**
+ * markedPieces for a message that is not in memory (a RawFile's bytes from
+ * its header on): the same edits, the bytes between them read as they are
+ * wanted, a chunk at a time.
+ */
+export async function* markedChunks(message: MessageBytes & { chunks(start: number, end: number): AsyncIterable<Buffer> }, hint: CharsetHint = {}): AsyncGenerator<Buffer> {
+  let last = 0;
+  for (const e of markEdits(message, hint)) {
+    yield* message.chunks(last, e.at);
+    yield e.insert;
+    last = e.at + e.remove;
+  }
+  yield* message.chunks(last, message.length);
+}
+
+/** What markEdits reads of a message: a Buffer (bufferBytes), or a large message's file. */
+export interface MessageBytes {
+  readonly length: number;
+  /** The byte at `i`, undefined past the end. */
+  byte(i: number): number | undefined;
+  indexOf(value: string | number, from: number): number;
+  latin1(start: number, end: number): string;
+  bytes(start: number, end: number): Buffer;
+}
+
+export function bufferBytes(raw: Buffer): MessageBytes {
+  return {
+    length: raw.length,
+    byte: (i) => raw[i],
+    indexOf: (value, from) => raw.indexOf(value, from),
+    latin1: (start, end) => raw.toString('latin1', start, end),
+    bytes: (start, end) => raw.subarray(start, end),
+  };
+}
+
+/** The edits markedPieces makes, in order, none overlapping another. */
+function markEdits(raw: MessageBytes, hint: CharsetHint): { at: number; remove: number; insert: Buffer }[] {
   const edits = new Map<number, Edit>();
   const delimiters = delimiterLines(raw);
   // Where a header block starts, and whether a missing Content-Type means text/plain (not so in a digest).
@@ -127,7 +176,7 @@ export function markedPieces(raw: Buffer, hint: CharsetHint = {}): Buffer[] {
     if (seen.has(start)) continue;
     seen.add(start);
     const end = headerEnd(raw, start);
-    const block = raw.toString('latin1', start, end);
+    const block = raw.latin1(start, end);
     if (start > 0) transcodeHeaderLines(raw, block, start, hint, edits);
     const field = /(?:^|\n)content-type[ \t]*:((?:[^\n]*)(?:\n[ \t][^\n]*)*)/i.exec(block);
     if (!field) {
@@ -170,17 +219,14 @@ export function markedPieces(raw: Buffer, hint: CharsetHint = {}): Buffer[] {
     }
     // message/rfc822 parts are not entered: they become .eml attachments, whose bytes must stay as sent.
   }
-  if (edits.size === 0) return [raw];
-  const sorted = [...edits.values()].sort((a, b) => a.at - b.at);
-  const pieces: Buffer[] = [];
+  const out: { at: number; remove: number; insert: Buffer }[] = [];
   let last = 0;
-  for (const e of sorted) {
+  for (const e of [...edits.values()].sort((a, b) => a.at - b.at)) {
     if (e.at < last) continue;
-    pieces.push(raw.subarray(last, e.at), typeof e.insert === 'string' ? Buffer.from(e.insert, 'latin1') : e.insert);
+    out.push({ at: e.at, remove: e.remove, insert: typeof e.insert === 'string' ? Buffer.from(e.insert, 'latin1') : e.insert });
     last = e.at + e.remove;
   }
-  pieces.push(raw.subarray(last));
-  return pieces;
+  return out;
 }
 
 /** markedPieces as one Buffer: `raw` itself when nothing needs marking. */
@@ -198,13 +244,13 @@ export function markTextCharsets(raw: Buffer, hint: CharsetHint = {}): Buffer {
  * rewritten when it does not hold a charset parameter, which the text mark
  * may edit at the same place.
  */
-function transcodeHeaderLines(raw: Buffer, block: string, start: number, hint: CharsetHint, edits: Map<number, Edit>): void {
+function transcodeHeaderLines(raw: MessageBytes, block: string, start: number, hint: CharsetHint, edits: Map<number, Edit>): void {
   if (!/[\x80-\xff]/.test(block)) return;
   let at = start;
   for (const line of block.split('\n')) {
     const lineEnd = at + line.length;
     if (/[\x80-\xff]/.test(line) && !/charset\s*=/i.test(line)) {
-      const bytes = raw.subarray(at, lineEnd);
+      const bytes = raw.bytes(at, lineEnd);
       if (!isUtf8(bytes)) edits.set(at, { at, remove: bytes.length, insert: Buffer.from(decodeUnknownBytes(bytes, hint), 'utf8') });
     }
     at = lineEnd + 1;
@@ -221,14 +267,14 @@ const DASH = 0x2d;
  * (for a closing `--b--` the offset of the line end): one pass over the
  * message, so no multipart searches the rest of the message for its boundary.
  */
-function delimiterLines(raw: Buffer): Map<string, number[]> {
+function delimiterLines(raw: MessageBytes): Map<string, number[]> {
   const out = new Map<string, number[]>();
-  for (let i = raw[0] === DASH && raw[1] === DASH ? 0 : raw.indexOf('\n--'); i >= 0; i = raw.indexOf('\n--', i + 1)) {
-    const lineStart = raw[i] === LF ? i + 1 : i;
+  for (let i = raw.byte(0) === DASH && raw.byte(1) === DASH ? 0 : raw.indexOf('\n--', 0); i >= 0; i = raw.indexOf('\n--', i + 1)) {
+    const lineStart = raw.byte(i) === LF ? i + 1 : i;
     const nl = raw.indexOf(LF, lineStart);
     const lineEnd = nl < 0 ? raw.length : nl;
     if (lineEnd - lineStart > 80) continue;
-    const key = raw.toString('latin1', lineStart, lineEnd).replace(/[ \t\r]+$/, '');
+    const key = raw.latin1(lineStart, lineEnd).replace(/[ \t\r]+$/, '');
     const list = out.get(key);
     const next = nl < 0 ? raw.length : nl + 1;
     if (list) list.push(next);
@@ -247,8 +293,8 @@ export function unmarkTextCharsets(text: string): string {
 }
 
 /** Offset just past the blank line ending the header block that starts at `start` (or the end). */
-function headerEnd(raw: Buffer, start: number): number {
-  const at = (i: number, byte: number) => raw[i] === byte;
+function headerEnd(raw: MessageBytes, start: number): number {
+  const at = (i: number, byte: number) => raw.byte(i) === byte;
   // No headers at all.
   if ((at(start, CR) && at(start + 1, LF)) || at(start, LF) || (at(start, DASH) && at(start + 1, DASH))) return start;
   // A blank line ends the block; so does a delimiter line (a part whose headers run into the next boundary).

@@ -8,7 +8,8 @@ import { isAscii } from 'node:buffer';
 import type { RawHeaderField } from './headers.js';
 import { headerCharsetHint, type CharsetHint } from './unknown-bytes.js';
 
-const SCAN_BYTES = 4 * 1024 * 1024;
+/** How much of a message its charset hints read (the first 4 MiB after the header block starts). */
+export const HINT_SCAN_BYTES = 4 * 1024 * 1024;
 const NAMED = /charset\s*=\s*["']?([A-Za-z0-9_.:+-]{1,64})/gi;
 // A part header line carrying a file name with raw 8-bit bytes. (The lookahead after the leading blanks
 // changes no match, it only keeps a long run of blanks from being tried 200 times over.)
@@ -23,7 +24,7 @@ const MAX_TRIED_LINES = 1000;
 
 export function headerHintOf(message: Buffer, fields: readonly RawHeaderField[]): CharsetHint {
   const eightBit = fields.map((f) => f.raw).filter((b) => b.some((x) => x >= 0x80));
-  const scanned = message.subarray(0, SCAN_BYTES);
+  const scanned = message.subarray(0, HINT_SCAN_BYTES);
   // Most mail is 7-bit (base64 attachments included): no line to look for, and no text to make.
   if (eightBit.length === 0 && isAscii(scanned)) return {};
   const text = scanned.toString('latin1');

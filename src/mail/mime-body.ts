@@ -44,14 +44,14 @@ export function isTnefFile(contentType: string, filename: string | null | undefi
 }
 
 /**
- * Parses the message (its bytes in `pieces`, handed to the parser as views of
- * at most CHUNK_BYTES, as a socket delivers mail: never one copy of the whole
- * message) as simpleParser would with `options`
- * and keepCidLinks, attachments over `sink.thresholdBytes` going to the sink
+ * Parses the message (its bytes in `pieces`, in memory or read from a file as
+ * they are wanted, handed to the parser as views of at most CHUNK_BYTES, as a
+ * socket delivers mail: never one copy of the whole message) as simpleParser
+ * would with `options` and keepCidLinks, attachments over `sink.thresholdBytes` going to the sink
  * (none without a sink). Rejects with the parser's error, or with the sink's:
  * a failed store fails the parse (the caller tells the two apart).
  */
-export function readMimeBody(pieces: readonly Buffer[], options: MailParserOptions, sink: AttachmentSink | null): Promise<MimeBody> {
+export function readMimeBody(pieces: Iterable<Buffer> | AsyncIterable<Buffer>, options: MailParserOptions, sink: AttachmentSink | null): Promise<MimeBody> {
   const input = chunked(pieces);
   return new Promise((resolve, reject) => {
     const body: MimeBody = { text: null, html: null, attachments: [] };
@@ -137,10 +137,14 @@ async function collect(att: AttachmentStream, sink: AttachmentSink | null): Prom
 /** How much of the message the parser is handed at a time: its own buffers stay a chunk's size. */
 const CHUNK_BYTES = 64 * 1024;
 
-function chunked(pieces: readonly Buffer[]): Readable {
+function chunked(pieces: Iterable<Buffer> | AsyncIterable<Buffer>): Readable {
   return Readable.from(
-    (function* () {
-      for (const piece of pieces) for (let at = 0; at < piece.length; at += CHUNK_BYTES) yield piece.subarray(at, at + CHUNK_BYTES);
-    })(),
+    Symbol.iterator in pieces
+      ? (function* () {
+          for (const piece of pieces) for (let at = 0; at < piece.length; at += CHUNK_BYTES) yield piece.subarray(at, at + CHUNK_BYTES);
+        })()
+      : (async function* () {
+          for await (const piece of pieces) for (let at = 0; at < piece.length; at += CHUNK_BYTES) yield piece.subarray(at, at + CHUNK_BYTES);
+        })(),
   );
 }

@@ -19,7 +19,7 @@
 
 import { createHash } from 'node:crypto';
 import libmime from 'libmime';
-import { BodyDecoder, markedPieces, unmarkTextCharsets } from './body-charset.js';
+import { BodyDecoder, markedChunks, markedPieces, unmarkTextCharsets } from './body-charset.js';
 import { MailroomError, describeError, isMailroomError } from '../errors.js';
 import { isTnefFile, readMimeBody, type MimeAttachment, type MimeBody } from './mime-body.js';
 import { parseAddressValues } from './addresses.js';
@@ -39,10 +39,10 @@ import {
   startsWithHeaderField,
   valuesOf,
 } from './headers.js';
-import { headerHintOf } from './header-hint.js';
+import { HINT_SCAN_BYTES, headerHintOf } from './header-hint.js';
+import { RawFile, type RawBytes } from './raw-file.js';
 import { textOnlyMail } from './text-only.js';
 import { extractUuencoded } from './uuencode.js';
-import type { CharsetHint } from './unknown-bytes.js';
 
 export { extractUuencoded } from './uuencode.js';
 import type { RawHeaderField } from './headers.js';
@@ -92,15 +92,36 @@ function headerFacts(fields: readonly RawHeaderField[]): HeaderFacts {
  * its threshold are written to it while the body is parsed and come back
  * with `stored` instead of `content`; a failing sink rejects with its error.
  */
-export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}, sink: AttachmentSink | null = null): Promise<InboundMail> {
+export async function parseMail(raw: RawBytes, opts: Partial<ParseLimits> = {}, sink: AttachmentSink | null = null): Promise<InboundMail> {
   const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...opts };
-  if (!Buffer.isBuffer(raw)) throw new MailroomError('MAIL_UNREADABLE', 'The message is not a byte buffer');
+  if (!Buffer.isBuffer(raw) && !(raw instanceof RawFile)) throw new MailroomError('MAIL_UNREADABLE', 'The message is not a byte buffer');
   if (raw.length > limits.maxRawBytes) {
     throw new MailroomError('MAIL_LIMIT_EXCEEDED', `The message is ${raw.length} bytes, over the limit of ${limits.maxRawBytes}`);
   }
+  if (Buffer.isBuffer(raw)) return parseBytes(raw, null, limits, sink);
+  // A large mail in a file: what is read of the message around its header (where it starts, the header
+  // block, the 4 MiB the charset hints scan) comes from its first MiBs; only the body is streamed.
+  const headBytes = 16 * 1024 + limits.maxHeaderBytes + HINT_SCAN_BYTES;
+  const head = raw.length > 2 * headBytes ? raw.readSync(0, headBytes) : null;
+  // Bare-CR line endings (no LF in the head) are converted whole, as in memory.
+  return (head?.includes(0x0a) ? await parseBytes(raw, head, limits, sink) : null) ?? parseBytes(await raw.read(), null, limits, sink);
+}
+
+/**
+ * parseMail on `raw` in memory (`bytes` is `raw`), or on a RawFile whose
+ * first MiBs are `bytes`; for a file, null where the message needs reading
+ * whole after all (no header block where one is expected, mbox lines reaching
+ * past the head): parseMail then reads it into memory.
+ */
+async function parseBytes(raw: RawBytes, bytes: Buffer, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail | null>;
+async function parseBytes(raw: Buffer, bytes: null, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail>;
+async function parseBytes(raw: RawBytes, bytes: Buffer | null, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail | null> {
+  const file = raw instanceof RawFile ? raw : null;
+  const whole = bytes ?? (raw as Buffer);
   const warnings: string[] = [];
-  const normalised = normaliseLineEndings(raw);
-  if (normalised !== raw) warnings.push('line endings were bare CR; converted to CRLF');
+  // A file's head has an LF (parseMail), so only a message in memory can need converting.
+  const normalised = file ? whole : normaliseLineEndings(whole);
+  if (normalised !== whole) warnings.push('line endings were bare CR; converted to CRLF');
   let start = messageStart(normalised);
   if (start > 0 && /[^\s]/.test(normalised.subarray(0, start).toString('latin1'))) {
     warnings.push('an mbox "From " line or a byte order mark before the header block skipped');
@@ -110,11 +131,14 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}, si
   let block = startsWithHeaderField(normalised, start) ? readHeaderBlock(normalised, start, limits.maxHeaderBytes) : null;
   if (block === null || !(block.truncated || isMessageHeader(block.fields))) {
     const found = findHeaderBlock(normalised, start);
-    if (found === null) return textOnlyMail(raw, normalised.subarray(start), limits.maxTextChars, warnings);
+    if (found === null && file) return null;
+    if (found === null) return textOnlyMail(whole, normalised.subarray(start), limits.maxTextChars, warnings);
     warnings.push(`${found.skippedLines} line(s) before the header block skipped`);
     start = found.start;
     block = readHeaderBlock(normalised, start, limits.maxHeaderBytes);
   }
+  // The head holds everything read up to the body (the block, the 4 MiB of hints after it) only up to here.
+  if (file && start + limits.maxHeaderBytes + HINT_SCAN_BYTES > normalised.length) return null;
   if (block.truncated) {
     throw new MailLimitError(`The header block is larger than ${limits.maxHeaderBytes} bytes (MAILROOM_MAX_HEADER_BYTES)`, headerFacts(block.fields));
   }
@@ -128,7 +152,7 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}, si
   const contentType = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(contentTypeField.value) ? contentTypeField.value : 'text/plain';
   warnUnknownCharsets(normalised, fields, warnings);
 
-  const body = await parseBody(normalised.subarray(start), limits, warnings, hint, sink);
+  const body = await parseBody(file ? markedChunks(file.view(start), hint) : markedPieces(normalised.subarray(start), hint), limits, warnings, sink);
   let text = body?.text == null ? null : unmarkTextCharsets(body.text);
   const html = body?.html == null ? null : unmarkTextCharsets(body.html);
   // mailparser's HTML-to-text is off (see the module comment). Where it made the text, a
@@ -170,9 +194,10 @@ export async function parseMail(raw: Buffer, opts: Partial<ParseLimits> = {}, si
   };
 }
 
-async function parseBody(message: Buffer, limits: ParseLimits, warnings: string[], hint: CharsetHint, sink: AttachmentSink | null): Promise<MimeBody | null> {
+/** The body, from the message's bytes after its own header block on (markedPieces). */
+async function parseBody(message: Iterable<Buffer> | AsyncIterable<Buffer>, limits: ParseLimits, warnings: string[], sink: AttachmentSink | null): Promise<MimeBody | null> {
   try {
-    return await readMimeBody(markedPieces(message, hint), {
+    return await readMimeBody(message, {
       maxHeadSize: limits.maxHeaderBytes,
       maxChildNodes: limits.maxParts,
       // The text of HTML-only mail is rendered by textOfHtml (see the module comment).

@@ -69,6 +69,12 @@ export interface SourceSession {
   ack(ack: ItemAck): Promise<AckResult>;
   /** Runs every deferred ack now. */
   flush(): Promise<void>;
+  /**
+   * The driver is done with the item (its result is stored): a source that
+   * keeps an item's bytes outside memory (IMAP: a large mail's temporary
+   * file) frees them now; close() frees whatever is left.
+   */
+  release?(item: InboundItem): Promise<void>;
   close(): Promise<void>;
   /**
    * How long the server has owed an answer without a word: for the state ops

@@ -192,6 +192,7 @@ class SyncRun {
           phase = 'source';
           for (const [i, result] of results.entries()) {
             await this.afterCommit(session, batch[i]!.item, result);
+            await session.release?.(batch[i]!.item);
             await this.backlog.step();
           }
         }

@@ -2,7 +2,7 @@
 // by UID (not \Seen), exactly once, UIDVALIDITY changes, failures and
 // backoff, IDLE, the per-mailbox lock and the post-action.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,18 @@ afterAll(async () => {
   redis.disconnect();
   await db.$disconnect();
 });
+
+/** This process's open descriptors on large mails' temporary files. */
+function openRawFiles(): string[] {
+  const links = readdirSync('/proc/self/fd').map((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  return links.filter((l) => l.includes('mailroom-raw-'));
+}
 
 describe('syncMailbox', () => {
   it('ingests 50 appended mails exactly once, with directions, tickets, requesters and attachment jobs', async () => {
@@ -167,6 +179,8 @@ describe('syncMailbox', () => {
     expect(record).toMatchObject({ outcome: 'conversation', header_only: false, size_bytes: Buffer.byteLength(raw), raw_sha256: createHash('sha256').update(raw).digest('hex') });
     const [attachment] = await db.attachment.findMany({ where: { conversation_id: record.conversation_id! } });
     expect((await deps.ingest.blobs.get(attachment!.storage_key)).length).toBe(Number(attachment!.size_bytes));
+    // It was spooled to a temporary file (mail/raw-file.ts) and parsed from there; once stored, the file is closed.
+    expect(openRawFiles()).toEqual([]);
   });
 
   it('moves to auth_error on a wrong password, says why, and backs off instead of retrying', async () => {

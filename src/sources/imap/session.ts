@@ -6,9 +6,9 @@
 // are passed over; a message over the size limit is handed over as its header
 // alone. A changed UIDVALIDITY resets the cursor first, so the folder is
 // re-read and ingest recognises what it already has.
-import type { Readable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import { MailroomError } from '../../errors.js';
+import { RawFile, type RawBytes } from '../../mail/raw-file.js';
 import type { Mailbox } from '../../generated/prisma/client.js';
 import type { Logger } from '../../logging/logger.js';
 import type { AckResult, InboundItem, ItemAck, SourceContext, SourceEvent, SourceSession, SourceSilence } from '../types.js';
@@ -50,6 +50,8 @@ export async function openImapSession(mailbox: Mailbox, ctx: SourceContext): Pro
 class ImapSession implements SourceSession {
   readonly acks: boolean;
   private readonly ackQueue: AckQueue;
+  /** Large mails this session downloaded to temporary files, until the sync is done with them (release) or the session ends. */
+  private readonly spooled = new Set<RawFile>();
   private lastCommandAt = Date.now();
   private readonly keepAliveTimer: NodeJS.Timeout;
   /** A NOOP after this much quiet while a batch is stored. */
@@ -206,19 +208,22 @@ class ImapSession implements SourceSession {
 
   /**
    * A mail larger than a batch, downloaded in LARGE_CHUNK_BYTES pieces into
-   * one Buffer of its listed size. A FETCH of the whole message gathers the
-   * literal's socket chunks and concatenates them: twice the mail at once,
-   * the chunks lingering until a garbage collection. The INTERNALDATE is the
-   * listing's (the same FETCH attribute).
+   * a temporary file (RawFile): never in memory whole. A FETCH of the whole
+   * message gathers the literal's socket chunks and concatenates them: twice
+   * the mail at once, the chunks lingering until a garbage collection. The
+   * INTERNALDATE is the listing's (the same FETCH attribute).
    */
   private async fetchLarge(m: { uid: bigint; size: number; receivedAt: Date | null }, uidValidity: bigint): Promise<Map<bigint, Omit<InboundItem, 'cursor'>>> {
     const out = new Map<bigint, Omit<InboundItem, 'cursor'>>();
     // One tracked command for all its pieces: the server owes an answer from the first FETCH to the last.
     const pieces = async () => {
       const download = await this.client.download(String(m.uid), undefined, { uid: true, chunkSize: LARGE_CHUNK_BYTES });
-      return download.content ? readWhole(download.content, m.size) : null; // null: expunged since the listing
+      if (!download.content) return null; // expunged since the listing
+      const file = await RawFile.spool(download.content as AsyncIterable<Buffer>);
+      this.spooled.add(file);
+      return file;
     };
-    let raw: Buffer | null;
+    let raw: RawBytes | null;
     try {
       raw = await this.server.track(pieces());
     } catch (err) {
@@ -254,26 +259,17 @@ class ImapSession implements SourceSession {
     await this.server.track(this.ackQueue.flush());
   }
 
+  async release(item: InboundItem): Promise<void> {
+    if (item.raw instanceof RawFile && this.spooled.delete(item.raw)) await item.raw.close();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.keepAliveTimer);
+    // Large mails read ahead and never handled (the sync stopped): their files go with the session.
+    await Promise.all([...this.spooled].map((f) => f.close()));
+    this.spooled.clear();
     await this.client.logout().catch(() => this.client.close());
   }
-}
-
-/**
- * A stream's bytes in one Buffer allocated at the size it was announced with:
- * never the chunks and their concatenation at once. A server whose message is
- * larger than its RFC822.SIZE gets the rest appended (one copy then).
- */
-async function readWhole(stream: Readable, expected: number): Promise<Buffer> {
-  let raw = Buffer.allocUnsafe(Math.max(0, expected));
-  let length = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (length + chunk.length > raw.length) raw = Buffer.concat([raw.subarray(0, length)], Math.max(raw.length * 2, length + chunk.length));
-    length += chunk.copy(raw, length);
-  }
-  // Shorter than announced: a copy of its own size, not a view that keeps (and hands a thread) the whole allocation.
-  return length === raw.length ? raw : Buffer.from(raw.subarray(0, length));
 }
 
 function toDate(value: Date | string | undefined): Date | null {
