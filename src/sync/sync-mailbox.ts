@@ -350,8 +350,11 @@ class SyncRun {
       this.state.stop();
       return { status: 'interrupted', ingested: this.ingested };
     }
+    // A storage failure while reading (a large mail's temporary file) is no more the server's fault than one while storing.
     const { kind, message } =
-      phase === 'source' ? this.source.classify(this.mailbox, err) : { kind: 'connect' as const, message: `Storing mail of ${this.mailbox.address} failed: ${describeError(err)}` };
+      phase === 'source' && !isMailroomError(err, 'STORAGE_FAILED')
+        ? this.source.classify(this.mailbox, err)
+        : { kind: 'connect' as const, message: `Storing mail of ${this.mailbox.address} failed: ${describeError(err)}` };
     // A rejected access token may be revoked before its expiry: the next attempt refreshes it.
     if (kind === 'auth' && this.mailbox.auth === 'oauth2') this.deps.source.tokens.invalidate(this.mailbox.id);
     const patch = transition(this.mailbox, { type: 'failed', kind, message, at: new Date() });

@@ -183,6 +183,31 @@ describe('syncMailbox', () => {
     expect(openRawFiles()).toEqual([]);
   });
 
+  it('waits and retries, failing no mail, when a large mail cannot be written to a temporary file', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db);
+    const line = `${randomBytes(57).toString('base64')}\r\n`;
+    const raw = testMail(box.user, { subject: 'A big scan', attachment: true }).replace('JVBERi0xLjQK\r\n', line.repeat(Math.ceil((9 * 1024 * 1024) / line.length)));
+    await appendMessage(dovecot, box.user, raw);
+    const big: SyncDeps = { ...deps, source: { ...deps.source, maxRawBytes: 32 * 1024 * 1024 } };
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = path.join(tmpdir(), 'mailroom-no-such-dir');
+    let result;
+    try {
+      result = await syncMailbox(big, box.mailboxId, { signal: never });
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
+    expect(result).toMatchObject({ status: 'failed', kind: 'connect' });
+    expect(result.status === 'failed' && result.message).toMatch(/^Storing mail of .* failed: Cannot create a temporary file for a large message in .*mailroom-no-such-dir/);
+    expect(await db.ingestRecord.count({ where: { mailbox_id: box.mailboxId } })).toBe(0);
+    expect(openRawFiles()).toEqual([]);
+    await db.mailbox.update({ where: { id: box.mailboxId }, data: { next_attempt_at: null } });
+    expect(await syncMailbox(big, box.mailboxId, { signal: never })).toMatchObject({ status: 'ok', ingested: 1 });
+    expect(await db.ingestRecord.findFirstOrThrow({ where: { mailbox_id: box.mailboxId } })).toMatchObject({ outcome: 'conversation', size_bytes: Buffer.byteLength(raw) });
+  });
+
   it('moves to auth_error on a wrong password, says why, and backs off instead of retrying', async () => {
     const box = await createTestMailbox(db, { password: 'wrong' });
     const result = await once(box.mailboxId);
