@@ -14,7 +14,8 @@
 // sender (text-only.ts). Malformed mail never throws; only input that is
 // empty or not text (MAIL_UNREADABLE) and input over the size or top-level
 // header limit (MAIL_LIMIT_EXCEEDED, with what the header said: MailLimitError)
-// do. A body over a structural limit (MIME parts, a part's header) is not
+// do, and a large mail's temporary file that cannot be read (RawFile:
+// STORAGE_FAILED, the machine's failure, not the mail's). A body over a structural limit (MIME parts, a part's header) is not
 // read: the mail keeps its headers, no text, and a warning (limits.ts).
 
 import { createHash } from 'node:crypto';
@@ -91,6 +92,8 @@ function headerFacts(fields: readonly RawHeaderField[]): HeaderFacts {
  * included: a mail from an unknown sender). With a `sink`, attachments over
  * its threshold are written to it while the body is parsed and come back
  * with `stored` instead of `content`; a failing sink rejects with its error.
+ * `raw` may be a RawFile (a large mail in a temporary file): parsed from there
+ * without reading it whole (STORAGE_FAILED when the file cannot be read).
  */
 export async function parseMail(raw: RawBytes, opts: Partial<ParseLimits> = {}, sink: AttachmentSink | null = null): Promise<InboundMail> {
   const limits: ParseLimits = { ...DEFAULT_PARSE_LIMITS, ...opts };

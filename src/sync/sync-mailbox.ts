@@ -67,7 +67,9 @@ export type SyncOutcome =
  * Items pulled and prepared (raw stored, parsed and mapped) ahead of the one
  * being committed, those joining its transaction included: enough to keep the
  * parse threads busy (8 measured no faster than 4 in alternating bench runs);
- * memory is bounded by LOOKAHEAD_MAX_BYTES of raw mail held.
+ * bounded by LOOKAHEAD_MAX_BYTES of raw mail. A large mail held in a temporary
+ * file (RawFile) counts its full size too: the bound then keeps the
+ * temporary files of a sync to about one such mail.
  */
 const LOOKAHEAD = 4;
 /** Raw bytes held ahead at most (one big mail is still read, on its own). */

@@ -17,6 +17,9 @@ import type { SyncDeps } from '../../src/sync/sync-mailbox.js';
 import { createMailboxLocks, type MailboxLocks } from '../../src/sync/lock.js';
 import { Watchers } from '../../src/sync/watchers.js';
 import { AccessTokenCache } from '../../src/sources/oauth.js';
+import { imapSource } from '../../src/sources/imap/index.js';
+import { RawFile } from '../../src/mail/raw-file.js';
+import type { InboundItem } from '../../src/ingest/types.js';
 import { appendMessage, freePort, imapClient, resetUidValidity, startDovecot, stopDovecot, waitFor } from '../support/dovecot.js';
 import { testEnv, testPolicy, testPrisma } from '../support/env.js';
 import { createTestMailbox, secretKey, testMail } from '../support/mailboxes.js';
@@ -179,7 +182,30 @@ describe('syncMailbox', () => {
     expect(record).toMatchObject({ outcome: 'conversation', header_only: false, size_bytes: Buffer.byteLength(raw), raw_sha256: createHash('sha256').update(raw).digest('hex') });
     const [attachment] = await db.attachment.findMany({ where: { conversation_id: record.conversation_id! } });
     expect((await deps.ingest.blobs.get(attachment!.storage_key)).length).toBe(Number(attachment!.size_bytes));
-    // It was spooled to a temporary file (mail/raw-file.ts) and parsed from there; once stored, the file is closed.
+    // Its temporary file (mail/raw-file.ts; a mail over the batch is spooled) is closed once the sync is over.
+    expect(openRawFiles()).toEqual([]);
+  });
+
+  it('keeps a large mail in a nameless temporary file until the driver releases it, or the session ends', async () => {
+    const dovecot = testEnv().dovecot;
+    const box = await createTestMailbox(db);
+    const line = `${randomBytes(57).toString('base64')}\r\n`;
+    for (const n of [1, 2]) {
+      await appendMessage(dovecot, box.user, testMail(box.user, { subject: `Scan ${n}`, attachment: true }).replace('JVBERi0xLjQK\r\n', line.repeat(Math.ceil((9 * 1024 * 1024) / line.length))));
+    }
+    const mailbox = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
+    const session = await imapSource.open(mailbox, { ...deps.source, maxRawBytes: 32 * 1024 * 1024 });
+    const items: InboundItem[] = [];
+    try {
+      for await (const e of session.pull(null, never)) if (e.type === 'item') items.push(e.item);
+      expect(items.map((i) => i.raw instanceof RawFile)).toEqual([true, true]);
+      expect(openRawFiles()).toHaveLength(2);
+      expect(openRawFiles().every((l) => l.endsWith('(deleted)'))).toBe(true);
+      await session.release?.(items[0]!);
+      expect(openRawFiles()).toHaveLength(1);
+    } finally {
+      await session.close();
+    }
     expect(openRawFiles()).toEqual([]);
   });
 

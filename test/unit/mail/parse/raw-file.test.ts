@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { bufferBytes } from '../../../../src/mail/body-charset.js';
 import { parseMail } from '../../../../src/mail/parse.js';
 import { RawFile } from '../../../../src/mail/raw-file.js';
@@ -69,7 +69,9 @@ describe('RawFile', () => {
   it('reads as a Buffer does through its window, matches across window edges included', async () => {
     const bytes = Buffer.alloc(600 * 1024, 'A');
     const needle = '\n--';
-    for (const at of [0, 5, 256 * 1024 - 3, 256 * 1024 - 2, 256 * 1024 - 1, 256 * 1024, 512 * 1024 - 2, bytes.length - 3]) bytes.write(needle, at, 'latin1');
+    // Around the edges of the 64 KiB window wherever it starts (0, or the offset of a view), and the end.
+    const edges = [64 * 1024, 128 * 1024, 256 * 1024, 64 * 1024 + 7, 128 * 1024 + 7].flatMap((e) => [e - 3, e - 2, e - 1, e]);
+    for (const at of [0, 5, ...edges, 512 * 1024 - 2, bytes.length - 3]) bytes.write(needle, at, 'latin1');
     bytes[300_000] = 0x0a;
     const file = await spooled(bytes);
     expect(file.length).toBe(bytes.length);
@@ -114,8 +116,12 @@ describe('parseMail on a RawFile', () => {
   it('gives what the same bytes give in memory: header, charset marks, parts after a 9 MB attachment', async () => {
     const raw = bigMail();
     const inMemory = await parseMail(raw, {}, memorySink());
-    const fromFile = await parseMail(await spooled(raw), {}, memorySink());
+    const file = await spooled(raw);
+    const readWhole = vi.spyOn(file, 'read');
+    const fromFile = await parseMail(file, {}, memorySink());
     expect(fromFile).toEqual(inMemory);
+    // Streamed, not read into memory after all.
+    expect(readWhole).not.toHaveBeenCalled();
     // The marks did their work on the file too: the body in us-ascii with Latin-1 bytes is read, not replaced.
     expect(fromFile.text).toContain('Köln, “quoted”');
     expect(fromFile.subject).toBe('Grüße, big scan');
@@ -125,16 +131,27 @@ describe('parseMail on a RawFile', () => {
 
   it('reads whole what needs the whole message: bare CR line endings, no header block', async () => {
     const crOnly = Buffer.from(bigMail().toString('latin1').replaceAll('\r\n', '\r'), 'latin1');
-    expect(await parseMail(await spooled(crOnly), {}, memorySink())).toEqual(await parseMail(crOnly, {}, memorySink()));
+    const crFile = await spooled(crOnly);
+    const crRead = vi.spyOn(crFile, 'read');
+    expect(await parseMail(crFile, {}, memorySink())).toEqual(await parseMail(crOnly, {}, memorySink()));
+    expect(crRead).toHaveBeenCalledOnce();
     const noHeader = Buffer.from(`just some text, no header\r\n${'lorem ipsum dolor sit amet\r\n'.repeat(400_000)}`);
-    const fromFile = await parseMail(await spooled(noHeader));
+    const textFile = await spooled(noHeader);
+    const textRead = vi.spyOn(textFile, 'read');
+    const fromFile = await parseMail(textFile);
     expect(fromFile).toEqual(await parseMail(noHeader));
+    expect(textRead).toHaveBeenCalledOnce();
     expect(fromFile.warnings).toContain('no header block found: read as text from an unknown sender');
   });
 
-  it('fails with STORAGE_FAILED, not as a bad mail, when the file cannot be read', async () => {
+  it('fails with STORAGE_FAILED, not as a bad mail, when the file cannot be read, at its head or mid-body', async () => {
     const file = await spooled(bigMail());
     await file.close();
     await expect(parseMail(file)).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    // Closed while the body streams: the 9 MB attachment's sink closes it on its first bytes.
+    const other = await spooled(bigMail());
+    const sink = memorySink();
+    const closing: AttachmentSink = { thresholdBytes: sink.thresholdBytes, store: async (content) => (await other.close(), sink.store(content)) };
+    await expect(parseMail(other, {}, closing)).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
   });
 });
