@@ -96,10 +96,15 @@ function benchWorkerEnv(): Record<string, string> {
   );
 }
 
+/** How the Docker image and `npm start` start node (Dockerfile). */
+export const WORKER_NODE_ARGS = '--max-semi-space-size=4';
+
 export function spawnWorker(env: NodeJS.ProcessEnv, cleanup: Cleanup): WorkerProcess {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'mailroom-bench-worker-'));
-  // MAILROOM_BENCH_WORKER_NODE_ARGS: extra node flags for the worker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
-  const extra = (process.env.MAILROOM_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // MAILROOM_BENCH_WORKER_NODE_ARGS: the worker's node flags in place of WORKER_NODE_ARGS ('' for none), e.g.
+  // `--max-semi-space-size=4 --cpu-prof --cpu-prof-dir=/tmp/prof`.
+  // Without it, the flag the Docker image and `npm start` give the worker's node (docs/operations.md "Memory").
+  const extra = (process.env.MAILROOM_BENCH_WORKER_NODE_ARGS ?? WORKER_NODE_ARGS).split(' ').filter(Boolean);
   if (!existsSync(BUILT)) throw new Error('the worker is not built: run `npm run build` (npm run bench does) before the e2e suite');
   const child = spawn(process.execPath, [...extra, BIN, 'worker'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start `mailroom worker`');
