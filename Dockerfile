@@ -29,9 +29,10 @@ COPY --from=build /app/prisma ./prisma
 RUN mkdir -p /data/blobs && chown -R node:node /data
 USER node
 EXPOSE 3000
-# --max-semi-space-size=4: the main thread's young generation at 4 MB semi-spaces
-# instead of 16 (the parse threads keep 16: map-pool.ts). A worker's peak RSS
-# under a backlog ~40-65 MB lower, CPU per mail the same within the bench's
-# noise (docs/operations.md, "Memory"). V8 reads it only at process start.
+# --max-semi-space-size=4: V8's young generation at 4 MB semi-spaces instead of
+# 16, in every thread (V8 flags are process-wide: the parse threads too). A
+# worker's peak RSS under a backlog ~40-65 MB lower, CPU per mail the same
+# within the bench's noise (docs/operations.md, "Memory"). V8 reads it only at
+# process start.
 ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/mailroom.js"]
 CMD ["start"]

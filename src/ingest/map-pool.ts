@@ -19,9 +19,6 @@ import type { Judgement, JudgeRequest } from '../attachments/policy.js';
 import type { ContentJob, ContentPreparer, PreparedContent } from '../conversations/content.js';
 import { revive, type Mapper, type MapRequest, type MapResponse } from './mapping.js';
 
-/** The parse threads' young generation: two 16 MB semi-spaces and the 16 MB V8 counts beside them. */
-const PARSE_YOUNG_GENERATION_MB = 48;
-
 export class MapPool implements Mapper, ContentPreparer, AttachmentJudge {
   private readonly pool: Piscina;
   /** Side jobs (API content, attachment verdicts) running at once, and the ones waiting for a slot. */
@@ -39,10 +36,6 @@ export class MapPool implements Mapper, ContentPreparer, AttachmentJudge {
       // A worker thread does not inherit tsx's loader by itself.
       execArgv: fromSource ? ['--import', import.meta.resolve('tsx')] : [],
       idleTimeout: 60_000,
-      // V8's usual young generation on 64-bit (16 MB semi-spaces), whatever the process was started with: the
-      // image starts the main thread with small ones (--max-semi-space-size=4, docs/operations.md "Memory"),
-      // which a parse, allocating heavily, would pay for in scavenges and in objects promoted to the old space.
-      resourceLimits: { maxYoungGenerationSizeMb: PARSE_YOUNG_GENERATION_MB },
     });
   }
 
