@@ -35,6 +35,10 @@ export interface BacklogResult {
   worker_startup_cpu_ms: number;
   /** (worker CPU − startup CPU) ÷ mails: the cost of a mail once the process is warm. */
   worker_cpu_ms_per_mail_running: number;
+  /** Of worker_cpu_ms_per_mail, the main thread's (event loop: PostgreSQL, blob store, BullMQ, IMAP). */
+  worker_main_cpu_ms_per_mail: number;
+  /** Busy CPU of the machine outside the worker per mail: PostgreSQL, Redis, Dovecot, this bench. */
+  others_cpu_ms_per_mail: number;
   /** Busy CPU of the whole machine over the run: the worker plus PostgreSQL, Dovecot, Redis, this bench. */
   machine_busy_ms: number;
   peak_rss_mb: number;
@@ -101,6 +105,8 @@ export async function ingestBacklog(s: BenchServices, cleanup: Cleanup, input: B
     worker_cpu_ms_per_mail: round(final.cpuMs / input.mails, 2),
     worker_startup_cpu_ms: Math.round(startupCpu),
     worker_cpu_ms_per_mail_running: round((final.cpuMs - startupCpu) / input.mails, 2),
+    worker_main_cpu_ms_per_mail: round(final.mainCpuMs / input.mails, 2),
+    others_cpu_ms_per_mail: round(Math.max(0, busy - final.cpuMs) / input.mails, 2),
     machine_busy_ms: Math.round(busy),
     peak_rss_mb: round(Math.max(final.hwmKb, worker.peakRssKb) / 1024),
     pg_connections_max: pg.max,
