@@ -106,20 +106,19 @@ export async function parseMail(raw: RawBytes, opts: Partial<ParseLimits> = {}, 
   const headBytes = 16 * 1024 + limits.maxHeaderBytes + HINT_SCAN_BYTES;
   const head = raw.length > 2 * headBytes ? raw.readSync(0, headBytes) : null;
   // Bare-CR line endings (no LF in the head) are converted whole, as in memory.
-  return (head?.includes(0x0a) ? await parseBytes(raw, head, limits, sink) : null) ?? parseBytes(await raw.read(), null, limits, sink);
+  return (head?.includes(0x0a) ? await parseBytes(head, raw, limits, sink) : null) ?? parseBytes(await raw.read(), null, limits, sink);
 }
 
 /**
- * parseMail on `raw` in memory (`bytes` is `raw`), or on a RawFile whose
- * first MiBs are `bytes`; for a file, null where the message needs reading
- * whole after all (no header block where one is expected, mbox lines reaching
- * past the head): parseMail then reads it into memory.
+ * parseMail on `bytes`: the whole message in memory (`file` null), or the
+ * first MiBs of `file`, whose body is then streamed from it; for a file, null
+ * where the message needs reading whole after all (no header block where one
+ * is expected, mbox lines reaching past the head): parseMail then reads it
+ * into memory.
  */
-async function parseBytes(raw: RawBytes, bytes: Buffer, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail | null>;
-async function parseBytes(raw: Buffer, bytes: null, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail>;
-async function parseBytes(raw: RawBytes, bytes: Buffer | null, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail | null> {
-  const file = raw instanceof RawFile ? raw : null;
-  const whole = bytes ?? (raw as Buffer);
+async function parseBytes(bytes: Buffer, file: RawFile, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail | null>;
+async function parseBytes(bytes: Buffer, file: null, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail>;
+async function parseBytes(whole: Buffer, file: RawFile | null, limits: ParseLimits, sink: AttachmentSink | null): Promise<InboundMail | null> {
   const warnings: string[] = [];
   // A file's head has an LF (parseMail), so only a message in memory can need converting.
   const normalised = file ? whole : normaliseLineEndings(whole);
@@ -191,7 +190,7 @@ async function parseBytes(raw: RawBytes, bytes: Buffer | null, limits: ParseLimi
     headers: headerBag(fields),
     contentType,
     reportType: contentType === 'multipart/report' ? (contentTypeField.params['report-type']?.trim().toLowerCase() ?? null) : null,
-    rawSize: raw.length,
+    rawSize: file?.length ?? whole.length,
     warnings,
   };
 }
