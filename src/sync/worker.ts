@@ -96,9 +96,11 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
   const watchers = config.idleSeconds > 0 ? createWatchers(services, log, (id) => uniqueSyncPending(queues.sync, id, startTag)) : null;
 
   let reconciling: Promise<void> | null = null;
+  /** What reconcile does besides the poll schedules: the watches and the sweeper's schedule. */
+  const reconcileOthers = () => Promise.all([watchers?.reconcile(), attachments.ensureSchedule()]);
   const reconcile = () => {
     // Every repeatable job: Redis may have lost the schedules (a restart without persistence).
-    reconciling ??= Promise.all([reconcileSchedules(services, log), watchers?.reconcile(), attachments.ensureSchedule()])
+    reconciling ??= Promise.all([reconcileSchedules(services, log), reconcileOthers()])
       .then(() => undefined)
       .finally(() => {
         reconciling = null;
@@ -125,13 +127,14 @@ export async function startWorker(services: WorkerServices, deps: { metrics?: Me
   await changes.ready;
 
   // The schedules first, their first ticks an interval away: every enabled mailbox is asked for next,
-  // before the watches start (each watch's catch-up is this sync while it waits: Watchers.catchUp).
+  // before the watches start (each watch's catch-up is this sync while it waits: Watchers.catchUp),
+  // then the rest of a reconcile.
   await reconcileSchedules(services, log, { firstTickLater: true });
   // Start every enabled mailbox now rather than at its first poll tick (or after a dead worker's job stalls out).
   for (const m of await db.mailbox.findMany({ where: { enabled: true }, select: { id: true } })) {
     await requestMailboxSyncUnique(queues.sync, m.id, startTag).catch((err: unknown) => log.warn({ err: describeError(err) }, 'could not request a sync'));
   }
-  await reconcile();
+  await reconcileOthers();
   const timer = setInterval(() => {
     reconcile().catch((err: unknown) => log.warn({ err: describeError(err) }, 'reconciling poll schedules and watches failed'));
   }, RECONCILE_MS);
