@@ -56,6 +56,12 @@ afterAll(async () => {
   await db.$disconnect();
 });
 
+/** A test mail whose attachment is ~9 MB of random base64 lines: over the 8 MB fetch batch. */
+function bigScanMail(user: string, subject: string): string {
+  const line = `${randomBytes(57).toString('base64')}\r\n`;
+  return testMail(user, { subject, attachment: true }).replace('JVBERi0xLjQK\r\n', line.repeat(Math.ceil((9 * 1024 * 1024) / line.length)));
+}
+
 /** This process's open descriptors on large mails' temporary files. */
 function openRawFiles(): string[] {
   const links = readdirSync('/proc/self/fd').map((fd) => {
@@ -172,9 +178,8 @@ describe('syncMailbox', () => {
   it('downloads a mail larger than a fetch batch in pieces, byte for byte, and its large attachment by reference', async () => {
     const dovecot = testEnv().dovecot;
     const box = await createTestMailbox(db);
-    // 9 MB of base64 lines: over the 8 MB batch, so fetched on its own (session.ts fetchLarge).
-    const line = `${randomBytes(57).toString('base64')}\r\n`;
-    const raw = testMail(box.user, { subject: 'A big scan', attachment: true }).replace('JVBERi0xLjQK\r\n', line.repeat(Math.ceil((9 * 1024 * 1024) / line.length)));
+    // Over the 8 MB batch, so fetched on its own (session.ts fetchLarge).
+    const raw = bigScanMail(box.user, 'A big scan');
     await appendMessage(dovecot, box.user, raw);
     const big: SyncDeps = { ...deps, source: { ...deps.source, maxRawBytes: 32 * 1024 * 1024 } };
     expect(await syncMailbox(big, box.mailboxId, { signal: never })).toMatchObject({ status: 'ok', ingested: 1 });
@@ -189,10 +194,7 @@ describe('syncMailbox', () => {
   it('keeps a large mail in a nameless temporary file until the driver releases it, or the session ends', async () => {
     const dovecot = testEnv().dovecot;
     const box = await createTestMailbox(db);
-    const line = `${randomBytes(57).toString('base64')}\r\n`;
-    for (const n of [1, 2]) {
-      await appendMessage(dovecot, box.user, testMail(box.user, { subject: `Scan ${n}`, attachment: true }).replace('JVBERi0xLjQK\r\n', line.repeat(Math.ceil((9 * 1024 * 1024) / line.length))));
-    }
+    for (const n of [1, 2]) await appendMessage(dovecot, box.user, bigScanMail(box.user, `Scan ${n}`));
     const mailbox = await db.mailbox.findUniqueOrThrow({ where: { id: box.mailboxId } });
     const session = await imapSource.open(mailbox, { ...deps.source, maxRawBytes: 32 * 1024 * 1024 });
     const items: InboundItem[] = [];
@@ -212,8 +214,7 @@ describe('syncMailbox', () => {
   it('waits and retries, failing no mail, when a large mail cannot be written to a temporary file', async () => {
     const dovecot = testEnv().dovecot;
     const box = await createTestMailbox(db);
-    const line = `${randomBytes(57).toString('base64')}\r\n`;
-    const raw = testMail(box.user, { subject: 'A big scan', attachment: true }).replace('JVBERi0xLjQK\r\n', line.repeat(Math.ceil((9 * 1024 * 1024) / line.length)));
+    const raw = bigScanMail(box.user, 'A big scan');
     await appendMessage(dovecot, box.user, raw);
     const big: SyncDeps = { ...deps, source: { ...deps.source, maxRawBytes: 32 * 1024 * 1024 } };
     const tmp = process.env.TMPDIR;
