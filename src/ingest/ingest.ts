@@ -80,9 +80,14 @@ export interface PreparedItem {
   /** For an item over the size limit: its header, parsed. */
   readonly mapped: Promise<{ tenant: TenantFacts; res: MapResponse }>;
   /**
-   * Both have settled, the raw bytes stored and the mail parsed, and its attachments (if any) can be stored
-   * before it is decided (a human's): what a batch (ingestBatch) takes, so it never waits for a parse or the
-   * blob store while it holds locks.
+   * A human's attachments, stored and their row ids taken as soon as it is parsed (null for any other mail,
+   * whose attachments are stored once it is decided a conversation, see attempt()).
+   */
+  readonly attachments: Promise<NumberedBlobs | null>;
+  /**
+   * All have settled, the raw bytes stored, the mail parsed and a human's attachments stored, and it is the
+   * kind a batch (ingestBatch) takes (parsed, within the size limit, a human's or without attachments): a
+   * batch then never waits for a parse, the blob store or a sequence while it holds locks.
    */
   readonly plain: boolean;
   /** Resolves (never rejects) once `plain` is final. */
@@ -92,10 +97,14 @@ export interface PreparedItem {
 export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): PreparedItem {
   const raw = putRaw(ctx, item);
   const mapped = mapItem(ctx, mailbox, item);
+  // A human's mail becomes a conversation (or is a duplicate, whose blobs are stored already: content addressing), so its
+  // attachments need not wait for the decision: stored here, they are off the path from one commit to the next.
+  const attachments = mapped.then(({ res }) => (res.ok && item.oversize === undefined && res.mapped.classification === 'human' && res.mapped.attachments.length > 0 ? storeNumbered(ctx, res.mapped) : null));
   raw.catch(() => undefined);
   mapped.catch(() => undefined);
-  const prepared = { raw, mapped, plain: false, settled: Promise.resolve() };
-  prepared.settled = Promise.all([raw, mapped]).then(([, m]) => {
+  attachments.catch(() => undefined);
+  const prepared = { raw, mapped, attachments, plain: false, settled: Promise.resolve() };
+  prepared.settled = Promise.all([raw, mapped, attachments]).then(([, m]) => {
     prepared.plain = m.res.ok && item.oversize === undefined && (m.res.mapped.classification === 'human' || m.res.mapped.attachments.length === 0);
   }, () => undefined);
   return prepared;
@@ -230,24 +239,33 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   if (decision.kind !== 'conversation' || res.mapped.attachments.length === 0) {
     return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, mapped: res.mapped, tenant, attachments: [] });
   }
-  // Attachment bytes are stored before the transaction (large ones were while parsing; content addressing makes a retry
-  // harmless), all at once and while the ids are taken: one after the other, each write's two fsyncs stood in the mail's
-  // path to its commit.
-  const puts = storeAttachments(ctx, res.mapped);
-  puts.catch(() => undefined); // awaited below, after the ids
-  // Ids only for rows that will be written: the rules never look at the attachments' URLs.
-  const attachmentIds = await allocateAttachmentIds(db, res.mapped.attachments.length);
-  const rows = attachmentRows(res.mapped, attachmentIds, await puts);
+  // A human's were stored while it was prepared; anyone else's only now that it is a conversation (an auto-reply's or
+  // a bounce's are never stored when it is skipped).
+  const stored = (await prepared.attachments) ?? (await storeNumbered(ctx, res.mapped));
+  const rows = attachmentRows(res.mapped, stored);
   return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, tenant, ...rows });
 }
 
-/** A mail's attachment bytes written to the blob store, all at once (those streamed while it was parsed are stored already). */
-function storeAttachments(ctx: IngestContext, mail: MappedMail): Promise<StoredBlobRef[]> {
-  return Promise.all(mail.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)));
+/** A mail's attachment bytes in the blob store and the ids of their rows-to-be (taken before the transaction, so `cid:` URLs can name them). */
+interface NumberedBlobs {
+  ids: number[];
+  blobs: StoredBlobRef[];
+}
+
+/**
+ * A mail's attachment bytes written to the blob store, all at once (those streamed while it was parsed are stored
+ * already; content addressing makes a retry harmless), while the ids are taken. An id taken for a mail that turns
+ * out a duplicate, or is never committed, is a gap in the sequence.
+ */
+async function storeNumbered(ctx: IngestContext, mail: MappedMail): Promise<NumberedBlobs> {
+  const puts = Promise.all(mail.attachments.map((a) => a.stored ?? ctx.blobs.put(a.content ?? Buffer.alloc(0), a.content ? a.sha256 : undefined)));
+  puts.catch(() => undefined); // awaited below, after the ids
+  const ids = await allocateAttachmentIds(ctx.db, mail.attachments.length);
+  return { ids, blobs: await puts };
 }
 
 /** The mail with its `cid:` URLs naming the attachment rows' ids, and those rows (their bytes in `blobs`, in the same order). */
-function attachmentRows(mail: MappedMail, ids: readonly number[], blobs: readonly StoredBlobRef[]): { mapped: MappedMail; attachments: StoredAttachment[] } {
+function attachmentRows(mail: MappedMail, { ids, blobs }: NumberedBlobs): { mapped: MappedMail; attachments: StoredAttachment[] } {
   const mapped = withAttachmentIds(mail, TOKEN, ids);
   return { mapped, attachments: mapped.attachments.map((a, i) => ({ id: ids[i] ?? 0, attachment: a, storageKey: blobs[i]!.key })) };
 }
@@ -295,26 +313,18 @@ export interface BatchItem {
  * infrastructure failure.
  */
 export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, batch: readonly BatchItem[]): Promise<IngestResult[] | null> {
-  // A plain item's raw bytes and parse have both succeeded: awaiting them cannot throw.
+  // A plain item's raw bytes, parse and attachments have all succeeded: awaiting them cannot throw.
   const ready = await Promise.all(
     batch.map(async (b) => {
       await b.prepared.settled;
       if (!b.prepared.plain) return null;
-      const [{ tenant, res }, raw] = await Promise.all([b.prepared.mapped, b.prepared.raw]);
-      return res.ok ? { ...b, raw, tenant, mapped: res.mapped } : null;
+      const [{ tenant, res }, raw, stored] = await Promise.all([b.prepared.mapped, b.prepared.raw, b.prepared.attachments]);
+      return res.ok ? { ...b, raw, tenant, mapped: res.mapped, stored: stored ?? { ids: [], blobs: [] } } : null;
     }),
   );
   if (ready.some((r) => r === null)) return null;
   const items = ready.filter((r) => r !== null);
   try {
-    // The attachments of every mail of the batch (a human's: nearly always a conversation; automatic mail with
-    // attachments is not batched, so skipped mail keeps none) written to the blob store all at once, before the
-    // transaction, and their ids taken in one statement. A mail that turns out a duplicate or already recorded
-    // leaves its ids unused and finds its blobs stored already (content addressing).
-    const puts = Promise.all(items.map((r) => storeAttachments(ctx, r.mapped)));
-    puts.catch(() => undefined); // awaited below, after the ids
-    const ids = await allocateAttachmentIds(ctx.db, items.reduce((n, r) => n + r.mapped.attachments.length, 0));
-    const blobs = await puts;
     const inputs: WriteInput[] = [];
     const results = await inTransaction(ctx.db, async (tx) => {
       // Batches of a tenant take turns: the tenant's row (its ticket counter) first, waiting while holding
@@ -326,9 +336,7 @@ export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, ba
       await tx.$executeRaw`SET LOCAL lock_timeout = '200ms'`;
       const lookup = new PrismaIngestLookup(tx);
       const out: IngestResult[] = [];
-      let next = 0;
       for (const [i, r] of items.entries()) {
-        const taken = ids.slice(next, (next += r.mapped.attachments.length));
         const common = base(mailbox, r.item, { cursor: r.cursor }, r.raw);
         const facts = { tenantId: mailbox.tenant_id, rawSha256: r.raw.sha256 };
         const same = await lookup.sameMailAndRecord(sameMailQuery(facts, r.mapped), { mailboxId: mailbox.id, sourceKey: r.item.sourceKey });
@@ -338,7 +346,7 @@ export async function ingestBatch(ctx: IngestContext, mailbox: IngestMailbox, ba
         }
         const decided = await decideIngest(facts, r.mapped, lookup, ctx.secretKey, same.facts);
         const decision = { ...decided, warnings: [...r.mapped.warnings, ...decided.warnings] };
-        const rows = decision.kind === 'conversation' ? attachmentRows(r.mapped, taken, blobs[i]!) : { mapped: r.mapped, attachments: [] };
+        const rows = decision.kind === 'conversation' ? attachmentRows(r.mapped, r.stored) : { mapped: r.mapped, attachments: [] };
         const input = storable({ ...common, decision, tenant: r.tenant, ...rows });
         inputs[i] = input;
         out.push({ ...(await writeIngestIn(tx, input)), alreadyRecorded: false });

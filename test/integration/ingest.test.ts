@@ -13,7 +13,7 @@ import { reprocessRecord } from '../../src/ingest/reprocess.js';
 import { MailroomError } from '../../src/errors.js';
 import type { FetchedMessage, IngestContext, IngestMailbox } from '../support/ingest.js';
 import { createTenant } from '../../src/tenants/service.js';
-import { createBlobStore } from '../../src/storage/blob-store.js';
+import { blobKeyFor, createBlobStore, sha256Hex } from '../../src/storage/blob-store.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { decodeSecretKey } from '../../src/config/config.js';
 import { formatSignedMessageId } from '../../src/threading/message-id.js';
@@ -519,6 +519,36 @@ describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => 
     await holder;
     expect((await first)?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
     expect((await ingestBatch(ctx, mailbox, two.items))?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
+  });
+
+  it("stores a human's attachments while it is prepared, for the batch to name; an auto-reply's not before it is a conversation", async () => {
+    const attached = (id: string, headers: string, bytes: Buffer) =>
+      mail(
+        `From: Dora <dora@batch.example>\nTo: support@acme.test\nSubject: Batch ${id}\nMessage-ID: <${id}@batch.example>${headers}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"`,
+        `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream; name="${id}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64')}\r\n--b--\r\n`,
+      );
+    const human = randomBytes(64);
+    const auto = randomBytes(64);
+    const keyOf = (bytes: Buffer) => blobKeyFor(sha256Hex(bytes));
+    const { items } = await batchOf([attached('att-human', '', human), newMail('att-plain')]);
+    const [first] = items;
+    await first!.prepared.settled;
+    // Stored and numbered before anything is decided or written: the transaction does not wait for the blob store.
+    expect(await ctx.blobs.exists(keyOf(human))).toBe(true);
+    const numbered = await first!.prepared.attachments;
+    expect(numbered?.ids).toHaveLength(1);
+    const results = await ingestBatch(ctx, mailbox, items);
+    expect(results?.map((r) => r.outcome)).toEqual(['conversation', 'conversation']);
+    const rows = await db.attachment.findMany({ where: { conversation_id: results![0]!.conversationId! } });
+    expect(rows.map((r) => [r.id, r.storage_key, r.status])).toEqual([[numbered!.ids[0], keyOf(human), 'UNAVAILABLE']]);
+    expect(results![0]!.attachments).toEqual([{ id: numbered!.ids[0], tenantId, storageKey: keyOf(human) }]);
+
+    // Automatic mail that threads nowhere is skipped, and its attachment is never written.
+    const skipped = prepareItem(ctx, mailbox, { sourceKey: `${UIDV}:${++uid}`, raw: attached('att-auto', '\nAuto-Submitted: auto-replied', auto), receivedAt: null });
+    await skipped.settled;
+    expect(skipped.plain).toBe(false);
+    expect(await skipped.attachments).toBeNull();
+    expect(await ctx.blobs.exists(keyOf(auto))).toBe(false);
   });
 
   it('leaves a mail that could not be parsed, or one over the size limit, to the one-by-one path', async () => {
