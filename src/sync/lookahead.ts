@@ -8,8 +8,11 @@
 //
 // With each event comes `more`: the next event too, right now, when it has
 // already been pulled and `accept` takes it (the sync takes items whose parse
-// is done into the same transaction), else null. Either way the order holds,
-// and the events handed over count against the window and its budget until
+// is done into the same transaction), else null. Either way the order holds.
+// The events handed over leave the window at once, which pulls more behind
+// them (while the reader commits a batch, the next items download and parse:
+// before, the window refilled only when the reader came back, and the parse
+// thread sat idle through every commit); they count against the budget until
 // the reader asks for the next event.
 //
 // A budget bounds what is held ahead in weight (raw bytes) as well as in
@@ -99,6 +102,7 @@ export async function* lookahead<T, U>(
     const head = window[0];
     if (!head?.done || head.done.done || !accept(head.done.value)) return null;
     lent.push(window.shift()!);
+    fill();
     return head.done.value;
   };
   try {

@@ -64,10 +64,12 @@ export type SyncOutcome =
   | { status: 'unavailable'; message: string };
 
 /**
- * Items pulled and prepared (raw stored, parsed and mapped) ahead of the one
- * being committed, those joining its transaction included: enough to keep the
- * parse threads busy (8 measured no faster than 4 in alternating bench runs);
- * bounded by LOOKAHEAD_MAX_BYTES of raw mail. A large mail held in a temporary
+ * Items pulled and prepared (raw stored, parsed and mapped, a human's
+ * attachments stored) ahead of the one being committed; those that join its
+ * transaction leave the window as they join, so the next ones are prepared
+ * while it commits. Enough to keep the parse threads busy (8 measured no
+ * faster than 4 in alternating bench runs); bounded by LOOKAHEAD_MAX_BYTES of
+ * raw mail, the transaction's items included. A large mail held in a temporary
  * file (RawFile) counts its full size too: the bound then keeps the
  * temporary files of a sync to about one such mail.
  */

@@ -187,14 +187,37 @@ describe('lookahead', () => {
       }
     }
     const aheadWhileHandled: number[] = [];
-    for await (const { event, more } of lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 25 })) {
+    // Each weighs 10: the two a group of three takes with `more` (20) are over the budget of 15 by themselves.
+    for await (const { event, more } of lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 15 })) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      let last = event;
+      for (let next; (next = more((n) => n.event - event < 3)); ) last = next.event;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (last - event === 2) aheadWhileHandled.push(pulled - last);
+    }
+    // While a group of three was handled only the event the reader needs next was pulled (that one always is),
+    // not the two more the budget would allow if the group no longer counted.
+    expect(aheadWhileHandled.length).toBeGreaterThan(0);
+    expect(Math.max(...aheadWhileHandled)).toBe(1);
+  });
+
+  it('pulls the next events while the reader handles a group taken with `more`', async () => {
+    let pulled = 0;
+    async function* source() {
+      for (let i = 1; i <= 12; i++) {
+        pulled = i;
+        yield i;
+      }
+    }
+    const aheadWhileHandled: number[] = [];
+    for await (const { event, more } of lookahead(source(), 3, () => undefined)) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       let last = event;
       for (let next; (next = more(() => true)); ) last = next.event;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      // Nothing was pulled while the group was handled: what it holds still counts.
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a batch committing
       aheadWhileHandled.push(pulled - last);
     }
-    expect(Math.max(...aheadWhileHandled)).toBe(0);
+    // The window (3) filled again behind the group before the reader came back for the next event.
+    expect(Math.max(...aheadWhileHandled)).toBe(3);
   });
 });
