@@ -5,7 +5,7 @@
 // kernel says about it: CPU time from /proc/<pid>/stat and resident memory from
 // /proc/<pid>/status. Its log is kept only to show on failure.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchServices, Cleanup } from './services.js';
@@ -119,7 +119,10 @@ export function spawnWorker(env: NodeJS.ProcessEnv, cleanup: Cleanup): WorkerPro
   if (child.pid === undefined) throw new Error('could not start `mailroom worker`');
   const pid = child.pid;
   const lines: string[] = [];
+  // MAILROOM_BENCH_WORKER_LOG: every worker's whole output appended to this file too (e.g. with `--trace-gc`).
+  const logFile = process.env.MAILROOM_BENCH_WORKER_LOG;
   const keep = (d: Buffer) => {
+    if (logFile) appendFileSync(logFile, d);
     lines.push(...d.toString('utf8').split('\n').filter(Boolean));
     if (lines.length > 200) lines.splice(0, lines.length - 200);
   };
