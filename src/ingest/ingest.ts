@@ -69,7 +69,8 @@ export function oversizeWarning(oversize: NonNullable<IngestItem['oversize']>): 
 /**
  * The part of an ingest that depends on nothing stored yet: the raw bytes
  * stored (content-addressed, so harmless if the item turns out known), the
- * tenant's facts, and the parse + map (a worker thread, with a pool). A sync
+ * tenant's facts, the parse + map (a worker thread, with a pool), and a
+ * human's attachments stored with their row ids taken. A sync
  * starts it for the next items while the current one commits; everything that
  * reads what earlier mail stored (duplicates, threading) waits for ingestItem,
  * in order. Never rejects: a failure is kept and raised where ingestItem needs
@@ -97,8 +98,9 @@ export interface PreparedItem {
 export function prepareItem(ctx: IngestContext, mailbox: IngestMailbox, item: IngestItem): PreparedItem {
   const raw = putRaw(ctx, item);
   const mapped = mapItem(ctx, mailbox, item);
-  // A human's mail becomes a conversation (or is a duplicate, whose blobs are stored already: content addressing), so its
-  // attachments need not wait for the decision: stored here, they are off the path from one commit to the next.
+  // A human's mail nearly always becomes a conversation (or is a copy of one, whose blobs are stored already: content
+  // addressing), so its attachments need not wait for the decision: stored here, they are off the path from one commit to
+  // the next. Seldom stored for nothing (a copy of a failed mail; an item found recorded already), never for automatic mail.
   const attachments = mapped.then(({ res }) => (res.ok && item.oversize === undefined && res.mapped.classification === 'human' && res.mapped.attachments.length > 0 ? storeNumbered(ctx, res.mapped) : null));
   raw.catch(() => undefined);
   mapped.catch(() => undefined);
@@ -241,7 +243,8 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
   }
   // A human's were stored while it was prepared; anyone else's only now that it is a conversation (an auto-reply's or
   // a bounce's are never stored when it is skipped).
-  const stored = (await prepared.attachments) ?? (await storeNumbered(ctx, res.mapped));
+  // Stored ahead, or (automatic mail; a write ahead that failed, tried once more here as a batch's fallback always was) now.
+  const stored = (await prepared.attachments.catch(() => null)) ?? (await storeNumbered(ctx, res.mapped));
   const rows = attachmentRows(res.mapped, stored);
   return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, tenant, ...rows });
 }

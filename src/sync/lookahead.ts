@@ -89,7 +89,9 @@ export async function* lookahead<T, U>(
    */
   const arrived = () => !shared || window.every((s) => s.done !== undefined);
   const fill = () => {
-    while (!ended && window.length < Math.max(1, size) && (window.length === 0 || (arrived() && within()))) add();
+    // The one pulled whatever the budget says is the next event the reader needs: not while it still has events
+    // handed over by `more` (refilling behind those stays within the budget).
+    while (!ended && window.length < Math.max(1, size) && ((window.length === 0 && lent.length === 0) || (arrived() && within()))) add();
   };
   const take = (slot: Slot) => {
     held -= slot.weight;

@@ -92,7 +92,7 @@ const MAX_PENDING_ACKS = 500;
 /** Done acks marked on their records in one UPDATE. */
 const MARK_EVERY = 100;
 
-/** An item read ahead that a batch takes: stored and parsed already (PreparedItem.plain). */
+/** An item read ahead that a batch takes: stored, parsed and a human's attachments stored already (PreparedItem.plain). */
 const readyItem = (next: { event: SourceEvent; started: PreparedItem | undefined }) => next.event.type === 'item' && next.started?.plain === true;
 
 export async function syncMailbox(deps: SyncDeps, mailboxId: number, opts: SyncOptions): Promise<SyncOutcome> {
@@ -188,7 +188,7 @@ class SyncRun {
         } else {
           phase = 'ingest';
           const batch = [{ item: event.item, prepared: started }];
-          // Items read ahead whose parse is done join this one's transaction (ingestBatch); one not ready yet waits for the next.
+          // Items read ahead that are prepared (readyItem) join this one's transaction (ingestBatch); one not ready yet waits for the next.
           for (let next; batch.length < MAX_BATCH && started && event.item.oversize === undefined && (next = more(readyItem)); ) {
             if (next.event.type === 'item') batch.push({ item: next.event.item, prepared: next.started });
           }

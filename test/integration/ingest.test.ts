@@ -271,6 +271,17 @@ Content-Type: multipart/mixed; boundary="b"`,
       `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream; name="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--b--\r\n`,
     );
 
+  it("writes a human's attachment once more when writing it ahead failed, instead of failing the sync for a passing blip", async () => {
+    let attempts = 0;
+    const put = (bytes: Buffer, sha256?: string) =>
+      sha256 !== undefined && attempts++ === 0 ? Promise.reject(new MailroomError('STORAGE_FAILED', 'Cannot write blob (a blip).')) : ctx.blobs.put(bytes, sha256);
+    const flaky: IngestContext = { ...ctx, blobs: { ...ctx.blobs, put } };
+    const result = await ingestMessage(flaky, mailbox, fetched(withAttachment('write ahead blip', randomBytes(100))), { prepared: true });
+    expect(result.outcome).toBe('conversation');
+    expect(attempts).toBe(2);
+    expect(result.attachments).toHaveLength(1);
+  });
+
   it('stores a large attachment while the mail is parsed, under the key, size and sha256 its row names', async () => {
     const bytes = randomBytes(3 * 1024 * 1024);
     const streamed: number[] = [];
