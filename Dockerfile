@@ -14,10 +14,15 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM node:20.19-bookworm-slim
 # MALLOC_ARENA_MAX: glibc gives each thread that allocates its own malloc arena;
 # with the parse thread and Node's helper threads that cost a worker 20-50 MB of
-# peak RSS and ~10 % more CPU per mail (docs/operations.md, "Memory").
+# peak RSS and ~10 % more CPU per mail. MALLOC_MMAP_THRESHOLD_: every allocation
+# over 128 KiB (raw mail, attachment bytes) gets pages of its own, given back
+# when it is freed; glibc's sliding threshold otherwise serves them from the heap,
+# which a long backlog leaves fragmented: ~25 MB lower peak RSS, the same CPU
+# (docs/operations.md, "Memory").
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     MAILROOM_STORAGE_URL=file:///data/blobs
 WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./

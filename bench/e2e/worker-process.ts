@@ -80,6 +80,7 @@ export function workerEnv(s: BenchServices, scenario: string, extra: Record<stri
     NODE_ENV: 'production',
     // As the Docker image runs it (Dockerfile, docs/operations.md "Memory").
     MALLOC_ARENA_MAX: '2',
+    MALLOC_MMAP_THRESHOLD_: '131072',
     DATABASE_URL: s.databaseUrl,
     REDIS_URL: s.redisUrl,
     MAILROOM_QUEUE_PREFIX: `{${s.prefixBase}-${scenario}}`,
