@@ -242,8 +242,8 @@ async function attempt(ctx: IngestContext, mailbox: IngestMailbox, item: IngestI
     return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, mapped: res.mapped, tenant, attachments: [] });
   }
   // A human's were stored while it was prepared; anyone else's only now that it is a conversation (an auto-reply's or
-  // a bounce's are never stored when it is skipped).
-  // Stored ahead, or (automatic mail; a write ahead that failed, tried once more here as a batch's fallback always was) now.
+  // a bounce's are never stored when it is skipped). A write ahead that failed is tried once more here, as a batch's
+  // fallback always did: a blip that has passed must not fail the sync.
   const stored = (await prepared.attachments.catch(() => null)) ?? (await storeNumbered(ctx, res.mapped));
   const rows = attachmentRows(res.mapped, stored);
   return store(ctx, { ...common, headerOnly: item.oversize !== undefined, decision, tenant, ...rows });

@@ -7,8 +7,8 @@
 // returns the source once the pulls already asked for have settled.
 //
 // With each event comes `more`: the next event too, right now, when it has
-// already been pulled and `accept` takes it (the sync takes items whose parse
-// is done into the same transaction), else null. Either way the order holds.
+// already been pulled and `accept` takes it (the sync takes items that are
+// prepared into the same transaction), else null. Either way the order holds.
 // The events handed over leave the window at once, which pulls more behind
 // them (while the reader commits a batch, the next items download and parse:
 // before, the window refilled only when the reader came back, and the parse
@@ -89,8 +89,8 @@ export async function* lookahead<T, U>(
    */
   const arrived = () => !shared || window.every((s) => s.done !== undefined);
   const fill = () => {
-    // The one pulled whatever the budget says is the next event the reader needs: not while it still has events
-    // handed over by `more` (refilling behind those stays within the budget).
+    // The next event the reader needs is pulled whatever the budget says, but not while the reader still holds events
+    // handed over by `more`: it handles those first, and what is pulled behind them stays within the budget.
     while (!ended && window.length < Math.max(1, size) && ((window.length === 0 && lent.length === 0) || (arrived() && within()))) add();
   };
   const take = (slot: Slot) => {
