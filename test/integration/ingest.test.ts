@@ -30,6 +30,12 @@ const UIDV = 7n;
 
 const mail = (headers: string, body = 'Hello,\r\n\r\nthe printer is on fire.\r\n') => Buffer.from(`${headers.trim().replace(/\n/g, '\r\n')}\r\n\r\n${body}`);
 const fetched = (raw: Buffer, at = new Date('2026-11-20T10:00:00Z')): FetchedMessage => ({ uidValidity: UIDV, uid: ++uid, raw, internalDate: at });
+/** A mail with one `bytes` attachment, base64 as senders write it; `headers`: more header lines (`\nName: value`). */
+const withAttachment = (subject: string, bytes: Buffer, headers = '') =>
+  mail(
+    `From: anna@example.com\nTo: support@acme.test\nSubject: ${subject}\nMessage-ID: <${subject.replace(/ /g, '-')}@example.com>${headers}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"`,
+    `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream; name="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--b--\r\n`,
+  );
 
 beforeAll(async () => {
   const slug = `ingest-${randomBytes(4).toString('hex')}`;
@@ -263,13 +269,6 @@ Content-Type: multipart/mixed; boundary="b"`,
     // The same mail, fetched again once the store works, is ingested normally.
     expect((await ingestMessage(ctx, mailbox, { uidValidity: UIDV, uid, raw, internalDate: null })).outcome).toBe('conversation');
   });
-
-  /** A mail with one `bytes` attachment, base64 as senders write it. */
-  const withAttachment = (subject: string, bytes: Buffer) =>
-    mail(
-      `From: anna@example.com\nTo: support@acme.test\nSubject: ${subject}\nMessage-ID: <${subject.replace(/ /g, '-')}@example.com>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"`,
-      `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream; name="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n--b--\r\n`,
-    );
 
   it("writes a human's attachment once more when writing it ahead failed, instead of failing the sync for a passing blip", async () => {
     let attempts = 0;
@@ -533,15 +532,10 @@ describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => 
   });
 
   it("stores a human's attachments while it is prepared, for the batch to name; an auto-reply's not before it is a conversation", async () => {
-    const attached = (id: string, headers: string, bytes: Buffer) =>
-      mail(
-        `From: Dora <dora@batch.example>\nTo: support@acme.test\nSubject: Batch ${id}\nMessage-ID: <${id}@batch.example>${headers}\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"`,
-        `--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream; name="${id}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${bytes.toString('base64')}\r\n--b--\r\n`,
-      );
     const human = randomBytes(64);
     const auto = randomBytes(64);
     const keyOf = (bytes: Buffer) => blobKeyFor(sha256Hex(bytes));
-    const { items } = await batchOf([attached('att-human', '', human), newMail('att-plain')]);
+    const { items } = await batchOf([withAttachment('batch att human', human), newMail('att-plain')]);
     const [first] = items;
     await first!.prepared.settled;
     // Stored and numbered before anything is decided or written: the transaction does not wait for the blob store.
@@ -555,7 +549,7 @@ describe('ingestBatch (items a sync prepared ahead, in one transaction)', () => 
     expect(results![0]!.attachments).toEqual([{ id: numbered!.ids[0], tenantId, storageKey: keyOf(human) }]);
 
     // Automatic mail that threads nowhere is skipped, and its attachment is never written.
-    const skipped = prepareItem(ctx, mailbox, { sourceKey: `${UIDV}:${++uid}`, raw: attached('att-auto', '\nAuto-Submitted: auto-replied', auto), receivedAt: null });
+    const skipped = prepareItem(ctx, mailbox, { sourceKey: `${UIDV}:${++uid}`, raw: withAttachment('batch att auto', auto, '\nAuto-Submitted: auto-replied'), receivedAt: null });
     await skipped.settled;
     expect(skipped.plain).toBe(false);
     expect(await skipped.attachments).toBeNull();

@@ -3,6 +3,22 @@
 import { describe, expect, it } from 'vitest';
 import { lookahead, SharedWeight } from '../../../src/sync/lookahead.js';
 
+/** Events 1..n; `pulled` is the last one the source has yielded. */
+function counting(n: number) {
+  const counted = {
+    pulled: 0,
+    async *source() {
+      for (let i = 1; i <= n; i++) {
+        counted.pulled = i;
+        yield i;
+      }
+    },
+  };
+  return counted;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('lookahead', () => {
   it('keeps the order and starts work ahead of the reader', async () => {
     const started: number[] = [];
@@ -45,17 +61,11 @@ describe('lookahead', () => {
   });
 
   it('pulls no further ahead while the events held weigh more than the budget', async () => {
-    let pulled = 0;
-    async function* source() {
-      for (let i = 1; i <= 5; i++) {
-        pulled = i;
-        yield i;
-      }
-    }
+    const counted = counting(5);
     const seenAt: number[] = [];
     // Each event weighs 10; a budget of 15 keeps at most about two ahead.
-    for await (const { event } of lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 15 })) {
-      seenAt.push(pulled - event);
+    for await (const { event } of lookahead(counted.source(), 4, () => undefined, { weight: () => 10, maxWeight: 15 })) {
+      seenAt.push(counted.pulled - event);
     }
     expect(Math.max(...seenAt)).toBeLessThanOrEqual(3);
   });
@@ -74,14 +84,14 @@ describe('lookahead', () => {
     const b = lookahead(source('b'), 4, () => undefined, budget);
     // Reader a fills the shared budget (each event weighs 10: three ahead make 30 > 25).
     expect((await a.next()).value?.event).toBe(1);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect(shared.held).toBeGreaterThan(shared.max);
     // Reader b still gets every event, one at a time, never pulling more than the one it needs next.
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
       const next = await b.next();
       seen.push(next.value!.event);
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
       expect(pulled.b - next.value!.event).toBeLessThanOrEqual(1);
     }
     expect(seen).toEqual([1, 2, 3]);
@@ -103,7 +113,7 @@ describe('lookahead', () => {
     const budget = { weight: () => 10, maxWeight: 1000, shared };
     const readers = Array.from({ length: 10 }, () => lookahead(source(), 4, () => undefined, budget));
     await Promise.all(readers.map((r) => r.next()));
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     peak = Math.max(peak, shared.held);
     // Each holds the one it needs (10 × 10); a few pulled one more while the total was still under 25.
     // (Checked only at the loop, every reader filled its window of four: 10 × 40.)
@@ -124,10 +134,10 @@ describe('lookahead', () => {
     const heavy = lookahead(source('heavy'), 4, () => undefined, { weight: () => 20, maxWeight: 1000, shared });
     const light = lookahead(source('light'), 4, () => undefined, { weight: () => 1, maxWeight: 1000, shared });
     await heavy.next();
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect(shared.held).toBeGreaterThan(shared.max);
     const first = await light.next();
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     // Under its floor of 5 the light reader fills its window of four ahead, whatever the total.
     expect(pulled.light - first.value!.event).toBe(4);
     await heavy.return(undefined);
@@ -147,7 +157,7 @@ describe('lookahead', () => {
     }
     const reader = lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 1000, shared });
     const first = await reader.next();
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect(first.value!.more(() => true)?.event).toBe(2);
     const stopped = reader.return(undefined);
     release();
@@ -166,7 +176,7 @@ describe('lookahead', () => {
     }
     const handled: number[][] = [];
     for await (const { event, more } of lookahead(source(), 4, () => undefined)) {
-      await new Promise((resolve) => setTimeout(resolve, 10)); // the pulls ahead settle meanwhile
+      await sleep(10); // the pulls ahead settle meanwhile
       const group = [event];
       for (let next; (next = more((n) => n.event !== 3)); ) group.push(next.event);
       handled.push(group);
@@ -179,22 +189,16 @@ describe('lookahead', () => {
   });
 
   it('counts the events handed over by `more` as held until the reader asks for the next one', async () => {
-    let pulled = 0;
-    async function* source() {
-      for (let i = 1; i <= 12; i++) {
-        pulled = i;
-        yield i;
-      }
-    }
+    const counted = counting(12);
     const pulledWhileHandled: number[] = [];
     // Each weighs 10: what a group takes with `more` (two or more) is over the budget of 15 by itself.
-    for await (const { more } of lookahead(source(), 4, () => undefined, { weight: () => 10, maxWeight: 15 })) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      const before = pulled;
+    for await (const { more } of lookahead(counted.source(), 4, () => undefined, { weight: () => 10, maxWeight: 15 })) {
+      await sleep(5);
+      const before = counted.pulled;
       let taken = 0;
       while (more(() => true)) taken += 1;
-      await new Promise((resolve) => setTimeout(resolve, 5)); // a batch committing
-      if (taken >= 2) pulledWhileHandled.push(pulled - before);
+      await sleep(5); // a batch committing
+      if (taken >= 2) pulledWhileHandled.push(counted.pulled - before);
     }
     // Nothing was pulled while such a group was handled, not even when it emptied the window: what it holds still
     // counts, and the reader needs no next event before it comes back.
@@ -203,20 +207,14 @@ describe('lookahead', () => {
   });
 
   it('pulls the next events while the reader handles a group taken with `more`', async () => {
-    let pulled = 0;
-    async function* source() {
-      for (let i = 1; i <= 12; i++) {
-        pulled = i;
-        yield i;
-      }
-    }
+    const counted = counting(12);
     const aheadWhileHandled: number[] = [];
-    for await (const { event, more } of lookahead(source(), 3, () => undefined)) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    for await (const { event, more } of lookahead(counted.source(), 3, () => undefined)) {
+      await sleep(5);
       let last = event;
       for (let next; (next = more(() => true)); ) last = next.event;
-      await new Promise((resolve) => setTimeout(resolve, 5)); // a batch committing
-      aheadWhileHandled.push(pulled - last);
+      await sleep(5); // a batch committing
+      aheadWhileHandled.push(counted.pulled - last);
     }
     // The window (3) filled again behind the group before the reader came back for the next event.
     expect(Math.max(...aheadWhileHandled)).toBe(3);
